@@ -1,0 +1,60 @@
+import Support
+
+/// The IDX format of MNIST and its relatives: big-endian magic 0x0000TTDD (TT the element type,
+/// 0x08 for unsigned bytes; DD the number of dimensions), DD big-endian 32-bit sizes, then the data.
+/// Files may be gzipped (recognised by content, whatever the name).
+public enum IDX {
+    /// A parsed IDX file of unsigned bytes.
+    public struct File: Sendable {
+        public var dimensions: [Int]
+        public var bytes: [UInt8]
+    }
+
+    /// The decompressed content of `path`, gunzipped when it is a gzip stream.
+    public static func contents(of path: String) throws(DatasetError) -> [UInt8] {
+        let raw: [UInt8]
+        do { raw = try Files.read(path) } catch { throw .unreadable(error) }
+        guard Zlib.isGzip(raw) else { return raw }
+        do {
+            return try Zlib.inflate(raw, container: .gzip, sizeHint: raw.count * 5, limit: 1 << 32)
+        } catch {
+            throw .decompression(file: path, reason: error.description)
+        }
+    }
+
+    /// Parses IDX content of unsigned bytes with `rank` dimensions, checking the magic number and
+    /// that the length is exactly header plus data.
+    public static func parse(_ content: [UInt8], rank: Int, file: String) throws(DatasetError) -> File {
+        let expectedMagic = "0x000008" + hexByte(UInt8(rank))
+        guard content.count >= 4 else {
+            throw .wrongLength(file: file, expected: 4 + 4 * rank, found: content.count)
+        }
+        guard content[0] == 0, content[1] == 0, content[2] == 0x08, Int(content[3]) == rank else {
+            throw .badMagic(file: file, expected: expectedMagic, found: "0x" + content[0..<4].map(hexByte).joined())
+        }
+        let headerCount = 4 + 4 * rank
+        guard content.count >= headerCount else {
+            throw .wrongLength(file: file, expected: headerCount, found: content.count)
+        }
+        var dimensions: [Int] = []
+        for d in 0..<rank {
+            let at = 4 + 4 * d
+            dimensions.append(Int(content[at]) << 24 | Int(content[at + 1]) << 16 | Int(content[at + 2]) << 8 | Int(content[at + 3]))
+        }
+        let expected = headerCount + dimensions.reduce(1, *)
+        guard content.count == expected else { throw .wrongLength(file: file, expected: expected, found: content.count) }
+        return File(dimensions: dimensions, bytes: Array(content[headerCount...]))
+    }
+
+    /// The bytes of an IDX file of unsigned bytes with the given dimensions.
+    public static func encode(dimensions: [Int], bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0, 0, 0x08, UInt8(dimensions.count)]
+        for d in dimensions { out += [UInt8(truncatingIfNeeded: d >> 24), UInt8(truncatingIfNeeded: d >> 16), UInt8(truncatingIfNeeded: d >> 8), UInt8(truncatingIfNeeded: d)] }
+        return out + bytes
+    }
+
+    static func hexByte(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+    }
+}

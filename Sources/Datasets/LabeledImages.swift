@@ -1,0 +1,66 @@
+import Support
+
+/// Images kept as bytes in memory (0 = background, 255 = ink), with their labels.
+public struct LabeledImages: Sendable {
+    public var count: Int
+    public var rows: Int
+    public var columns: Int
+    /// count * rows * columns bytes, image after image, row-major.
+    public var pixels: [UInt8]
+    public var labels: [UInt8]
+    public var classCount: Int
+
+    public init(count: Int, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8], classCount: Int) {
+        precondition(pixels.count == count * rows * columns && labels.count == count)
+        self.count = count
+        self.rows = rows
+        self.columns = columns
+        self.pixels = pixels
+        self.labels = labels
+        self.classCount = classCount
+    }
+
+    public var imageSize: Int { rows * columns }
+
+    /// The pixels of image `index`.
+    public func image(_ index: Int) -> ArraySlice<UInt8> {
+        pixels[(index * imageSize)..<((index + 1) * imageSize)]
+    }
+
+    /// The first `limit` images (all when `limit` is larger).
+    public func prefix(_ limit: Int) -> LabeledImages {
+        let n = min(limit, count)
+        return LabeledImages(count: n, rows: rows, columns: columns, pixels: Array(pixels[0..<(n * imageSize)]),
+                             labels: Array(labels[0..<n]), classCount: classCount)
+    }
+
+    /// Reads an images file (IDX rank 3) and a labels file (IDX rank 1), each gzipped or not, and
+    /// validates them: magic numbers, lengths, matching counts, labels in 0..<classCount.
+    public static func load(images imagesPath: String, labels labelsPath: String, classCount: Int,
+                            expectedSHA256: (images: String, labels: String)? = nil) throws(DatasetError) -> LabeledImages {
+        let imageContent = try IDX.contents(of: imagesPath)
+        let labelContent = try IDX.contents(of: labelsPath)
+        if let expectedSHA256 {
+            try verify(imageContent, file: imagesPath, sha256: expectedSHA256.images)
+            try verify(labelContent, file: labelsPath, sha256: expectedSHA256.labels)
+        }
+        let images = try IDX.parse(imageContent, rank: 3, file: imagesPath)
+        let labels = try IDX.parse(labelContent, rank: 1, file: labelsPath)
+        guard images.dimensions[1] > 0, images.dimensions[2] > 0 else {
+            throw .badDimensions(file: imagesPath, expected: "count x rows x columns with rows, columns > 0", found: images.dimensions)
+        }
+        guard images.dimensions[0] == labels.dimensions[0] else {
+            throw .countMismatch(images: imagesPath, imageCount: images.dimensions[0], labels: labelsPath, labelCount: labels.dimensions[0])
+        }
+        if let bad = labels.bytes.firstIndex(where: { Int($0) >= classCount }) {
+            throw .labelOutOfRange(file: labelsPath, index: bad, label: Int(labels.bytes[bad]), classes: classCount)
+        }
+        return LabeledImages(count: images.dimensions[0], rows: images.dimensions[1], columns: images.dimensions[2],
+                             pixels: images.bytes, labels: labels.bytes, classCount: classCount)
+    }
+
+    static func verify(_ content: [UInt8], file: String, sha256: String) throws(DatasetError) {
+        let found = SHA256.hex(content)
+        guard found == sha256 else { throw .checksumMismatch(file: file, expected: sha256, found: found) }
+    }
+}

@@ -1,0 +1,173 @@
+/// The shape of a valid (unpadded), stride-1 2-D convolution, in PyTorch's layouts:
+/// input [N, C, H, W], weight [O, C, K, K], bias [O], output [N, O, H-K+1, W-K+1].
+public struct ConvolutionShape: Sendable, Equatable {
+    public var inputChannels: Int
+    public var outputChannels: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var kernelSize: Int
+
+    public init(inputChannels: Int, outputChannels: Int, inputHeight: Int, inputWidth: Int, kernelSize: Int) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.kernelSize = kernelSize
+    }
+
+    public var outputHeight: Int { inputHeight - kernelSize + 1 }
+    public var outputWidth: Int { inputWidth - kernelSize + 1 }
+    public var inputPlane: Int { inputHeight * inputWidth }
+    public var outputPlane: Int { outputHeight * outputWidth }
+    public var inputCount: Int { inputChannels * inputPlane }
+    public var outputCount: Int { outputChannels * outputPlane }
+    public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
+    /// Floats of scratch the fast kernels need: one output plane laid out at the input's row width.
+    public var scratchCount: Int { outputHeight * inputWidth }
+    /// The span of a "wide" output plane: rows of `inputWidth`, the last one cut at `outputWidth`.
+    var wideSpan: Int { (outputHeight - 1) * inputWidth + outputWidth }
+}
+
+// MARK: - Naive oracles
+
+/// out[n,o,y,x] = bias[o] + sum_{c,i,j} input[n,c,y+i,x+j] * weight[o,c,i,j]
+public func convolutionForwardNaive(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                                    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                    output: UnsafeMutablePointer<Float>) {
+    let k = s.kernelSize
+    for n in 0..<batch {
+        for o in 0..<s.outputChannels {
+            for y in 0..<s.outputHeight {
+                for x in 0..<s.outputWidth {
+                    var sum = bias[o]
+                    for c in 0..<s.inputChannels {
+                        for i in 0..<k {
+                            for j in 0..<k {
+                                let inputIndex = ((n * s.inputChannels + c) * s.inputHeight + y + i) * s.inputWidth + x + j
+                                sum += input[inputIndex] * weight[((o * s.inputChannels + c) * k + i) * k + j]
+                            }
+                        }
+                    }
+                    output[((n * s.outputChannels + o) * s.outputHeight + y) * s.outputWidth + x] = sum
+                }
+            }
+        }
+    }
+}
+
+/// Given dL/dout, accumulates nothing: overwrites dL/dweight, dL/dbias and, when `inputGradient`
+/// is not nil, dL/dinput.
+///   dweight[o,c,i,j] = sum_{n,y,x} dout[n,o,y,x] * input[n,c,y+i,x+j]
+///   dbias[o]         = sum_{n,y,x} dout[n,o,y,x]
+///   dinput[n,c,y+i,x+j] += dout[n,o,y,x] * weight[o,c,i,j]
+public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                                     weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                     weightGradient: UnsafeMutablePointer<Float>,
+                                     biasGradient: UnsafeMutablePointer<Float>,
+                                     inputGradient: UnsafeMutablePointer<Float>?) {
+    let k = s.kernelSize
+    weightGradient.update(repeating: 0, count: s.weightCount)
+    biasGradient.update(repeating: 0, count: s.outputChannels)
+    inputGradient?.update(repeating: 0, count: batch * s.inputCount)
+    for n in 0..<batch {
+        for o in 0..<s.outputChannels {
+            for y in 0..<s.outputHeight {
+                for x in 0..<s.outputWidth {
+                    let g = outputGradient[((n * s.outputChannels + o) * s.outputHeight + y) * s.outputWidth + x]
+                    biasGradient[o] += g
+                    for c in 0..<s.inputChannels {
+                        for i in 0..<k {
+                            for j in 0..<k {
+                                let inputIndex = ((n * s.inputChannels + c) * s.inputHeight + y + i) * s.inputWidth + x + j
+                                let weightIndex = ((o * s.inputChannels + c) * k + i) * k + j
+                                weightGradient[weightIndex] += g * input[inputIndex]
+                                inputGradient?[inputIndex] += g * weight[weightIndex]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Fast kernels
+//
+// An output plane is computed "wide": laid out with the input's row width, so that the
+// contribution of one weight tap (c, i, j) is a single multiply-add over a contiguous span of
+// (OH-1)*W + OW floats starting at input[c, i, j]. The columns x >= OW of the wide plane are
+// scratch and discarded (forward) or kept at zero (backward).
+
+/// As `convolutionForwardNaive`. `scratch` holds `s.scratchCount` floats.
+public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                               output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    let k = s.kernelSize, width = s.inputWidth, span = s.wideSpan
+    for n in 0..<batch {
+        let image = input + n &* s.inputCount
+        for o in 0..<s.outputChannels {
+            scratch.update(repeating: bias[o], count: s.scratchCount)
+            for c in 0..<s.inputChannels {
+                let plane = image + c &* s.inputPlane
+                let taps = weight + (o &* s.inputChannels &+ c) &* k &* k
+                for i in 0..<k {
+                    for j in 0..<k {
+                        multiplyAdd(scratch, plane + (i &* width &+ j), taps[i &* k &+ j], span)
+                    }
+                }
+            }
+            let out = output + (n &* s.outputChannels &+ o) &* s.outputPlane
+            for y in 0..<s.outputHeight {
+                (out + y &* s.outputWidth).update(from: scratch + y &* width, count: s.outputWidth)
+            }
+        }
+    }
+}
+
+/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount` floats.
+public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                                weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                weightGradient: UnsafeMutablePointer<Float>,
+                                biasGradient: UnsafeMutablePointer<Float>,
+                                inputGradient: UnsafeMutablePointer<Float>?,
+                                scratch: UnsafeMutablePointer<Float>) {
+    let k = s.kernelSize, width = s.inputWidth, span = s.wideSpan
+    zero(weightGradient, s.weightCount)
+    zero(biasGradient, s.outputChannels)
+    if let inputGradient { zero(inputGradient, batch &* s.inputCount) }
+    zero(scratch, s.scratchCount)
+    for n in 0..<batch {
+        let image = input + n &* s.inputCount
+        for o in 0..<s.outputChannels {
+            // The output gradient plane, widened; its extra columns stay zero.
+            let gradientPlane = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
+            var biasSum: Float = 0
+            for y in 0..<s.outputHeight {
+                (scratch + y &* width).update(from: gradientPlane + y &* s.outputWidth, count: s.outputWidth)
+                biasSum += rowSum(gradientPlane + y &* s.outputWidth, s.outputWidth)
+            }
+            biasGradient[o] += biasSum
+            for c in 0..<s.inputChannels {
+                let plane = image + c &* s.inputPlane
+                let tapIndex = (o &* s.inputChannels &+ c) &* k &* k
+                for i in 0..<k {
+                    for j in 0..<k {
+                        let offset = i &* width &+ j
+                        weightGradient[tapIndex &+ i &* k &+ j] += dot(scratch, plane + offset, span)
+                        if let inputGradient {
+                            let target = inputGradient + (n &* s.inputCount &+ c &* s.inputPlane &+ offset)
+                            multiplyAdd(target, scratch, weight[tapIndex &+ i &* k &+ j], span)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    var total: Float = 0
+    for i in 0..<count { total += x[i] }
+    return total
+}

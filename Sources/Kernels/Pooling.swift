@@ -1,0 +1,63 @@
+/// 2x2, stride-2 *sum* pooling (PyTorch's `AvgPool2d(2, divisor_override=1)`): the four inputs are
+/// added, not averaged. input [N, C, H, W] -> output [N, C, H/2, W/2]; `planes` is N*C.
+///   out[p,y,x] = in[p,2y,2x] + in[p,2y,2x+1] + in[p,2y+1,2x] + in[p,2y+1,2x+1]
+/// Summed in that order, as PyTorch does.
+
+public func sumPoolForwardNaive(planes: Int, height: Int, width: Int, input: UnsafePointer<Float>,
+                                output: UnsafeMutablePointer<Float>) {
+    let outHeight = height / 2, outWidth = width / 2
+    for p in 0..<planes {
+        for y in 0..<outHeight {
+            for x in 0..<outWidth {
+                let base = (p * height + 2 * y) * width + 2 * x
+                output[(p * outHeight + y) * outWidth + x] =
+                    input[base] + input[base + 1] + input[base + width] + input[base + width + 1]
+            }
+        }
+    }
+}
+
+/// dinput[p,2y+i,2x+j] = dout[p,y,x] for i, j in {0, 1}.
+public func sumPoolBackwardNaive(planes: Int, height: Int, width: Int, outputGradient: UnsafePointer<Float>,
+                                 inputGradient: UnsafeMutablePointer<Float>) {
+    let outHeight = height / 2, outWidth = width / 2
+    for p in 0..<planes {
+        for y in 0..<height {
+            for x in 0..<width {
+                inputGradient[(p * height + y) * width + x] = outputGradient[(p * outHeight + y / 2) * outWidth + x / 2]
+            }
+        }
+    }
+}
+
+/// As `sumPoolForwardNaive`, with unchecked pointer arithmetic.
+public func sumPoolForward(planes: Int, height: Int, width: Int, input: UnsafePointer<Float>,
+                           output: UnsafeMutablePointer<Float>) {
+    let outWidth = width / 2
+    var out = output
+    for rowPair in 0..<(planes &* (height / 2)) {
+        let top = input + rowPair &* 2 &* width
+        let bottom = top + width
+        for x in 0..<outWidth {
+            let j = x &* 2
+            out[x] = top[j] + top[j &+ 1] + bottom[j] + bottom[j &+ 1]
+        }
+        out += outWidth
+    }
+}
+
+/// As `sumPoolBackwardNaive`, with unchecked pointer arithmetic.
+public func sumPoolBackward(planes: Int, height: Int, width: Int, outputGradient: UnsafePointer<Float>,
+                            inputGradient: UnsafeMutablePointer<Float>) {
+    let outWidth = width / 2
+    var gradient = outputGradient
+    for rowPair in 0..<(planes &* (height / 2)) {
+        let top = inputGradient + rowPair &* 2 &* width
+        let bottom = top + width
+        for x in 0..<outWidth {
+            let g = gradient[x], j = x &* 2
+            top[j] = g; top[j &+ 1] = g; bottom[j] = g; bottom[j &+ 1] = g
+        }
+        gradient += outWidth
+    }
+}

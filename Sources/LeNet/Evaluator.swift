@@ -1,0 +1,108 @@
+import Datasets
+import Foundation
+import Imaging
+import NeuralNetwork
+
+/// One test image, its label, the prediction and the logits.
+public struct Example: Sendable, Equatable {
+    public var index: Int
+    public var label: Int
+    public var predicted: Int
+    public var logits: [Float]
+    public var isCorrect: Bool { label == predicted }
+
+    /// The write-up's file name: `correct_0_label_7_predicted_7.png` or `incorrect_151_label_9_predicted_8.png`.
+    public var fileName: String {
+        "\(isCorrect ? "correct" : "incorrect")_\(index)_label_\(label)_predicted_\(predicted).png"
+    }
+
+    /// `151 mismatch. Predicted 8 but it was labeled 9. Logits: [...]` or
+    /// `0 match. Predicted 7 and it was labeled 7. Logits: [...]`.
+    public var line: String {
+        let values = logits.map { String(format: "%.4f", $0) }.joined(separator: ", ")
+        return isCorrect
+            ? "\(index) match. Predicted \(predicted) and it was labeled \(label). Logits: [\(values)]"
+            : "\(index) mismatch. Predicted \(predicted) but it was labeled \(label). Logits: [\(values)]"
+    }
+}
+
+/// The outcome of running the model over a labeled set.
+public struct Evaluation: Sendable {
+    public var count: Int
+    public var classCount: Int
+    /// [count, classCount], row after row.
+    public var logits: [Float]
+    public var predictions: [Int]
+    public var labels: [Int]
+
+    public var correct: Int { zip(predictions, labels).filter { $0 == $1 }.count }
+    public var incorrect: Int { count - correct }
+    public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
+
+    /// `Test Accuracy of the model on the 10000 test images: 98.14% (9814 correct, 186 incorrect)`.
+    public var accuracyLine: String {
+        "Test Accuracy of the model on the \(count) test images: \(String(format: "%.2f", 100 * accuracy))% (\(correct) correct, \(incorrect) incorrect)"
+    }
+
+    public func example(_ index: Int) -> Example {
+        Example(index: index, label: labels[index], predicted: predictions[index],
+                logits: Array(logits[(index * classCount)..<((index + 1) * classCount)]))
+    }
+
+    /// The first `limit` correctly classified examples, in test-set order.
+    public func firstCorrect(_ limit: Int = 10) -> [Example] {
+        (0..<count).lazy.filter { self.predictions[$0] == self.labels[$0] }.prefix(limit).map(example)
+    }
+
+    /// The first `limit` misclassified examples, in test-set order.
+    public func firstIncorrect(_ limit: Int = 10) -> [Example] {
+        (0..<count).lazy.filter { self.predictions[$0] != self.labels[$0] }.prefix(limit).map(example)
+    }
+
+    /// The logits as a tensor [count, classCount].
+    public var logitsTensor: Tensor { Tensor(shape: [count, classCount], scalars: logits) }
+}
+
+public enum Evaluator {
+    /// Runs `model` over every image of `data` in batches of `batchSize`.
+    public static func evaluate(_ model: LeNet5, on data: LabeledImages, batchSize: Int = 1000,
+                                kernels: KernelChoice = .fast) -> Evaluation {
+        let workspace = LeNet5Workspace(capacity: batchSize, kernels: kernels)
+        var logits = [Float](repeating: 0, count: data.count * 10)
+        var predictions = [Int](repeating: 0, count: data.count)
+        let indices = Array(0..<data.count)
+        model.parameters.withUnsafeBufferPointer { parameters in
+            indices.withUnsafeBufferPointer { indices in
+                var start = 0
+                while start < data.count {
+                    let count = min(batchSize, data.count - start)
+                    Normalization.writeup.fill(data, indices: UnsafeBufferPointer(rebasing: indices[start..<(start + count)]),
+                                               input: workspace.input, labels: workspace.labels)
+                    workspace.forward(parameters: parameters.baseAddress!, batch: count)
+                    for n in 0..<count {
+                        var best = 0
+                        for k in 0..<10 {
+                            let value = workspace.logits[n * 10 + k]
+                            logits[(start + n) * 10 + k] = value
+                            if value > workspace.logits[n * 10 + best] { best = k }
+                        }
+                        predictions[start + n] = best
+                    }
+                    start += count
+                }
+            }
+        }
+        return Evaluation(count: data.count, classCount: 10, logits: logits, predictions: predictions,
+                          labels: data.labels.map(Int.init))
+    }
+
+    /// Saves each example's image as a greyscale PNG under its write-up name in `folder`; returns the paths.
+    public static func saveImages(_ examples: [Example], from data: LabeledImages, into folder: String) throws -> [String] {
+        try examples.map { example in
+            let path = (folder as NSString).appendingPathComponent(example.fileName)
+            let image = Image(width: data.columns, height: data.rows, channels: 1, pixels: Array(data.image(example.index)))
+            try PNG.write(image, to: path)
+            return path
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import NeuralNetwork
+import Support
+
+/// The write-up's LeNet-5 ("Text classification using LeNet-5 and the MNIST dataset", PyTorch):
+///
+///     C1: conv 1@28x28 -> 6@24x24, 5x5, ReLU        S2: 2x2 sum pooling -> 6@12x12
+///     C3: conv 6@12x12 -> 16@8x8, 5x5, ReLU         S4: 2x2 sum pooling -> 16@4x4
+///     F5: 256 -> 120, ReLU    F6: 120 -> 84, ReLU    F7: 84 -> 10 (logits)
+///
+/// After Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-based learning applied to document
+/// recognition", Proc. IEEE 86(11), 1998. Where it deviates from the paper (as the write-up does):
+/// 28x28 input instead of 32x32 padded; ReLU instead of the scaled tanh; S2/S4 add their four inputs
+/// with no trainable coefficient or bias; C3 sees all six S2 maps instead of Table I's connections;
+/// C5 is a fully connected layer on 4x4 maps (256 inputs); the output is a linear layer trained by
+/// softmax cross-entropy instead of Euclidean RBF units; SGD with momentum instead of stochastic
+/// diagonal Levenberg-Marquardt.
+///
+/// The parameters live in one flat buffer laid out as PyTorch's `state_dict()`: names, shapes and
+/// order, so checkpoints move between the two unchanged.
+public struct LeNet5: Sendable, Equatable {
+    public static let layout = ParameterLayout([
+        ("conv1.weight", [6, 1, 5, 5]), ("conv1.bias", [6]),
+        ("conv2.weight", [16, 6, 5, 5]), ("conv2.bias", [16]),
+        ("fc1.weight", [120, 256]), ("fc1.bias", [120]),
+        ("fc2.weight", [84, 120]), ("fc2.bias", [84]),
+        ("fc3.weight", [10, 84]), ("fc3.bias", [10]),
+    ])
+    /// The fan-in of each weight and bias, for PyTorch's default initialisation.
+    static let fanIns: [String: Int] = [
+        "conv1.weight": 25, "conv1.bias": 25, "conv2.weight": 150, "conv2.bias": 150,
+        "fc1.weight": 256, "fc1.bias": 256, "fc2.weight": 120, "fc2.bias": 120, "fc3.weight": 84, "fc3.bias": 84,
+    ]
+    public static let imageSize = 28
+    public static let classCount = 10
+
+    /// Every parameter, in `layout`'s order.
+    public var parameters: [Float]
+
+    /// PyTorch's default initialisation (uniform in ±1/sqrt(fan_in)), drawn from `seed`.
+    public init(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        var values = [Float](repeating: 0, count: Self.layout.count)
+        for tensor in Self.layout.tensors {
+            Initialization.pytorchDefault(&values, tensor: tensor, fanIn: Self.fanIns[tensor.name]!, generator: &generator)
+        }
+        parameters = values
+    }
+
+    /// A model with the given parameters, in `layout`'s order.
+    public init(parameters: [Float]) {
+        precondition(parameters.count == Self.layout.count)
+        self.parameters = parameters
+    }
+
+    /// The named tensor, copied out.
+    public func tensor(_ name: String) -> Tensor? {
+        guard let view = Self.layout[name] else { return nil }
+        return Tensor(shape: view.shape, scalars: Array(parameters[view.range]))
+    }
+}
+
+// MARK: - Checkpoints
+
+extension LeNet5 {
+    /// The model kind recorded in checkpoints' metadata.
+    public static let kind = "lenet5"
+
+    /// Loads a safetensors checkpoint with PyTorch's state_dict names and shapes: every tensor
+    /// present, float32, shaped as expected, and no other tensor (as `load_state_dict(strict=True)`).
+    public init(checkpoint path: String) throws(SafeTensorsError) {
+        try self.init(safeTensors: SafeTensorsFile(contentsOf: path))
+    }
+
+    public init(safeTensors file: SafeTensorsFile) throws(SafeTensorsError) {
+        var values = [Float](repeating: 0, count: Self.layout.count)
+        for view in Self.layout.tensors {
+            let tensor = try file.floats(view.name, shape: view.shape)
+            values.replaceSubrange(view.range, with: tensor.scalars)
+        }
+        let unexpected = file.entries.keys.filter { Self.layout[$0] == nil }
+        guard unexpected.isEmpty else { throw .unexpectedTensors(file: file.path, names: unexpected) }
+        parameters = values
+    }
+
+    /// Saves the model as safetensors, atomically. `metadata` is stored beside PyTorch's "format": "pt"
+    /// and the model kind.
+    public func save(to path: String, metadata: [String: String] = [:]) throws(FileError) {
+        let tensors = Self.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(parameters[$0.range]))) }
+        var fullMetadata = metadata
+        fullMetadata["format"] = "pt"
+        fullMetadata["model"] = Self.kind
+        try SafeTensorsFile.write(tensors, metadata: fullMetadata, to: path)
+    }
+}

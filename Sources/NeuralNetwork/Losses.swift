@@ -1,0 +1,35 @@
+import Foundation
+
+/// Mean softmax cross-entropy over a batch, as PyTorch's `CrossEntropyLoss()`:
+///   loss = (1/N) sum_n [ log sum_k exp(z[n,k]) - z[n,y_n] ]
+/// computed stably as m + log sum_k exp(z[n,k] - m) with m = max_k z[n,k]. Its gradient:
+///   dL/dz[n,k] = (softmax(z[n])_k - [k == y_n]) / N
+/// logits [N, K], labels [N] (each in 0..<K); `probabilities` and `logitsGradient` [N, K] are written.
+public func softmaxCrossEntropy(batch: Int, classes: Int, logits: UnsafePointer<Float>,
+                                labels: UnsafePointer<Int32>,
+                                probabilities: UnsafeMutablePointer<Float>,
+                                logitsGradient: UnsafeMutablePointer<Float>?) -> Float {
+    var total: Float = 0
+    let scale = 1 / Float(batch)
+    for n in 0..<batch {
+        let z = logits + n &* classes
+        let p = probabilities + n &* classes
+        var maximum = z[0]
+        for k in 1..<classes where z[k] > maximum { maximum = z[k] }
+        var sum: Float = 0
+        for k in 0..<classes {
+            p[k] = expf(z[k] - maximum)
+            sum += p[k]
+        }
+        let label = Int(labels[n])
+        total += (maximum + logf(sum)) - z[label]
+        let inverse = 1 / sum
+        for k in 0..<classes { p[k] *= inverse }
+        if let logitsGradient {
+            let g = logitsGradient + n &* classes
+            for k in 0..<classes { g[k] = p[k] * scale }
+            g[label] -= scale
+        }
+    }
+    return total * scale
+}

@@ -1,0 +1,48 @@
+/// Stochastic gradient descent with momentum, exactly as PyTorch's `torch.optim.SGD(lr, momentum)`
+/// with no dampening, no weight decay and no Nesterov:
+///   first step:  buf = grad
+///   afterwards:  buf = momentum * buf + grad
+///   always:      param -= lr * buf
+/// The momentum buffer is flat, in the parameters' layout. A new `StochasticGradientDescent` starts
+/// afresh, as a new PyTorch optimizer does (the write-up makes one per phase of its schedule).
+public struct StochasticGradientDescent: Sendable {
+    public var learningRate: Float
+    public var momentum: Float
+    /// The momentum buffer, one float per parameter.
+    public private(set) var velocity: [Float]
+    /// How many steps were taken; the first one copies the gradient into the buffer.
+    public private(set) var steps: Int = 0
+
+    public init(parameterCount: Int, learningRate: Float, momentum: Float) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.velocity = [Float](repeating: 0, count: parameterCount)
+    }
+
+    /// One step over every parameter: a single loop over the flat buffers.
+    public mutating func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
+        let lr = learningRate, mu = momentum, first = steps == 0
+        velocity.withUnsafeMutableBufferPointer { buffer in
+            let v = buffer.baseAddress!
+            if first || mu == 0 {
+                for i in 0..<buffer.count {
+                    v[i] = gradients[i]
+                    parameters[i] -= lr * v[i]
+                }
+            } else {
+                for i in 0..<buffer.count {
+                    v[i] = mu * v[i] + gradients[i]
+                    parameters[i] -= lr * v[i]
+                }
+            }
+        }
+        steps += 1
+    }
+
+    public mutating func step(parameters: inout [Float], gradients: [Float]) {
+        precondition(parameters.count == velocity.count && gradients.count == velocity.count)
+        parameters.withUnsafeMutableBufferPointer { p in
+            gradients.withUnsafeBufferPointer { g in step(parameters: p.baseAddress!, gradients: g.baseAddress!) }
+        }
+    }
+}
