@@ -154,7 +154,8 @@ public struct SafeTensorsFile: Sendable {
     private static func integers(_ values: [Any]) -> [Int]? {
         var result: [Int] = []
         for value in values {
-            guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+            // JSON true/false also arrive as NSNumber; their Objective-C type code is "c".
+            guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
             let double = number.doubleValue
             guard double.rounded() == double, abs(double) < 0x1p62 else { return nil }
             result.append(number.intValue)

@@ -93,10 +93,12 @@ public enum Zlib {
         }
     }
 
-    /// Compresses `input` into a zlib (RFC 1950) stream.
-    public static func deflate(_ input: [UInt8], level: Int32 = 6) throws(CompressionError) -> [UInt8] {
+    /// Compresses `input` into a zlib (RFC 1950) or gzip (RFC 1952) stream.
+    public static func deflate(_ input: [UInt8], level: Int32 = 6, container: Container = .zlib) throws(CompressionError) -> [UInt8] {
         var stream = z_stream()
-        let initCode = deflateInit_(&stream, level, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let windowBits: Int32 = container == .gzip ? 15 + 16 : 15
+        let initCode = deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
+                                     ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard initCode == Z_OK else { throw .zlibFailure(code: initCode) }
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, UInt(input.count)))

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import Datasets
+import Support
+
+/// Python's http.server on 127.0.0.1 and a free port, serving a folder (no traffic leaves the machine).
+final class LocalHTTPServer {
+    let process = Process()
+    let port: Int
+
+    init(serving folder: String) throws {
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", folder]
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let range = text.range(of: #"port (\d+)"#, options: .regularExpression) {
+                port = Int(text[range].dropFirst(5))!
+                return
+            }
+        }
+        process.terminate()
+        throw FileError(path: folder, reason: "the test HTTP server did not start: \(text)")
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)/\(path)" }
+
+    deinit {
+        // Not terminate() and waitUntilExit(): on Linux they depend on a run loop that async tests do not run.
+        kill(process.processIdentifier, SIGKILL)
+    }
+}
+
+@Suite(.serialized) struct DownloaderTests {
+    let content = IDX.encode(dimensions: [3], bytes: [1, 2, 3])
+    var file: DownloadableFile { DownloadableFile(name: "tiny-labels-idx1-ubyte", sha256: SHA256.hex(content)) }
+
+    /// Mirrors m1 (nothing: 404), m2 (an HTML page), m3 (gzip of other bytes), m4 (the file),
+    /// m5 (a corrupt gzip stream).
+    func makeMirrors() throws -> String {
+        let root = temporaryFolder()
+        let name = file.name + ".gz"
+        try FileManager.default.createDirectory(atPath: root + "/m1", withIntermediateDirectories: true)
+        try Files.writeAtomically(Array("<!DOCTYPE html><html><body>Not Found</body></html>".utf8), to: root + "/m2/" + name)
+        try Files.writeAtomically(try Zlib.deflate([9, 9, 9], container: .gzip), to: root + "/m3/" + name)
+        try Files.writeAtomically(try Zlib.deflate(content, container: .gzip), to: root + "/m4/" + name)
+        var corrupt = try Zlib.deflate(content + [UInt8](repeating: 4, count: 100), container: .gzip)
+        corrupt.removeLast(10)
+        try Files.writeAtomically(corrupt, to: root + "/m5/" + name)
+        return root
+    }
+
+    @Test func fallsThroughEveryKindOfFailureToAGoodMirror() async throws {
+        let server = try LocalHTTPServer(serving: try makeMirrors())
+        let destination = temporaryFolder() + "/raw"
+        let downloader = Downloader(mirrors: ["http://127.0.0.1:1/", server.url("m1"), server.url("m2/"), server.url("m3"),
+                                              server.url("m5"), server.url("m4")], timeout: 10)
+        let path = try await downloader.download(file, into: destination, log: { _ in })
+        #expect(path == destination + "/" + file.name + ".gz")
+        #expect(try IDX.contents(of: path) == content)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: destination) == [file.name + ".gz"], "no temporary files left")
+    }
+
+    @Test func whenEveryMirrorFailsOneErrorListsEveryAttempt() async throws {
+        let server = try LocalHTTPServer(serving: try makeMirrors())
+        let destination = temporaryFolder() + "/raw"
+        let mirrors = ["http://127.0.0.1:1/", server.url("m1"), server.url("m2"), server.url("m3"), server.url("m5")]
+        do {
+            _ = try await Downloader(mirrors: mirrors, timeout: 10).download(file, into: destination, log: { _ in })
+            Issue.record("the download should have failed")
+        } catch {
+            let message = "\(error)"
+            print(message)
+            guard case .downloadFailed(_, let attempts, _) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(attempts.count == 5)
+            #expect(attempts[0].hasPrefix("http://127.0.0.1:1/tiny-labels-idx1-ubyte.gz: "))
+            #expect(attempts[1].hasSuffix("HTTP 404"))
+            #expect(attempts[2].hasSuffix("the server sent an HTML page instead of gzip data"))
+            #expect(attempts[3].contains("checksum mismatch"))
+            #expect(attempts[4].contains("corrupt gzip data"))
+            #expect(message.contains("To place the file by hand, copy tiny-labels-idx1-ubyte.gz"))
+            #expect(message.contains(destination))
+            #expect(!FileManager.default.fileExists(atPath: destination + "/" + file.name + ".gz"))
+        }
+    }
+
+    @Test func mnistDownloadsOnlyWhatIsMissing() async throws {
+        // A root with three of the four files: only the test labels are fetched, from a local mirror.
+        let repository = MNISTTests.repositoryRoot + "/data/MNIST/raw/"
+        let mirror = temporaryFolder()
+        try FileManager.default.copyItem(atPath: repository + "t10k-labels-idx1-ubyte.gz", toPath: mirror + "/t10k-labels-idx1-ubyte.gz")
+        let root = temporaryFolder()
+        try FileManager.default.createDirectory(atPath: root + "/MNIST/raw", withIntermediateDirectories: true)
+        for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"] {
+            try FileManager.default.createSymbolicLink(atPath: root + "/MNIST/raw/\(name).gz", withDestinationPath: repository + name + ".gz")
+        }
+        let server = try LocalHTTPServer(serving: mirror)
+        try await MNIST.downloadMissing(root: root, downloader: Downloader(mirrors: [server.url("")]), log: { _ in })
+        #expect(MNIST.missingFiles(root: root).isEmpty)
+        #expect(try MNIST.load(.test, root: root).labels.prefix(3) == [7, 2, 1])
+    }
+}

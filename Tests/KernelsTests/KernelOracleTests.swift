@@ -1,0 +1,119 @@
+import Testing
+@testable import Kernels
+
+/// Random floats in [-1, 1) from a fixed linear congruential stream (the tests need no other randomness).
+func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(state >> 40) * 0x1p-23 - 1
+    }
+}
+
+func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
+@Suite struct ConvolutionOracleTests {
+    static let shapes = [
+        ConvolutionShape(inputChannels: 1, outputChannels: 6, inputHeight: 28, inputWidth: 28, kernelSize: 5),
+        ConvolutionShape(inputChannels: 6, outputChannels: 16, inputHeight: 12, inputWidth: 12, kernelSize: 5),
+        ConvolutionShape(inputChannels: 3, outputChannels: 2, inputHeight: 7, inputWidth: 9, kernelSize: 3),
+        ConvolutionShape(inputChannels: 2, outputChannels: 5, inputHeight: 5, inputWidth: 5, kernelSize: 5),
+        ConvolutionShape(inputChannels: 4, outputChannels: 3, inputHeight: 6, inputWidth: 11, kernelSize: 1),
+        ConvolutionShape(inputChannels: 5, outputChannels: 7, inputHeight: 17, inputWidth: 10, kernelSize: 4),
+    ]
+
+    @Test(arguments: shapes)
+    func forwardMatchesNaive(shape: ConvolutionShape) {
+        let batch = 3
+        let input = randomFloats(batch * shape.inputCount, seed: 1)
+        let weight = randomFloats(shape.weightCount, seed: 2)
+        let bias = randomFloats(shape.outputChannels, seed: 3)
+        var fast = [Float](repeating: .nan, count: batch * shape.outputCount)
+        var naive = fast
+        var scratch = [Float](repeating: 0, count: shape.scratchCount)
+        convolutionForward(shape, batch: batch, input: input, weight: weight, bias: bias, output: &fast, scratch: &scratch)
+        convolutionForwardNaive(shape, batch: batch, input: input, weight: weight, bias: bias, output: &naive)
+        let difference = largestDifference(fast, naive)
+        print("convolution forward \(shape): largest difference \(difference)")
+        #expect(difference < 1e-4)
+    }
+
+    @Test(arguments: shapes)
+    func backwardMatchesNaive(shape: ConvolutionShape) {
+        let batch = 3
+        let input = randomFloats(batch * shape.inputCount, seed: 4)
+        let weight = randomFloats(shape.weightCount, seed: 5)
+        let outputGradient = randomFloats(batch * shape.outputCount, seed: 6)
+        var scratch = [Float](repeating: 0, count: shape.scratchCount)
+        var fast = (w: [Float](repeating: .nan, count: shape.weightCount), b: [Float](repeating: .nan, count: shape.outputChannels),
+                    x: [Float](repeating: .nan, count: batch * shape.inputCount))
+        var naive = fast
+        convolutionBackward(shape, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
+                            weightGradient: &fast.w, biasGradient: &fast.b, inputGradient: &fast.x, scratch: &scratch)
+        convolutionBackwardNaive(shape, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
+                                 weightGradient: &naive.w, biasGradient: &naive.b, inputGradient: &naive.x)
+        let differences = [largestDifference(fast.w, naive.w), largestDifference(fast.b, naive.b), largestDifference(fast.x, naive.x)]
+        print("convolution backward \(shape): largest differences (weight, bias, input) \(differences)")
+        #expect(differences.allSatisfy { $0 < 1e-3 })
+    }
+}
+
+@Suite struct LinearOracleTests {
+    @Test(arguments: [(1, 1, 1), (64, 256, 120), (7, 120, 84), (5, 84, 10), (3, 17, 9), (2, 8, 16)])
+    func forwardAndBackwardMatchNaive(batch: Int, inputs: Int, outputs: Int) {
+        let input = randomFloats(batch * inputs, seed: 7)
+        let weight = randomFloats(outputs * inputs, seed: 8)
+        let bias = randomFloats(outputs, seed: 9)
+        let outputGradient = randomFloats(batch * outputs, seed: 10)
+        var fastOut = [Float](repeating: .nan, count: batch * outputs), naiveOut = fastOut
+        linearForward(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: &fastOut)
+        linearForwardNaive(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: &naiveOut)
+        var fast = (w: [Float](repeating: .nan, count: outputs * inputs), b: [Float](repeating: .nan, count: outputs),
+                    x: [Float](repeating: .nan, count: batch * inputs))
+        var naive = fast
+        linearBackward(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, outputGradient: outputGradient,
+                       weightGradient: &fast.w, biasGradient: &fast.b, inputGradient: &fast.x)
+        linearBackwardNaive(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, outputGradient: outputGradient,
+                            weightGradient: &naive.w, biasGradient: &naive.b, inputGradient: &naive.x)
+        let differences = [largestDifference(fastOut, naiveOut), largestDifference(fast.w, naive.w),
+                           largestDifference(fast.b, naive.b), largestDifference(fast.x, naive.x)]
+        print("linear \(batch)x\(inputs)->\(outputs): largest differences (out, weight, bias, input) \(differences)")
+        #expect(differences.allSatisfy { $0 < 1e-4 })
+    }
+}
+
+@Suite struct PoolingAndActivationTests {
+    @Test(arguments: [(1, 2, 2), (12, 24, 24), (32, 8, 8), (3, 6, 10)])
+    func sumPoolingMatchesNaive(planes: Int, height: Int, width: Int) {
+        let input = randomFloats(planes * height * width, seed: 11)
+        let gradient = randomFloats(planes * height * width / 4, seed: 12)
+        var fast = [Float](repeating: .nan, count: gradient.count), naive = fast
+        sumPoolForward(planes: planes, height: height, width: width, input: input, output: &fast)
+        sumPoolForwardNaive(planes: planes, height: height, width: width, input: input, output: &naive)
+        #expect(fast == naive)
+        var fastBack = [Float](repeating: .nan, count: input.count), naiveBack = fastBack
+        sumPoolBackward(planes: planes, height: height, width: width, outputGradient: gradient, inputGradient: &fastBack)
+        sumPoolBackwardNaive(planes: planes, height: height, width: width, outputGradient: gradient, inputGradient: &naiveBack)
+        #expect(fastBack == naiveBack)
+    }
+
+    @Test func sumPoolingAddsRatherThanAverages() {
+        let input: [Float] = [1, 2, 3, 4]  // one 2x2 plane
+        var output: [Float] = [0]
+        sumPoolForward(planes: 1, height: 2, width: 2, input: input, output: &output)
+        #expect(output == [10])
+    }
+
+    @Test func reluAndItsGradient() {
+        var x: [Float] = [-2, -0.0, 0, 0.5, 3, .nan]
+        reluForward(&x, count: x.count)
+        #expect(Array(x[0..<5]) == [0, 0, 0, 0.5, 3])
+        #expect(x[5].isNaN)
+        var gradient: [Float] = [1, 1, 1, 1, 1, 1]
+        reluBackward(output: x, gradient: &gradient, count: 6)
+        #expect(gradient == [0, 0, 0, 1, 1, 0])
+    }
+}
