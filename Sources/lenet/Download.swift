@@ -7,10 +7,7 @@ struct Download: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Download whichever MNIST files are missing under the data root.",
         discussion: """
-            Each file is fetched as <mirror>/<name>.gz from the mirrors in order; a mirror that fails (network
-            error, HTTP error, an HTML page instead of data, a corrupt stream, a checksum mismatch) is skipped
-            for the next. Accepted files are written to a temporary name and renamed into <root>/MNIST/raw/.
-            Files already present are checked against the published SHA-256 checksums.
+            Each file is fetched as <mirror>/<name>.gz from the mirrors in order; a mirror that fails (network error, HTTP error, an HTML page instead of data, a corrupt stream, a checksum mismatch) is skipped for the next. Accepted files are written to a temporary name and renamed into <root>/MNIST/raw/. Files already present are checked against the published SHA-256 checksums.
 
             The repository ships MNIST in ./data, so this is only needed for another --data root.
             """)

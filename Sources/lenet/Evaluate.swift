@@ -9,9 +9,7 @@ struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a checkpoint on the 10,000 MNIST test images.",
         discussion: """
-            Any safetensors file with PyTorch's state_dict names and shapes works (conv1.weight [6,1,5,5],
-            conv1.bias [6], conv2.weight [16,6,5,5], ..., fc3.bias [10]): ours, or one saved from the
-            write-up's PyTorch model with safetensors.torch.save_file(net.state_dict(), FILE).
+            Any safetensors file with PyTorch's state_dict names and shapes works (conv1.weight [6,1,5,5], conv1.bias [6], conv2.weight [16,6,5,5], ..., fc3.bias [10]): ours, or one saved from the write-up's PyTorch model with safetensors.torch.save_file(net.state_dict(), FILE).
 
             Examples:
               lenet evaluate                                          the newest run's model

@@ -11,9 +11,7 @@ struct Lenet: AsyncParsableCommand {
         commandName: "lenet",
         abstract: "Train and run LeNet-5 on MNIST, in pure Swift.",
         discussion: """
-            The write-up's LeNet-5 ("Text classification using LeNet-5 and the MNIST dataset"): two 5x5
-            convolutions with ReLU and 2x2 sum pooling, then 256 -> 120 -> 84 -> 10, trained by
-            cross-entropy and SGD with momentum over the write-up's 20-epoch schedule.
+            The write-up's LeNet-5 ("Text classification using LeNet-5 and the MNIST dataset"): two 5x5 convolutions with ReLU and 2x2 sum pooling, then 256 -> 120 -> 84 -> 10, trained by cross-entropy and SGD with momentum over the write-up's 20-epoch schedule.
 
             Start with:  lenet train           (the whole recipe, on the MNIST shipped in ./data)
             Then:        lenet evaluate        (the newest run's model on the 10,000 test images)

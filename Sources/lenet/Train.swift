@@ -9,10 +9,7 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train LeNet-5 on MNIST with the write-up's recipe, then evaluate it.",
         discussion: """
-            Prints the write-up's log ('[0.0005, 1,   100] loss: 2.145' every 100 batches), then
-            'Finished Training', the test accuracy line, the first 10 matches and mismatches. Writes into
-            the run folder: model.safetensors (PyTorch's state_dict names; loads with
-            safetensors.torch.load_file), and the 20 example images as PNG.
+            Prints the write-up's log ('[0.0005, 1,   100] loss: 2.145' every 100 batches), then 'Finished Training', the test accuracy line, the first 10 matches and mismatches. Writes into the run folder: model.safetensors (PyTorch's state_dict names; loads with safetensors.torch.load_file), and the 20 example images as PNG.
 
             The same seed gives bit-identical weights on every run.
 
