@@ -30,7 +30,7 @@ struct Evaluate: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard let path = checkpoint ?? RunFolder.latestCheckpoint() else {
-                throw ValidationError("no checkpoint given and none found under ./runs/: train one with `lenet train` or pass --checkpoint FILE")
+                throw CommandError("no checkpoint given and none found under ./runs/: train one with `lenet train` or pass --checkpoint FILE")
             }
             let model = try LeNet5(checkpoint: path)
             let test = try await dataOptions.load(.test)

@@ -54,6 +54,12 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// A failure of a command, said in one sentence.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

@@ -59,12 +59,12 @@ struct Train: AsyncParsableCommand {
         try await reportingErrors {
             let recipe = Recipe(schedule: try Recipe.parseSchedule(schedule), batchSize: batchSize, momentum: momentum,
                                 seed: seed, logInterval: logInterval)
-            let folder = output ?? RunFolder.newPath()
-            try RunFolder.prepare(folder)
-
             var train = try await dataOptions.load(.train)
             if let limit { train = train.prefix(limit) }
             let test = try await dataOptions.load(.test)
+            // Before the long part: a folder that cannot be written is an error now, not after training.
+            let folder = output ?? RunFolder.newPath()
+            try RunFolder.prepare(folder)
 
             var model = LeNet5(seed: seed)
             let summary = Trainer(recipe: recipe).train(&model, on: train) { event in
@@ -105,10 +105,20 @@ enum RunFolder {
 
     /// Creates the folder and checks it can be written, before any long work starts.
     static func prepare(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw FileError(path: folder, reason: "expected an output folder, found a file")
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw FileError(path: folder, reason: "cannot create the output folder: \(error.localizedDescription)")
+            // Name the part of the path that is in the way.
+            var ancestor = (folder as NSString).deletingLastPathComponent
+            while !ancestor.isEmpty, !FileManager.default.fileExists(atPath: ancestor) {
+                ancestor = (ancestor as NSString).deletingLastPathComponent
+            }
+            let place = ancestor.isEmpty ? "." : ancestor
+            throw FileError(path: folder, reason: "cannot create the output folder: \(place) does not allow creating folders in it")
         }
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw FileError(path: folder, reason: "the output folder is not writable")
