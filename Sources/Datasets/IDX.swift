@@ -23,8 +23,9 @@ public enum IDX {
     }
 
     /// Parses IDX content of unsigned bytes with `rank` dimensions, checking the magic number and
-    /// that the length is exactly header plus data.
-    public static func parse(_ content: [UInt8], rank: Int, file: String) throws(DatasetError) -> File {
+    /// that the length is exactly header plus data. The content becomes the file's bytes: the header
+    /// is removed in place, without a second copy of the data.
+    public static func parse(_ content: consuming [UInt8], rank: Int, file: String) throws(DatasetError) -> File {
         let expectedMagic = "0x000008" + hexByte(UInt8(rank))
         guard content.count >= 4 else {
             throw .wrongLength(file: file, expected: 4 + 4 * rank, found: content.count)
@@ -43,7 +44,9 @@ public enum IDX {
         }
         let expected = headerCount + dimensions.reduce(1, *)
         guard content.count == expected else { throw .wrongLength(file: file, expected: expected, found: content.count) }
-        return File(dimensions: dimensions, bytes: Array(content[headerCount...]))
+        var bytes = content
+        bytes.removeSubrange(0..<headerCount)
+        return File(dimensions: dimensions, bytes: bytes)
     }
 
     /// The bytes of an IDX file of unsigned bytes with the given dimensions.

@@ -44,8 +44,8 @@ public struct LabeledImages: Sendable {
             try verify(imageContent, file: imagesPath, sha256: expectedSHA256.images)
             try verify(labelContent, file: labelsPath, sha256: expectedSHA256.labels)
         }
-        let images = try IDX.parse(imageContent, rank: 3, file: imagesPath)
-        let labels = try IDX.parse(labelContent, rank: 1, file: labelsPath)
+        let images = try IDX.parse(consume imageContent, rank: 3, file: imagesPath)
+        let labels = try IDX.parse(consume labelContent, rank: 1, file: labelsPath)
         guard images.dimensions[1] > 0, images.dimensions[2] > 0 else {
             throw .badDimensions(file: imagesPath, expected: "count x rows x columns with rows, columns > 0", found: images.dimensions)
         }

@@ -67,7 +67,7 @@ public enum Evaluator {
     /// Runs `model` over every image of `data` in batches of `batchSize`.
     public static func evaluate(_ model: LeNet5, on data: LabeledImages, batchSize: Int = 1000,
                                 kernels: KernelChoice = .fast) -> Evaluation {
-        let workspace = LeNet5Workspace(capacity: batchSize, kernels: kernels)
+        let workspace = LeNet5Workspace(capacity: batchSize, kernels: kernels, training: false)
         var logits = [Float](repeating: 0, count: data.count * 10)
         var predictions = [Int](repeating: 0, count: data.count)
         let indices = Array(0..<data.count)

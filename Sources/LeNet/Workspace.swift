@@ -13,6 +13,8 @@ public enum KernelChoice: Sendable {
 public final class LeNet5Workspace {
     public let capacity: Int
     public let kernels: KernelChoice
+    /// False for inference only: the activation gradients are then not allocated.
+    public let training: Bool
 
     static let conv1Shape = ConvolutionShape(inputChannels: 1, outputChannels: 6, inputHeight: 28, inputWidth: 28, kernelSize: 5)
     static let conv2Shape = ConvolutionShape(inputChannels: 6, outputChannels: 16, inputHeight: 12, inputWidth: 12, kernelSize: 5)
@@ -54,18 +56,20 @@ public final class LeNet5Workspace {
     public let parameterGradients: UnsafeMutablePointer<Float>
     private let scratch: UnsafeMutablePointer<Float>
 
-    public init(capacity: Int, kernels: KernelChoice = .fast) {
+    public init(capacity: Int, kernels: KernelChoice = .fast, training: Bool = true) {
         precondition(capacity > 0)
         self.capacity = capacity
         self.kernels = kernels
+        self.training = training
         let s = Self.sizes
         let perImage = [s.input, s.conv1, s.pool1, s.conv2, s.pool2, s.fc1, s.fc2, s.logits, s.logits]
         activationCount = perImage.reduce(0, +) * capacity
         activations = .allocate(capacity: activationCount)
         activations.initialize(repeating: 0, count: activationCount)
         var cursor = activations
+        var images = capacity
         func carve(_ perImage: Int) -> UnsafeMutablePointer<Float> {
-            defer { cursor += perImage * capacity }
+            defer { cursor += perImage * images }
             return cursor
         }
         input = carve(s.input); conv1 = carve(s.conv1); pool1 = carve(s.pool1); conv2 = carve(s.conv2)
@@ -73,9 +77,10 @@ public final class LeNet5Workspace {
         probabilities = carve(s.logits)
 
         let gradientsPerImage = [s.logits, s.fc2, s.fc1, s.pool2, s.conv2, s.pool1, s.conv1]
-        gradientCount = gradientsPerImage.reduce(0, +) * capacity
-        activationGradients = .allocate(capacity: gradientCount)
-        activationGradients.initialize(repeating: 0, count: gradientCount)
+        images = training ? capacity : 0
+        gradientCount = gradientsPerImage.reduce(0, +) * images
+        activationGradients = .allocate(capacity: max(gradientCount, 1))
+        activationGradients.initialize(repeating: 0, count: max(gradientCount, 1))
         cursor = activationGradients
         logitsGradient = carve(s.logits); fc2Gradient = carve(s.fc2); fc1Gradient = carve(s.fc1)
         pool2Gradient = carve(s.pool2); conv2Gradient = carve(s.conv2); pool1Gradient = carve(s.pool1)
@@ -158,6 +163,7 @@ extension LeNet5Workspace {
     /// forward's calls in reverse.
     @discardableResult
     public func backward(parameters p: UnsafePointer<Float>, batch: Int) -> Float {
+        precondition(training, "backward needs a workspace made with training: true")
         let o = LeNet5Offsets.standard, s = Self.sizes, g = parameterGradients
         let naive = kernels == .naive
         let loss = softmaxCrossEntropy(batch: batch, classes: 10, logits: logits, labels: labels,
