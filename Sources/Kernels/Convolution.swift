@@ -22,8 +22,8 @@ public struct ConvolutionShape: Sendable, Equatable {
     public var inputCount: Int { inputChannels * inputPlane }
     public var outputCount: Int { outputChannels * outputPlane }
     public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
-    /// Floats of scratch the fast kernels need: one output plane laid out at the input's row width.
-    public var scratchCount: Int { outputHeight * inputWidth }
+    /// Floats of scratch the fast kernels need.
+    public var scratchCount: Int { isBlockable ? blockedScratchCount : outputHeight * inputWidth }
     /// The span of a "wide" output plane: rows of `inputWidth`, the last one cut at `outputWidth`.
     var wideSpan: Int { (outputHeight - 1) * inputWidth + outputWidth }
 }
@@ -98,10 +98,15 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 // (OH-1)*W + OW floats starting at input[c, i, j]. The columns x >= OW of the wide plane are
 // scratch and discarded (forward) or kept at zero (backward).
 
-/// As `convolutionForwardNaive`. `scratch` holds `s.scratchCount` floats.
+/// As `convolutionForwardNaive`. `scratch` holds `s.scratchCount` floats. Takes the register-blocked
+/// kernel when the shape allows it (`s.isBlockable`).
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    if s.isBlockable {
+        convolutionForwardBlocked(s, batch: batch, input: input, weight: weight, bias: bias, output: output)
+        return
+    }
     let k = s.kernelSize, width = s.inputWidth, span = s.wideSpan
     for n in 0..<batch {
         let image = input + n &* s.inputCount
@@ -124,13 +129,20 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
     }
 }
 
-/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount` floats.
+/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount` floats. Takes the register-blocked
+/// kernel when the shape allows it (`s.isBlockable`).
 public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                 weightGradient: UnsafeMutablePointer<Float>,
                                 biasGradient: UnsafeMutablePointer<Float>,
                                 inputGradient: UnsafeMutablePointer<Float>?,
                                 scratch: UnsafeMutablePointer<Float>) {
+    if s.isBlockable {
+        convolutionBackwardBlocked(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
+                                   weightGradient: weightGradient, biasGradient: biasGradient,
+                                   inputGradient: inputGradient, scratch: scratch)
+        return
+    }
     let k = s.kernelSize, width = s.inputWidth, span = s.wideSpan
     zero(weightGradient, s.weightCount)
     zero(biasGradient, s.outputChannels)

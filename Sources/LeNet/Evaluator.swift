@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Imaging
+import Kernels
 import NeuralNetwork
 
 /// One test image, its label, the prediction and the logits.
@@ -64,31 +65,41 @@ public struct Evaluation: Sendable {
 }
 
 public enum Evaluator {
-    /// Runs `model` over every image of `data` in batches of `batchSize`.
-    public static func evaluate(_ model: LeNet5, on data: LabeledImages, batchSize: Int = 1000,
-                                kernels: KernelChoice = .fast) -> Evaluation {
-        let workspace = LeNet5Workspace(capacity: batchSize, kernels: kernels, training: false)
+    /// Runs `model` over every image of `data`, in chunks of `chunkSize` images shared out over
+    /// `threads` threads (each with its own workspace). Each image's logits depend only on that image,
+    /// so the thread count never changes them.
+    public static func evaluate(_ model: LeNet5, on data: LabeledImages, chunkSize: Int = 50,
+                                kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors) -> Evaluation {
+        let chunks = (data.count + chunkSize - 1) / chunkSize
+        let pool = WorkerPool(threads: max(1, min(threads, chunks)))
+        let workspaces = (0..<pool.threadCount).map { _ in LeNet5Workspace(capacity: chunkSize, kernels: kernels, training: false) }
         var logits = [Float](repeating: 0, count: data.count * 10)
         var predictions = [Int](repeating: 0, count: data.count)
         let indices = Array(0..<data.count)
         model.parameters.withUnsafeBufferPointer { parameters in
             indices.withUnsafeBufferPointer { indices in
-                var start = 0
-                while start < data.count {
-                    let count = min(batchSize, data.count - start)
-                    Normalization.writeup.fill(data, indices: UnsafeBufferPointer(rebasing: indices[start..<(start + count)]),
-                                               input: workspace.input, labels: workspace.labels)
-                    workspace.forward(parameters: parameters.baseAddress!, batch: count)
-                    for n in 0..<count {
-                        var best = 0
-                        for k in 0..<10 {
-                            let value = workspace.logits[n * 10 + k]
-                            logits[(start + n) * 10 + k] = value
-                            if value > workspace.logits[n * 10 + best] { best = k }
+                logits.withUnsafeMutableBufferPointer { logits in
+                    predictions.withUnsafeMutableBufferPointer { predictions in
+                        let logitsOut = SendablePointer(logits.baseAddress!)
+                        let predictionsOut = SendablePointer(predictions.baseAddress!)
+                        pool.run(tasks: chunks) { task, thread in
+                            let workspace = workspaces[thread]
+                            let start = task * chunkSize
+                            let count = min(chunkSize, data.count - start)
+                            Normalization.writeup.fill(data, indices: UnsafeBufferPointer(rebasing: indices[start..<(start + count)]),
+                                                       input: workspace.input, labels: workspace.labels)
+                            workspace.forward(parameters: parameters.baseAddress!, batch: count)
+                            for n in 0..<count {
+                                let row = workspace.logits + n * 10
+                                var best = 0
+                                for k in 0..<10 {
+                                    logitsOut.pointer[(start + n) * 10 + k] = row[k]
+                                    if row[k] > row[best] { best = k }
+                                }
+                                predictionsOut.pointer[start + n] = best
+                            }
                         }
-                        predictions[start + n] = best
                     }
-                    start += count
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Datasets
+import Kernels
 import NeuralNetwork
 import Support
 
@@ -26,15 +27,22 @@ public struct TrainingSummary: Sendable {
 ///                 loss = cross_entropy(model(batch)); backward; optimizer.step()
 ///                 every log_interval batches: print the mean loss since the last print
 ///
-/// Nothing is allocated per batch: the workspace, the batch order and the optimizer state are
-/// made once (the order and optimizer once per epoch and phase).
+/// Each batch is cut into chunks of `chunkSize` images, whatever the thread count. Every chunk has
+/// its own workspace and gradient buffer; the threads share out the chunks, and the chunks'
+/// gradients are added in chunk order. The result is therefore the same, bit for bit, on 1 thread
+/// or many. Nothing is allocated per batch.
 public struct Trainer {
+    /// Images per chunk of a batch: the unit of work of a thread.
+    public static let chunkSize = 16
+
     public var recipe: Recipe
     public var kernels: KernelChoice
+    public var threads: Int
 
-    public init(recipe: Recipe, kernels: KernelChoice = .fast) {
+    public init(recipe: Recipe, kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors) {
         self.recipe = recipe
         self.kernels = kernels
+        self.threads = max(1, threads)
     }
 
     /// The shuffle's generator: drawn from the seed, distinct from the initialisation's.
@@ -45,16 +53,21 @@ public struct Trainer {
     public func train(_ model: inout LeNet5, on data: LabeledImages,
                       onEvent: (TrainingEvent) -> Void = { _ in }) -> TrainingSummary {
         precondition(data.rows == 28 && data.columns == 28, "LeNet5 takes 28x28 images")
-        let workspace = LeNet5Workspace(capacity: recipe.batchSize, kernels: kernels)
+        let chunkCapacity = min(Self.chunkSize, recipe.batchSize)
+        let chunkCount = (recipe.batchSize + chunkCapacity - 1) / chunkCapacity
+        let workspaces = (0..<chunkCount).map { _ in LeNet5Workspace(capacity: chunkCapacity, kernels: kernels) }
+        let pool = WorkerPool(threads: min(threads, chunkCount))
+        var chunkLosses = [Float](repeating: 0, count: chunkCount)
         let normalization = Normalization.writeup
         var shuffle = Self.shuffleGenerator(seed: recipe.seed)
         var order = Array(0..<data.count)
         var images = 0
         var epochOverall = 0
         var lastRunning = 0.0
+        let parameterCount = LeNet5.layout.count
         let start = MonotonicClock.now()
         for (phaseIndex, phase) in recipe.schedule.enumerated() {
-            var optimizer = StochasticGradientDescent(parameterCount: LeNet5.layout.count,
+            var optimizer = StochasticGradientDescent(parameterCount: parameterCount,
                                                       learningRate: Float(phase.learningRate), momentum: recipe.momentum)
             for epoch in 1...phase.epochs {
                 epochOverall += 1
@@ -64,24 +77,44 @@ public struct Trainer {
                 var running = 0.0, epochTotal = 0.0, batchIndex = 0
                 model.parameters.withUnsafeMutableBufferPointer { parameters in
                     order.withUnsafeBufferPointer { order in
-                        var startIndex = 0
-                        while startIndex < order.count {
-                            let count = min(recipe.batchSize, order.count - startIndex)
-                            let indices = UnsafeBufferPointer(rebasing: order[startIndex..<(startIndex + count)])
-                            normalization.fill(data, indices: indices, input: workspace.input, labels: workspace.labels)
-                            workspace.forward(parameters: parameters.baseAddress!, batch: count)
-                            let loss = Double(workspace.backward(parameters: parameters.baseAddress!, batch: count))
-                            optimizer.step(parameters: parameters.baseAddress!, gradients: workspace.parameterGradients)
-                            running += loss
-                            epochTotal += loss
-                            batchIndex += 1
-                            images += count
-                            startIndex += count
-                            if batchIndex % recipe.logInterval == 0 {
-                                onEvent(.runningLoss(learningRate: phase.learningRate, epoch: epoch, batch: batchIndex,
-                                                     loss: running / Double(recipe.logInterval)))
-                                lastRunning = running / Double(recipe.logInterval)
-                                running = 0
+                        chunkLosses.withUnsafeMutableBufferPointer { losses in
+                            let p = SendablePointer(parameters.baseAddress!)
+                            let lossSlots = SendablePointer(losses.baseAddress!)
+                            var startIndex = 0
+                            while startIndex < order.count {
+                                let count = min(recipe.batchSize, order.count - startIndex)
+                                let tasks = (count + chunkCapacity - 1) / chunkCapacity
+                                let batchStart = startIndex
+                                pool.run(tasks: tasks) { task, _ in
+                                    let first = batchStart + task * chunkCapacity
+                                    let size = min(chunkCapacity, batchStart + count - first)
+                                    let workspace = workspaces[task]
+                                    normalization.fill(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + size)]),
+                                                       input: workspace.input, labels: workspace.labels)
+                                    workspace.forward(parameters: p.pointer, batch: size)
+                                    lossSlots.pointer[task] = workspace.backward(parameters: p.pointer, batch: size, normalizer: count)
+                                }
+                                // The batch's gradient: the chunks' gradients added in chunk order.
+                                let gradient = workspaces[0].parameterGradients
+                                var loss = lossSlots.pointer[0]
+                                for task in 1..<max(tasks, 1) {
+                                    let chunkGradient = workspaces[task].parameterGradients
+                                    for i in 0..<parameterCount { gradient[i] += chunkGradient[i] }
+                                    loss += lossSlots.pointer[task]
+                                }
+                                optimizer.step(parameters: p.pointer, gradients: gradient)
+                                let batchLoss = Double(loss)
+                                running += batchLoss
+                                epochTotal += batchLoss
+                                batchIndex += 1
+                                images += count
+                                startIndex += count
+                                if batchIndex % recipe.logInterval == 0 {
+                                    onEvent(.runningLoss(learningRate: phase.learningRate, epoch: epoch, batch: batchIndex,
+                                                         loss: running / Double(recipe.logInterval)))
+                                    lastRunning = running / Double(recipe.logInterval)
+                                    running = 0
+                                }
                             }
                         }
                     }

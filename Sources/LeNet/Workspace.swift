@@ -160,14 +160,15 @@ extension LeNet5Workspace {
 
     /// The mean cross-entropy of the last forward pass against `labels`, and its gradient with
     /// respect to every parameter into `parameterGradients` (overwritten, not accumulated): the
-    /// forward's calls in reverse.
+    /// forward's calls in reverse. When these images are a chunk of a larger batch, `normalizer` is
+    /// that batch's size (see `softmaxCrossEntropy`).
     @discardableResult
-    public func backward(parameters p: UnsafePointer<Float>, batch: Int) -> Float {
+    public func backward(parameters p: UnsafePointer<Float>, batch: Int, normalizer: Int? = nil) -> Float {
         precondition(training, "backward needs a workspace made with training: true")
         let o = LeNet5Offsets.standard, s = Self.sizes, g = parameterGradients
         let naive = kernels == .naive
         let loss = softmaxCrossEntropy(batch: batch, classes: 10, logits: logits, labels: labels,
-                                       probabilities: probabilities, logitsGradient: logitsGradient)
+                                       probabilities: probabilities, logitsGradient: logitsGradient, normalizer: normalizer)
         let linear = naive ? linearBackwardNaive : linearBackward
         // F7
         linear(batch, 84, 10, fc2, p + o.fc3Weight, logitsGradient, g + o.fc3Weight, g + o.fc3Bias, fc2Gradient)

@@ -5,12 +5,14 @@ import Foundation
 /// computed stably as m + log sum_k exp(z[n,k] - m) with m = max_k z[n,k]. Its gradient:
 ///   dL/dz[n,k] = (softmax(z[n])_k - [k == y_n]) / N
 /// logits [N, K], labels [N] (each in 0..<K); `probabilities` and `logitsGradient` [N, K] are written.
+/// When these N rows are part of a larger batch split into chunks, `normalizer` is the whole batch's
+/// size: the result is then this chunk's share of the batch's mean loss, and the chunks' shares add up.
 public func softmaxCrossEntropy(batch: Int, classes: Int, logits: UnsafePointer<Float>,
                                 labels: UnsafePointer<Int32>,
                                 probabilities: UnsafeMutablePointer<Float>,
-                                logitsGradient: UnsafeMutablePointer<Float>?) -> Float {
+                                logitsGradient: UnsafeMutablePointer<Float>?, normalizer: Int? = nil) -> Float {
     var total: Float = 0
-    let scale = 1 / Float(batch)
+    let scale = 1 / Float(normalizer ?? batch)
     for n in 0..<batch {
         let z = logits + n &* classes
         let p = probabilities + n &* classes

@@ -17,6 +17,7 @@ struct Evaluate: AsyncParsableCommand {
             """)
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(help: ArgumentHelp("The model to evaluate (default: the newest runs/*/model.safetensors).", valueName: "file"))
     var checkpoint: String?
@@ -37,7 +38,7 @@ struct Evaluate: AsyncParsableCommand {
             let folder = output ?? (path as NSString).deletingLastPathComponent
             try RunFolder.prepare(folder.isEmpty ? "." : folder)
             print("Evaluating \(path)")
-            let evaluation = Evaluator.evaluate(model, on: test)
+            let evaluation = Evaluator.evaluate(model, on: test, threads: threadOptions.threads)
             try Report.printEvaluation(evaluation, test: test, folder: folder.isEmpty ? "." : folder, logitsPath: logits)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Kernels
 import LeNet
 import NeuralNetwork
 import Support
@@ -58,6 +59,16 @@ struct DataOptions: ParsableArguments {
 struct CommandError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The thread count option shared by the commands that compute.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Threads to compute with (default: the machine's \(WorkerPool.availableProcessors) processors). Results do not depend on it.", valueName: "n"))
+    var threads: Int = WorkerPool.availableProcessors
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
 }
 
 func printError(_ message: String) {

@@ -20,6 +20,7 @@ struct Train: AsyncParsableCommand {
             """)
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(help: ArgumentHelp(
         "The learning-rate schedule: EPOCHSxRATE phases, comma-separated, each with a fresh optimizer.",
@@ -67,14 +68,14 @@ struct Train: AsyncParsableCommand {
             try RunFolder.prepare(folder)
 
             var model = LeNet5(seed: seed)
-            let summary = Trainer(recipe: recipe).train(&model, on: train) { event in
+            let summary = Trainer(recipe: recipe, threads: threadOptions.threads).train(&model, on: train) { event in
                 if case .runningLoss(let rate, let epoch, let batch, let loss) = event {
                     print(PythonFormat.lossLine(learningRate: rate, epoch: epoch, batch: batch, loss: loss))
                     fflush(nil)
                 }
             }
             print("Finished Training")
-            let evaluation = Evaluator.evaluate(model, on: test)
+            let evaluation = Evaluator.evaluate(model, on: test, threads: threadOptions.threads)
             let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
             try model.save(to: checkpoint, metadata: [
                 "seed": String(seed), "schedule": Recipe.formatSchedule(recipe.schedule),

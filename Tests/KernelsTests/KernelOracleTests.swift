@@ -23,7 +23,17 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         ConvolutionShape(inputChannels: 2, outputChannels: 5, inputHeight: 5, inputWidth: 5, kernelSize: 5),
         ConvolutionShape(inputChannels: 4, outputChannels: 3, inputHeight: 6, inputWidth: 11, kernelSize: 1),
         ConvolutionShape(inputChannels: 5, outputChannels: 7, inputHeight: 17, inputWidth: 10, kernelSize: 4),
+        // Register-blocked shapes with every block size (8, 6, 4, 1) and several x-chunks.
+        ConvolutionShape(inputChannels: 2, outputChannels: 13, inputHeight: 6, inputWidth: 20, kernelSize: 5),
+        ConvolutionShape(inputChannels: 16, outputChannels: 6, inputHeight: 16, inputWidth: 20, kernelSize: 5),
+        ConvolutionShape(inputChannels: 3, outputChannels: 19, inputHeight: 9, inputWidth: 12, kernelSize: 5),
     ]
+
+    @Test func leNetsShapesTakeTheBlockedKernels() {
+        #expect(Self.shapes[0].isBlockable && Self.shapes[1].isBlockable)
+        #expect(Self.shapes[6].isBlockable && Self.shapes[7].isBlockable && Self.shapes[8].isBlockable)
+        #expect(!Self.shapes[2].isBlockable && !Self.shapes[3].isBlockable)
+    }
 
     @Test(arguments: shapes)
     func forwardMatchesNaive(shape: ConvolutionShape) {

@@ -145,6 +145,25 @@ func temporaryFolder() -> String {
         #expect(a != c)
     }
 
+    @Test func theResultDoesNotDependOnTheThreadCount() throws {
+        let train = try loadMNIST(.train).prefix(400)  // 6 full batches of 64 and one of 16
+        let recipe = Recipe(schedule: [Phase(epochs: 2, learningRate: 0.002)], seed: 11)
+        var models: [LeNet5] = []
+        for threads in [1, 2, 3, 5] {
+            var model = LeNet5(seed: 11)
+            _ = Trainer(recipe: recipe, threads: threads).train(&model, on: train)
+            models.append(model)
+        }
+        for model in models.dropFirst() {
+            #expect(model.parameters.map(\.bitPattern) == models[0].parameters.map(\.bitPattern))
+        }
+        let test = try loadMNIST(.test).prefix(777)
+        let one = Evaluator.evaluate(models[0], on: test, threads: 1)
+        let two = Evaluator.evaluate(models[0], on: test, threads: 2)
+        #expect(one.logits.map(\.bitPattern) == two.logits.map(\.bitPattern))
+        #expect(one.predictions == two.predictions)
+    }
+
     @Test func fastAndNaiveKernelsTrainAlike() throws {
         let train = try loadMNIST(.train).prefix(128)
         let recipe = Recipe(schedule: [Phase(epochs: 1, learningRate: 0.01)], seed: 1)
