@@ -58,31 +58,62 @@ public func linearForward(batch: Int, inputs: Int, outputs: Int, input: UnsafePo
     }
 }
 
-/// As `linearBackwardNaive`: rows of the gradients are built by SIMD multiply-adds.
+/// As `linearBackwardNaive`. Each gradient row is built in registers, 32 columns at a time, and
+/// stored once:
+///   dweight[o, i..i+32] = sum_n dout[n,o] * input[n, i..i+32]
+///   dinput[n, i..i+32]  = sum_o dout[n,o] * weight[o, i..i+32]
 public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
                            weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                            weightGradient: UnsafeMutablePointer<Float>,
                            biasGradient: UnsafeMutablePointer<Float>,
                            inputGradient: UnsafeMutablePointer<Float>?) {
-    zero(weightGradient, outputs &* inputs)
-    zero(biasGradient, outputs)
-    for n in 0..<batch {
-        let gradientRow = outputGradient + n &* outputs
-        let inputRow = input + n &* inputs
-        for o in 0..<outputs {
-            let g = gradientRow[o]
-            biasGradient[o] += g
-            multiplyAdd(weightGradient + o &* inputs, inputRow, g, inputs)
-        }
+    for o in 0..<outputs {
+        var sum: Float = 0
+        for n in 0..<batch { sum += outputGradient[n &* outputs &+ o] }
+        biasGradient[o] = sum
+        weightedRowSum(terms: batch, width: inputs, coefficient: { outputGradient[$0 &* outputs &+ o] },
+                       rows: input, rowStride: inputs, into: weightGradient + o &* inputs)
     }
     if let inputGradient {
-        zero(inputGradient, batch &* inputs)
         for n in 0..<batch {
             let gradientRow = outputGradient + n &* outputs
-            let target = inputGradient + n &* inputs
-            for o in 0..<outputs {
-                multiplyAdd(target, weight + o &* inputs, gradientRow[o], inputs)
-            }
+            weightedRowSum(terms: outputs, width: inputs, coefficient: { gradientRow[$0] },
+                           rows: weight, rowStride: inputs, into: inputGradient + n &* inputs)
         }
+    }
+}
+
+/// target[0..<width] = sum_t coefficient(t) * rows[t * rowStride ..< + width], accumulated in
+/// registers in the order t = 0, 1, ...
+@inline(__always)
+func weightedRowSum(terms: Int, width: Int, coefficient: (Int) -> Float, rows: UnsafePointer<Float>,
+                    rowStride: Int, into target: UnsafeMutablePointer<Float>) {
+    var i = 0
+    while i &+ 32 <= width {
+        var a0 = Vector8(), a1 = Vector8(), a2 = Vector8(), a3 = Vector8()
+        for t in 0..<terms {
+            let c = Vector8(repeating: coefficient(t))
+            let row = rows + (t &* rowStride &+ i)
+            a0 = multiplyAdd(a0, c, load8(row))
+            a1 = multiplyAdd(a1, c, load8(row + 8))
+            a2 = multiplyAdd(a2, c, load8(row + 16))
+            a3 = multiplyAdd(a3, c, load8(row + 24))
+        }
+        store8(a0, target + i); store8(a1, target + (i &+ 8)); store8(a2, target + (i &+ 16)); store8(a3, target + (i &+ 24))
+        i &+= 32
+    }
+    while i &+ 8 <= width {
+        var a0 = Vector8()
+        for t in 0..<terms {
+            a0 = multiplyAdd(a0, Vector8(repeating: coefficient(t)), load8(rows + (t &* rowStride &+ i)))
+        }
+        store8(a0, target + i)
+        i &+= 8
+    }
+    while i < width {
+        var a: Float = 0
+        for t in 0..<terms { a += coefficient(t) * rows[t &* rowStride &+ i] }
+        target[i] = a
+        i &+= 1
     }
 }

@@ -1,5 +1,6 @@
 import Kernels
 import NeuralNetwork
+import Support
 
 /// Which implementation of each kernel to run: the fast ones, or the naive oracles they are tested against.
 public enum KernelChoice: Sendable {
@@ -15,6 +16,8 @@ public final class LeNet5Workspace {
     public let kernels: KernelChoice
     /// False for inference only: the activation gradients are then not allocated.
     public let training: Bool
+    /// When set, the time of every layer's forward and backward pass is added to it.
+    public var profile: LayerProfile?
 
     static let conv1Shape = ConvolutionShape(inputChannels: 1, outputChannels: 6, inputHeight: 28, inputWidth: 28, kernelSize: 5)
     static let conv2Shape = ConvolutionShape(inputChannels: 6, outputChannels: 16, inputHeight: 12, inputWidth: 12, kernelSize: 5)
@@ -123,6 +126,7 @@ extension LeNet5Workspace {
         precondition(batch > 0 && batch <= capacity)
         let o = LeNet5Offsets.standard, s = Self.sizes
         let naive = kernels == .naive
+        profile?.start()
         // C1: 1@28x28 -> 6@24x24, then ReLU
         if naive {
             convolutionForwardNaive(Self.conv1Shape, batch: batch, input: input, weight: p + o.conv1Weight, bias: p + o.conv1Bias, output: conv1)
@@ -130,12 +134,14 @@ extension LeNet5Workspace {
             convolutionForward(Self.conv1Shape, batch: batch, input: input, weight: p + o.conv1Weight, bias: p + o.conv1Bias, output: conv1, scratch: scratch)
         }
         reluForward(conv1, count: batch * s.conv1)
+        profile?.lap("C1 forward (with ReLU)")
         // S2: 6@24x24 -> 6@12x12, sum of each 2x2
         if naive {
             sumPoolForwardNaive(planes: batch * 6, height: 24, width: 24, input: conv1, output: pool1)
         } else {
             sumPoolForward(planes: batch * 6, height: 24, width: 24, input: conv1, output: pool1)
         }
+        profile?.lap("S2 forward")
         // C3: 6@12x12 -> 16@8x8, then ReLU
         if naive {
             convolutionForwardNaive(Self.conv2Shape, batch: batch, input: pool1, weight: p + o.conv2Weight, bias: p + o.conv2Bias, output: conv2)
@@ -143,12 +149,14 @@ extension LeNet5Workspace {
             convolutionForward(Self.conv2Shape, batch: batch, input: pool1, weight: p + o.conv2Weight, bias: p + o.conv2Bias, output: conv2, scratch: scratch)
         }
         reluForward(conv2, count: batch * s.conv2)
+        profile?.lap("C3 forward (with ReLU)")
         // S4: 16@8x8 -> 16@4x4 = 256 features
         if naive {
             sumPoolForwardNaive(planes: batch * 16, height: 8, width: 8, input: conv2, output: pool2)
         } else {
             sumPoolForward(planes: batch * 16, height: 8, width: 8, input: conv2, output: pool2)
         }
+        profile?.lap("S4 forward")
         // F5: 256 -> 120, ReLU; F6: 120 -> 84, ReLU; F7: 84 -> 10
         let linear = naive ? linearForwardNaive : linearForward
         linear(batch, 256, 120, pool2, p + o.fc1Weight, p + o.fc1Bias, fc1)
@@ -156,6 +164,7 @@ extension LeNet5Workspace {
         linear(batch, 120, 84, fc1, p + o.fc2Weight, p + o.fc2Bias, fc2)
         reluForward(fc2, count: batch * s.fc2)
         linear(batch, 84, 10, fc2, p + o.fc3Weight, p + o.fc3Bias, logits)
+        profile?.lap("F5-F7 forward (with ReLU)")
     }
 
     /// The mean cross-entropy of the last forward pass against `labels`, and its gradient with
@@ -167,8 +176,10 @@ extension LeNet5Workspace {
         precondition(training, "backward needs a workspace made with training: true")
         let o = LeNet5Offsets.standard, s = Self.sizes, g = parameterGradients
         let naive = kernels == .naive
+        profile?.start()
         let loss = softmaxCrossEntropy(batch: batch, classes: 10, logits: logits, labels: labels,
                                        probabilities: probabilities, logitsGradient: logitsGradient, normalizer: normalizer)
+        profile?.lap("loss")
         let linear = naive ? linearBackwardNaive : linearBackward
         // F7
         linear(batch, 84, 10, fc2, p + o.fc3Weight, logitsGradient, g + o.fc3Weight, g + o.fc3Bias, fc2Gradient)
@@ -178,12 +189,14 @@ extension LeNet5Workspace {
         // F5
         reluBackward(output: fc1, gradient: fc1Gradient, count: batch * s.fc1)
         linear(batch, 256, 120, pool2, p + o.fc1Weight, fc1Gradient, g + o.fc1Weight, g + o.fc1Bias, pool2Gradient)
+        profile?.lap("F7-F5 backward")
         // S4
         if naive {
             sumPoolBackwardNaive(planes: batch * 16, height: 8, width: 8, outputGradient: pool2Gradient, inputGradient: conv2Gradient)
         } else {
             sumPoolBackward(planes: batch * 16, height: 8, width: 8, outputGradient: pool2Gradient, inputGradient: conv2Gradient)
         }
+        profile?.lap("S4 backward")
         // C3
         reluBackward(output: conv2, gradient: conv2Gradient, count: batch * s.conv2)
         if naive {
@@ -193,12 +206,14 @@ extension LeNet5Workspace {
             convolutionBackward(Self.conv2Shape, batch: batch, input: pool1, weight: p + o.conv2Weight, outputGradient: conv2Gradient,
                                 weightGradient: g + o.conv2Weight, biasGradient: g + o.conv2Bias, inputGradient: pool1Gradient, scratch: scratch)
         }
+        profile?.lap("C3 backward (with ReLU)")
         // S2
         if naive {
             sumPoolBackwardNaive(planes: batch * 6, height: 24, width: 24, outputGradient: pool1Gradient, inputGradient: conv1Gradient)
         } else {
             sumPoolBackward(planes: batch * 6, height: 24, width: 24, outputGradient: pool1Gradient, inputGradient: conv1Gradient)
         }
+        profile?.lap("S2 backward")
         // C1 (the input needs no gradient)
         reluBackward(output: conv1, gradient: conv1Gradient, count: batch * s.conv1)
         if naive {
@@ -208,6 +223,27 @@ extension LeNet5Workspace {
             convolutionBackward(Self.conv1Shape, batch: batch, input: input, weight: p + o.conv1Weight, outputGradient: conv1Gradient,
                                 weightGradient: g + o.conv1Weight, biasGradient: g + o.conv1Bias, inputGradient: nil, scratch: scratch)
         }
+        profile?.lap("C1 backward (with ReLU)")
         return loss
+    }
+}
+
+/// Time spent in each layer, for `lenet bench`.
+public final class LayerProfile {
+    public private(set) var seconds: [(layer: String, seconds: Double)] = []
+    private var last = 0.0
+
+    public init() {}
+
+    func start() { last = MonotonicClock.now() }
+
+    func lap(_ layer: String) {
+        let now = MonotonicClock.now()
+        if let index = seconds.firstIndex(where: { $0.layer == layer }) {
+            seconds[index].seconds += now - last
+        } else {
+            seconds.append((layer, now - last))
+        }
+        last = now
     }
 }

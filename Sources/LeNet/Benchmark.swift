@@ -1,0 +1,171 @@
+import Datasets
+import Foundation
+import Kernels
+import NeuralNetwork
+import Support
+
+/// What `lenet bench` measures: training and inference throughput on LeNet-5's real shapes and
+/// data, single-image latency, the time per layer, peak memory, and GFLOP/s against the machine's peak.
+public struct BenchmarkResult: Codable, Sendable {
+    public struct Layer: Codable, Sendable {
+        public var layer: String
+        public var microsecondsPerImage: Double
+        public var share: Double
+    }
+    public var processor: String
+    public var threads: Int
+    public var build: String
+    public var trainImages: Int
+    public var trainSeconds: Double
+    public var trainImagesPerSecond: Double
+    public var inferenceImagesPerSecond: [String: Double]
+    public var singleImageMicroseconds: Double
+    public var trainGFLOPPerSecond: Double
+    public var inferenceGFLOPPerSecond: Double
+    public var machinePeakGFLOPPerSecond: Double
+    public var trainPercentOfPeak: Double
+    public var layers: [Layer]
+    public var peakMemoryMB: Double
+}
+
+public enum Benchmark {
+    /// Multiply-adds per image: forward 281,640 (0.563 MFLOP); a training step (forward and
+    /// backward) 758,520 (1.517 MFLOP).
+    public static let forwardFLOP = 563_280.0
+    public static let trainingFLOP = 1_517_040.0
+
+    /// How the kernels were compiled.
+    public static var build: String {
+        #if FUSED_MULTIPLY_ADD
+        return "native CPU target with fused multiply-add"
+        #else
+        return "portable (no CPU-specific flags)"
+        #endif
+    }
+
+    public static func run(train: LabeledImages, test: LabeledImages, threads: Int, trainImages: Int,
+                           log: (String) -> Void = { _ in }) -> BenchmarkResult {
+        // Training: the recipe's first phase over `trainImages` images, batch 64, the real data path.
+        log("training on \(trainImages) images...")
+        var model = LeNet5(seed: 0)
+        let recipe = Recipe(schedule: [Phase(epochs: 1, learningRate: 0.0005)], seed: 0, logInterval: Int.max)
+        let summary = Trainer(recipe: recipe, threads: threads).train(&model, on: train.prefix(trainImages))
+
+        // Inference at batch 1000 and 64: each batch split over the threads; best of three passes.
+        var inference: [String: Double] = [:]
+        for batch in [1000, 64] {
+            log("inference at batch \(batch)...")
+            let perThread = (batch + threads - 1) / threads
+            let pool = WorkerPool(threads: threads)
+            let workspaces = (0..<threads).map { _ in LeNet5Workspace(capacity: perThread, training: false) }
+            let indices = Array(0..<test.count)
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let start = MonotonicClock.now()
+                model.parameters.withUnsafeBufferPointer { p in
+                    indices.withUnsafeBufferPointer { indices in
+                        var first = 0
+                        while first < test.count {
+                            let count = min(batch, test.count - first)
+                            let batchStart = first
+                            pool.run(tasks: (count + perThread - 1) / perThread) { task, thread in
+                                let from = batchStart + task * perThread
+                                let size = min(perThread, batchStart + count - from)
+                                let workspace = workspaces[thread]
+                                Normalization.writeup.fill(test, indices: UnsafeBufferPointer(rebasing: indices[from..<(from + size)]),
+                                                           input: workspace.input, labels: workspace.labels)
+                                workspace.forward(parameters: p.baseAddress!, batch: size)
+                            }
+                            first += count
+                        }
+                    }
+                }
+                best = min(best, MonotonicClock.now() - start)
+            }
+            inference["\(batch)"] = Double(test.count) / best
+        }
+
+        // One image at a time: the latency of normalize + forward, median of 2,000 calls.
+        log("single images...")
+        let single = LeNet5Workspace(capacity: 1, training: false)
+        var latencies: [Double] = []
+        latencies.reserveCapacity(2000)
+        let order = Array(0..<2000)
+        model.parameters.withUnsafeBufferPointer { p in
+            order.withUnsafeBufferPointer { order in
+                for i in 0..<2000 {
+                    let start = MonotonicClock.now()
+                    Normalization.writeup.fill(test, indices: UnsafeBufferPointer(rebasing: order[i..<(i + 1)]),
+                                               input: single.input, labels: single.labels)
+                    single.forward(parameters: p.baseAddress!, batch: 1)
+                    latencies.append(MonotonicClock.now() - start)
+                }
+            }
+        }
+        latencies.sort()
+        inference["1"] = Double(latencies.count) / latencies.reduce(0, +)
+
+        // Per layer, on one thread, on the chunks of 16 the trainer uses.
+        log("per-layer profile...")
+        let profile = LayerProfile()
+        let workspace = LeNet5Workspace(capacity: Trainer.chunkSize)
+        workspace.profile = profile
+        let profiledImages = 3200
+        model.parameters.withUnsafeBufferPointer { p in
+            Array(0..<profiledImages).withUnsafeBufferPointer { indices in
+                var first = 0
+                while first < profiledImages {
+                    Normalization.writeup.fill(train, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + Trainer.chunkSize)]),
+                                               input: workspace.input, labels: workspace.labels)
+                    workspace.forward(parameters: p.baseAddress!, batch: Trainer.chunkSize)
+                    workspace.backward(parameters: p.baseAddress!, batch: Trainer.chunkSize, normalizer: 64)
+                    first += Trainer.chunkSize
+                }
+            }
+        }
+        let total = profile.seconds.reduce(0) { $0 + $1.seconds }
+        let layers = profile.seconds.map {
+            BenchmarkResult.Layer(layer: $0.layer, microsecondsPerImage: $0.seconds / Double(profiledImages) * 1e6,
+                                  share: $0.seconds / total)
+        }
+
+        let peak = machinePeakGFLOPPerSecond(threads: threads)
+        let trainGFLOP = summary.imagesPerSecond * trainingFLOP / 1e9
+        return BenchmarkResult(
+            processor: processorName(), threads: threads, build: build,
+            trainImages: summary.images, trainSeconds: summary.seconds, trainImagesPerSecond: summary.imagesPerSecond,
+            inferenceImagesPerSecond: inference, singleImageMicroseconds: latencies[latencies.count / 2] * 1e6,
+            trainGFLOPPerSecond: trainGFLOP, inferenceGFLOPPerSecond: (inference["1000"] ?? 0) * forwardFLOP / 1e9,
+            machinePeakGFLOPPerSecond: peak, trainPercentOfPeak: peak > 0 ? 100 * trainGFLOP / peak : 0,
+            layers: layers, peakMemoryMB: peakMemoryMB())
+    }
+
+    /// The largest resident set so far, in MB (10^6 bytes).
+    public static func peakMemoryMB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) * 1024 / 1e6
+    }
+
+    static func cpuInfo() -> [Substring] {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n")
+    }
+
+    static func processorName() -> String {
+        let line = cpuInfo().first { $0.hasPrefix("model name") }
+        return line.flatMap { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } } ?? "unknown"
+    }
+
+    /// An estimate: threads x clock x FLOP per cycle (two FMA units: 64 with AVX-512, 32 with AVX2
+    /// and FMA, 8 otherwise), with the clock /proc/cpuinfo reports. 0 when unknown.
+    static func machinePeakGFLOPPerSecond(threads: Int) -> Double {
+        let lines = cpuInfo()
+        guard let megahertz = lines.first(where: { $0.hasPrefix("cpu MHz") })
+            .flatMap({ Double($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") }) else { return 0 }
+        let flags = Set((lines.first { $0.hasPrefix("flags") } ?? "").split(separator: " "))
+        let perCycle = flags.contains("avx512f") ? 64.0 : (flags.contains("avx2") && flags.contains("fma") ? 32.0 : 8.0)
+        let cores = min(threads, WorkerPool.availableProcessors)
+        return Double(cores) * megahertz / 1000 * perCycle
+    }
+}
