@@ -23,7 +23,7 @@ public struct ConvolutionShape: Sendable, Equatable {
     public var outputCount: Int { outputChannels * outputPlane }
     public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
     /// Floats of scratch the fast kernels need.
-    public var scratchCount: Int { isBlockable ? blockedScratchCount : outputHeight * inputWidth }
+    public var scratchCount: Int { isBlockable ? 1 : outputHeight * inputWidth }
     /// The span of a "wide" output plane: rows of `inputWidth`, the last one cut at `outputWidth`.
     var wideSpan: Int { (outputHeight - 1) * inputWidth + outputWidth }
 }
@@ -98,15 +98,18 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 // (OH-1)*W + OW floats starting at input[c, i, j]. The columns x >= OW of the wide plane are
 // scratch and discarded (forward) or kept at zero (backward).
 
-/// As `convolutionForwardNaive`. `scratch` holds `s.scratchCount` floats. Takes the register-blocked
+/// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
+/// blocked kernel applies). `scratch` holds `s.scratchCount` floats. Takes the register-blocked
 /// kernel when the shape allows it (`s.isBlockable`).
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                               output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                               output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                               applyReLU: Bool = false) {
     if s.isBlockable {
-        convolutionForwardBlocked(s, batch: batch, input: input, weight: weight, bias: bias, output: output)
+        convolutionForwardBlocked(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU)
         return
     }
+    defer { if applyReLU { reluForward(output, count: batch &* s.outputCount) } }
     let k = s.kernelSize, width = s.inputWidth, span = s.wideSpan
     for n in 0..<batch {
         let image = input + n &* s.inputCount
@@ -140,7 +143,7 @@ public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: Unsafe
     if s.isBlockable {
         convolutionBackwardBlocked(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
                                    weightGradient: weightGradient, biasGradient: biasGradient,
-                                   inputGradient: inputGradient, scratch: scratch)
+                                   inputGradient: inputGradient)
         return
     }
     let k = s.kernelSize, width = s.inputWidth, span = s.wideSpan

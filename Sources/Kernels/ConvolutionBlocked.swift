@@ -1,12 +1,12 @@
 /// Register-blocked 5x5 convolution kernels: the fast path taken when the kernel is 5x5 and the
-/// output width is a multiple of 8 (LeNet's C1: 24, C3: 8; and the padded input-gradient pass).
+/// output width is a multiple of 8 (LeNet's C1: 24 and C3: 8).
 ///
 /// Forward: one SIMD8 vector of output columns per output channel, for up to 8 output channels at
 /// once (8 accumulators in registers); each input vector loaded once feeds all of them.
 /// Weight gradient: for each (o, c, i) the five taps' partial sums stay in 5 registers across the
 /// whole batch; one horizontal sum per tap at the end.
-/// Input gradient: a forward convolution of the zero-padded output gradient with the kernel flipped
-/// and its channel axes swapped.
+/// Input gradient: the product of the transposed weights and the output gradient, in register
+/// blocks added straight into the input gradient (a fused col2im).
 
 @inline(__always)
 func multiplyAdd(_ accumulator: Vector8, _ a: Vector8, _ b: Vector8) -> Vector8 {
@@ -20,15 +20,6 @@ func multiplyAdd(_ accumulator: Vector8, _ a: Vector8, _ b: Vector8) -> Vector8 
 extension ConvolutionShape {
     /// True when the blocked kernels apply.
     public var isBlockable: Bool { kernelSize == 5 && outputWidth % 8 == 0 && outputWidth > 0 && outputHeight > 0 }
-    /// The padded output-gradient plane of the input-gradient pass: rows and columns.
-    var paddedGradientHeight: Int { outputHeight + 8 }
-    var wideInputWidth: Int { (inputWidth + 7) / 8 * 8 }
-    var paddedGradientWidth: Int { wideInputWidth + 4 }
-    /// Scratch floats the blocked backward pass needs.
-    public var blockedScratchCount: Int {
-        outputChannels * paddedGradientHeight * paddedGradientWidth + inputChannels * inputHeight * wideInputWidth + weightCount
-            + inputChannels
-    }
 }
 
 /// Output rows for channels o..<o+count of one image: out[o+k, y, x..x+8] for all y and x-chunks.
@@ -36,7 +27,7 @@ extension ConvolutionShape {
 @inline(__always)
 private func forwardBlock(_ s: ConvolutionShape, image: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, firstChannel o: Int,
-                          count: Int, outputRowStride: Int, outputPlaneStride: Int) {
+                          count: Int, outputRowStride: Int, outputPlaneStride: Int, applyReLU: Bool) {
     let width = s.inputWidth, plane = s.inputPlane, taps = s.inputChannels &* 25
     let w = weight + o &* taps
     for y in 0..<s.outputHeight {
@@ -72,6 +63,10 @@ private func forwardBlock(_ s: ConvolutionShape, image: UnsafePointer<Float>, we
                     }
                 }
             }
+            if applyReLU {
+                a0 = relu(a0); a1 = relu(a1); a2 = relu(a2); a3 = relu(a3)
+                a4 = relu(a4); a5 = relu(a5); a6 = relu(a6); a7 = relu(a7)
+            }
             let out = output + (o &* outputPlaneStride &+ y &* outputRowStride &+ x)
             store8(a0, out)
             if count > 1 { store8(a1, out + outputPlaneStride) }
@@ -87,49 +82,48 @@ private func forwardBlock(_ s: ConvolutionShape, image: UnsafePointer<Float>, we
 @inline(__always)
 func blockedForwardImage(_ s: ConvolutionShape, image: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                          bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                         outputRowStride: Int, outputPlaneStride: Int) {
+                         outputRowStride: Int, outputPlaneStride: Int, applyReLU: Bool) {
     var o = 0
     while o < s.outputChannels {
         let remaining = s.outputChannels &- o
         if remaining >= 8 {
             forwardBlock(s, image: image, weight: weight, bias: bias, output: output, firstChannel: o, count: 8,
-                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride)
+                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride, applyReLU: applyReLU)
             o &+= 8
         } else if remaining >= 6 {
             forwardBlock(s, image: image, weight: weight, bias: bias, output: output, firstChannel: o, count: 6,
-                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride)
+                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride, applyReLU: applyReLU)
             o &+= 6
         } else if remaining >= 4 {
             forwardBlock(s, image: image, weight: weight, bias: bias, output: output, firstChannel: o, count: 4,
-                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride)
+                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride, applyReLU: applyReLU)
             o &+= 4
         } else {
             forwardBlock(s, image: image, weight: weight, bias: bias, output: output, firstChannel: o, count: 1,
-                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride)
+                         outputRowStride: outputRowStride, outputPlaneStride: outputPlaneStride, applyReLU: applyReLU)
             o &+= 1
         }
     }
 }
 
-/// As `convolutionForwardNaive`, for shapes where `isBlockable`.
+/// As `convolutionForwardNaive` (then ReLU when `applyReLU`), for shapes where `isBlockable`.
 public func convolutionForwardBlocked(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                      output: UnsafeMutablePointer<Float>) {
+                                      output: UnsafeMutablePointer<Float>, applyReLU: Bool = false) {
     precondition(s.isBlockable)
     for n in 0..<batch {
         blockedForwardImage(s, image: input + n &* s.inputCount, weight: weight, bias: bias,
-                            output: output + n &* s.outputCount, outputRowStride: s.outputWidth, outputPlaneStride: s.outputPlane)
+                            output: output + n &* s.outputCount, outputRowStride: s.outputWidth, outputPlaneStride: s.outputPlane,
+                            applyReLU: applyReLU)
     }
 }
 
-/// As `convolutionBackwardNaive`, for shapes where `isBlockable`. `scratch` holds `s.blockedScratchCount`
-/// floats. The weight and bias gradients are overwritten.
+/// As `convolutionBackwardNaive`, for shapes where `isBlockable`. The gradients are overwritten.
 public func convolutionBackwardBlocked(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                        weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                        weightGradient: UnsafeMutablePointer<Float>,
                                        biasGradient: UnsafeMutablePointer<Float>,
-                                       inputGradient: UnsafeMutablePointer<Float>?,
-                                       scratch: UnsafeMutablePointer<Float>) {
+                                       inputGradient: UnsafeMutablePointer<Float>?) {
     precondition(s.isBlockable)
     let width = s.inputWidth, ow = s.outputWidth
     // Bias: the sum of each output-gradient plane, over the batch.
@@ -145,69 +139,118 @@ public func convolutionBackwardBlocked(_ s: ConvolutionShape, batch: Int, input:
         }
         biasGradient[o] = sum.sum()
     }
-    // Weights: dW[o,c,i,j] = sum_{n,y,x} dOut[n,o,y,x] * in[n,c,y+i,x+j], five taps j in registers.
-    for o in 0..<s.outputChannels {
+    // Weights: dW[o,c,i,j] = sum_{n,y,x} dOut[n,o,y,x] * in[n,c,y+i,x+j], for two output channels
+    // at once: their five taps each (10 registers) share every input vector loaded.
+    var o = 0
+    while o < s.outputChannels {
+        let two = o &+ 1 < s.outputChannels
         for c in 0..<s.inputChannels {
             for i in 0..<5 {
-                var t0 = Vector8(), t1 = Vector8(), t2 = Vector8(), t3 = Vector8(), t4 = Vector8()
-                for n in 0..<batch {
-                    let gradientPlane = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
-                    let inputPlane = input + ((n &* s.inputChannels &+ c) &* s.inputPlane &+ i &* width)
-                    for y in 0..<s.outputHeight {
-                        var x = 0
-                        while x < ow {
-                            let g = load8(gradientPlane + (y &* ow &+ x))
-                            let row = inputPlane + (y &* width &+ x)
-                            t0 = multiplyAdd(t0, g, load8(row))
-                            t1 = multiplyAdd(t1, g, load8(row + 1))
-                            t2 = multiplyAdd(t2, g, load8(row + 2))
-                            t3 = multiplyAdd(t3, g, load8(row + 3))
-                            t4 = multiplyAdd(t4, g, load8(row + 4))
-                            x &+= 8
-                        }
-                    }
-                }
-                let target = weightGradient + ((o &* s.inputChannels &+ c) &* 25 &+ i &* 5)
-                target[0] = t0.sum(); target[1] = t1.sum(); target[2] = t2.sum(); target[3] = t3.sum(); target[4] = t4.sum()
+                weightGradientBlock(s, batch: batch, input: input, outputGradient: outputGradient,
+                                    weightGradient: weightGradient, o: o, c: c, i: i, two: two)
             }
         }
+        o &+= 2
     }
     guard let inputGradient else { return }
-    // Input: a valid convolution of the output gradient, padded by 4 on every side (and on the right
-    // up to a multiple of 8 columns), with weights flipped in space and transposed in channels.
-    let ph = s.paddedGradientHeight, pw = s.paddedGradientWidth, wide = s.wideInputWidth
-    let padded = scratch
-    let wideOutput = padded + s.outputChannels &* ph &* pw
-    let flipped = wideOutput + s.inputChannels &* s.inputHeight &* wide
-    let zeroBias = flipped + s.weightCount
-    zero(zeroBias, s.inputChannels)
-    for c in 0..<s.inputChannels {
-        for o in 0..<s.outputChannels {
-            for i in 0..<5 {
-                for j in 0..<5 {
-                    flipped[((c &* s.outputChannels &+ o) &* 5 &+ i) &* 5 &+ j] = weight[((o &* s.inputChannels &+ c) &* 5 &+ 4 &- i) &* 5 &+ 4 &- j]
+    // Input: dIn[c, y+i, x+j] += sum_o W[o,c,i,j] * dOut[o,y,x]. As a matrix product,
+    // dCol[(c,i,j), (y,x)] = sum_o W[o, (c,i,j)] * dOut[o, (y,x)], computed in register blocks of
+    // 6 rows (c,i,j) by 2 output rows y of 8 columns, each block added straight into dIn (col2im).
+    let taps = s.inputChannels &* 25
+    for n in 0..<batch {
+        let image = inputGradient + n &* s.inputCount
+        zero(image, s.inputCount)
+        let gradient = outputGradient + n &* s.outputCount
+        var r = 0
+        while r < taps {
+            let rows = min(6, taps &- r)
+            var y = 0
+            while y < s.outputHeight {
+                let pair = y &+ 1 < s.outputHeight
+                var x = 0
+                while x < ow {
+                    inputGradientBlock(s, gradient: gradient, weight: weight, image: image, firstTap: r, rows: rows,
+                                       y: y, x: x, pair: pair)
+                    x &+= 8
                 }
+                y &+= 2
+            }
+            r &+= 6
+        }
+    }
+}
+
+/// One register block of the input gradient: taps r..<r+rows (at most 6) by output rows y (and y+1
+/// when `pair`), columns x..<x+8; accumulated over the output channels, then added into dIn.
+@inline(__always)
+private func inputGradientBlock(_ s: ConvolutionShape, gradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                image: UnsafeMutablePointer<Float>, firstTap r: Int, rows: Int, y: Int, x: Int, pair: Bool) {
+    let taps = s.inputChannels &* 25, ow = s.outputWidth, plane = s.outputPlane
+    var a00 = Vector8(), a01 = Vector8(), a10 = Vector8(), a11 = Vector8(), a20 = Vector8(), a21 = Vector8()
+    var a30 = Vector8(), a31 = Vector8(), a40 = Vector8(), a41 = Vector8(), a50 = Vector8(), a51 = Vector8()
+    let second = pair ? ow : 0  // without a second row, read the first one again and drop the result
+    for o in 0..<s.outputChannels {
+        let g = gradient + (o &* plane &+ y &* ow &+ x)
+        let b0 = load8(g), b1 = load8(g + second)
+        let w = weight + (o &* taps &+ r)
+        var c = Vector8(repeating: w[0])
+        a00 = multiplyAdd(a00, c, b0); a01 = multiplyAdd(a01, c, b1)
+        if rows > 1 { c = Vector8(repeating: w[1]); a10 = multiplyAdd(a10, c, b0); a11 = multiplyAdd(a11, c, b1) }
+        if rows > 2 { c = Vector8(repeating: w[2]); a20 = multiplyAdd(a20, c, b0); a21 = multiplyAdd(a21, c, b1) }
+        if rows > 3 { c = Vector8(repeating: w[3]); a30 = multiplyAdd(a30, c, b0); a31 = multiplyAdd(a31, c, b1) }
+        if rows > 4 { c = Vector8(repeating: w[4]); a40 = multiplyAdd(a40, c, b0); a41 = multiplyAdd(a41, c, b1) }
+        if rows > 5 { c = Vector8(repeating: w[5]); a50 = multiplyAdd(a50, c, b0); a51 = multiplyAdd(a51, c, b1) }
+    }
+    @inline(__always) func add(_ tap: Int, _ first: Vector8, _ next: Vector8) {
+        let c = tap / 25, i = (tap % 25) / 5, j = tap % 5
+        let target = image + (c &* s.inputPlane &+ (y &+ i) &* s.inputWidth &+ x &+ j)
+        store8(load8(target) + first, target)
+        if pair { store8(load8(target + s.inputWidth) + next, target + s.inputWidth) }
+    }
+    add(r, a00, a01)
+    if rows > 1 { add(r &+ 1, a10, a11) }
+    if rows > 2 { add(r &+ 2, a20, a21) }
+    if rows > 3 { add(r &+ 3, a30, a31) }
+    if rows > 4 { add(r &+ 4, a40, a41) }
+    if rows > 5 { add(r &+ 5, a50, a51) }
+}
+
+/// dW[o, c, i, 0..<5] (and dW[o+1, c, i, 0..<5] when `two`), summed over the batch in registers.
+@inline(__always)
+private func weightGradientBlock(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                                 outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+                                 o: Int, c: Int, i: Int, two: Bool) {
+    let width = s.inputWidth, ow = s.outputWidth
+    var p0 = Vector8(), p1 = Vector8(), p2 = Vector8(), p3 = Vector8(), p4 = Vector8()
+    var q0 = Vector8(), q1 = Vector8(), q2 = Vector8(), q3 = Vector8(), q4 = Vector8()
+    let next = two ? s.outputPlane : 0  // without a second channel, read the first again and drop it
+    for n in 0..<batch {
+        let gradientPlane = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
+        let inputPlane = input + ((n &* s.inputChannels &+ c) &* s.inputPlane &+ i &* width)
+        for y in 0..<s.outputHeight {
+            var x = 0
+            while x < ow {
+                let g = gradientPlane + (y &* ow &+ x)
+                let g0 = load8(g), g1 = load8(g + next)
+                let row = inputPlane + (y &* width &+ x)
+                var v = load8(row)
+                p0 = multiplyAdd(p0, g0, v); q0 = multiplyAdd(q0, g1, v)
+                v = load8(row + 1)
+                p1 = multiplyAdd(p1, g0, v); q1 = multiplyAdd(q1, g1, v)
+                v = load8(row + 2)
+                p2 = multiplyAdd(p2, g0, v); q2 = multiplyAdd(q2, g1, v)
+                v = load8(row + 3)
+                p3 = multiplyAdd(p3, g0, v); q3 = multiplyAdd(q3, g1, v)
+                v = load8(row + 4)
+                p4 = multiplyAdd(p4, g0, v); q4 = multiplyAdd(q4, g1, v)
+                x &+= 8
             }
         }
     }
-    let transposed = ConvolutionShape(inputChannels: s.outputChannels, outputChannels: s.inputChannels,
-                                      inputHeight: ph, inputWidth: pw, kernelSize: 5)
-    zero(padded, s.outputChannels &* ph &* pw)
-    for n in 0..<batch {
-        for o in 0..<s.outputChannels {
-            let source = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
-            let target = padded + (o &* ph &* pw &+ 4 &* pw &+ 4)
-            for y in 0..<s.outputHeight {
-                (target + y &* pw).update(from: source + y &* ow, count: ow)
-            }
-        }
-        blockedForwardImage(transposed, image: padded, weight: flipped, bias: zeroBias,
-                            output: wideOutput, outputRowStride: wide, outputPlaneStride: s.inputHeight &* wide)
-        let image = inputGradient + n &* s.inputCount
-        for c in 0..<s.inputChannels {
-            for y in 0..<s.inputHeight {
-                (image + (c &* s.inputPlane &+ y &* width)).update(from: wideOutput + (c &* s.inputHeight &+ y) &* wide, count: width)
-            }
-        }
+    let target = weightGradient + ((o &* s.inputChannels &+ c) &* 25 &+ i &* 5)
+    target[0] = p0.sum(); target[1] = p1.sum(); target[2] = p2.sum(); target[3] = p3.sum(); target[4] = p4.sum()
+    if two {
+        let second = target + s.inputChannels &* 25
+        second[0] = q0.sum(); second[1] = q1.sum(); second[2] = q2.sum(); second[3] = q3.sum(); second[4] = q4.sum()
     }
 }

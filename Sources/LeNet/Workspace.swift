@@ -130,10 +130,11 @@ extension LeNet5Workspace {
         // C1: 1@28x28 -> 6@24x24, then ReLU
         if naive {
             convolutionForwardNaive(Self.conv1Shape, batch: batch, input: input, weight: p + o.conv1Weight, bias: p + o.conv1Bias, output: conv1)
+            reluForward(conv1, count: batch * s.conv1)
         } else {
-            convolutionForward(Self.conv1Shape, batch: batch, input: input, weight: p + o.conv1Weight, bias: p + o.conv1Bias, output: conv1, scratch: scratch)
+            convolutionForward(Self.conv1Shape, batch: batch, input: input, weight: p + o.conv1Weight, bias: p + o.conv1Bias,
+                               output: conv1, scratch: scratch, applyReLU: true)
         }
-        reluForward(conv1, count: batch * s.conv1)
         profile?.lap("C1 forward (with ReLU)")
         // S2: 6@24x24 -> 6@12x12, sum of each 2x2
         if naive {
@@ -145,10 +146,11 @@ extension LeNet5Workspace {
         // C3: 6@12x12 -> 16@8x8, then ReLU
         if naive {
             convolutionForwardNaive(Self.conv2Shape, batch: batch, input: pool1, weight: p + o.conv2Weight, bias: p + o.conv2Bias, output: conv2)
+            reluForward(conv2, count: batch * s.conv2)
         } else {
-            convolutionForward(Self.conv2Shape, batch: batch, input: pool1, weight: p + o.conv2Weight, bias: p + o.conv2Bias, output: conv2, scratch: scratch)
+            convolutionForward(Self.conv2Shape, batch: batch, input: pool1, weight: p + o.conv2Weight, bias: p + o.conv2Bias,
+                               output: conv2, scratch: scratch, applyReLU: true)
         }
-        reluForward(conv2, count: batch * s.conv2)
         profile?.lap("C3 forward (with ReLU)")
         // S4: 16@8x8 -> 16@4x4 = 256 features
         if naive {

@@ -29,12 +29,15 @@ public struct SHA256: Sendable {
         while tail.count % 64 != 56 { tail.append(0) }
         let bitLength = UInt64(bytes.count) &* 8
         for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        var w = [UInt32](repeating: 0, count: 64)
-        bytes.withUnsafeBufferPointer { body in
-            tail.withUnsafeBufferPointer { padded in
-                for block in 0..<(fullBlocks + padded.count / 64) {
-                    let base = block < fullBlocks ? body.baseAddress! + block &* 64 : padded.baseAddress! + (block - fullBlocks) &* 64
-                    compress(base, &h, &w)
+        let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { w.deallocate() }
+        h.withUnsafeMutableBufferPointer { state in
+            bytes.withUnsafeBufferPointer { body in
+                tail.withUnsafeBufferPointer { padded in
+                    for block in 0..<(fullBlocks + padded.count / 64) {
+                        let base = block < fullBlocks ? body.baseAddress! + block &* 64 : padded.baseAddress! + (block - fullBlocks) &* 64
+                        compress(base, state.baseAddress!, w)
+                    }
                 }
             }
         }
@@ -44,8 +47,15 @@ public struct SHA256: Sendable {
         return out
     }
 
+    /// The round constants in memory that needs no bounds checks.
+    nonisolated(unsafe) private static let roundConstants: UnsafeMutablePointer<UInt32> = {
+        let pointer = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        pointer.initialize(from: k, count: 64)
+        return pointer
+    }()
+
     @inline(__always)
-    private static func compress(_ block: UnsafePointer<UInt8>, _ h: inout [UInt32], _ w: inout [UInt32]) {
+    private static func compress(_ block: UnsafePointer<UInt8>, _ h: UnsafeMutablePointer<UInt32>, _ w: UnsafeMutablePointer<UInt32>) {
         for t in 0..<16 {
             w[t] = UInt32(block[t &* 4]) << 24 | UInt32(block[t &* 4 &+ 1]) << 16
                 | UInt32(block[t &* 4 &+ 2]) << 8 | UInt32(block[t &* 4 &+ 3])
@@ -59,7 +69,7 @@ public struct SHA256: Sendable {
         for t in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let choose = (e & f) ^ (~e & g)
-            let temp1 = hh &+ s1 &+ choose &+ k[t] &+ w[t]
+            let temp1 = hh &+ s1 &+ choose &+ roundConstants[t] &+ w[t]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let majority = (a & b) ^ (a & c) ^ (b & c)
             let temp2 = s0 &+ majority
