@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging"],
-                    swiftSettings: optimisedInDebug),
+                    exclude: ["Fixtures"], swiftSettings: optimisedInDebug),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -125,7 +125,7 @@ public func convolutionBackwardBlocked(_ s: ConvolutionShape, batch: Int, input:
                                        biasGradient: UnsafeMutablePointer<Float>,
                                        inputGradient: UnsafeMutablePointer<Float>?) {
     precondition(s.isBlockable)
-    let width = s.inputWidth, ow = s.outputWidth
+    let ow = s.outputWidth
     // Bias: the sum of each output-gradient plane, over the batch.
     for o in 0..<s.outputChannels {
         var sum = Vector8()
