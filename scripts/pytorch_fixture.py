@@ -7,10 +7,11 @@ safetensors and its logits on the 10,000 MNIST test images as .npy, and prints i
 
 Needs torch, numpy, safetensors (see ../shared/anchors/README.md). Run once; the outputs are committed.
 """
-import argparse, gzip, os
+import argparse, os
 import numpy as np
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn.functional as F
 from safetensors.torch import save_file
+from writeup_lenet import LeNet5, normalize, read_idx
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", default="data/MNIST/raw")
@@ -18,31 +19,8 @@ ap.add_argument("--out", default="Tests/LeNetTests/Fixtures")
 args = ap.parse_args()
 torch.manual_seed(0)
 
-def idx(name):
-    raw = gzip.open(os.path.join(args.data, name + ".gz")).read()
-    nd = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(nd)]
-    return torch.from_numpy(np.frombuffer(raw[4 + 4 * nd:], np.uint8).reshape(dims).copy())
-
-def normalize(u8):  # ToTensor + Normalize((0.5,), (0.5,))
-    return u8.unsqueeze(1).float().div(255).sub(0.5).div(0.5)
-
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.pool1 = nn.AvgPool2d(2, divisor_override=1)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.pool2 = nn.AvgPool2d(2, divisor_override=1)
-        self.fc1, self.fc2, self.fc3 = nn.Linear(256, 120), nn.Linear(120, 84), nn.Linear(84, 10)
-    def forward(self, x):
-        x = self.pool1(F.relu(self.conv1(x)))
-        x = self.pool2(F.relu(self.conv2(x)))
-        x = x.view(-1, 256)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-x_train, y_train = normalize(idx("train-images-idx3-ubyte")), idx("train-labels-idx1-ubyte").long()
-x_test, y_test = normalize(idx("t10k-images-idx3-ubyte")), idx("t10k-labels-idx1-ubyte").long()
+x_train, y_train = normalize(read_idx(args.data, "train-images-idx3-ubyte")), read_idx(args.data, "train-labels-idx1-ubyte").long()
+x_test, y_test = normalize(read_idx(args.data, "t10k-images-idx3-ubyte")), read_idx(args.data, "t10k-labels-idx1-ubyte").long()
 net = LeNet5()
 opt = torch.optim.SGD(net.parameters(), lr=0.0005, momentum=0.9)
 perm = torch.randperm(len(x_train))

@@ -8,8 +8,9 @@ each epoch after a fraction F of its batches. Prints a JSON summary as its last 
 Needs torch and torchvision. The gzipped files are decompressed into a temporary torchvision root.
 """
 import argparse, gzip, json, os, resource, shutil, tempfile, time
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from torchvision import datasets, transforms
+from writeup_lenet import LeNet5
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", default="data/MNIST/raw")
@@ -26,19 +27,6 @@ for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-
 transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
 trainset = datasets.MNIST(root=root, train=True, download=False, transform=transform)
 trainloader = torch.utils.data.DataLoader(trainset, batch_size=64, shuffle=True)
-
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.pool1 = nn.AvgPool2d(2, divisor_override=1)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.pool2 = nn.AvgPool2d(2, divisor_override=1)
-        self.fc1, self.fc2, self.fc3 = nn.Linear(256, 120), nn.Linear(120, 84), nn.Linear(84, 10)
-    def forward(self, x):
-        x = self.pool1(F.relu(self.conv1(x)))
-        x = self.pool2(F.relu(self.conv2(x)))
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x.view(-1, 256))))))
 
 net, criterion = LeNet5(), nn.CrossEntropyLoss()
 limit = int(len(trainloader) * args.epochs_scale)
