@@ -10,6 +10,9 @@ public struct Example: Sendable, Equatable {
     public var label: Int
     public var predicted: Int
     public var logits: [Float]
+    /// What the scores are called in the printed line: the write-up's "Logits", or the 1998
+    /// model's RBF "Penalties".
+    public var scoreName = "Logits"
     public var isCorrect: Bool { label == predicted }
 
     /// The write-up's file name: `correct_0_label_7_predicted_7.png` or `incorrect_151_label_9_predicted_8.png`.
@@ -22,8 +25,8 @@ public struct Example: Sendable, Equatable {
     public var line: String {
         let values = logits.map { String(format: "%.4f", $0) }.joined(separator: ", ")
         return isCorrect
-            ? "\(index) match. Predicted \(predicted) and it was labeled \(label). Logits: [\(values)]"
-            : "\(index) mismatch. Predicted \(predicted) but it was labeled \(label). Logits: [\(values)]"
+            ? "\(index) match. Predicted \(predicted) and it was labeled \(label). \(scoreName): [\(values)]"
+            : "\(index) mismatch. Predicted \(predicted) but it was labeled \(label). \(scoreName): [\(values)]"
     }
 }
 
@@ -35,6 +38,17 @@ public struct Evaluation: Sendable {
     public var logits: [Float]
     public var predictions: [Int]
     public var labels: [Int]
+    /// "Logits", or "Penalties" for the 1998 model's RBF outputs (smallest wins).
+    public var scoreName: String = "Logits"
+
+    public init(count: Int, classCount: Int, logits: [Float], predictions: [Int], labels: [Int], scoreName: String = "Logits") {
+        self.count = count
+        self.classCount = classCount
+        self.logits = logits
+        self.predictions = predictions
+        self.labels = labels
+        self.scoreName = scoreName
+    }
 
     public var correct: Int { zip(predictions, labels).filter { $0 == $1 }.count }
     public var incorrect: Int { count - correct }
@@ -47,7 +61,7 @@ public struct Evaluation: Sendable {
 
     public func example(_ index: Int) -> Example {
         Example(index: index, label: labels[index], predicted: predictions[index],
-                logits: Array(logits[(index * classCount)..<((index + 1) * classCount)]))
+                logits: Array(logits[(index * classCount)..<((index + 1) * classCount)]), scoreName: scoreName)
     }
 
     /// The first `limit` correctly classified examples, in test-set order.

@@ -52,21 +52,23 @@ public struct LeNet5: Sendable, Equatable {
         self.parameters = parameters
     }
 
-    /// The named tensor, copied out.
-    public func tensor(_ name: String) -> Tensor? {
-        guard let view = Self.layout[name] else { return nil }
-        return Tensor(shape: view.shape, scalars: Array(parameters[view.range]))
-    }
 }
 
 // MARK: - Checkpoints
 
-extension LeNet5 {
-    /// The model kind recorded in checkpoints' metadata.
-    public static let kind = "lenet5"
+/// A model whose parameters are one flat buffer laid out by `layout`: saved and loaded as
+/// safetensors with the layout's names and shapes, its kind in the metadata.
+public protocol FlatParameterModel: Sendable {
+    static var layout: ParameterLayout { get }
+    /// The model kind recorded in checkpoints' metadata ("model").
+    static var kind: String { get }
+    var parameters: [Float] { get }
+    init(parameters: [Float])
+}
 
-    /// Loads a safetensors checkpoint with PyTorch's state_dict names and shapes: every tensor
-    /// present, float32, shaped as expected, and no other tensor (as `load_state_dict(strict=True)`).
+extension FlatParameterModel {
+    /// Loads a safetensors checkpoint: every tensor of the layout present, float32, shaped as
+    /// expected, and no other tensor (as PyTorch's `load_state_dict(strict=True)`).
     public init(checkpoint path: String) throws(SafeTensorsError) {
         try self.init(safeTensors: SafeTensorsFile(contentsOf: path))
     }
@@ -79,7 +81,13 @@ extension LeNet5 {
         }
         let unexpected = file.entries.keys.filter { Self.layout[$0] == nil }
         guard unexpected.isEmpty else { throw .unexpectedTensors(file: file.path, names: unexpected) }
-        parameters = values
+        self.init(parameters: values)
+    }
+
+    /// The named tensor, copied out.
+    public func tensor(_ name: String) -> Tensor? {
+        guard let view = Self.layout[name] else { return nil }
+        return Tensor(shape: view.shape, scalars: Array(parameters[view.range]))
     }
 
     /// Saves the model as safetensors, atomically. `metadata` is stored beside PyTorch's "format": "pt"
@@ -92,3 +100,10 @@ extension LeNet5 {
         try SafeTensorsFile.write(tensors, metadata: fullMetadata, to: path)
     }
 }
+
+extension LeNet5: FlatParameterModel {
+    /// The model kind recorded in checkpoints' metadata.
+    public static let kind = "lenet5"
+}
+
+extension LeNet1998: FlatParameterModel {}

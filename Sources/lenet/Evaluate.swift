@@ -33,12 +33,22 @@ struct Evaluate: AsyncParsableCommand {
             guard let path = checkpoint ?? RunFolder.latestCheckpoint() else {
                 throw CommandError("no checkpoint given and none found under ./runs/: train one with `lenet train` or pass --checkpoint FILE")
             }
-            let model = try LeNet5(checkpoint: path)
+            // The model kind comes from the checkpoint's metadata; files without one (PyTorch's) are the write-up's.
+            let file = try SafeTensorsFile(contentsOf: path)
+            let kind = file.metadata["model"] ?? LeNet5.kind
             let test = try await dataOptions.load(.test)
             let folder = output ?? (path as NSString).deletingLastPathComponent
             try RunFolder.prepare(folder.isEmpty ? "." : folder)
-            print("Evaluating \(path)")
-            let evaluation = Evaluator.evaluate(model, on: test, threads: threadOptions.threads)
+            print("Evaluating \(path) (\(kind))")
+            let evaluation: Evaluation
+            switch kind {
+            case LeNet5.kind:
+                evaluation = Evaluator.evaluate(try LeNet5(safeTensors: file), on: test, threads: threadOptions.threads)
+            case LeNet1998.kind:
+                evaluation = LeNet1998Trainer.evaluate(try LeNet1998(safeTensors: file), on: test, threads: threadOptions.threads)
+            default:
+                throw CommandError("\(path): unknown model kind '\(kind)' in the metadata; expected \(LeNet5.kind) or \(LeNet1998.kind)")
+            }
             try Report.printEvaluation(evaluation, test: test, folder: folder.isEmpty ? "." : folder, logitsPath: logits)
         }
     }

@@ -22,6 +22,21 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions
 
+    @Option(help: ArgumentHelp("The model: lenet5 (the write-up's) or lenet5-1998 (the paper's, trained by stochastic diagonal Levenberg-Marquardt).", valueName: "kind"))
+    var model: ModelKind = .lenet5
+
+    @Option(help: ArgumentHelp("lenet5-1998 only: the loss, mse (eq. 8) or map (eq. 9).", valueName: "loss"))
+    var loss: PaperLossOption = .mse
+
+    @Option(name: .customLong("map-j"), help: ArgumentHelp("lenet5-1998 with --loss map: the constant j of eq. 9 (the paper gives no value).", valueName: "j"))
+    var mapJ: Float = 5
+
+    @Option(help: ArgumentHelp("lenet5-1998 only: run the first N of the paper's 20 passes.", valueName: "N"))
+    var passes: Int = 20
+
+    @Option(name: .customLong("eta-scale"), help: ArgumentHelp("lenet5-1998 only: multiply the paper's eta schedule by this factor.", valueName: "factor"))
+    var etaScale: Float = 1
+
     @Option(help: ArgumentHelp(
         "The learning-rate schedule: EPOCHSxRATE phases, comma-separated, each with a fresh optimizer.",
         valueName: "phases"))
@@ -57,6 +72,7 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if model == .lenet5_1998 { return try await runPaper() }
         try await reportingErrors {
             let recipe = Recipe(schedule: try Recipe.parseSchedule(schedule), batchSize: batchSize, momentum: momentum,
                                 seed: seed, logInterval: logInterval)
@@ -147,6 +163,56 @@ enum Report {
         if let logitsPath {
             try NumPyArray.write(evaluation.logitsTensor, to: logitsPath)
             print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
+        }
+    }
+}
+
+enum ModelKind: String, ExpressibleByArgument, CaseIterable {
+    case lenet5 = "lenet5"
+    case lenet5_1998 = "lenet5-1998"
+}
+
+enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
+    case mse
+    case map
+}
+
+extension Train {
+    /// The 1998 paper's model and recipe: per-pass training and test error (the paper's Fig. 5),
+    /// saved as curve.json beside the checkpoint.
+    func runPaper() async throws {
+        try await reportingErrors {
+            guard (1...PaperRecipe.paperSchedule.count).contains(passes) else {
+                throw CommandError("--passes must be between 1 and \(PaperRecipe.paperSchedule.count), got \(passes)")
+            }
+            var train = try await dataOptions.load(.train)
+            if let limit { train = train.prefix(limit) }
+            let test = try await dataOptions.load(.test)
+            let folder = output ?? RunFolder.newPath()
+            try RunFolder.prepare(folder)
+            let paperLoss: PaperLoss = loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ)
+            let recipe = PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes).map { $0 * etaScale }, loss: paperLoss, seed: seed)
+            var network = LeNet1998(seed: seed)
+            print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)")
+            let start = MonotonicClock.now()
+            let records = LeNet1998Trainer.train(&network, on: train, test: test, recipe: recipe, threads: threadOptions.threads) { record in
+                print(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s)",
+                             record.pass, PythonFormat.repr(Double("\(record.learningRate)") ?? 0), 100 * record.trainError,
+                             100 * record.testError, record.meanLoss, record.smallestStep, record.largestStep, record.seconds))
+                fflush(nil)
+            }
+            let seconds = MonotonicClock.now() - start
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try Files.writeAtomically(Array(try encoder.encode(records)), to: (folder as NSString).appendingPathComponent("curve.json"))
+            let evaluation = LeNet1998Trainer.evaluate(network, on: test, threads: threadOptions.threads)
+            let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
+            try network.save(to: checkpoint, metadata: [
+                "seed": String(seed), "passes": String(passes), "loss": paperLoss.description,
+                "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
+            ])
+            try Report.printEvaluation(evaluation, test: test, folder: folder, logitsPath: logits)
+            print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@/curve.json", seconds, checkpoint, folder))
         }
     }
 }

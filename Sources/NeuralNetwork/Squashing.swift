@@ -1,0 +1,33 @@
+import Foundation
+
+/// The 1998 paper's squashing function (eq. 6, Appendix A): f(a) = A tanh(S a) with A = 1.7159 and
+/// S = 2/3, so that f(1) = 1 and f(-1) = -1. Its derivative from the output y = f(a):
+/// f'(a) = A S (1 - tanh^2(S a)) = S (A - y^2 / A).
+public enum Squashing {
+    public static let amplitude: Float = 1.7159
+    public static let slope: Float = 2.0 / 3.0
+
+    /// y = f(a), element by element.
+    public static func forward(_ a: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = amplitude * tanhf(slope * a[i]) }
+    }
+
+    /// f'(a) from y = f(a).
+    @inline(__always)
+    public static func derivative(output y: Float) -> Float {
+        slope * (amplitude - y * y / amplitude)
+    }
+
+    /// dE/da = f'(a) dE/dy, in place on the gradient.
+    public static func backward(output y: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { gradient[i] *= derivative(output: y[i]) }
+    }
+
+    /// d2E/da2 = f'(a)^2 d2E/dy2 (eq. 27, the f'' term dropped), in place.
+    public static func secondBackward(output y: UnsafePointer<Float>, second: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let d = derivative(output: y[i])
+            second[i] *= d * d
+        }
+    }
+}

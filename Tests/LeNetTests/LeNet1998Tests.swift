@@ -1,0 +1,163 @@
+import Datasets
+import Foundation
+import Kernels
+import Testing
+@testable import LeNet
+import NeuralNetwork
+
+@Suite struct LeNet1998Tests {
+    @Test func parameterAndConnectionCountsAreThePapers() {
+        let summary = LeNet1998.summary
+        #expect(summary.map(\.parameters) == [156, 12, 1_516, 32, 48_120, 10_164, 0])
+        #expect(summary.map(\.connections) == [122_304, 5_880, 151_600, 2_000, 48_120, 10_164, 840])
+        #expect(LeNet1998.layout.count == 60_000)
+        #expect(summary.reduce(0) { $0 + $1.connections } == 340_908)
+        #expect(LeNet1998.c3Table.count == 60)
+    }
+
+    @Test func theBitmapsAreFigureThrees() {
+        let bitmaps = RadialBasisOutput.digitBitmaps
+        #expect(bitmaps.allSatisfy { $0.count == 84 })
+        #expect(bitmaps.map { $0.filter { $0 == "1" }.count } == [35, 27, 33, 32, 41, 35, 39, 25, 43, 39])
+        var distances: [(Int, Int, Int)] = []
+        for a in 0..<10 {
+            for b in (a + 1)..<10 {
+                distances.append((a, b, zip(bitmaps[a], bitmaps[b]).filter { $0 != $1 }.count))
+            }
+        }
+        let smallest = distances.map(\.2).min()!, largest = distances.map(\.2).max()!
+        #expect(smallest == 12 && distances.contains { $0 == (6, 8, 12) })
+        #expect(largest == 50 && distances.contains { $0 == (4, 7, 50) })
+    }
+
+    @Test func theInputIsPaddedAndMappedAsInThePaper() {
+        var pixels = [UInt8](repeating: 0, count: 784)
+        pixels[0] = 255
+        var input = [Float](repeating: 0, count: 1024)
+        pixels.withUnsafeBufferPointer { LeNet1998.prepare($0.baseAddress!, into: &input) }
+        #expect(input[0] == -0.1 && input[31] == -0.1 && input[1023] == -0.1)
+        #expect(abs(input[2 * 32 + 2] - 1.175) < 1e-6)
+        #expect(input[2 * 32 + 3] == -0.1)
+    }
+
+    @Test func initialisationIsWithinTwoPointFourOverTheFanIn() {
+        let model = LeNet1998(seed: 1)
+        func largest(_ name: String) -> Float { model.tensor(name)!.scalars.map(abs).max()! }
+        #expect(largest("c1.weight") <= 2.4 / 25 && largest("c1.weight") > 2.0 / 25)
+        #expect(largest("c5.weight") <= 2.4 / 400 && largest("f6.weight") <= 2.4 / 120)
+        #expect(largest("s2.coefficient") <= 0.6)
+        #expect(model.tensor("c1.bias")!.scalars.allSatisfy { $0 == 0 })
+    }
+
+    /// E(parameters) for one pattern, in double precision from the float forward pass.
+    static func loss(_ workspace: LeNet1998Workspace, _ parameters: [Float], label: Int, kind: PaperLoss) -> Double {
+        parameters.withUnsafeBufferPointer { p in
+            workspace.forward(parameters: p.baseAddress!)
+            var gradient = [Float](repeating: 0, count: 10)
+            return Double(kind.evaluate(penalties: workspace.penalties, classes: 10, label: label, gradient: &gradient))
+        }
+    }
+
+    @Test(arguments: [PaperLoss.meanSquaredError, .maximumAPosteriori(j: 5)])
+    func gradientsAgreeWithFiniteDifferences(kind: PaperLoss) throws {
+        let test = try loadMNIST(.test).prefix(1)
+        let workspace = LeNet1998Workspace()
+        var parameters = LeNet1998(seed: 4).parameters
+        test.pixels.withUnsafeBufferPointer { LeNet1998.prepare($0.baseAddress!, into: workspace.input) }
+        let label = Int(test.labels[0])
+        parameters.withUnsafeBufferPointer { p in
+            workspace.forward(parameters: p.baseAddress!)
+            workspace.backward(parameters: p.baseAddress!, label: label, loss: kind)
+        }
+        let analytic = Array(UnsafeBufferPointer(start: workspace.gradients, count: parameters.count))
+        for view in LeNet1998.layout.tensors {
+            var worst = 0.0
+            for k in stride(from: 0, to: view.count, by: max(1, view.count / 5)) {
+                let i = view.offset + k
+                let saved = parameters[i]
+                let epsilon: Float = 1e-3
+                parameters[i] = saved + epsilon
+                let plus = Self.loss(workspace, parameters, label: label, kind: kind)
+                parameters[i] = saved - epsilon
+                let minus = Self.loss(workspace, parameters, label: label, kind: kind)
+                parameters[i] = saved
+                let numeric = (plus - minus) / Double(2 * epsilon)
+                worst = max(worst, abs(numeric - Double(analytic[i])) / max(1, abs(numeric)))
+            }
+            print("LeNet1998 \(kind) gradient check \(view.name): largest relative error \(worst)")
+            #expect(worst < 2e-2, "\(view.name)")
+        }
+    }
+
+    /// Eqs. 25 and 27 written out for the last two layers, from the forward pass's outputs alone,
+    /// against what the second-derivative pass propagated.
+    @Test func secondDerivativesFollowTheirDefinition() throws {
+        let test = try loadMNIST(.test).prefix(1)
+        let workspace = LeNet1998Workspace()
+        let model = LeNet1998(seed: 9)
+        test.pixels.withUnsafeBufferPointer { LeNet1998.prepare($0.baseAddress!, into: workspace.input) }
+        model.parameters.withUnsafeBufferPointer { p in
+            workspace.forward(parameters: p.baseAddress!)
+            workspace.secondBackward(parameters: p.baseAddress!)
+        }
+        let h = Array(UnsafeBufferPointer(start: workspace.secondDerivatives, count: model.parameters.count))
+        let y5 = Array(UnsafeBufferPointer(start: workspace.c5, count: 120))
+        let y6 = Array(UnsafeBufferPointer(start: workspace.f6, count: 84))
+        let w6 = model.tensor("f6.weight")!.scalars
+        // F6: d2E/da6 = f'(a6)^2 * 2; d2E/dw6[o,i] = d2E/da6[o] * y5[i]^2; d2E/db6 = d2E/da6.
+        let a6 = y6.map { Squashing.derivative(output: $0) * Squashing.derivative(output: $0) * 2 }
+        let f6Weight = LeNet1998.layout["f6.weight"]!.offset, f6Bias = LeNet1998.layout["f6.bias"]!.offset
+        var worst: Float = 0
+        for o in 0..<84 {
+            worst = max(worst, abs(h[f6Bias + o] - a6[o]) / a6[o])
+            for i in stride(from: 0, to: 120, by: 7) {
+                let expected = a6[o] * y5[i] * y5[i]
+                worst = max(worst, abs(h[f6Weight + o * 120 + i] - expected) / max(expected, 1e-12))
+            }
+        }
+        // C5's bias: d2E/da5[k] = f'(a5[k])^2 * sum_o w6[o,k]^2 * d2E/da6[o].
+        let c5Bias = LeNet1998.layout["c5.bias"]!.offset
+        for k in 0..<120 {
+            var sum: Float = 0
+            for o in 0..<84 { sum += w6[o * 120 + k] * w6[o * 120 + k] * a6[o] }
+            let d = Squashing.derivative(output: y5[k])
+            let expected = d * d * sum
+            worst = max(worst, abs(h[c5Bias + k] - expected) / expected)
+        }
+        print("LeNet1998 second derivatives against eqs. 25 and 27: largest relative difference \(worst)")
+        #expect(worst < 1e-4)
+        #expect(h.allSatisfy { $0 >= 0 && $0.isFinite })
+    }
+
+    @Test func theSecondDerivativeOfTheSquashingFunctionChainIsExactOnOneUnit() {
+        // One unit: E = 2 * (f(a) - t)^2 / 2 has Gauss-Newton curvature f'(a)^2 * 2 in a.
+        var y: [Float] = [0.3]
+        Squashing.forward(y, &y, count: 1)
+        var second: [Float] = [2]
+        Squashing.secondBackward(output: y, second: &second, count: 1)
+        let slope = Squashing.amplitude * Squashing.slope * (1 - tanhf(Squashing.slope * 0.3) * tanhf(Squashing.slope * 0.3))
+        #expect(abs(second[0] - 2 * slope * slope) < 1e-5)
+    }
+
+    @Test func theOptimizerUsesEtaOverMuPlusH() {
+        var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: 3, mu: 0.02)
+        let sum: [Float] = [0, 10, 1000]  // over 10 patterns: h = 0, 1, 100
+        optimizer.setSecondDerivatives(sum: sum, patterns: 10, learningRate: 0.001)
+        #expect(optimizer.hessianDiagonal == [0, 1, 100])
+        #expect(optimizer.stepSizes.map { ($0 * 1e7).rounded() / 1e7 } == [0.05, Float((0.001 / 1.02 * 1e7).rounded() / 1e7), Float((0.001 / 100.02 * 1e7).rounded() / 1e7)])
+        var parameters: [Float] = [1, 1, 1]
+        optimizer.step(parameters: &parameters, gradients: [1, 1, 1])
+        #expect(parameters == [1 - optimizer.stepSizes[0], 1 - optimizer.stepSizes[1], 1 - optimizer.stepSizes[2]])
+    }
+
+    @Test func aShortRunWithSDLMLearns() throws {
+        let train = try loadMNIST(.train).prefix(1000)
+        let test = try loadMNIST(.test).prefix(1000)
+        var model = LeNet1998(seed: 0)
+        let recipe = PaperRecipe(learningRates: [0.00005, 0.00005], hessianPatterns: 100, seed: 0)
+        let records = LeNet1998Trainer.train(&model, on: train, test: test, recipe: recipe)
+        print("LeNet1998 short run: \(records.map { String(format: "pass %d test error %.1f%%", $0.pass, 100 * $0.testError) })")
+        #expect(records.count == 2)
+        #expect(records[1].testError < 0.35)
+    }
+}
