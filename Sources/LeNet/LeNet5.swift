@@ -101,6 +101,21 @@ extension FlatParameterModel {
     }
 }
 
+extension LeNet5 {
+    /// Each layer's output, trainable parameters and multiply-adds per image, for `lenet info`.
+    public static var summary: [(layer: String, output: String, parameters: Int, multiplyAdds: Int)] {
+        [
+            ("C1 convolution 5x5 + ReLU", "6@24x24", 156, 6 * 24 * 24 * 25),
+            ("S2 sum pooling 2x2", "6@12x12", 0, 0),
+            ("C3 convolution 5x5 + ReLU", "16@8x8", 2_416, 16 * 8 * 8 * 150),
+            ("S4 sum pooling 2x2", "16@4x4", 0, 0),
+            ("F5 full + ReLU", "120", 30_840, 256 * 120),
+            ("F6 full + ReLU", "84", 10_164, 120 * 84),
+            ("F7 full (logits)", "10", 850, 84 * 10),
+        ]
+    }
+}
+
 extension LeNet5: FlatParameterModel {
     /// The model kind recorded in checkpoints' metadata.
     public static let kind = "lenet5"

@@ -21,6 +21,9 @@ func temporaryFolder() -> String {
         #expect(LeNet5.layout.tensors.map(\.name) == ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
                                                      "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"])
         #expect(LeNet5.layout.count == 44_426)
+        #expect(LeNet5.summary.reduce(0) { $0 + $1.parameters } == LeNet5.layout.count)
+        // 281,640 multiply-adds: the 0.563 MFLOP of one forward pass.
+        #expect(LeNet5.summary.reduce(0) { $0 + $1.multiplyAdds } * 2 == Int(Benchmark.forwardFLOP))
     }
 
     @Test func initialisationIsUniformWithinOneOverRootFanIn() {
