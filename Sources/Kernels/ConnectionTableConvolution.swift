@@ -71,9 +71,7 @@ public struct TableConvolution: Sendable {
                 for j in 0..<k {
                     let w = kernel[i &* k &+ j]
                     for y in 0..<oh {
-                        let row = source + ((y &+ i) &* inputWidth &+ j)
-                        let target = out + y &* ow
-                        for x in 0..<ow { target[x] += w * row[x] }
+                        multiplyAdd(out + y &* ow, source + ((y &+ i) &* inputWidth &+ j), w, ow)
                     }
                 }
             }
@@ -122,13 +120,13 @@ public struct TableConvolution: Sendable {
                     for y in 0..<oh {
                         let row = source + ((y &+ i) &* inputWidth &+ j)
                         let t = term + y &* ow
-                        for x in 0..<ow {
-                            let value = row[x]
-                            sum += t[x] * (squared ? value * value : value)
+                        if squared {
+                            for x in 0..<ow { sum += t[x] * row[x] * row[x] }
+                        } else {
+                            sum += dot(t, row, ow)
                         }
                         if let inputTerm {
-                            let target = inputTerm + (table.inputOf[c] &* inputPlane &+ (y &+ i) &* inputWidth &+ j)
-                            for x in 0..<ow { target[x] += factor * t[x] }
+                            multiplyAdd(inputTerm + (table.inputOf[c] &* inputPlane &+ (y &+ i) &* inputWidth &+ j), t, factor, ow)
                         }
                     }
                     weightTerm[c &* k &* k &+ i &* k &+ j] = sum

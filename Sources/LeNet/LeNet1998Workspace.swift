@@ -58,7 +58,8 @@ public final class LeNet1998Workspace {
         Squashing.forward(c3, c3, count: s.c3)
         LeNet1998.s4.forward(input: c3, coefficient: p + at["s4.coefficient"]!, bias: p + at["s4.bias"]!, output: s4)
         Squashing.forward(s4, s4, count: s.s4)
-        LeNet1998.c5.forward(input: s4, weight: p + at["c5.weight"]!, bias: p + at["c5.bias"]!, output: c5)
+        // C5's 5x5 kernels cover its whole 5x5 input: it is a dot product of the 400 S4 outputs.
+        linearForward(batch: 1, inputs: 400, outputs: 120, input: s4, weight: p + at["c5.weight"]!, bias: p + at["c5.bias"]!, output: c5)
         Squashing.forward(c5, c5, count: s.c5)
         linearForward(batch: 1, inputs: 120, outputs: 84, input: c5, weight: p + at["f6.weight"]!, bias: p + at["f6.bias"]!, output: f6)
         Squashing.forward(f6, f6, count: s.f6)
@@ -79,8 +80,8 @@ public final class LeNet1998Workspace {
         linearBackward(batch: 1, inputs: 120, outputs: 84, input: c5, weight: p + at["f6.weight"]!, outputGradient: dF6,
                        weightGradient: g + at["f6.weight"]!, biasGradient: g + at["f6.bias"]!, inputGradient: dC5)
         Squashing.backward(output: c5, gradient: dC5, count: s.c5)
-        LeNet1998.c5.backward(input: s4, weight: p + at["c5.weight"]!, outputGradient: dC5,
-                              weightGradient: g + at["c5.weight"]!, biasGradient: g + at["c5.bias"]!, inputGradient: dS4)
+        linearBackward(batch: 1, inputs: 400, outputs: 120, input: s4, weight: p + at["c5.weight"]!, outputGradient: dC5,
+                       weightGradient: g + at["c5.weight"]!, biasGradient: g + at["c5.bias"]!, inputGradient: dS4)
         Squashing.backward(output: s4, gradient: dS4, count: s.s4)
         LeNet1998.s4.backward(input: c3, coefficient: p + at["s4.coefficient"]!, outputGradient: dS4,
                               coefficientGradient: g + at["s4.coefficient"]!, biasGradient: g + at["s4.bias"]!, inputGradient: dC3)
@@ -105,8 +106,8 @@ public final class LeNet1998Workspace {
         linearSecondBackward(inputs: 120, outputs: 84, input: c5, weight: p + at["f6.weight"]!, outputSecond: dF6,
                              weightSecond: h + at["f6.weight"]!, biasSecond: h + at["f6.bias"]!, inputSecond: dC5)
         Squashing.secondBackward(output: c5, second: dC5, count: s.c5)
-        LeNet1998.c5.secondBackward(input: s4, weight: p + at["c5.weight"]!, outputSecond: dC5,
-                                    weightSecond: h + at["c5.weight"]!, biasSecond: h + at["c5.bias"]!, inputSecond: dS4)
+        linearSecondBackward(inputs: 400, outputs: 120, input: s4, weight: p + at["c5.weight"]!, outputSecond: dC5,
+                             weightSecond: h + at["c5.weight"]!, biasSecond: h + at["c5.bias"]!, inputSecond: dS4)
         Squashing.secondBackward(output: s4, second: dS4, count: s.s4)
         LeNet1998.s4.secondBackward(input: c3, coefficient: p + at["s4.coefficient"]!, outputSecond: dS4,
                                     coefficientSecond: h + at["s4.coefficient"]!, biasSecond: h + at["s4.bias"]!, inputSecond: dC3)

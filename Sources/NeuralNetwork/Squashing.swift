@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// The 1998 paper's squashing function (eq. 6, Appendix A): f(a) = A tanh(S a) with A = 1.7159 and
 /// S = 2/3, so that f(1) = 1 and f(-1) = -1. Its derivative from the output y = f(a):
@@ -7,9 +8,18 @@ public enum Squashing {
     public static let amplitude: Float = 1.7159
     public static let slope: Float = 2.0 / 3.0
 
-    /// y = f(a), element by element.
+    /// y = f(a), element by element (eight at a time with the SIMD tanh of `Kernels`; its absolute
+    /// error is below 3e-7).
     public static func forward(_ a: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] = amplitude * tanhf(slope * a[i]) }
+        var i = 0
+        while i + 8 <= count {
+            store8(amplitude * hyperbolicTangent(slope * load8(a + i)), y + i)
+            i += 8
+        }
+        while i < count {
+            y[i] = amplitude * tanhf(slope * a[i])
+            i += 1
+        }
     }
 
     /// f'(a) from y = f(a).

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Kernels
 
@@ -125,5 +126,26 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         var gradient: [Float] = [1, 1, 1, 1, 1, 1]
         reluBackward(output: x, gradient: &gradient, count: 6)
         #expect(gradient == [0, 0, 0, 1, 1, 0])
+    }
+}
+
+@Suite struct ElementaryFunctionTests {
+    @Test func exponentialAndTangentAgreeWithTheLibrary() {
+        var worstExp: Float = 0, worstTanh: Float = 0
+        var x: Float = -20
+        while x < 20 {
+            let v = Vector8((0..<8).map { x + Float($0) * 0.001 })
+            let e = exponential(v), t = hyperbolicTangent(v)
+            for lane in 0..<8 {
+                worstExp = max(worstExp, abs(e[lane] - expf(v[lane])) / expf(v[lane]))
+                worstTanh = max(worstTanh, abs(t[lane] - tanhf(v[lane])))
+            }
+            x += 0.0173
+        }
+        print("SIMD exp: largest relative error \(worstExp); SIMD tanh: largest absolute error \(worstTanh)")
+        #expect(worstExp < 5e-7)
+        #expect(worstTanh < 5e-7)
+        #expect(hyperbolicTangent(Vector8(repeating: 100))[0] == 1)
+        #expect(hyperbolicTangent(Vector8(repeating: -100))[0] == -1)
     }
 }

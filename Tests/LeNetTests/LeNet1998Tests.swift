@@ -75,7 +75,9 @@ import NeuralNetwork
             for k in stride(from: 0, to: view.count, by: max(1, view.count / 5)) {
                 let i = view.offset + k
                 let saved = parameters[i]
-                let epsilon: Float = 1e-3
+                // The loss is in the hundreds at the start: a wider step keeps float rounding small
+                // against the difference (the function is smooth, so the truncation error is too).
+                let epsilon: Float = 1e-2
                 parameters[i] = saved + epsilon
                 let plus = Self.loss(workspace, parameters, label: label, kind: kind)
                 parameters[i] = saved - epsilon
@@ -85,7 +87,7 @@ import NeuralNetwork
                 worst = max(worst, abs(numeric - Double(analytic[i])) / max(1, abs(numeric)))
             }
             print("LeNet1998 \(kind) gradient check \(view.name): largest relative error \(worst)")
-            #expect(worst < 2e-2, "\(view.name)")
+            #expect(worst < 1e-2, "\(view.name)")
         }
     }
 
