@@ -45,23 +45,20 @@ struct Info: ParsableCommand {
                 (index > 0 && (digits.count - index) % 3 == 0) ? [",", digit] : [digit]
             })
         }
+        let title: String, lastColumn: String, rows: [(String, String, Int, Int)]
         switch kind {
         case LeNet1998.kind:
-            print("LeNet-5 as published (LeCun, Bottou, Bengio, Haffner 1998), input 1@32x32")
-            print(row(["layer", "output", "parameters", "connections"]))
-            for layer in LeNet1998.summary {
-                print(row([layer.layer, layer.output, grouped(layer.parameters), grouped(layer.connections)]))
-            }
-            print(row(["total", "", grouped(LeNet1998.summary.reduce(0) { $0 + $1.parameters }),
-                       grouped(LeNet1998.summary.reduce(0) { $0 + $1.connections })]))
+            title = "LeNet-5 as published (LeCun, Bottou, Bengio, Haffner 1998), input 1@32x32"
+            lastColumn = "connections"
+            rows = LeNet1998.summary.map { ($0.layer, $0.output, $0.parameters, $0.connections) }
         default:
-            print("The write-up's LeNet-5, input 1@28x28")
-            print(row(["layer", "output", "parameters", "multiply-adds"]))
-            for layer in LeNet5.summary {
-                print(row([layer.layer, layer.output, grouped(layer.parameters), grouped(layer.multiplyAdds)]))
-            }
-            print(row(["total", "", grouped(LeNet5.summary.reduce(0) { $0 + $1.parameters }),
-                       grouped(LeNet5.summary.reduce(0) { $0 + $1.multiplyAdds })]))
+            title = "The write-up's LeNet-5, input 1@28x28"
+            lastColumn = "multiply-adds"
+            rows = LeNet5.summary.map { ($0.layer, $0.output, $0.parameters, $0.multiplyAdds) }
         }
+        print(title)
+        print(row(["layer", "output", "parameters", lastColumn]))
+        for layer in rows { print(row([layer.0, layer.1, grouped(layer.2), grouped(layer.3)])) }
+        print(row(["total", "", grouped(rows.reduce(0) { $0 + $1.2 }), grouped(rows.reduce(0) { $0 + $1.3 })]))
     }
 }
