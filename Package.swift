@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "LeNet", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Kernels", "Support"],
                 swiftSettings: optimisedInDebug),
         .executableTarget(name: "lenet", dependencies: [
-            "LeNet", "Datasets", "NeuralNetwork", "Support", "Kernels",
+            "LeNet", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: nativeOnly),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Imaging
 import Kernels
 import NeuralNetwork
 import Support
@@ -17,15 +18,23 @@ public struct PaperRecipe: Sendable {
     public var hessianPatterns: Int
     public var loss: PaperLoss
     public var seed: UInt64
+    /// When set, each pass presents, beside the N originals, 9N/20 freshly distorted copies of
+    /// randomly chosen training patterns: over 20 passes of MNIST, 540,000 distorted patterns beside
+    /// the 60,000 originals, as in the paper's Sec. III-C.
+    public var distortion: AffineDistortion?
 
     public init(learningRates: [Float] = PaperRecipe.paperSchedule, mu: Float = 0.02, hessianPatterns: Int = 500,
-                loss: PaperLoss = .meanSquaredError, seed: UInt64 = 0) {
+                loss: PaperLoss = .meanSquaredError, seed: UInt64 = 0, distortion: AffineDistortion? = nil) {
         self.learningRates = learningRates
         self.mu = mu
         self.hessianPatterns = hessianPatterns
         self.loss = loss
         self.seed = seed
+        self.distortion = distortion
     }
+
+    /// Distorted patterns per pass for a training set of `count` images.
+    public func distortedPerPass(_ count: Int) -> Int { distortion == nil ? 0 : count * 9 / 20 }
 }
 
 /// One pass of the paper's Fig. 5 curve.
@@ -35,6 +44,8 @@ public struct PassRecord: Codable, Sendable, Equatable {
     public var trainError: Double
     public var testError: Double
     public var meanLoss: Double
+    /// Patterns presented in the pass (originals and distortions).
+    public var patterns: Int
     public var smallestStep: Float
     public var largestStep: Float
     public var seconds: Double
@@ -51,7 +62,11 @@ public enum LeNet1998Trainer {
         let workspace = LeNet1998Workspace()
         var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: LeNet1998.layout.count, mu: recipe.mu)
         var shuffle = Trainer.shuffleGenerator(seed: recipe.seed)
-        var order = Array(0..<train.count)
+        var distortions = SeededGenerator(seed: recipe.seed ^ 0x4449_5354_4f52_5421)
+        // Entries below train.count are originals; the others stand for a distorted pattern, drawn
+        // (source and transform) when it is presented.
+        var order = Array(0..<(train.count + recipe.distortedPerPass(train.count)))
+        var distorted = [UInt8](repeating: 0, count: 784)
         var hessianSum = [Float](repeating: 0, count: LeNet1998.layout.count)
         var records: [PassRecord] = []
         for (index, eta) in recipe.learningRates.enumerated() {
@@ -61,11 +76,26 @@ public enum LeNet1998Trainer {
             model.parameters.withUnsafeMutableBufferPointer { parameters in
                 let p = parameters.baseAddress!
                 train.pixels.withUnsafeBufferPointer { pixels in
+                    /// Prepares entry `n` of the order in the workspace's input and returns its label.
+                    func present(_ n: Int) -> Int {
+                        if n < train.count {
+                            LeNet1998.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
+                            return Int(train.labels[n])
+                        }
+                        let source = distortions.nextIndex(below: train.count)
+                        let transform = recipe.distortion!.random(using: &distortions)
+                        distorted.withUnsafeMutableBufferPointer { target in
+                            AffineDistortion.apply(transform, to: pixels.baseAddress! + source * 784, width: 28, height: 28,
+                                                   output: target.baseAddress!)
+                            LeNet1998.prepare(target.baseAddress!, into: workspace.input)
+                        }
+                        return Int(train.labels[source])
+                    }
                     hessianSum.withUnsafeMutableBufferPointer { sum in
                         for k in 0..<sum.count { sum[k] = 0 }
                         let samples = min(recipe.hessianPatterns, order.count)
                         for n in order.prefix(samples) {
-                            LeNet1998.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
+                            _ = present(n)
                             workspace.forward(parameters: p)
                             workspace.secondBackward(parameters: p)
                             for k in 0..<sum.count { sum[k] += workspace.secondDerivatives[k] }
@@ -73,9 +103,9 @@ public enum LeNet1998Trainer {
                         optimizer.setSecondDerivatives(sum: sum.baseAddress!, patterns: samples, learningRate: eta)
                     }
                     for n in order {
-                        LeNet1998.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
+                        let label = present(n)
                         workspace.forward(parameters: p)
-                        totalLoss += Double(workspace.backward(parameters: p, label: Int(train.labels[n]), loss: recipe.loss))
+                        totalLoss += Double(workspace.backward(parameters: p, label: label, loss: recipe.loss))
                         optimizer.step(parameters: p, gradients: workspace.gradients)
                     }
                 }
@@ -84,6 +114,7 @@ public enum LeNet1998Trainer {
             let testError = test.map { errorRate(model, on: $0, threads: threads) } ?? .nan
             let record = PassRecord(pass: index + 1, learningRate: eta, trainError: trainError, testError: testError,
                                     meanLoss: totalLoss / Double(max(order.count, 1)),
+                                    patterns: order.count,
                                     smallestStep: optimizer.stepSizes.min() ?? 0, largestStep: optimizer.stepSizes.max() ?? 0,
                                     seconds: MonotonicClock.now() - start)
             records.append(record)
@@ -127,5 +158,38 @@ public enum LeNet1998Trainer {
     public static func errorRate(_ model: LeNet1998, on data: LabeledImages, threads: Int) -> Double {
         let evaluation = evaluate(model, on: data, threads: threads)
         return Double(evaluation.incorrect) / Double(max(evaluation.count, 1))
+    }
+}
+
+extension AffineDistortion {
+    /// A picture of what the distortions do: the first `columns` images of `data` in the top row,
+    /// then `rows` rows of random distortions of each, 28x28 cells 2 pixels apart, ink dark on white.
+    public func gallery(of data: LabeledImages, columns: Int = 10, rows: Int = 5, seed: UInt64) -> Image {
+        let cell = 28, gap = 2
+        let width = columns * (cell + gap) + gap, height = (rows + 1) * (cell + gap) + gap
+        var pixels = [UInt8](repeating: 255, count: width * height)
+        var generator = SeededGenerator(seed: seed)
+        var distorted = [UInt8](repeating: 0, count: cell * cell)
+        data.pixels.withUnsafeBufferPointer { source in
+            for column in 0..<min(columns, data.count) {
+                for row in 0...rows {
+                    let image = source.baseAddress! + column * cell * cell
+                    if row == 0 {
+                        distorted.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: image, count: cell * cell) }
+                    } else {
+                        let transform = random(using: &generator)
+                        distorted.withUnsafeMutableBufferPointer {
+                            AffineDistortion.apply(transform, to: image, width: cell, height: cell, output: $0.baseAddress!)
+                        }
+                    }
+                    for y in 0..<cell {
+                        for x in 0..<cell {
+                            pixels[(gap + row * (cell + gap) + y) * width + gap + column * (cell + gap) + x] = 255 - distorted[y * cell + x]
+                        }
+                    }
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: 1, pixels: pixels)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Imaging
 import LeNet
 import NeuralNetwork
 import Support
@@ -33,6 +34,9 @@ struct Train: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("lenet5-1998 only: run the first N of the paper's 20 passes.", valueName: "N"))
     var passes: Int = 20
+
+    @Flag(help: ArgumentHelp("lenet5-1998 only: add random affine distortions (translation ±2 px, scaling and squeezing 0.9-1.1, horizontal shear ±0.2): 9N/20 distorted patterns per pass beside the N originals. Saves distortions.png in the run folder."))
+    var distort = false
 
     @Option(name: .customLong("eta-scale"), help: ArgumentHelp("lenet5-1998 only: multiply the paper's eta schedule by this factor.", valueName: "factor"))
     var etaScale: Float = 1
@@ -191,7 +195,13 @@ extension Train {
             let folder = output ?? RunFolder.newPath()
             try RunFolder.prepare(folder)
             let paperLoss: PaperLoss = loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ)
-            let recipe = PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes).map { $0 * etaScale }, loss: paperLoss, seed: seed)
+            let recipe = PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes).map { $0 * etaScale }, loss: paperLoss,
+                                     seed: seed, distortion: distort ? AffineDistortion() : nil)
+            if let distortion = recipe.distortion {
+                let picture = (folder as NSString).appendingPathComponent("distortions.png")
+                try PNG.write(distortion.gallery(of: train, seed: seed), to: picture)
+                print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
+            }
             var network = LeNet1998(seed: seed)
             print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)")
             let start = MonotonicClock.now()

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Imaging
 import Kernels
 import Testing
 @testable import LeNet
@@ -161,5 +162,19 @@ import NeuralNetwork
         print("LeNet1998 short run: \(records.map { String(format: "pass %d test error %.1f%%", $0.pass, 100 * $0.testError) })")
         #expect(records.count == 2)
         #expect(records[1].testError < 0.35)
+    }
+
+    @Test func distortionsAddNineTwentiethsOfTheSetEachPassAndRepeatWithTheSeed() throws {
+        let train = try loadMNIST(.train).prefix(200)
+        let recipe = PaperRecipe(learningRates: [0.00005], hessianPatterns: 50, seed: 2, distortion: AffineDistortion())
+        var a = LeNet1998(seed: 2), b = LeNet1998(seed: 2), plain = LeNet1998(seed: 2)
+        let records = LeNet1998Trainer.train(&a, on: train, test: nil, recipe: recipe, threads: 1)
+        _ = LeNet1998Trainer.train(&b, on: train, test: nil, recipe: recipe, threads: 2)
+        var withoutDistortion = recipe
+        withoutDistortion.distortion = nil
+        _ = LeNet1998Trainer.train(&plain, on: train, test: nil, recipe: withoutDistortion, threads: 1)
+        #expect(records[0].patterns == 290)
+        #expect(a.parameters.map(\.bitPattern) == b.parameters.map(\.bitPattern))
+        #expect(a != plain)
     }
 }
