@@ -73,6 +73,18 @@ struct Train: AsyncParsableCommand {
         guard momentum >= 0, momentum.isFinite else { throw ValidationError("--momentum must be a finite number >= 0, got \(momentum)") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         do { _ = try Recipe.parseSchedule(schedule) } catch { throw ValidationError("--schedule: \(error.description)") }
+        // Options of one model given with the other would be silently ignored: say so instead.
+        let paperOnly = [("--loss", loss != .mse), ("--map-j", mapJ != 5), ("--passes", passes != 20),
+                         ("--distort", distort), ("--eta-scale", etaScale != 1)].filter(\.1).map(\.0)
+        let writeupOnly = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
+                           ("--momentum", momentum != 0.9), ("--log-interval", logInterval != 100)].filter(\.1).map(\.0)
+        if model == .lenet5, !paperOnly.isEmpty {
+            throw ValidationError("\(paperOnly.joined(separator: ", ")) only apply to --model lenet5-1998")
+        }
+        if model == .lenet5_1998, !writeupOnly.isEmpty {
+            throw ValidationError("\(writeupOnly.joined(separator: ", ")) only apply to --model lenet5 (the 1998 recipe is fixed by the paper)")
+        }
+        guard etaScale > 0, etaScale.isFinite else { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
     }
 
     func run() async throws {
