@@ -3,8 +3,8 @@
 ///
 /// Forward: one SIMD8 vector of output columns per output channel, for up to 8 output channels at
 /// once (8 accumulators in registers); each input vector loaded once feeds all of them.
-/// Weight gradient: for each (o, c, i) the five taps' partial sums stay in 5 registers across the
-/// whole batch; one horizontal sum per tap at the end.
+/// Weight gradient: for two output channels o and each (c, i), the five taps' partial sums of both
+/// (10 registers) stay in registers across the whole batch; one horizontal sum per tap at the end.
 /// Input gradient: the product of the transposed weights and the output gradient, in register
 /// blocks added straight into the input gradient (a fused col2im).
 

@@ -44,24 +44,34 @@ public final class LeNet1998Workspace {
 
     deinit { storage.deallocate() }
 
-    /// Parameter offsets, by name.
-    static let at: [String: Int] = Dictionary(uniqueKeysWithValues: LeNet1998.layout.tensors.map { ($0.name, $0.offset) })
+    /// Where each parameter tensor starts in the flat buffer, looked up once.
+    struct Offsets {
+        let c1Weight, c1Bias, s2Coefficient, s2Bias, c3Weight, c3Bias, s4Coefficient, s4Bias: Int
+        let c5Weight, c5Bias, f6Weight, f6Bias: Int
+    }
+    static let at: Offsets = {
+        func offset(_ name: String) -> Int { LeNet1998.layout[name]!.offset }
+        return Offsets(c1Weight: offset("c1.weight"), c1Bias: offset("c1.bias"), s2Coefficient: offset("s2.coefficient"),
+                       s2Bias: offset("s2.bias"), c3Weight: offset("c3.weight"), c3Bias: offset("c3.bias"),
+                       s4Coefficient: offset("s4.coefficient"), s4Bias: offset("s4.bias"), c5Weight: offset("c5.weight"),
+                       c5Bias: offset("c5.bias"), f6Weight: offset("f6.weight"), f6Bias: offset("f6.bias"))
+    }()
 
     /// The forward pass of the pattern in `input`, to the ten RBF penalties.
     public func forward(parameters p: UnsafePointer<Float>) {
         let s = Self.sizes, at = Self.at
-        LeNet1998.c1.forward(input: input, weight: p + at["c1.weight"]!, bias: p + at["c1.bias"]!, output: c1)
+        LeNet1998.c1.forward(input: input, weight: p + at.c1Weight, bias: p + at.c1Bias, output: c1)
         Squashing.forward(c1, c1, count: s.c1)
-        LeNet1998.s2.forward(input: c1, coefficient: p + at["s2.coefficient"]!, bias: p + at["s2.bias"]!, output: s2)
+        LeNet1998.s2.forward(input: c1, coefficient: p + at.s2Coefficient, bias: p + at.s2Bias, output: s2)
         Squashing.forward(s2, s2, count: s.s2)
-        LeNet1998.c3.forward(input: s2, weight: p + at["c3.weight"]!, bias: p + at["c3.bias"]!, output: c3)
+        LeNet1998.c3.forward(input: s2, weight: p + at.c3Weight, bias: p + at.c3Bias, output: c3)
         Squashing.forward(c3, c3, count: s.c3)
-        LeNet1998.s4.forward(input: c3, coefficient: p + at["s4.coefficient"]!, bias: p + at["s4.bias"]!, output: s4)
+        LeNet1998.s4.forward(input: c3, coefficient: p + at.s4Coefficient, bias: p + at.s4Bias, output: s4)
         Squashing.forward(s4, s4, count: s.s4)
         // C5's 5x5 kernels cover its whole 5x5 input: it is a dot product of the 400 S4 outputs.
-        linearForward(batch: 1, inputs: 400, outputs: 120, input: s4, weight: p + at["c5.weight"]!, bias: p + at["c5.bias"]!, output: c5)
+        linearForward(batch: 1, inputs: 400, outputs: 120, input: s4, weight: p + at.c5Weight, bias: p + at.c5Bias, output: c5)
         Squashing.forward(c5, c5, count: s.c5)
-        linearForward(batch: 1, inputs: 120, outputs: 84, input: c5, weight: p + at["f6.weight"]!, bias: p + at["f6.bias"]!, output: f6)
+        linearForward(batch: 1, inputs: 120, outputs: 84, input: c5, weight: p + at.f6Weight, bias: p + at.f6Bias, output: f6)
         Squashing.forward(f6, f6, count: s.f6)
         LeNet1998.output.forward(input: f6, penalties: penalties)
     }
@@ -77,23 +87,23 @@ public final class LeNet1998Workspace {
         let value = loss.evaluate(penalties: penalties, classes: 10, label: label, gradient: dPenalties)
         LeNet1998.output.backward(input: f6, penaltyGradient: dPenalties, inputGradient: dF6)
         Squashing.backward(output: f6, gradient: dF6, count: s.f6)
-        linearBackward(batch: 1, inputs: 120, outputs: 84, input: c5, weight: p + at["f6.weight"]!, outputGradient: dF6,
-                       weightGradient: g + at["f6.weight"]!, biasGradient: g + at["f6.bias"]!, inputGradient: dC5)
+        linearBackward(batch: 1, inputs: 120, outputs: 84, input: c5, weight: p + at.f6Weight, outputGradient: dF6,
+                       weightGradient: g + at.f6Weight, biasGradient: g + at.f6Bias, inputGradient: dC5)
         Squashing.backward(output: c5, gradient: dC5, count: s.c5)
-        linearBackward(batch: 1, inputs: 400, outputs: 120, input: s4, weight: p + at["c5.weight"]!, outputGradient: dC5,
-                       weightGradient: g + at["c5.weight"]!, biasGradient: g + at["c5.bias"]!, inputGradient: dS4)
+        linearBackward(batch: 1, inputs: 400, outputs: 120, input: s4, weight: p + at.c5Weight, outputGradient: dC5,
+                       weightGradient: g + at.c5Weight, biasGradient: g + at.c5Bias, inputGradient: dS4)
         Squashing.backward(output: s4, gradient: dS4, count: s.s4)
-        LeNet1998.s4.backward(input: c3, coefficient: p + at["s4.coefficient"]!, outputGradient: dS4,
-                              coefficientGradient: g + at["s4.coefficient"]!, biasGradient: g + at["s4.bias"]!, inputGradient: dC3)
+        LeNet1998.s4.backward(input: c3, coefficient: p + at.s4Coefficient, outputGradient: dS4,
+                              coefficientGradient: g + at.s4Coefficient, biasGradient: g + at.s4Bias, inputGradient: dC3)
         Squashing.backward(output: c3, gradient: dC3, count: s.c3)
-        LeNet1998.c3.backward(input: s2, weight: p + at["c3.weight"]!, outputGradient: dC3,
-                              weightGradient: g + at["c3.weight"]!, biasGradient: g + at["c3.bias"]!, inputGradient: dS2)
+        LeNet1998.c3.backward(input: s2, weight: p + at.c3Weight, outputGradient: dC3,
+                              weightGradient: g + at.c3Weight, biasGradient: g + at.c3Bias, inputGradient: dS2)
         Squashing.backward(output: s2, gradient: dS2, count: s.s2)
-        LeNet1998.s2.backward(input: c1, coefficient: p + at["s2.coefficient"]!, outputGradient: dS2,
-                              coefficientGradient: g + at["s2.coefficient"]!, biasGradient: g + at["s2.bias"]!, inputGradient: dC1)
+        LeNet1998.s2.backward(input: c1, coefficient: p + at.s2Coefficient, outputGradient: dS2,
+                              coefficientGradient: g + at.s2Coefficient, biasGradient: g + at.s2Bias, inputGradient: dC1)
         Squashing.backward(output: c1, gradient: dC1, count: s.c1)
-        LeNet1998.c1.backward(input: input, weight: p + at["c1.weight"]!, outputGradient: dC1,
-                              weightGradient: g + at["c1.weight"]!, biasGradient: g + at["c1.bias"]!, inputGradient: nil)
+        LeNet1998.c1.backward(input: input, weight: p + at.c1Weight, outputGradient: dC1,
+                              weightGradient: g + at.c1Weight, biasGradient: g + at.c1Bias, inputGradient: nil)
         return value
     }
 
@@ -103,22 +113,22 @@ public final class LeNet1998Workspace {
         let s = Self.sizes, at = Self.at, h = secondDerivatives
         dF6.update(repeating: PaperLoss.inputSecondDerivative, count: s.f6)
         Squashing.secondBackward(output: f6, second: dF6, count: s.f6)
-        linearSecondBackward(inputs: 120, outputs: 84, input: c5, weight: p + at["f6.weight"]!, outputSecond: dF6,
-                             weightSecond: h + at["f6.weight"]!, biasSecond: h + at["f6.bias"]!, inputSecond: dC5)
+        linearSecondBackward(inputs: 120, outputs: 84, input: c5, weight: p + at.f6Weight, outputSecond: dF6,
+                             weightSecond: h + at.f6Weight, biasSecond: h + at.f6Bias, inputSecond: dC5)
         Squashing.secondBackward(output: c5, second: dC5, count: s.c5)
-        linearSecondBackward(inputs: 400, outputs: 120, input: s4, weight: p + at["c5.weight"]!, outputSecond: dC5,
-                             weightSecond: h + at["c5.weight"]!, biasSecond: h + at["c5.bias"]!, inputSecond: dS4)
+        linearSecondBackward(inputs: 400, outputs: 120, input: s4, weight: p + at.c5Weight, outputSecond: dC5,
+                             weightSecond: h + at.c5Weight, biasSecond: h + at.c5Bias, inputSecond: dS4)
         Squashing.secondBackward(output: s4, second: dS4, count: s.s4)
-        LeNet1998.s4.secondBackward(input: c3, coefficient: p + at["s4.coefficient"]!, outputSecond: dS4,
-                                    coefficientSecond: h + at["s4.coefficient"]!, biasSecond: h + at["s4.bias"]!, inputSecond: dC3)
+        LeNet1998.s4.secondBackward(input: c3, coefficient: p + at.s4Coefficient, outputSecond: dS4,
+                                    coefficientSecond: h + at.s4Coefficient, biasSecond: h + at.s4Bias, inputSecond: dC3)
         Squashing.secondBackward(output: c3, second: dC3, count: s.c3)
-        LeNet1998.c3.secondBackward(input: s2, weight: p + at["c3.weight"]!, outputSecond: dC3,
-                                    weightSecond: h + at["c3.weight"]!, biasSecond: h + at["c3.bias"]!, inputSecond: dS2)
+        LeNet1998.c3.secondBackward(input: s2, weight: p + at.c3Weight, outputSecond: dC3,
+                                    weightSecond: h + at.c3Weight, biasSecond: h + at.c3Bias, inputSecond: dS2)
         Squashing.secondBackward(output: s2, second: dS2, count: s.s2)
-        LeNet1998.s2.secondBackward(input: c1, coefficient: p + at["s2.coefficient"]!, outputSecond: dS2,
-                                    coefficientSecond: h + at["s2.coefficient"]!, biasSecond: h + at["s2.bias"]!, inputSecond: dC1)
+        LeNet1998.s2.secondBackward(input: c1, coefficient: p + at.s2Coefficient, outputSecond: dS2,
+                                    coefficientSecond: h + at.s2Coefficient, biasSecond: h + at.s2Bias, inputSecond: dC1)
         Squashing.secondBackward(output: c1, second: dC1, count: s.c1)
-        LeNet1998.c1.secondBackward(input: input, weight: p + at["c1.weight"]!, outputSecond: dC1,
-                                    weightSecond: h + at["c1.weight"]!, biasSecond: h + at["c1.bias"]!, inputSecond: nil)
+        LeNet1998.c1.secondBackward(input: input, weight: p + at.c1Weight, outputSecond: dC1,
+                                    weightSecond: h + at.c1Weight, biasSecond: h + at.c1Bias, inputSecond: nil)
     }
 }
