@@ -81,10 +81,3 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 }
-
-/// A pointer that may cross to a worker thread. The pool's callers guarantee that no two tasks
-/// write the same memory.
-public struct SendablePointer<Pointee>: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<Pointee>
-    public init(_ pointer: UnsafeMutablePointer<Pointee>) { self.pointer = pointer }
-}

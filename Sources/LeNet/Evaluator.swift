@@ -94,8 +94,6 @@ public enum Evaluator {
             indices.withUnsafeBufferPointer { indices in
                 logits.withUnsafeMutableBufferPointer { logits in
                     predictions.withUnsafeMutableBufferPointer { predictions in
-                        let logitsOut = SendablePointer(logits.baseAddress!)
-                        let predictionsOut = SendablePointer(predictions.baseAddress!)
                         pool.run(tasks: chunks) { task, thread in
                             let workspace = workspaces[thread]
                             let start = task * chunkSize
@@ -107,10 +105,10 @@ public enum Evaluator {
                                 let row = workspace.logits + n * 10
                                 var best = 0
                                 for k in 0..<10 {
-                                    logitsOut.pointer[(start + n) * 10 + k] = row[k]
+                                    logits[(start + n) * 10 + k] = row[k]
                                     if row[k] > row[best] { best = k }
                                 }
-                                predictionsOut.pointer[start + n] = best
+                                predictions[start + n] = best
                             }
                         }
                     }

@@ -135,15 +135,13 @@ public enum LeNet1998Trainer {
             data.pixels.withUnsafeBufferPointer { pixels in
                 penalties.withUnsafeMutableBufferPointer { penaltiesOut in
                     predictions.withUnsafeMutableBufferPointer { predictionsOut in
-                        let scores = SendablePointer(penaltiesOut.baseAddress!)
-                        let classes = SendablePointer(predictionsOut.baseAddress!)
                         pool.run(tasks: (data.count + chunk - 1) / chunk) { task, thread in
                             let workspace = workspaces[thread]
                             for n in (task * chunk)..<min(data.count, (task + 1) * chunk) {
                                 LeNet1998.prepare(pixels.baseAddress! + n * data.imageSize, into: workspace.input)
                                 workspace.forward(parameters: p.baseAddress!)
-                                (scores.pointer + n * 10).update(from: workspace.penalties, count: 10)
-                                classes.pointer[n] = workspace.prediction
+                                (penaltiesOut.baseAddress! + n * 10).update(from: workspace.penalties, count: 10)
+                                predictionsOut[n] = workspace.prediction
                             }
                         }
                     }

@@ -14,7 +14,6 @@ public enum TrainingEvent: Sendable {
 public struct TrainingSummary: Sendable {
     public var images: Int
     public var seconds: Double
-    public var finalRunningLoss: Double
     public var imagesPerSecond: Double { Double(images) / max(seconds, 1e-9) }
 }
 
@@ -63,7 +62,6 @@ public struct Trainer {
         var order = Array(0..<data.count)
         var images = 0
         var epochOverall = 0
-        var lastRunning = 0.0
         let parameterCount = LeNet5.layout.count
         let start = MonotonicClock.now()
         for (phaseIndex, phase) in recipe.schedule.enumerated() {
@@ -78,8 +76,7 @@ public struct Trainer {
                 model.parameters.withUnsafeMutableBufferPointer { parameters in
                     order.withUnsafeBufferPointer { order in
                         chunkLosses.withUnsafeMutableBufferPointer { losses in
-                            let p = SendablePointer(parameters.baseAddress!)
-                            let lossSlots = SendablePointer(losses.baseAddress!)
+                            let p = parameters.baseAddress!
                             var startIndex = 0
                             while startIndex < order.count {
                                 let count = min(recipe.batchSize, order.count - startIndex)
@@ -91,18 +88,18 @@ public struct Trainer {
                                     let workspace = workspaces[task]
                                     normalization.fill(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + size)]),
                                                        input: workspace.input, labels: workspace.labels)
-                                    workspace.forward(parameters: p.pointer, batch: size)
-                                    lossSlots.pointer[task] = workspace.backward(parameters: p.pointer, batch: size, normalizer: count)
+                                    workspace.forward(parameters: p, batch: size)
+                                    losses[task] = workspace.backward(parameters: p, batch: size, normalizer: count)
                                 }
                                 // The batch's gradient: the chunks' gradients added in chunk order.
                                 let gradient = workspaces[0].parameterGradients
-                                var loss = lossSlots.pointer[0]
+                                var loss = losses[0]
                                 for task in 1..<max(tasks, 1) {
                                     let chunkGradient = workspaces[task].parameterGradients
                                     for i in 0..<parameterCount { gradient[i] += chunkGradient[i] }
-                                    loss += lossSlots.pointer[task]
+                                    loss += losses[task]
                                 }
-                                optimizer.step(parameters: p.pointer, gradients: gradient)
+                                optimizer.step(parameters: p, gradients: gradient)
                                 let batchLoss = Double(loss)
                                 running += batchLoss
                                 epochTotal += batchLoss
@@ -112,7 +109,6 @@ public struct Trainer {
                                 if batchIndex % recipe.logInterval == 0 {
                                     onEvent(.runningLoss(learningRate: phase.learningRate, epoch: epoch, batch: batchIndex,
                                                          loss: running / Double(recipe.logInterval)))
-                                    lastRunning = running / Double(recipe.logInterval)
                                     running = 0
                                 }
                             }
@@ -123,6 +119,6 @@ public struct Trainer {
                                        seconds: MonotonicClock.now() - epochStart))
             }
         }
-        return TrainingSummary(images: images, seconds: MonotonicClock.now() - start, finalRunningLoss: lastRunning)
+        return TrainingSummary(images: images, seconds: MonotonicClock.now() - start)
     }
 }
