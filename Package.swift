@@ -39,6 +39,7 @@ let package = Package(
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Kernels", targets: ["Kernels"]),
     ],
     dependencies: [
@@ -60,8 +61,10 @@ let package = Package(
         // The write-up's LeNet-5, its recipe, the trainer and the evaluator.
         .target(name: "LeNet", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Kernels", "Support"],
                 swiftSettings: optimisedInDebug),
+        // Reports people read: report.md, report.html with SVG charts, metrics.json, the confidence analysis.
+        .target(name: "Reports", dependencies: ["LeNet", "Datasets", "Imaging", "Support"]),
         .executableTarget(name: "lenet", dependencies: [
-            "LeNet", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
+            "LeNet", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: nativeOnly),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
@@ -69,6 +72,7 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "LeNet", "Datasets"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging"],
                     exclude: ["Fixtures"], swiftSettings: optimisedInDebug),
     ],

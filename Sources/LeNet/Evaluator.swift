@@ -83,7 +83,8 @@ public enum Evaluator {
     /// `threads` threads (each with its own workspace). Each image's logits depend only on that image,
     /// so the thread count never changes them.
     public static func evaluate(_ model: LeNet5, on data: LabeledImages, chunkSize: Int = 50,
-                                kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors) -> Evaluation {
+                                kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors,
+                                onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
         let chunks = (data.count + chunkSize - 1) / chunkSize
         let pool = WorkerPool(threads: max(1, min(threads, chunks)))
         let workspaces = (0..<pool.threadCount).map { _ in LeNet5Workspace(capacity: chunkSize, kernels: kernels, training: false) }
@@ -94,7 +95,11 @@ public enum Evaluator {
             indices.withUnsafeBufferPointer { indices in
                 logits.withUnsafeMutableBufferPointer { logits in
                     predictions.withUnsafeMutableBufferPointer { predictions in
-                        pool.run(tasks: chunks) { task, thread in
+                        // Chunks go out in groups so that progress can be reported between them.
+                        let group = onProgress == nil ? chunks : max(1, pool.threadCount * 8)
+                        for first in stride(from: 0, to: chunks, by: group) {
+                          pool.run(tasks: min(group, chunks - first)) { groupTask, thread in
+                            let task = first + groupTask
                             let workspace = workspaces[thread]
                             let start = task * chunkSize
                             let count = min(chunkSize, data.count - start)
@@ -110,6 +115,8 @@ public enum Evaluator {
                                 }
                                 predictions[start + n] = best
                             }
+                          }
+                          onProgress?(min(data.count, (first + group) * chunkSize))
                         }
                     }
                 }

@@ -58,6 +58,7 @@ public enum LeNet1998Trainer {
     /// test errors are measured (pass `test` nil to skip).
     public static func train(_ model: inout LeNet1998, on train: LabeledImages, test: LabeledImages?,
                              recipe: PaperRecipe, threads: Int = WorkerPool.availableProcessors,
+                             onProgress: (_ pass: Int, _ done: Int, _ total: Int) -> Void = { _, _, _ in },
                              onPass: (PassRecord) -> Void = { _ in }) -> [PassRecord] {
         let workspace = LeNet1998Workspace()
         var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: LeNet1998.layout.count, mu: recipe.mu)
@@ -102,7 +103,8 @@ public enum LeNet1998Trainer {
                         }
                         optimizer.setSecondDerivatives(sum: sum.baseAddress!, patterns: samples, learningRate: eta)
                     }
-                    for n in order {
+                    for (position, n) in order.enumerated() {
+                        if position % 1000 == 0 { onProgress(index + 1, position, order.count) }
                         let label = present(n)
                         workspace.forward(parameters: p)
                         totalLoss += Double(workspace.backward(parameters: p, label: label, loss: recipe.loss))
@@ -125,7 +127,8 @@ public enum LeNet1998Trainer {
 
     /// The predictions and penalties of `model` on every image, computed in parallel.
     public static func evaluate(_ model: LeNet1998, on data: LabeledImages,
-                                threads: Int = WorkerPool.availableProcessors) -> Evaluation {
+                                threads: Int = WorkerPool.availableProcessors,
+                                onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
         let pool = WorkerPool(threads: threads)
         let workspaces = (0..<pool.threadCount).map { _ in LeNet1998Workspace() }
         var penalties = [Float](repeating: 0, count: data.count * 10)
@@ -135,7 +138,11 @@ public enum LeNet1998Trainer {
             data.pixels.withUnsafeBufferPointer { pixels in
                 penalties.withUnsafeMutableBufferPointer { penaltiesOut in
                     predictions.withUnsafeMutableBufferPointer { predictionsOut in
-                        pool.run(tasks: (data.count + chunk - 1) / chunk) { task, thread in
+                        let chunks = (data.count + chunk - 1) / chunk
+                        let group = onProgress == nil ? chunks : max(1, pool.threadCount * 4)
+                        for first in stride(from: 0, to: chunks, by: group) {
+                          pool.run(tasks: min(group, chunks - first)) { groupTask, thread in
+                            let task = first + groupTask
                             let workspace = workspaces[thread]
                             for n in (task * chunk)..<min(data.count, (task + 1) * chunk) {
                                 LeNet1998.prepare(pixels.baseAddress! + n * data.imageSize, into: workspace.input)
@@ -143,6 +150,8 @@ public enum LeNet1998Trainer {
                                 (penaltiesOut.baseAddress! + n * 10).update(from: workspace.penalties, count: 10)
                                 predictionsOut[n] = workspace.prediction
                             }
+                          }
+                          onProgress?(min(data.count, (first + group) * chunk))
                         }
                     }
                 }

@@ -9,6 +9,9 @@ public enum TrainingEvent: Sendable {
     case runningLoss(learningRate: Double, epoch: Int, batch: Int, loss: Double)
     /// An epoch finished: its number overall (from 1), its phase, and its mean loss.
     case epochFinished(epoch: Int, phase: Int, meanLoss: Double, seconds: Double)
+    /// A batch finished (for progress displays): the epoch over the whole run (from 1) of `epochs`,
+    /// the batch within it (from 1) of `batches`, and the batch's loss.
+    case batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double)
 }
 
 public struct TrainingSummary: Sendable {
@@ -64,6 +67,8 @@ public struct Trainer {
         var epochOverall = 0
         let parameterCount = LeNet5.layout.count
         let start = MonotonicClock.now()
+        let totalEpochs = recipe.schedule.reduce(0) { $0 + $1.epochs }
+        let batchesPerEpoch = (data.count + recipe.batchSize - 1) / recipe.batchSize
         for (phaseIndex, phase) in recipe.schedule.enumerated() {
             var optimizer = StochasticGradientDescent(parameterCount: parameterCount,
                                                       learningRate: Float(phase.learningRate), momentum: recipe.momentum)
@@ -106,6 +111,8 @@ public struct Trainer {
                                 batchIndex += 1
                                 images += count
                                 startIndex += count
+                                onEvent(.batchFinished(epoch: epochOverall, epochs: totalEpochs, batch: batchIndex,
+                                                       batches: batchesPerEpoch, loss: batchLoss))
                                 if batchIndex % recipe.logInterval == 0 {
                                     onEvent(.runningLoss(learningRate: phase.learningRate, epoch: epoch, batch: batchIndex,
                                                          loss: running / Double(recipe.logInterval)))

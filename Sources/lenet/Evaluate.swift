@@ -7,22 +7,26 @@ import Support
 
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a checkpoint on the 10,000 MNIST test images.",
+        abstract: "Evaluate a checkpoint on the 10,000 MNIST test images and write the reports.",
         discussion: """
-            Any safetensors file with PyTorch's state_dict names and shapes works (conv1.weight [6,1,5,5], conv1.bias [6], conv2.weight [16,6,5,5], ..., fc3.bias [10]): ours, or one saved from the write-up's PyTorch model with safetensors.torch.save_file(net.state_dict(), FILE).
+            Without --checkpoint, the model shipped in models/ is evaluated. Any safetensors file with PyTorch's state_dict names and shapes works (conv1.weight [6,1,5,5], conv1.bias [6], conv2.weight [16,6,5,5], ..., fc3.bias [10]): ours, or one saved from the write-up's PyTorch model with safetensors.torch.save_file(net.state_dict(), FILE). The 1998 model's checkpoints are recognised by their metadata.
+
+            Writes the 20 example images, report.md, report.html and metrics.json into the checkpoint's run folder (a new runs/<date-time>-evaluate folder for the shipped model), or --output.
 
             Examples:
-              lenet evaluate                                          the newest run's model
+              lenet evaluate                                          the shipped model
+              lenet evaluate --checkpoint latest                      the newest run's model
               lenet evaluate --checkpoint net.safetensors --logits logits.npy
             """)
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var outputOptions: OutputOptions
 
-    @Option(help: ArgumentHelp("The model to evaluate (default: the newest runs/*/model.safetensors).", valueName: "file"))
+    @Option(help: ArgumentHelp("The model to evaluate: a file, or `latest` for the newest runs/*/model.safetensors (default: the shipped \(ShippedModel.relativePath)).", valueName: "file"))
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("Where to save the 20 example images (default: the checkpoint's folder).", valueName: "folder"))
+    @Option(help: ArgumentHelp("Where to write the images and reports (default: the checkpoint's folder).", valueName: "folder"))
     var output: String?
 
     @Option(help: ArgumentHelp("Also write the test logits as a NumPy float32 array [10000, 10].", valueName: "file.npy"))
@@ -30,26 +34,21 @@ struct Evaluate: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard let path = checkpoint ?? RunFolder.latestCheckpoint() else {
-                throw CommandError("no checkpoint given and none found under ./runs/: train one with `lenet train` or pass --checkpoint FILE")
-            }
-            // The model kind comes from the checkpoint's metadata; files without one (PyTorch's) are the write-up's.
-            let file = try SafeTensorsFile(contentsOf: path)
-            let kind = file.metadata["model"] ?? LeNet5.kind
+            let (path, isShipped) = try ShippedModel.resolve(checkpoint)
+            let (model, metadata) = try LoadedModel.load(path)
             let test = try await dataOptions.load(.test)
-            let folder = output ?? (path as NSString).deletingLastPathComponent
-            try RunFolder.prepare(folder.isEmpty ? "." : folder)
-            print("Evaluating \(path) (\(kind))")
-            let evaluation: Evaluation
-            switch kind {
-            case LeNet5.kind:
-                evaluation = Evaluator.evaluate(try LeNet5(safeTensors: file), on: test, threads: threadOptions.threads)
-            case LeNet1998.kind:
-                evaluation = LeNet1998Trainer.evaluate(try LeNet1998(safeTensors: file), on: test, threads: threadOptions.threads)
-            default:
-                throw CommandError("\(path): unknown model kind '\(kind)' in the metadata; expected \(LeNet5.kind) or \(LeNet1998.kind)")
+            var folder = output ?? (isShipped ? RunFolder.newPath(suffix: "-evaluate") : (path as NSString).deletingLastPathComponent)
+            if folder.isEmpty { folder = "." }
+            try RunFolder.prepare(folder)
+            if !outputOptions.quiet { print("Evaluating \(path) (\(model.kind))") }
+            let bar = ProgressBar(quiet: outputOptions.quiet)
+            let evaluation = model.evaluate(test, threads: threadOptions.threads) { done in
+                bar.update(label: "evaluating", done: done, total: test.count, details: "")
             }
-            try Report.printEvaluation(evaluation, test: test, folder: folder.isEmpty ? "." : folder, logitsPath: logits)
+            bar.clear()
+            try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
+                                  about: ReportFiles.about(kind: model.kind, checkpoint: path, metadata: metadata),
+                                  curve: ReportFiles.curve(besides: path), output: outputOptions)
         }
     }
 }

@@ -4,13 +4,14 @@ import Foundation
 import Imaging
 import LeNet
 import NeuralNetwork
+import Reports
 import Support
 
 struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train LeNet-5 on MNIST with the write-up's recipe, then evaluate it.",
         discussion: """
-            Prints the write-up's log ('[0.0005, 1,   100] loss: 2.145' every 100 batches), then 'Finished Training', the test accuracy line, the first 10 matches and mismatches. Writes into the run folder: model.safetensors (PyTorch's state_dict names; loads with safetensors.torch.load_file), and the 20 example images as PNG.
+            Prints the write-up's log ('[0.0005, 1,   100] loss: 2.145' every 100 batches), then 'Finished Training', the test accuracy line, the first 10 matches and mismatches. Writes into the run folder: model.safetensors (PyTorch's state_dict names; loads with safetensors.torch.load_file), history.json (the loss log), the 20 example images as PNG, and report.md, report.html (charts, every misclassified image, the confidence analysis) and metrics.json.\n\nOn a terminal a progress bar shows the epoch, batch, running loss, images per second and time left; piped or in CI only the log lines are printed.
 
             The same seed gives bit-identical weights on every run.
 
@@ -22,6 +23,7 @@ struct Train: AsyncParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var outputOptions: OutputOptions
 
     @Option(help: ArgumentHelp("The model: lenet5 (the write-up's) or lenet5-1998 (the paper's, trained by stochastic diagonal Levenberg-Marquardt).", valueName: "kind"))
     var model: ModelKind = .lenet5
@@ -99,86 +101,56 @@ struct Train: AsyncParsableCommand {
             let folder = output ?? RunFolder.newPath()
             try RunFolder.prepare(folder)
 
+            let quiet = outputOptions.quiet, verbose = outputOptions.verbose
+            let bar = ProgressBar(quiet: quiet)
+            var history = TrainingHistory(schedule: recipe.schedule)
+            let batchesPerEpoch = (train.count + batchSize - 1) / batchSize
+            let totalBatches = batchesPerEpoch * recipe.totalEpochs
+            var batchesDone = 0, imagesDone = 0, windowLoss = 0.0, windowBatches = 0
+            let start = MonotonicClock.now()
             var model = LeNet5(seed: seed)
             let summary = Trainer(recipe: recipe, threads: threadOptions.threads).train(&model, on: train) { event in
-                if case .runningLoss(let rate, let epoch, let batch, let loss) = event {
-                    print(PythonFormat.lossLine(learningRate: rate, epoch: epoch, batch: batch, loss: loss))
-                    fflush(nil)
+                history.record(event, batchesPerEpoch: batchesPerEpoch)
+                switch event {
+                case .runningLoss(let rate, let epoch, let batch, let loss):
+                    if !quiet { bar.line(PythonFormat.lossLine(learningRate: rate, epoch: epoch, batch: batch, loss: loss)) }
+                    windowLoss = 0; windowBatches = 0
+                case .batchFinished(let epoch, let epochs, let batch, let batches, let loss):
+                    batchesDone += 1
+                    imagesDone += batch < batches ? batchSize : train.count - (batches - 1) * batchSize
+                    windowLoss += loss; windowBatches += 1
+                    guard bar.enabled else { break }
+                    let elapsed = MonotonicClock.now() - start
+                    let left = elapsed / Double(batchesDone) * Double(totalBatches - batchesDone)
+                    bar.update(label: "epoch \(epoch)/\(epochs)", done: batch, total: batches,
+                               details: String(format: "loss %.3f  %.0f img/s  %@ left", windowLoss / Double(max(windowBatches, 1)),
+                                               Double(imagesDone) / max(elapsed, 1e-9), ProgressBar.duration(left)))
+                case .epochFinished(let epoch, let phase, let meanLoss, let seconds):
+                    if verbose {
+                        bar.line(String(format: "epoch %d (phase %d): mean loss %.4f, %.1f s, %.0f images/s",
+                                        epoch, phase, meanLoss, seconds, Double(train.count) / max(seconds, 1e-9)))
+                    }
                 }
             }
-            print("Finished Training")
-            let evaluation = Evaluator.evaluate(model, on: test, threads: threadOptions.threads)
+            bar.clear()
+            if !quiet { print("Finished Training") }
+            let evaluation = Evaluator.evaluate(model, on: test, threads: threadOptions.threads) { done in
+                bar.update(label: "evaluating", done: done, total: test.count, details: "")
+            }
+            bar.clear()
             let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
-            try model.save(to: checkpoint, metadata: [
+            let metadata = [
                 "seed": String(seed), "schedule": Recipe.formatSchedule(recipe.schedule),
                 "batch_size": String(batchSize), "momentum": "\(momentum)", "training_images": String(train.count),
                 "test_accuracy": String(format: "%.4f", evaluation.accuracy),
-            ])
-            try Report.printEvaluation(evaluation, test: test, folder: folder, logitsPath: logits)
+            ]
+            try model.save(to: checkpoint, metadata: metadata)
+            try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
+            try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
+                                  about: ReportFiles.about(kind: LeNet5.kind, checkpoint: checkpoint, metadata: metadata),
+                                  curve: TrainingCurve(history: history), output: outputOptions)
             print(String(format: "Trained on %d images in %.1f s (%.0f images/s). Model: %@",
                          summary.images, summary.seconds, summary.imagesPerSecond, checkpoint))
-        }
-    }
-}
-
-enum RunFolder {
-    /// `./runs/<date>T<time>`, unique.
-    static func newPath() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss"
-        var path = "runs/" + formatter.string(from: Date())
-        var suffix = 2
-        while FileManager.default.fileExists(atPath: path) {
-            path = "runs/" + formatter.string(from: Date()) + "-\(suffix)"
-            suffix += 1
-        }
-        return path
-    }
-
-    /// Creates the folder and checks it can be written, before any long work starts.
-    static func prepare(_ folder: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
-            throw FileError(path: folder, reason: "expected an output folder, found a file")
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            // Name the part of the path that is in the way.
-            var ancestor = (folder as NSString).deletingLastPathComponent
-            while !ancestor.isEmpty, !FileManager.default.fileExists(atPath: ancestor) {
-                ancestor = (ancestor as NSString).deletingLastPathComponent
-            }
-            let place = ancestor.isEmpty ? "." : ancestor
-            throw FileError(path: folder, reason: "cannot create the output folder: \(place) does not allow creating folders in it")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw FileError(path: folder, reason: "the output folder is not writable")
-        }
-    }
-
-    /// The newest `runs/*/model.safetensors`, if any.
-    static func latestCheckpoint() -> String? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "runs") else { return nil }
-        return names.sorted(by: >).lazy.map { "runs/\($0)/model.safetensors" }
-            .first { FileManager.default.fileExists(atPath: $0) }
-    }
-}
-
-enum Report {
-    /// Prints the accuracy line and the first 10 matches and mismatches, saves their images and,
-    /// when asked, the logits.
-    static func printEvaluation(_ evaluation: Evaluation, test: LabeledImages, folder: String, logitsPath: String?) throws {
-        print(evaluation.accuracyLine)
-        let incorrect = evaluation.firstIncorrect(10), correct = evaluation.firstCorrect(10)
-        for example in incorrect { print(example.line) }
-        for example in correct { print(example.line) }
-        let paths = try Evaluator.saveImages(incorrect + correct, from: test, into: folder)
-        print("Saved \(paths.count) images to \(folder)/")
-        if let logitsPath {
-            try NumPyArray.write(evaluation.logitsTensor, to: logitsPath)
-            print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
         }
     }
 }
@@ -215,25 +187,35 @@ extension Train {
                 print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
             }
             var network = LeNet1998(seed: seed)
-            print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)")
+            if !outputOptions.quiet { print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)") }
             let start = MonotonicClock.now()
-            let records = LeNet1998Trainer.train(&network, on: train, test: test, recipe: recipe, threads: threadOptions.threads) { record in
-                print(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s)",
+            let bar = ProgressBar(quiet: outputOptions.quiet)
+            let records = LeNet1998Trainer.train(&network, on: train, test: test, recipe: recipe, threads: threadOptions.threads,
+                                                 onProgress: { pass, done, total in
+                let elapsed = MonotonicClock.now() - start
+                bar.update(label: "pass \(pass)/\(passes)", done: done, total: total,
+                           details: String(format: "%.0f patterns/s", Double((pass - 1) * total + done) / max(elapsed, 1e-9)))
+            }) { record in
+                guard !outputOptions.quiet else { return }
+                bar.line(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s)",
                              record.pass, PythonFormat.repr(Double("\(record.learningRate)") ?? 0), 100 * record.trainError,
                              100 * record.testError, record.meanLoss, record.smallestStep, record.largestStep, record.seconds))
-                fflush(nil)
             }
+            bar.clear()
             let seconds = MonotonicClock.now() - start
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try Files.writeAtomically(Array(try encoder.encode(records)), to: (folder as NSString).appendingPathComponent("curve.json"))
+            try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(records)), to: (folder as NSString).appendingPathComponent("curve.json"))
             let evaluation = LeNet1998Trainer.evaluate(network, on: test, threads: threadOptions.threads)
             let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
-            try network.save(to: checkpoint, metadata: [
+            var metadata = [
                 "seed": String(seed), "passes": String(passes), "loss": paperLoss.description,
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
-            ])
-            try Report.printEvaluation(evaluation, test: test, folder: folder, logitsPath: logits)
+            ]
+            if etaScale != 1 { metadata["eta_scale"] = "\(etaScale)" }
+            if distort { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
+            try network.save(to: checkpoint, metadata: metadata)
+            try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
+                                  about: ReportFiles.about(kind: LeNet1998.kind, checkpoint: checkpoint, metadata: metadata),
+                                  curve: TrainingCurve(passes: records), output: outputOptions)
             print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@/curve.json", seconds, checkpoint, folder))
         }
     }

@@ -1,0 +1,139 @@
+/// Turns a picture of one handwritten character, of any size and colours, into a 28x28 image made
+/// the way MNIST's were (LeCun, Cortes, Burges: "The original black and white images were size
+/// normalized to fit in a 20x20 pixel box while preserving their aspect ratio ... anti-aliasing ...
+/// centered in a 28x28 image by computing the center of mass of the pixels"):
+///
+/// 1. grey = 0.299 R + 0.587 G + 0.114 B; transparent pixels are laid on a background that contrasts
+///    with the opaque ones (white under dark ink, black under light ink);
+/// 2. the polarity: the border pixels are the background; if they are lighter than the middle grey
+///    the image is dark-on-light and is inverted, so ink is bright on black as in MNIST;
+/// 3. the background level (the median of the border) is subtracted and the contrast stretched so the
+///    strongest ink is 255;
+/// 4. the box around the ink (pixels above `inkThreshold` of the strongest) is cropped and scaled so
+///    its longer side is 20 pixels, keeping the aspect ratio: area averaging when shrinking (the
+///    anti-aliasing), bilinear interpolation when enlarging;
+/// 5. it is placed in 28x28 with its centre of mass at the centre (rounded to whole pixels).
+public enum DigitPreprocessing {
+    public static let side = 28
+    public static let box = 20
+    /// Ink below this share of the strongest ink does not count when cropping.
+    public static let inkThreshold: Float = 0.15
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case blank
+        public var description: String { "the image has no ink: every pixel is the same shade as its border" }
+    }
+
+    /// The 28x28 bytes, ink 255 on background 0.
+    public static func prepare(_ image: Image) throws(Failure) -> [UInt8] {
+        var ink = grey(image)
+        let width = image.width, height = image.height
+        // Steps 2 and 3.
+        var border: [Float] = []
+        for x in 0..<width { border.append(ink[x]); if height > 1 { border.append(ink[(height - 1) * width + x]) } }
+        for y in 1..<max(1, height - 1) { border.append(ink[y * width]); if width > 1 { border.append(ink[y * width + width - 1]) } }
+        border.sort()
+        var background = border[border.count / 2]
+        if background > 0.5 {
+            for i in 0..<ink.count { ink[i] = 1 - ink[i] }
+            background = 1 - background
+        }
+        let strongest = ink.max() ?? 0
+        guard strongest - background > 1.0 / 255 else { throw .blank }
+        let scale = 1 / (strongest - background)
+        for i in 0..<ink.count { ink[i] = max(0, (ink[i] - background) * scale) }
+        // Step 4: the box around the ink.
+        var left = width, right = -1, top = height, bottom = -1
+        for y in 0..<height {
+            for x in 0..<width where ink[y * width + x] > inkThreshold {
+                left = min(left, x); right = max(right, x); top = min(top, y); bottom = max(bottom, y)
+            }
+        }
+        guard right >= left else { throw .blank }
+        let cropWidth = right - left + 1, cropHeight = bottom - top + 1
+        let factor = Float(box) / Float(max(cropWidth, cropHeight))
+        let targetWidth = max(1, min(box, Int((Float(cropWidth) * factor).rounded())))
+        let targetHeight = max(1, min(box, Int((Float(cropHeight) * factor).rounded())))
+        let scaled = resample(ink, width: width, crop: (left, top, cropWidth, cropHeight), to: (targetWidth, targetHeight))
+        // Step 5: centre of mass to the centre of the 28x28 field.
+        var mass: Float = 0, sumX: Float = 0, sumY: Float = 0
+        for y in 0..<targetHeight {
+            for x in 0..<targetWidth {
+                let v = scaled[y * targetWidth + x]
+                mass += v; sumX += v * Float(x); sumY += v * Float(y)
+            }
+        }
+        let centre = Float(side - 1) / 2
+        let offsetX = mass > 0 ? Int((centre - sumX / mass).rounded()) : (side - targetWidth) / 2
+        let offsetY = mass > 0 ? Int((centre - sumY / mass).rounded()) : (side - targetHeight) / 2
+        var output = [UInt8](repeating: 0, count: side * side)
+        for y in 0..<targetHeight {
+            for x in 0..<targetWidth {
+                let tx = x + offsetX, ty = y + offsetY
+                guard (0..<side).contains(tx), (0..<side).contains(ty) else { continue }
+                output[ty * side + tx] = UInt8(min(255, max(0, (scaled[y * targetWidth + x] * 255).rounded())))
+            }
+        }
+        return output
+    }
+
+    /// Grey levels in 0...1 (step 1).
+    static func grey(_ image: Image) -> [Float] {
+        let count = image.width * image.height, c = image.channels
+        func luminance(_ n: Int) -> Float {
+            let p = image.pixels
+            if c <= 2 { return Float(p[n * c]) / 255 }
+            return (0.299 * Float(p[n * c]) + 0.587 * Float(p[n * c + 1]) + 0.114 * Float(p[n * c + 2])) / 255
+        }
+        guard c == 2 || c == 4 else { return (0..<count).map(luminance) }
+        // With alpha: lay the picture on a background contrasting with its opaque colours.
+        var weighted: Float = 0, weights: Float = 0
+        for n in 0..<count {
+            let alpha = Float(image.pixels[n * c + c - 1]) / 255
+            weighted += alpha * luminance(n); weights += alpha
+        }
+        let under: Float = weights > 0 && weighted / weights > 0.5 ? 0 : 1
+        return (0..<count).map { n in
+            let alpha = Float(image.pixels[n * c + c - 1]) / 255
+            return alpha * luminance(n) + (1 - alpha) * under
+        }
+    }
+
+    /// The crop (x, y, width, height) of a `width`-wide grid, resampled to `size`.
+    static func resample(_ values: [Float], width: Int, crop: (Int, Int, Int, Int), to size: (Int, Int)) -> [Float] {
+        let (cx, cy, cw, ch) = crop, (tw, th) = size
+        var output = [Float](repeating: 0, count: tw * th)
+        let sx = Float(cw) / Float(tw), sy = Float(ch) / Float(th)
+        for ty in 0..<th {
+            for tx in 0..<tw {
+                var value: Float = 0
+                if sx >= 1 && sy >= 1 {
+                    // Area average: the source rectangle [tx*sx, (tx+1)*sx) x [ty*sy, (ty+1)*sy), partial pixels weighted.
+                    let x0 = Float(tx) * sx, x1 = x0 + sx, y0 = Float(ty) * sy, y1 = y0 + sy
+                    var y = Int(y0)
+                    while Float(y) < y1, y < ch {
+                        let wy = min(Float(y + 1), y1) - max(Float(y), y0)
+                        var x = Int(x0)
+                        while Float(x) < x1, x < cw {
+                            let wx = min(Float(x + 1), x1) - max(Float(x), x0)
+                            value += wx * wy * values[(cy + y) * width + cx + x]
+                            x += 1
+                        }
+                        y += 1
+                    }
+                    value /= sx * sy
+                } else {
+                    // Bilinear, pixel centres aligned.
+                    let fx = min(max((Float(tx) + 0.5) * sx - 0.5, 0), Float(cw - 1))
+                    let fy = min(max((Float(ty) + 0.5) * sy - 0.5, 0), Float(ch - 1))
+                    let x0 = Int(fx), y0 = Int(fy), x1 = min(x0 + 1, cw - 1), y1 = min(y0 + 1, ch - 1)
+                    let ax = fx - Float(x0), ay = fy - Float(y0)
+                    func at(_ x: Int, _ y: Int) -> Float { values[(cy + y) * width + cx + x] }
+                    value = (1 - ay) * ((1 - ax) * at(x0, y0) + ax * at(x1, y0)) + ay * ((1 - ax) * at(x0, y1) + ax * at(x1, y1))
+                }
+                output[ty * tw + tx] = value
+            }
+        }
+        return output
+    }
+}

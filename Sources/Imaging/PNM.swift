@@ -1,0 +1,133 @@
+import Foundation
+import Support
+
+public enum ImageFileError: Error, Equatable, CustomStringConvertible {
+    case unknownFormat(file: String, found: [UInt8])
+    case malformed(file: String, reason: String)
+    case unreadable(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownFormat(let file, let found):
+            let shown = found.map { (32...126).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+            return "\(file): not an image this tool reads (expected PNG, or PGM/PPM/PBM starting P1-P6; the file starts with \"\(shown)\")"
+        case .malformed(let file, let reason): return "\(file): malformed image: \(reason)"
+        case .unreadable(let file, let reason): return "\(file): \(reason)"
+        }
+    }
+}
+
+/// Netpbm images: PBM (P1 text, P4 binary), PGM (P2, P5) and PPM (P3, P6), any maximum value up to
+/// 65535, `#` comments in the header. Samples come out as 8 bits (scaled and rounded); PBM's 1 is
+/// black.
+public enum PNM {
+    public static func decode(_ bytes: [UInt8], file: String = "(PNM data)") throws(ImageFileError) -> Image {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), (UInt8(ascii: "1")...UInt8(ascii: "6")).contains(bytes[1]) else {
+            throw .unknownFormat(file: file, found: Array(bytes.prefix(8)))
+        }
+        let kind = Int(bytes[1] - UInt8(ascii: "0"))
+        var position = 2
+
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || (9...13).contains(b) }
+        /// The next unsigned decimal number, skipping white space and comments.
+        func number(_ field: String) throws(ImageFileError) -> Int {
+            while position < bytes.count {
+                if isSpace(bytes[position]) { position += 1 } else if bytes[position] == UInt8(ascii: "#") {
+                    while position < bytes.count, bytes[position] != 10, bytes[position] != 13 { position += 1 }
+                } else { break }
+            }
+            guard position < bytes.count else { throw .malformed(file: file, reason: "the file ends before the \(field)") }
+            var value = 0, digits = 0
+            while position < bytes.count, (48...57).contains(bytes[position]) {
+                value = value * 10 + Int(bytes[position] - 48)
+                digits += 1
+                position += 1
+                guard value <= 1 << 30 else { throw .malformed(file: file, reason: "the \(field) is too large") }
+            }
+            guard digits > 0 else {
+                throw .malformed(file: file, reason: "expected the \(field) (a number), found byte \(bytes[position])")
+            }
+            return value
+        }
+
+        let width = try number("width"), height = try number("height")
+        guard width > 0, height > 0 else { throw .malformed(file: file, reason: "size \(width)x\(height)") }
+        guard width * height <= PNG.maximumPixels else {
+            throw .malformed(file: file, reason: "size \(width)x\(height) is over the limit of \(PNG.maximumPixels) pixels")
+        }
+        let isBitmap = kind == 1 || kind == 4
+        let maximum = isBitmap ? 1 : try number("maximum value")
+        guard (1...65535).contains(maximum) else { throw .malformed(file: file, reason: "maximum value \(maximum) (expected 1 to 65535)") }
+        let channels = (kind == 3 || kind == 6) ? 3 : 1
+        let count = width * height * channels
+        var pixels = [UInt8](repeating: 0, count: count)
+        func scaled(_ v: Int) -> UInt8 { UInt8((min(v, maximum) * 255 + maximum / 2) / maximum) }
+
+        switch kind {
+        case 1, 2, 3:
+            for n in 0..<count {
+                if kind == 1 {
+                    // P1 digits may run together without spaces.
+                    while position < bytes.count, isSpace(bytes[position]) || bytes[position] == UInt8(ascii: "#") {
+                        if bytes[position] == UInt8(ascii: "#") {
+                            while position < bytes.count, bytes[position] != 10 { position += 1 }
+                        } else { position += 1 }
+                    }
+                    guard position < bytes.count else { throw .malformed(file: file, reason: "\(count - n) pixels missing at the end") }
+                    let b = bytes[position]
+                    guard b == 48 || b == 49 else { throw .malformed(file: file, reason: "pixel \(n) is byte \(b), expected 0 or 1") }
+                    pixels[n] = b == 49 ? 0 : 255
+                    position += 1
+                } else {
+                    let v = try number("sample \(n) of \(count)")
+                    guard v <= maximum else { throw .malformed(file: file, reason: "sample \(n) is \(v), over the maximum \(maximum)") }
+                    pixels[n] = scaled(v)
+                }
+            }
+        default:
+            // One white-space byte separates the header from the binary samples.
+            guard position < bytes.count, isSpace(bytes[position]) else {
+                throw .malformed(file: file, reason: "expected white space after the header")
+            }
+            position += 1
+            if kind == 4 {
+                let rowBytes = (width + 7) / 8
+                guard bytes.count - position >= rowBytes * height else {
+                    throw .malformed(file: file, reason: "truncated: \(bytes.count - position) bytes of pixels, expected \(rowBytes * height)")
+                }
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let bit = (bytes[position + y * rowBytes + x / 8] >> (7 - x % 8)) & 1
+                        pixels[y * width + x] = bit == 1 ? 0 : 255
+                    }
+                }
+            } else {
+                let size = maximum > 255 ? 2 : 1
+                guard bytes.count - position >= count * size else {
+                    throw .malformed(file: file, reason: "truncated: \(bytes.count - position) bytes of pixels, expected \(count * size)")
+                }
+                for n in 0..<count {
+                    let v = size == 1 ? Int(bytes[position + n]) : Int(bytes[position + 2 * n]) << 8 | Int(bytes[position + 2 * n + 1])
+                    pixels[n] = scaled(v)
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: channels, pixels: pixels)
+    }
+}
+
+/// Reading an image file of any format this tool knows, chosen by its first bytes.
+public enum ImageFile {
+    public static func decode(_ bytes: [UInt8], file: String) throws -> Image {
+        if bytes.count >= 8, Array(bytes[0..<8]) == PNG.signature { return try PNG.decode(bytes, file: file) }
+        return try PNM.decode(bytes, file: file)
+    }
+
+    public static func read(_ path: String) throws -> Image {
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path) } catch {
+            throw ImageFileError.unreadable(file: path, reason: error.reason)
+        }
+        return try decode(bytes, file: path)
+    }
+}

@@ -1,0 +1,173 @@
+import Datasets
+import Foundation
+import Imaging
+import LeNet
+import NeuralNetwork
+import Reports
+import Support
+
+enum RunFolder {
+    /// `./runs/<date>T<time>`, unique.
+    static func newPath(suffix label: String = "") -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss"
+        let stem = "runs/" + formatter.string(from: Date()) + label
+        var path = stem
+        var suffix = 2
+        while FileManager.default.fileExists(atPath: path) {
+            path = stem + "-\(suffix)"
+            suffix += 1
+        }
+        return path
+    }
+
+    /// Creates the folder and checks it can be written, before any long work starts.
+    static func prepare(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw FileError(path: folder, reason: "expected an output folder, found a file")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            // Name the part of the path that is in the way.
+            var ancestor = (folder as NSString).deletingLastPathComponent
+            while !ancestor.isEmpty, !FileManager.default.fileExists(atPath: ancestor) {
+                ancestor = (ancestor as NSString).deletingLastPathComponent
+            }
+            let place = ancestor.isEmpty ? "." : ancestor
+            throw FileError(path: folder, reason: "cannot create the output folder: \(place) does not allow creating folders in it")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw FileError(path: folder, reason: "the output folder is not writable")
+        }
+    }
+
+    /// The newest `runs/*/model.safetensors`, if any.
+    static func latestCheckpoint() -> String? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "runs") else { return nil }
+        return names.sorted(by: >).lazy.map { "runs/\($0)/model.safetensors" }
+            .first { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+/// The model shipped in the repository, trained by `lenet train` (see models/README.md).
+enum ShippedModel {
+    static let relativePath = "models/lenet5-mnist.safetensors"
+
+    /// models/lenet5-mnist.safetensors under the working folder, or else under the folders above the
+    /// executable (so `swift run` and `.build/release/lenet` find it from anywhere in a clone).
+    static var path: String? {
+        if FileManager.default.fileExists(atPath: relativePath) { return relativePath }
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = folder.appendingPathComponent(relativePath).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    /// The checkpoint a command uses: the given path, `latest` for the newest run, or the shipped model.
+    static func resolve(_ checkpoint: String?) throws -> (path: String, isShipped: Bool) {
+        switch checkpoint {
+        case "latest"?:
+            guard let path = RunFolder.latestCheckpoint() else {
+                throw CommandError("--checkpoint latest: no runs/*/model.safetensors here; train one with `lenet train`")
+            }
+            return (path, false)
+        case let path?:
+            return (path, false)
+        case nil:
+            guard let path = Self.path else {
+                throw CommandError("the shipped model \(relativePath) is missing (run from the repository, or pass --checkpoint FILE)")
+            }
+            return (path, true)
+        }
+    }
+}
+
+/// A checkpoint of either model, its kind read from the metadata.
+enum LoadedModel {
+    case writeup(LeNet5)
+    case paper(LeNet1998)
+
+    static func load(_ path: String) throws -> (model: LoadedModel, metadata: [String: String]) {
+        let file = try SafeTensorsFile(contentsOf: path)
+        // Files without a kind (PyTorch's) are the write-up's model.
+        let kind = file.metadata["model"] ?? LeNet5.kind
+        switch kind {
+        case LeNet5.kind: return (.writeup(try LeNet5(safeTensors: file)), file.metadata)
+        case LeNet1998.kind: return (.paper(try LeNet1998(safeTensors: file)), file.metadata)
+        default:
+            throw CommandError("\(path): unknown model kind '\(kind)' in the metadata; expected \(LeNet5.kind) or \(LeNet1998.kind)")
+        }
+    }
+
+    var kind: String {
+        switch self {
+        case .writeup: return LeNet5.kind
+        case .paper: return LeNet1998.kind
+        }
+    }
+
+    func evaluate(_ data: LabeledImages, threads: Int, onProgress: ((Int) -> Void)? = nil) -> Evaluation {
+        switch self {
+        case .writeup(let model): return Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
+        case .paper(let model): return LeNet1998Trainer.evaluate(model, on: data, threads: threads, onProgress: onProgress)
+        }
+    }
+}
+
+enum ReportFiles {
+    /// Prints the accuracy line and (unless quiet) the first 10 mismatches and matches, saves their
+    /// images, the logits when asked, and report.md, report.html and metrics.json.
+    static func write(_ evaluation: Evaluation, test: LabeledImages, folder: String, logitsPath: String?,
+                      about: [(String, String)], curve: TrainingCurve?, output: OutputOptions) throws {
+        print(evaluation.accuracyLine)
+        let incorrect = evaluation.firstIncorrect(10), correct = evaluation.firstCorrect(10)
+        if !output.quiet {
+            for example in incorrect { print(example.line) }
+            for example in correct { print(example.line) }
+        }
+        let paths = try Evaluator.saveImages(incorrect + correct, from: test, into: folder)
+        if output.verbose { for path in paths { print("Saved \(path)") } } else if !output.quiet { print("Saved \(paths.count) images to \(folder)/") }
+        if let logitsPath {
+            try NumPyArray.write(evaluation.logitsTensor, to: logitsPath)
+            print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
+        }
+        let report = Report(evaluation: evaluation, images: test, about: about, curve: curve)
+        let written = try report.write(into: folder)
+        if !output.quiet { print(report.analysis.confidence.summary) }
+        print("Report: \(written[1]) (also \((written[0] as NSString).lastPathComponent) and \((written[2] as NSString).lastPathComponent))")
+    }
+
+    /// The training curve saved beside a checkpoint, if any: history.json (write-up) or curve.json (1998).
+    static func curve(besides checkpoint: String) -> TrainingCurve? {
+        let folder = (checkpoint as NSString).deletingLastPathComponent
+        let decoder = JSONDecoder()
+        if let bytes = try? Files.read((folder as NSString).appendingPathComponent("history.json")),
+           let history = try? decoder.decode(TrainingHistory.self, from: Data(bytes)) {
+            return TrainingCurve(history: history)
+        }
+        if let bytes = try? Files.read((folder as NSString).appendingPathComponent("curve.json")),
+           let passes = try? decoder.decode([PassRecord].self, from: Data(bytes)) {
+            return TrainingCurve(passes: passes)
+        }
+        return nil
+    }
+
+    /// ("model", kind), ("checkpoint", path), then the metadata (without the kind).
+    static func about(kind: String, checkpoint: String, metadata: [String: String]) -> [(String, String)] {
+        [("model", kind), ("checkpoint", checkpoint)] + metadata.filter { $0.key != "model" }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+extension JSONEncoder {
+    static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }
+}
