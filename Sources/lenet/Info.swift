@@ -5,13 +5,14 @@ import NeuralNetwork
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe a model: its layers, output shapes, parameters and connections or multiply-adds.",
+        abstract: "Describe a model: its layers, output shapes, parameters, multiply-adds (and the paper's connections), and a checkpoint's metadata.",
         discussion: """
             With a checkpoint, the model kind comes from its metadata, which is printed too. Without one, --model chooses.
 
             Examples:
               lenet info --model lenet5-1998        the paper's layer table: 60,000 parameters, 340,908 connections
-              lenet info runs/<date-time>/model.safetensors
+              lenet info                            the write-up's model
+              lenet info models/lenet5-mnist.safetensors
             """)
 
     @Argument(help: ArgumentHelp("A checkpoint to describe.", valueName: "checkpoint"))
@@ -33,32 +34,31 @@ struct Info: ParsableCommand {
             for (key, value) in file.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
             print()
         }
-        func row(_ cells: [String]) -> String {
-            zip(cells, [32, 10, 12, 14]).map { cell, width in
-                cell.count >= width ? cell : (width == 32 ? cell.padding(toLength: width, withPad: " ", startingAt: 0)
-                                                           : String(repeating: " ", count: width - cell.count) + cell)
-            }.joined(separator: " ")
-        }
         func grouped(_ n: Int) -> String {
             let digits = Array(String(n))
             return String(digits.enumerated().flatMap { index, digit in
                 (index > 0 && (digits.count - index) % 3 == 0) ? [",", digit] : [digit]
             })
         }
-        let title: String, lastColumn: String, rows: [(String, String, Int, Int)]
+        let title: String, columns: [String], rows: [(String, String, [Int])]
         switch kind {
         case LeNet1998.kind:
             title = "LeNet-5 as published (LeCun, Bottou, Bengio, Haffner 1998), input 1@32x32"
-            lastColumn = "connections"
-            rows = LeNet1998.summary.map { ($0.layer, $0.output, $0.parameters, $0.connections) }
+            columns = ["parameters", "connections", "multiply-adds"]
+            rows = LeNet1998.summary.map { ($0.layer, $0.output, [$0.parameters, $0.connections, $0.multiplyAdds]) }
         default:
             title = "The write-up's LeNet-5, input 1@28x28"
-            lastColumn = "multiply-adds"
-            rows = LeNet5.summary.map { ($0.layer, $0.output, $0.parameters, $0.multiplyAdds) }
+            columns = ["parameters", "multiply-adds"]
+            rows = LeNet5.summary.map { ($0.layer, $0.output, [$0.parameters, $0.multiplyAdds]) }
+        }
+        func row(_ name: String, _ output: String, _ numbers: [String]) -> String {
+            name.padding(toLength: 30, withPad: " ", startingAt: 0) + " " + output.padding(toLength: 9, withPad: " ", startingAt: 0)
+                + numbers.map { String(repeating: " ", count: max(0, 14 - $0.count)) + $0 }.joined()
         }
         print(title)
-        print(row(["layer", "output", "parameters", lastColumn]))
-        for layer in rows { print(row([layer.0, layer.1, grouped(layer.2), grouped(layer.3)])) }
-        print(row(["total", "", grouped(rows.reduce(0) { $0 + $1.2 }), grouped(rows.reduce(0) { $0 + $1.3 })]))
+        print(row("layer", "output", columns))
+        for layer in rows { print(row(layer.0, layer.1, layer.2.map(grouped))) }
+        let totals = columns.indices.map { c in rows.reduce(0) { $0 + $1.2[c] } }
+        print(row("total", "", totals.map(grouped)))
     }
 }

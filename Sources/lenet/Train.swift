@@ -40,6 +40,9 @@ struct Train: AsyncParsableCommand {
     @Flag(help: ArgumentHelp("lenet5-1998 only: add random affine distortions (translation ±2 px, scaling and squeezing 0.9-1.1, horizontal shear ±0.2): 9N/20 distorted patterns per pass beside the N originals. Saves distortions.png in the run folder."))
     var distort = false
 
+    @Option(help: ArgumentHelp("lenet5-1998 only: the initial weights, uniform in ±2.4/F (fan-in, the paper's text) or ±2.4/sqrt(F) (sqrt-fan-in).", valueName: "rule"))
+    var initialization: InitializationOption = .fanIn
+
     @Option(name: .customLong("eta-scale"), help: ArgumentHelp("lenet5-1998 only: multiply the paper's eta schedule by this factor.", valueName: "factor"))
     var etaScale: Float = 1
 
@@ -77,7 +80,8 @@ struct Train: AsyncParsableCommand {
         do { _ = try Recipe.parseSchedule(schedule) } catch { throw ValidationError("--schedule: \(error.description)") }
         // Options of one model given with the other would be silently ignored: say so instead.
         let paperOnly = [("--loss", loss != .mse), ("--map-j", mapJ != 5), ("--passes", passes != 20),
-                         ("--distort", distort), ("--eta-scale", etaScale != 1)].filter(\.1).map(\.0)
+                         ("--distort", distort), ("--eta-scale", etaScale != 1),
+                         ("--initialization", initialization != .fanIn)].filter(\.1).map(\.0)
         let writeupOnly = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
                            ("--momentum", momentum != 0.9), ("--log-interval", logInterval != 100)].filter(\.1).map(\.0)
         if model == .lenet5, !paperOnly.isEmpty {
@@ -160,6 +164,12 @@ enum ModelKind: String, ExpressibleByArgument, CaseIterable {
     case lenet5_1998 = "lenet5-1998"
 }
 
+enum InitializationOption: String, ExpressibleByArgument, CaseIterable {
+    case fanIn = "fan-in"
+    case sqrtFanIn = "sqrt-fan-in"
+    var rule: LeNet1998.Initialization { self == .fanIn ? .fanIn : .squareRootFanIn }
+}
+
 enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
     case mse
     case map
@@ -186,7 +196,7 @@ extension Train {
                 try PNG.write(distortion.gallery(of: train, seed: seed), to: picture)
                 print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
             }
-            var network = LeNet1998(seed: seed)
+            var network = LeNet1998(seed: seed, initialization: initialization.rule)
             if !outputOptions.quiet { print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)") }
             let start = MonotonicClock.now()
             let bar = ProgressBar(quiet: outputOptions.quiet)
@@ -211,6 +221,7 @@ extension Train {
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]
             if etaScale != 1 { metadata["eta_scale"] = "\(etaScale)" }
+            metadata["initialization"] = initialization.rawValue
             if distort { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
             try network.save(to: checkpoint, metadata: metadata)
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,

@@ -1,0 +1,83 @@
+import Datasets
+import Foundation
+import LeNet
+import Testing
+@testable import Reports
+
+@Suite struct ReportTests {
+    /// Six images, three classes: labels 0 0 1 1 2 2; predictions 0 1 1 1 2 0, with logits whose
+    /// largest entry is the prediction and whose margins are known.
+    static func evaluation() -> Evaluation {
+        let logits: [Float] = [
+            5, 0, 0,     // 0 -> 0, margin 5
+            1, 1.5, 0,   // 0 -> 1, margin 0.5 (wrong, doubtful)
+            0, 4, 0,     // 1 -> 1, margin 4
+            0, 3, 1,     // 1 -> 1, margin 2
+            0, 0, 6,     // 2 -> 2, margin 6
+            2, 0, 1.9,   // 2 -> 0, margin 0.1 (wrong, doubtful)
+        ]
+        return Evaluation(count: 6, classCount: 3, logits: logits, predictions: [0, 1, 1, 1, 2, 0], labels: [0, 0, 1, 1, 2, 2])
+    }
+
+    static func images() -> LabeledImages {
+        LabeledImages(count: 6, rows: 28, columns: 28, pixels: (0..<(6 * 784)).map { UInt8($0 % 251) }, labels: [0, 0, 1, 1, 2, 2], classCount: 3)
+    }
+
+    @Test func theConfusionMatrixAndPerClassScoresAgreeWithTheEvaluation() {
+        let analysis = Analysis(Self.evaluation(), classNames: ["zero", "one", "two"])
+        #expect(analysis.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
+        #expect(analysis.correct == 4 && analysis.count == 6)
+        #expect(analysis.classes.map(\.precision) == [0.5, 2.0 / 3.0, 1])
+        #expect(analysis.classes.map(\.recall) == [0.5, 1, 0.5])
+        #expect(analysis.classes.map(\.support) == [2, 2, 2])
+    }
+
+    @Test func rejectingTheLeastConfidentRemovesTheDoubtfulErrors() {
+        let confidence = Analysis(Self.evaluation()).confidence
+        // Both errors are the two least confident: rejecting 2 of 6 leaves no error.
+        #expect(confidence.rejectionFor05PercentError == 2.0 / 6.0)
+        #expect(confidence.rejectionFor05PercentErrorByMargin == 2.0 / 6.0)
+        #expect(confidence.rejectionCurve.first?.keptAccuracy == 4.0 / 6.0)
+        #expect(confidence.topProbability.correct.reduce(0, +) == 4 && confidence.topProbability.wrong.reduce(0, +) == 2)
+        #expect(confidence.margin.wrong[0] == 1 && confidence.margin.wrong[1] == 1)  // margins 0.1 and 0.5, bins 0.3 wide over 0...6
+        #expect(confidence.summary.contains("from 66.67%"))
+    }
+
+    @Test func penaltiesCountTheSmallestAsTheMostLikely() {
+        var evaluation = Self.evaluation()
+        evaluation.logits = evaluation.logits.map { -$0 }
+        evaluation.scoreName = "Penalties"
+        let probabilities = Analysis.probabilities(evaluation)
+        let plain = Analysis.probabilities(Self.evaluation())
+        #expect(zip(probabilities, plain).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test func theThreeFilesCarryTheSameNumbers() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var history = TrainingHistory(schedule: [Phase(epochs: 1, learningRate: 0.01), Phase(epochs: 1, learningRate: 0.001)])
+        history.record(.runningLoss(learningRate: 0.01, epoch: 1, batch: 1, loss: 2), batchesPerEpoch: 2)
+        history.record(.epochFinished(epoch: 1, phase: 1, meanLoss: 1.5, seconds: 1), batchesPerEpoch: 2)
+        history.record(.runningLoss(learningRate: 0.001, epoch: 1, batch: 2, loss: 1), batchesPerEpoch: 2)
+        #expect(history.lossPoints.map(\.epoch) == [0.5, 2])
+        let report = Report(evaluation: Self.evaluation(), images: Self.images(), about: [("model", "test")],
+                            curve: TrainingCurve(history: history), classNames: ["zero", "one", "two"])
+        let paths = try report.write(into: folder)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: paths[2]))) as! [String: Any]
+        let analysis = metrics["analysis"] as! [String: Any]
+        #expect(analysis["accuracy"] as? Double == 4.0 / 6.0)
+        #expect(analysis["confusion"] as? [[Int]] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
+        #expect((metrics["misclassified"] as! [[String: Any]]).map { $0["index"] as! Int } == [1, 5])
+        let markdown = try String(contentsOfFile: paths[0], encoding: .utf8)
+        #expect(markdown.contains(Self.evaluation().accuracyLine))
+        #expect(markdown.contains("| 1 | one | zero | 1.0000, 1.5000*, 0.0000 |"))
+        #expect(markdown.contains("| **two** | 1 | · | **1** |"))
+        let html = try String(contentsOfFile: paths[1], encoding: .utf8)
+        #expect(html.contains("66.67%"))
+        #expect(html.components(separatedBy: "<figure>").count - 1 == 2)  // one card per misclassified image
+        #expect(html.components(separatedBy: "<svg").count - 1 == 5)  // curve, heat map, two histograms, rejection
+        #expect(html.contains("lr 0.01") && html.contains("lr 0.001"))
+        #expect(!html.contains("<script"))
+    }
+}
