@@ -31,3 +31,26 @@ expected = {"conv1.weight": (6, 1, 5, 5), "conv1.bias": (6,), "conv2.weight": (1
 assert {k: v.shape for k, v in state.items()} == expected, {k: v.shape for k, v in state.items()}
 assert all(v.dtype == np.float32 for v in state.values())
 print("safetensors loaded the checkpoint with PyTorch's state_dict names and shapes")
+
+# The report's numbers agree with the evaluation: recompute them from the logits and MNIST's labels.
+import gzip, json
+labels_path = os.path.join(os.path.dirname(__file__), "..", "data", "MNIST", "raw", "t10k-labels-idx1-ubyte.gz")
+labels = np.frombuffer(gzip.open(labels_path).read()[8:], dtype=np.uint8).astype(int)
+predictions = logits.argmax(axis=1)
+metrics = json.load(open(os.path.join(run, "metrics.json")))
+analysis = metrics["analysis"]
+assert analysis["correct"] == int((predictions == labels).sum()), (analysis["correct"], int((predictions == labels).sum()))
+confusion = np.zeros((10, 10), dtype=int)
+np.add.at(confusion, (labels, predictions), 1)
+assert analysis["confusion"] == confusion.tolist()
+for c, entry in enumerate(analysis["classes"]):
+    recall = confusion[c, c] / confusion[c].sum()
+    assert abs(entry["recall"] - recall) < 1e-12, (c, entry["recall"], recall)
+wrong = np.nonzero(predictions != labels)[0]
+assert [m["index"] for m in metrics["misclassified"]] == wrong.tolist()
+report = open(os.path.join(run, "report.md")).read()
+assert "Test Accuracy of the model on the 10000 test images: %.2f%%" % (100 * analysis["accuracy"]) in report
+html = open(os.path.join(run, "report.html")).read()
+assert html.count("<figure>") == len(wrong) and "<script" not in html
+print("metrics.json, report.md and report.html agree with the logits: %d correct, %d misclassified shown"
+      % (analysis["correct"], len(wrong)))

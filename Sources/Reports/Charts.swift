@@ -71,10 +71,14 @@ public enum Charts {
                           i % 2 == 0 ? "#f1f5f9" : "#e2e8f0")
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" class=\"band\" text-anchor=\"middle\">%@</text>", (a + b) / 2, top + 12, escape(band.label))
         }
-        for t in ticks(y0, y1) {
+        let yTicks = ticks(y0, y1)
+        // Percent labels get as many decimals as the tick step needs (99.5%, not 100%).
+        let step = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
+        let decimals = max(0, Int((-log10(step * 100)).rounded(.up)))
+        for t in yTicks {
             svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>", left, left + plotWidth, py(t), py(t))
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%@</text>", left - 6, py(t) + 4,
-                          percentY ? number(t * 100) + "%" : number(t))
+                          percentY ? String(format: "%.\(decimals)f%%", t * 100) : number(t))
         }
         for t in ticks(x0, x1, count: 10) {
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%@</text>", px(t), top + plotHeight + 16, number(t))
