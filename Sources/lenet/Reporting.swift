@@ -88,37 +88,7 @@ enum ShippedModel {
     }
 }
 
-/// A checkpoint of either model, its kind read from the metadata.
-enum LoadedModel {
-    case writeup(LeNet5)
-    case paper(LeNet1998)
-
-    static func load(_ path: String) throws -> (model: LoadedModel, metadata: [String: String]) {
-        let file = try SafeTensorsFile(contentsOf: path)
-        // Files without a kind (PyTorch's) are the write-up's model.
-        let kind = file.metadata["model"] ?? LeNet5.kind
-        switch kind {
-        case LeNet5.kind: return (.writeup(try LeNet5(safeTensors: file)), file.metadata)
-        case LeNet1998.kind: return (.paper(try LeNet1998(safeTensors: file)), file.metadata)
-        default:
-            throw CommandError("\(path): unknown model kind '\(kind)' in the metadata; expected \(LeNet5.kind) or \(LeNet1998.kind)")
-        }
-    }
-
-    var kind: String {
-        switch self {
-        case .writeup: return LeNet5.kind
-        case .paper: return LeNet1998.kind
-        }
-    }
-
-    func evaluate(_ data: LabeledImages, threads: Int, onProgress: ((Int) -> Void)? = nil) -> Evaluation {
-        switch self {
-        case .writeup(let model): return Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
-        case .paper(let model): return LeNet1998Trainer.evaluate(model, on: data, threads: threads, onProgress: onProgress)
-        }
-    }
-}
+typealias LoadedModel = AnyLeNet
 
 enum ReportFiles {
     /// Prints the accuracy line and (unless quiet) the first 10 mismatches and matches, saves their
