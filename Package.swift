@@ -40,10 +40,13 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "LeNetServer", targets: ["LeNetServer"]),
         .library(name: "Kernels", targets: ["Kernels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The web server of `lenet serve` (issue 6 names it): HTTP/1 on SwiftNIO.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // zlib, through the system library that every Swift-on-Linux install already has.
@@ -63,8 +66,13 @@ let package = Package(
                 swiftSettings: optimisedInDebug),
         // Reports people read: report.md, report.html with SVG charts, metrics.json, the confidence analysis.
         .target(name: "Reports", dependencies: ["LeNet", "Datasets", "Imaging", "Support"]),
+        // `lenet serve`: the drawing page and the HTTP API, over Hummingbird.
+        .target(name: "LeNetServer", dependencies: [
+            "LeNet", "Imaging", "Datasets",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(name: "lenet", dependencies: [
-            "LeNet", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
+            "LeNet", "Reports", "LeNetServer", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: nativeOnly),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
@@ -72,6 +80,10 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support"], exclude: ["Fixtures"]),
+        .testTarget(name: "LeNetServerTests", dependencies: [
+            "LeNetServer", "LeNet", "Imaging", "Datasets",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "LeNet", "Datasets"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging"],
                     exclude: ["Fixtures"], swiftSettings: optimisedInDebug),

@@ -199,6 +199,11 @@ public enum PNG {
             guard raw.count == expected else {
                 throw .corrupt(file: file, reason: "image data has \(raw.count) bytes, expected \(expected)")
             }
+            // The common case, 8-bit grey/RGB/alpha without interlacing or tRNS: the rows are the pixels.
+            if bitDepth == 8, !interlaced, colourType != 3, transparency == nil {
+                let rows = try PNG.unfilter(raw, from: 0, stride: rowBytes(width), rows: height, distance: filterDistance, file: file)
+                return Image(width: width, height: height, channels: samples, pixels: rows)
+            }
             // Samples at full precision, in file order, for every pixel.
             var values = [UInt16](repeating: 0, count: width * height * samples)
             var cursor = 0

@@ -17,7 +17,7 @@ struct Lenet: AsyncParsableCommand {
             Start with:  lenet train           (the whole recipe, on the MNIST shipped in ./data)
             Then:        lenet evaluate        (the newest run's model on the 10,000 test images)
             """,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Info.self, Download.self, Bench.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, Info.self, Download.self, Bench.self],
         defaultSubcommand: nil
     )
 }

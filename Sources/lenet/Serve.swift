@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import LeNet
+import LeNetServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a page to draw a digit and watch LeNet-5 read it, and an HTTP API.",
+        discussion: """
+            Open http://127.0.0.1:8080/ and draw. The page shows the probabilities as you draw, the 28x28 image the network saw and C1's and C3's feature maps; it works offline.
+
+            API:
+              POST /api/predict        a PNG (or PGM/PPM) body, or JSON {"pixels": [784 numbers 0-255]} (28x28, row by row);
+                                       answers {"class", "probabilities", "logits", "input"}; ?features=1 adds the feature maps
+              GET  /api/model          the architecture, parameters, the checkpoint's metadata and test accuracy
+              GET  /report             the newest runs/*/report.html
+              GET  /healthz            ok
+            Errors are JSON {"error": "..."} with a 4xx status; bodies over 4 MB get 413.
+
+            Examples:
+              lenet serve                                   the shipped model on 127.0.0.1:8080
+              lenet serve --port 9000 --checkpoint latest
+              curl -s --data-binary @digit.png -H 'Content-Type: image/png' http://127.0.0.1:8080/api/predict
+            """)
+
+    @Option(help: ArgumentHelp("The model: a file, or `latest` for the newest run (default: the shipped \(ShippedModel.relativePath)).", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(help: "The address to listen on (0.0.0.0 for every interface).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(help: ArgumentHelp("Where the training runs are, for the report link.", valueName: "folder"))
+    var runs = "runs"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let (path, _) = try ShippedModel.resolve(checkpoint)
+            let (model, metadata) = try AnyLeNet.load(path)
+            let host = self.host
+            let app = LeNetServer.application(.init(model: model, metadata: metadata, checkpoint: path, runsFolder: runs),
+                                              host: host, port: port) { port in
+                print("Serving \(model.kind) from \(path) at http://\(host):\(port)/ (Ctrl-C stops)")
+                fflush(nil)
+            }
+            try await app.runService()
+            print("Stopped.")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""The browser test of `lenet serve`: headless Chromium (Debian's chromium-headless-shell) loads the
+page, a script draws a real MNIST test digit on the canvas with pointer events (one horizontal stroke
+per run of ink in each row of the 28x28 digit, scaled to the 280x280 pad), and the page must show the
+digit's label as its answer. Also saves a screenshot of the page.
+
+  python3 scripts/browser_test.py http://127.0.0.1:PORT/ SCREENSHOT.png [TEST_INDEX ...]
+
+Needs websocket-client (PyPI) to speak the DevTools protocol.
+"""
+import base64, gzip, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
+import websocket
+
+url, screenshot = sys.argv[1], sys.argv[2]
+indices = [int(i) for i in sys.argv[3:]] or [0, 1, 2, 3, 4]
+root = os.path.join(os.path.dirname(__file__), "..", "data", "MNIST", "raw")
+images = gzip.open(os.path.join(root, "t10k-images-idx3-ubyte.gz")).read()[16:]
+labels = gzip.open(os.path.join(root, "t10k-labels-idx1-ubyte.gz")).read()[8:]
+
+browser = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+port = 9333
+profile = tempfile.mkdtemp()
+chrome = subprocess.Popen([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
+                           f"--user-data-dir={profile}", "--window-size=1200,1000", "about:blank"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    for _ in range(100):
+        try:
+            targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json"))
+            page = next(t for t in targets if t["type"] == "page")
+            break
+        except Exception:
+            time.sleep(0.1)
+    else:
+        sys.exit("FAIL: Chromium's DevTools endpoint did not come up")
+    socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
+    counter = [0]
+
+    def call(method, **params):
+        counter[0] += 1
+        socket.send(json.dumps({"id": counter[0], "method": method, "params": params}))
+        while True:
+            message = json.loads(socket.recv())
+            if message.get("id") == counter[0]:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(expression):
+        result = call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page error: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    call("Page.enable")
+    call("Page.navigate", url=url)
+    for _ in range(100):
+        if evaluate("document.readyState") == "complete" and evaluate("typeof window.lenet") == "object":
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit("FAIL: the page did not load")
+
+    failures = 0
+    for index in indices:
+        digit = images[index * 784:(index + 1) * 784]
+        label = labels[index]
+        strokes = []
+        for y in range(28):
+            x = 0
+            while x < 28:
+                if digit[y * 28 + x] > 100:
+                    start = x
+                    while x < 28 and digit[y * 28 + x] > 100:
+                        x += 1
+                    strokes.append([(start * 10 + 5, y * 10 + 5), ((x - 1) * 10 + 5, y * 10 + 5)])
+                x += 1
+        # Real pointer events on the canvas, in page coordinates.
+        script = """
+        (async () => {
+          window.lenet.clear();
+          const pad = document.getElementById("pad");
+          const box = pad.getBoundingClientRect();
+          const fire = (type, x, y) => pad.dispatchEvent(new PointerEvent(type, {
+            bubbles: true, cancelable: true, pointerId: 1, pointerType: "pen", isPrimary: true,
+            clientX: box.left + x * box.width / pad.width, clientY: box.top + y * box.height / pad.height }));
+          for (const [[x0, y0], [x1, y1]] of %s) {
+            fire("pointerdown", x0, y0);
+            for (let t = 1; t <= 4; t++) fire("pointermove", x0 + (x1 - x0) * t / 4, y0 + (y1 - y0) * t / 4);
+            fire("pointerup", x1, y1);
+          }
+          // Wait for the answer to the final drawing.
+          for (let i = 0; i < 200; i++) {
+            await new Promise((r) => setTimeout(r, 25));
+            const w = document.getElementById("winner");
+            if (w.dataset.state === "ready" && window.lenet.last && !window.lenet.busy()) return w.textContent;
+          }
+          return "no answer";
+        })()
+        """ % json.dumps(strokes)
+        shown = evaluate(script)
+        ok = shown == str(label)
+        failures += not ok
+        print(f"test digit {index} (a {label}), drawn in {len(strokes)} strokes: the page says {shown} {'ok' if ok else 'WRONG'}")
+    time.sleep(0.5)  # let the bars finish their short transition
+    shot = call("Page.captureScreenshot", format="png")
+    with open(screenshot, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    print(f"screenshot: {screenshot}")
+    socket.close()
+    if failures:
+        sys.exit(f"FAIL: {failures} of {len(indices)} drawn digits were not read right")
+    print("the page reads digits drawn on its canvas")
+finally:
+    chrome.terminate()
+    chrome.wait()
+    shutil.rmtree(profile, ignore_errors=True)
