@@ -18,6 +18,61 @@ public struct TrainingSummary: Sendable {
     public var images: Int
     public var seconds: Double
     public var imagesPerSecond: Double { Double(images) / max(seconds, 1e-9) }
+    /// Set when the run stopped early (`shouldStop` said so): where to resume from.
+    public var interrupted: TrainingState?
+}
+
+/// How a run can be resumed, stopped and checkpointed.
+public struct TrainingControl {
+    /// Continue a run that stopped at this state.
+    public var resuming: TrainingState?
+    /// Hand the state and a copy of the weights to `checkpoint` after every this many batches of an epoch.
+    public var checkpointEvery: Int?
+    public var checkpoint: (TrainingState, [Float]) -> Void
+    /// Asked after every batch: stop now (the summary's `interrupted` says where)?
+    public var shouldStop: () -> Bool
+
+    public init(resuming: TrainingState? = nil, checkpointEvery: Int? = nil,
+                checkpoint: @escaping (TrainingState, [Float]) -> Void = { _, _ in }, shouldStop: @escaping () -> Bool = { false }) {
+        self.resuming = resuming
+        self.checkpointEvery = checkpointEvery
+        self.checkpoint = checkpoint
+        self.shouldStop = shouldStop
+    }
+}
+
+/// Everything a run needs to go on exactly where it stopped, so that a resumed run ends with the
+/// same weights, bit for bit, as one that was never interrupted (the weights themselves travel
+/// beside it, in the model).
+public struct TrainingState: Sendable, Equatable {
+    /// The phase of the schedule (from 0) and the epoch within it (from 1) in progress.
+    public var phase: Int
+    public var epochInPhase: Int
+    /// Batches of that epoch already done.
+    public var batch: Int
+    /// The shuffle generator as it was when this epoch began, before the epoch's shuffle.
+    public var epochGenerator: SeededGenerator
+    /// The phase's optimizer: its momentum buffer and step count.
+    public var velocity: [Float]
+    public var optimizerSteps: Int
+    /// The loss sums behind the log lines: since the last line, and over the epoch so far.
+    public var running: Double
+    public var epochTotal: Double
+    /// Epochs finished before this one, over the whole run.
+    public var epochsDone: Int
+
+    public init(phase: Int, epochInPhase: Int, batch: Int, epochGenerator: SeededGenerator, velocity: [Float],
+                optimizerSteps: Int, running: Double, epochTotal: Double, epochsDone: Int) {
+        self.phase = phase
+        self.epochInPhase = epochInPhase
+        self.batch = batch
+        self.epochGenerator = epochGenerator
+        self.velocity = velocity
+        self.optimizerSteps = optimizerSteps
+        self.running = running
+        self.epochTotal = epochTotal
+        self.epochsDone = epochsDone
+    }
 }
 
 /// Trains `LeNet5` with the write-up's loop:
@@ -52,8 +107,12 @@ public struct Trainer {
         SeededGenerator(seed: seed ^ 0x5348_5546_464c_4521)
     }
 
-    public func train(_ model: inout LeNet5, on data: LabeledImages,
+    /// Trains `model`. `control` can resume a run that stopped (with `model` holding its weights),
+    /// stop this one after any batch, and take checkpoints along the way.
+    public func train(_ model: inout LeNet5, on data: LabeledImages, control: TrainingControl = TrainingControl(),
                       onEvent: (TrainingEvent) -> Void = { _ in }) -> TrainingSummary {
+        let resuming = control.resuming, checkpointEvery = control.checkpointEvery
+        let checkpoint = control.checkpoint, shouldStop = control.shouldStop
         precondition(data.rows == 28 && data.columns == 28, "LeNet5 takes 28x28 images")
         let chunkCapacity = min(Self.chunkSize, recipe.batchSize)
         let chunkCount = (recipe.batchSize + chunkCapacity - 1) / chunkCapacity
@@ -64,25 +123,39 @@ public struct Trainer {
         var shuffle = Self.shuffleGenerator(seed: recipe.seed)
         var order = Array(0..<data.count)
         var images = 0
-        var epochOverall = 0
+        var epochOverall = resuming?.epochsDone ?? 0
         let parameterCount = LeNet5.layout.count
         let start = MonotonicClock.now()
         let totalEpochs = recipe.schedule.reduce(0) { $0 + $1.epochs }
         let batchesPerEpoch = (data.count + recipe.batchSize - 1) / recipe.batchSize
-        for (phaseIndex, phase) in recipe.schedule.enumerated() {
-            var optimizer = StochasticGradientDescent(parameterCount: parameterCount,
-                                                      learningRate: Float(phase.learningRate), momentum: recipe.momentum)
-            for epoch in 1...phase.epochs {
+        var interrupted: TrainingState?
+        phases: for (phaseIndex, phase) in recipe.schedule.enumerated() where phaseIndex >= (resuming?.phase ?? 0) {
+            let resumingThisPhase = resuming.map { $0.phase == phaseIndex } ?? false
+            var optimizer = resumingThisPhase
+                ? StochasticGradientDescent(learningRate: Float(phase.learningRate), momentum: recipe.momentum,
+                                            velocity: resuming!.velocity, steps: resuming!.optimizerSteps)
+                : StochasticGradientDescent(parameterCount: parameterCount, learningRate: Float(phase.learningRate),
+                                            momentum: recipe.momentum)
+            for epoch in (resumingThisPhase ? resuming!.epochInPhase : 1)...phase.epochs {
+                let resumingThisEpoch = resumingThisPhase && epoch == resuming!.epochInPhase
                 epochOverall += 1
                 let epochStart = MonotonicClock.now()
+                if resumingThisEpoch { shuffle = resuming!.epochGenerator }
+                let epochGenerator = shuffle
                 for i in 0..<order.count { order[i] = i }
                 shuffle.shuffle(&order)
                 var running = 0.0, epochTotal = 0.0, batchIndex = 0
+                if resumingThisEpoch {
+                    running = resuming!.running
+                    epochTotal = resuming!.epochTotal
+                    batchIndex = resuming!.batch
+                }
+                var stopped = false
                 model.parameters.withUnsafeMutableBufferPointer { parameters in
                     order.withUnsafeBufferPointer { order in
                         chunkLosses.withUnsafeMutableBufferPointer { losses in
                             let p = parameters.baseAddress!
-                            var startIndex = 0
+                            var startIndex = batchIndex * recipe.batchSize
                             while startIndex < order.count {
                                 let count = min(recipe.batchSize, order.count - startIndex)
                                 let tasks = (count + chunkCapacity - 1) / chunkCapacity
@@ -111,21 +184,36 @@ public struct Trainer {
                                 batchIndex += 1
                                 images += count
                                 startIndex += count
-                                onEvent(.batchFinished(epoch: epochOverall, epochs: totalEpochs, batch: batchIndex,
-                                                       batches: batchesPerEpoch, loss: batchLoss))
                                 if batchIndex % recipe.logInterval == 0 {
                                     onEvent(.runningLoss(learningRate: phase.learningRate, epoch: epoch, batch: batchIndex,
                                                          loss: running / Double(recipe.logInterval)))
                                     running = 0
                                 }
+                                onEvent(.batchFinished(epoch: epochOverall, epochs: totalEpochs, batch: batchIndex,
+                                                       batches: batchesPerEpoch, loss: batchLoss))
+                                let wantsCheckpoint = checkpointEvery.map { batchIndex % $0 == 0 } ?? false
+                                let stop = shouldStop()
+                                if wantsCheckpoint || stop {
+                                    let state = TrainingState(phase: phaseIndex, epochInPhase: epoch, batch: batchIndex,
+                                                              epochGenerator: epochGenerator, velocity: optimizer.velocity,
+                                                              optimizerSteps: optimizer.steps, running: running,
+                                                              epochTotal: epochTotal, epochsDone: epochOverall - 1)
+                                    if wantsCheckpoint { checkpoint(state, Array(UnsafeBufferPointer(start: p, count: parameterCount))) }
+                                    if stop {
+                                        interrupted = state
+                                        stopped = true
+                                        return
+                                    }
+                                }
                             }
                         }
                     }
                 }
+                if stopped { break phases }
                 onEvent(.epochFinished(epoch: epochOverall, phase: phaseIndex + 1, meanLoss: epochTotal / Double(max(batchIndex, 1)),
                                        seconds: MonotonicClock.now() - epochStart))
             }
         }
-        return TrainingSummary(images: images, seconds: MonotonicClock.now() - start)
+        return TrainingSummary(images: images, seconds: MonotonicClock.now() - start, interrupted: interrupted)
     }
 }

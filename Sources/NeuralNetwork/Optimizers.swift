@@ -19,6 +19,14 @@ public struct StochasticGradientDescent: Sendable {
         self.velocity = [Float](repeating: 0, count: parameterCount)
     }
 
+    /// An optimizer in the middle of its work (a resumed run): its buffer and step count restored.
+    public init(learningRate: Float, momentum: Float, velocity: [Float], steps: Int) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.velocity = velocity
+        self.steps = steps
+    }
+
     /// One step over every parameter: a single loop over the flat buffers.
     public mutating func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
         let lr = learningRate, mu = momentum, first = steps == 0

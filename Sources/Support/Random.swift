@@ -17,6 +17,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// A generator continuing from a saved `state` (as a resumed run needs).
+    public init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        self.state = state
+    }
+
     public static func == (a: SeededGenerator, b: SeededGenerator) -> Bool {
         a.state == b.state
     }

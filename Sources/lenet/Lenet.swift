@@ -44,6 +44,13 @@ struct DataOptions: ParsableArguments {
         return MNIST.defaultMirrors
     }
 
+    /// The same options reading another data root.
+    func with(root: String) -> DataOptions {
+        var copy = self
+        copy.data = root
+        return copy
+    }
+
     /// Downloads missing files (if any), then loads the split.
     func load(_ split: MNIST.Split) async throws -> LabeledImages {
         let missing = MNIST.missingFiles(root: data)

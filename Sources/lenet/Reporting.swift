@@ -44,6 +44,16 @@ enum RunFolder {
         }
     }
 
+    /// Refuses to start a long run on a disk that cannot hold its files.
+    static func checkFreeSpace(_ folder: String, needed: Int) throws {
+        var info = statvfs()
+        guard statvfs(folder, &info) == 0 else { return }
+        let free = Int(info.f_bavail) * Int(info.f_frsize)
+        if free < needed {
+            throw FileError(path: folder, reason: "only \(free / 1024) KB free on its disk; a run needs about \(needed / (1 << 20)) MB for its checkpoints and reports")
+        }
+    }
+
     /// The newest `runs/*/model.safetensors`, if any.
     static func latestCheckpoint() -> String? {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "runs") else { return nil }

@@ -72,6 +72,12 @@ struct Train: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write the test logits as a NumPy float32 array [10000, 10].", valueName: "file.npy"))
     var logits: String?
 
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("lenet5: also save the resumable state (resume.safetensors) every N batches. Ctrl-C or SIGTERM always saves it.", valueName: "N"))
+    var checkpointEvery: Int?
+
+    @Option(help: ArgumentHelp("lenet5: continue an interrupted run from its folder (or its resume.safetensors); the recipe and data come from it, and the final weights are bit-identical to an uninterrupted run.", valueName: "run"))
+    var resume: String?
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard logInterval > 0 else { throw ValidationError("--log-interval must be at least 1, got \(logInterval)") }
@@ -91,29 +97,72 @@ struct Train: AsyncParsableCommand {
             throw ValidationError("\(writeupOnly.joined(separator: ", ")) only apply to --model lenet5 (the 1998 recipe is fixed by the paper)")
         }
         guard etaScale > 0, etaScale.isFinite else { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
+        if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
+        if model == .lenet5_1998, resume != nil || checkpointEvery != nil {
+            throw ValidationError("--resume and --checkpoint-every apply to --model lenet5 only (the 1998 trainer cannot be resumed yet)")
+        }
+        if resume != nil {
+            let recipeOptions = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
+                                 ("--momentum", momentum != 0.9), ("--log-interval", logInterval != 100), ("--seed", seed != 0),
+                                 ("--limit", limit != nil), ("--output", output != nil)].filter(\.1).map(\.0)
+            if !recipeOptions.isEmpty {
+                throw ValidationError("\(recipeOptions.joined(separator: ", ")) cannot be used with --resume: the recipe, data and run folder come from the checkpoint")
+            }
+        }
     }
 
     func run() async throws {
         if model == .lenet5_1998 { return try await runPaper() }
         try await reportingErrors {
-            let recipe = Recipe(schedule: try Recipe.parseSchedule(schedule), batchSize: batchSize, momentum: momentum,
-                                seed: seed, logInterval: logInterval)
+            // A resumed run takes its recipe, data, folder, weights, optimizer and log from the checkpoint.
+            var resumed: ResumeCheckpoint?
+            var folder = output ?? RunFolder.newPath()
+            if let resume {
+                var isFolder: ObjCBool = false
+                let path = FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder) && isFolder.boolValue
+                    ? (resume as NSString).appendingPathComponent(ResumeCheckpoint.fileName) : resume
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CommandError("\(path): no such file; a run that finished has nothing to resume, and one that was interrupted left \(ResumeCheckpoint.fileName) in its folder")
+                }
+                resumed = try ResumeCheckpoint.load(path)
+                folder = (path as NSString).deletingLastPathComponent
+                if folder.isEmpty { folder = "." }
+            }
+            let recipe = try resumed?.recipe ?? Recipe(schedule: try Recipe.parseSchedule(schedule), batchSize: batchSize, momentum: momentum,
+                                                       seed: seed, logInterval: logInterval)
+            let dataOptions = resumed.map { self.dataOptions.with(root: $0.dataRoot) } ?? self.dataOptions
             var train = try await dataOptions.load(.train)
-            if let limit { train = train.prefix(limit) }
+            if let count = resumed?.trainingImages ?? limit { train = train.prefix(count) }
             let test = try await dataOptions.load(.test)
-            // Before the long part: a folder that cannot be written is an error now, not after training.
-            let folder = output ?? RunFolder.newPath()
+            // Before the long part: a folder that cannot be written, or a full disk, is an error now.
             try RunFolder.prepare(folder)
+            try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
 
             let quiet = outputOptions.quiet, verbose = outputOptions.verbose
             let bar = ProgressBar(quiet: quiet)
-            var history = TrainingHistory(schedule: recipe.schedule)
-            let batchesPerEpoch = (train.count + batchSize - 1) / batchSize
+            var history = resumed?.history ?? TrainingHistory(schedule: recipe.schedule)
+            let batchesPerEpoch = (train.count + recipe.batchSize - 1) / recipe.batchSize
             let totalBatches = batchesPerEpoch * recipe.totalEpochs
-            var batchesDone = 0, imagesDone = 0, windowLoss = 0.0, windowBatches = 0
+            var batchesDone = resumed.map { $0.state.epochsDone * batchesPerEpoch + $0.state.batch } ?? 0
+            let batchesAtStart = batchesDone
+            var imagesDone = 0, windowLoss = 0.0, windowBatches = 0
             let start = MonotonicClock.now()
-            var model = LeNet5(seed: seed)
-            let summary = Trainer(recipe: recipe, threads: threadOptions.threads).train(&model, on: train) { event in
+            var model = resumed?.model ?? LeNet5(seed: recipe.seed)
+            let resumePath = (folder as NSString).appendingPathComponent(ResumeCheckpoint.fileName)
+            if let resumed {
+                print("Resuming \(folder) at phase \(resumed.state.phase + 1), epoch \(resumed.state.epochInPhase), batch \(resumed.state.batch) of \(batchesPerEpoch)")
+            }
+            let stop = StopSignal()
+            var saveError: Error?
+            let control = TrainingControl(resuming: resumed?.state, checkpointEvery: checkpointEvery, checkpoint: { state, parameters in
+                do {
+                    try ResumeCheckpoint(model: LeNet5(parameters: parameters), state: state, recipe: recipe, trainingImages: train.count,
+                                         dataRoot: dataOptions.data, history: history).save(to: resumePath)
+                    if verbose { bar.line("Saved \(resumePath) (epoch \(state.epochsDone + 1), batch \(state.batch))") }
+                } catch { saveError = error }
+            }, shouldStop: { stop.requested })
+            stop.install()
+            let summary = Trainer(recipe: recipe, threads: threadOptions.threads).train(&model, on: train, control: control) { event in
                 history.record(event, batchesPerEpoch: batchesPerEpoch)
                 switch event {
                 case .runningLoss(let rate, let epoch, let batch, let loss):
@@ -121,11 +170,11 @@ struct Train: AsyncParsableCommand {
                     windowLoss = 0; windowBatches = 0
                 case .batchFinished(let epoch, let epochs, let batch, let batches, let loss):
                     batchesDone += 1
-                    imagesDone += batch < batches ? batchSize : train.count - (batches - 1) * batchSize
+                    imagesDone += batch < batches ? recipe.batchSize : train.count - (batches - 1) * recipe.batchSize
                     windowLoss += loss; windowBatches += 1
                     guard bar.enabled else { break }
                     let elapsed = MonotonicClock.now() - start
-                    let left = elapsed / Double(batchesDone) * Double(totalBatches - batchesDone)
+                    let left = elapsed / Double(max(1, batchesDone - batchesAtStart)) * Double(totalBatches - batchesDone)
                     bar.update(label: "epoch \(epoch)/\(epochs)", done: batch, total: batches,
                                details: String(format: "loss %.3f  %.0f img/s  %@ left", windowLoss / Double(max(windowBatches, 1)),
                                                Double(imagesDone) / max(elapsed, 1e-9), ProgressBar.duration(left)))
@@ -137,6 +186,16 @@ struct Train: AsyncParsableCommand {
                 }
             }
             bar.clear()
+            stop.uninstall()
+            if let saveError { throw saveError }
+            if let state = summary.interrupted {
+                try ResumeCheckpoint(model: model, state: state, recipe: recipe, trainingImages: train.count, dataRoot: dataOptions.data,
+                                     history: history).save(to: resumePath)
+                try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
+                print("Interrupted (\(stop.signalName)) in epoch \(state.epochsDone + 1) of \(recipe.totalEpochs), after batch \(state.batch) of \(batchesPerEpoch). Saved \(resumePath).")
+                print("Resume with: lenet train --resume \(folder)")
+                throw ExitCode(130)
+            }
             if !quiet { print("Finished Training") }
             let evaluation = Evaluator.evaluate(model, on: test, threads: threadOptions.threads) { done in
                 bar.update(label: "evaluating", done: done, total: test.count, details: "")
@@ -144,12 +203,14 @@ struct Train: AsyncParsableCommand {
             bar.clear()
             let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
             let metadata = [
-                "seed": String(seed), "schedule": Recipe.formatSchedule(recipe.schedule),
-                "batch_size": String(batchSize), "momentum": "\(momentum)", "training_images": String(train.count),
+                "seed": String(recipe.seed), "schedule": Recipe.formatSchedule(recipe.schedule),
+                "batch_size": String(recipe.batchSize), "momentum": "\(recipe.momentum)", "training_images": String(train.count),
                 "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]
             try model.save(to: checkpoint, metadata: metadata)
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
+            // The run is complete: nothing is left to resume.
+            if FileManager.default.fileExists(atPath: resumePath) { try? FileManager.default.removeItem(atPath: resumePath) }
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
                                   about: ReportFiles.about(kind: LeNet5.kind, checkpoint: checkpoint, metadata: metadata),
                                   curve: TrainingCurve(history: history), output: outputOptions)
@@ -188,6 +249,7 @@ extension Train {
             let test = try await dataOptions.load(.test)
             let folder = output ?? RunFolder.newPath()
             try RunFolder.prepare(folder)
+            try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
             let paperLoss: PaperLoss = loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ)
             let recipe = PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes).map { $0 * etaScale }, loss: paperLoss,
                                      seed: seed, distortion: distort ? AffineDistortion() : nil)

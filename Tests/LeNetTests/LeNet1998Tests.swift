@@ -48,6 +48,13 @@ import NeuralNetwork
         #expect(largest("c5.weight") <= 2.4 / 400 && largest("f6.weight") <= 2.4 / 120)
         #expect(largest("s2.coefficient") <= 0.6)
         #expect(model.tensor("c1.bias")!.scalars.allSatisfy { $0 == 0 })
+        // The square-root variant: ±2.4/sqrt(F), the same draws scaled by sqrt(F).
+        let root = LeNet1998(seed: 1, initialization: .squareRootFanIn)
+        func rootLargest(_ name: String) -> Float { root.tensor(name)!.scalars.map(abs).max()! }
+        #expect(rootLargest("c1.weight") <= 2.4 / 5 && rootLargest("c1.weight") > 2.0 / 5)
+        #expect(rootLargest("c5.weight") <= 2.4 / 20 && rootLargest("c5.weight") > 2.2 / 20)
+        let c1 = model.tensor("c1.weight")!.scalars, c1Root = root.tensor("c1.weight")!.scalars
+        #expect(zip(c1, c1Root).allSatisfy { abs($0 * 5 - $1) <= 1e-6 })
     }
 
     /// E(parameters) for one pattern, in double precision from the float forward pass.

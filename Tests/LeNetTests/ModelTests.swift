@@ -148,6 +148,47 @@ func temporaryFolder() -> String {
         #expect(a != c)
     }
 
+    /// A run stopped after any batch and resumed from its state ends with the same weights, bit for
+    /// bit, and the same log, as one never stopped: mid-epoch, at an epoch's end, at a phase's end,
+    /// and stopped twice.
+    @Test(arguments: [[3], [5], [10], [13], [2, 9]])
+    func aResumedRunEndsBitIdenticalToAnUninterruptedOne(stops: [Int]) throws {
+        let train = try loadMNIST(.train).prefix(300)  // 5 batches of 64 (the last of 44) per epoch
+        let recipe = Recipe(schedule: [Phase(epochs: 2, learningRate: 0.002), Phase(epochs: 1, learningRate: 0.001)],
+                            seed: 3, logInterval: 2)
+        func line(_ event: TrainingEvent) -> String? {
+            if case .runningLoss(let rate, let epoch, let batch, let loss) = event {
+                return PythonFormat.lossLine(learningRate: rate, epoch: epoch, batch: batch, loss: loss)
+            }
+            if case .epochFinished(let epoch, let phase, let meanLoss, _) = event { return "epoch \(epoch) phase \(phase) \(meanLoss)" }
+            return nil
+        }
+        var whole = LeNet5(seed: 3), wholeLog: [String] = []
+        _ = Trainer(recipe: recipe).train(&whole, on: train) { if let l = line($0) { wholeLog.append(l) } }
+
+        var model = LeNet5(seed: 3), log: [String] = [], state: TrainingState? = nil
+        var batches = 0
+        for stop in stops + [Int.max] {
+            let control = TrainingControl(resuming: state, shouldStop: {
+                batches += 1
+                return batches == stop
+            })
+            let summary = Trainer(recipe: recipe).train(&model, on: train, control: control) { if let l = line($0) { log.append(l) } }
+            state = summary.interrupted
+            if stop == Int.max { #expect(state == nil) } else { #expect(state != nil) }
+        }
+        #expect(model.parameters.map(\.bitPattern) == whole.parameters.map(\.bitPattern))
+        #expect(log == wholeLog)
+    }
+
+    @Test func checkpointsArriveEveryNBatches() throws {
+        let train = try loadMNIST(.train).prefix(300)
+        var model = LeNet5(seed: 1), seen: [Int] = []
+        let control = TrainingControl(checkpointEvery: 2, checkpoint: { state, _ in seen.append(state.batch) })
+        _ = Trainer(recipe: Recipe(schedule: [Phase(epochs: 2, learningRate: 0.001)])).train(&model, on: train, control: control)
+        #expect(seen == [2, 4, 2, 4])
+    }
+
     @Test func theResultDoesNotDependOnTheThreadCount() throws {
         let train = try loadMNIST(.train).prefix(400)  // 6 full batches of 64 and one of 16
         let recipe = Recipe(schedule: [Phase(epochs: 2, learningRate: 0.002)], seed: 11)

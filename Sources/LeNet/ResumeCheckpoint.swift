@@ -1,0 +1,108 @@
+import Foundation
+import NeuralNetwork
+import Support
+
+/// A write-up training run caught in the middle: the weights, the optimizer's momentum buffer, the
+/// phase, epoch and batch, the shuffle generator and the loss sums, the recipe and the log so far.
+/// Saved as `resume.safetensors` in the run folder (safetensors: the model's tensors under their
+/// PyTorch names, `optimizer.velocity`, and the rest as exact strings in the metadata), written to a
+/// temporary name and renamed. `lenet train --resume RUN` continues from it to the same final
+/// weights, bit for bit, as a run that was never stopped.
+public struct ResumeCheckpoint: Sendable, Equatable {
+    public static let fileName = "resume.safetensors"
+
+    public var model: LeNet5
+    public var state: TrainingState
+    public var recipe: Recipe
+    /// How many training images the run uses (the first N of the set) and the data root it read.
+    public var trainingImages: Int
+    public var dataRoot: String
+    public var history: TrainingHistory
+
+    public init(model: LeNet5, state: TrainingState, recipe: Recipe, trainingImages: Int, dataRoot: String, history: TrainingHistory) {
+        self.model = model
+        self.state = state
+        self.recipe = recipe
+        self.trainingImages = trainingImages
+        self.dataRoot = dataRoot
+        self.history = history
+    }
+
+    public struct ReadError: Error, CustomStringConvertible, Equatable {
+        public var file: String
+        public var reason: String
+        public var description: String { "\(file): not a resumable checkpoint: \(reason)" }
+    }
+
+    static func hex(_ value: UInt64) -> String { String(value, radix: 16) }
+
+    public func save(to path: String) throws {
+        let g = state.epochGenerator.state
+        let historyJSON = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
+        let metadata: [String: String] = [
+            "format": "pt", "model": LeNet5.kind, "resume": "1",
+            "resume_phase": String(state.phase), "resume_epoch": String(state.epochInPhase), "resume_batch": String(state.batch),
+            "resume_generator": [g.0, g.1, g.2, g.3].map(Self.hex).joined(separator: ","),
+            "resume_optimizer_steps": String(state.optimizerSteps),
+            "resume_running": Self.hex(state.running.bitPattern), "resume_epoch_total": Self.hex(state.epochTotal.bitPattern),
+            "resume_epochs_done": String(state.epochsDone),
+            "schedule": Recipe.formatSchedule(recipe.schedule), "batch_size": String(recipe.batchSize),
+            "momentum": "\(recipe.momentum)", "seed": String(recipe.seed), "log_interval": String(recipe.logInterval),
+            "training_images": String(trainingImages), "data": dataRoot, "history": historyJSON,
+        ]
+        var tensors = LeNet5.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(model.parameters[$0.range]))) }
+        tensors.append(("optimizer.velocity", Tensor(shape: [state.velocity.count], scalars: state.velocity)))
+        try SafeTensorsFile.write(tensors, metadata: metadata, to: path)
+    }
+
+    public static func load(_ path: String) throws -> ResumeCheckpoint {
+        let file = try SafeTensorsFile(contentsOf: path)
+        let m = file.metadata
+        func field(_ key: String) throws(ReadError) -> String {
+            guard let value = m[key] else { throw ReadError(file: path, reason: "the metadata has no '\(key)'") }
+            return value
+        }
+        func integer(_ key: String) throws(ReadError) -> Int {
+            let text = try field(key)
+            guard let value = Int(text), value >= 0 else { throw ReadError(file: path, reason: "'\(key)' is '\(text)', expected a whole number") }
+            return value
+        }
+        func double(_ key: String) throws(ReadError) -> Double {
+            let text = try field(key)
+            guard let bits = UInt64(text, radix: 16) else { throw ReadError(file: path, reason: "'\(key)' is '\(text)', expected a hexadecimal bit pattern") }
+            return Double(bitPattern: bits)
+        }
+        guard m["resume"] == "1" else {
+            throw ReadError(file: path, reason: "no resume state in its metadata (a finished model.safetensors? resume from the run's \(fileName))")
+        }
+        let words = try field("resume_generator").split(separator: ",").compactMap { UInt64($0, radix: 16) }
+        guard words.count == 4 else { throw ReadError(file: path, reason: "'resume_generator' should be 4 hexadecimal words") }
+        let schedule: [Phase]
+        do { schedule = try Recipe.parseSchedule(try field("schedule")) } catch let error as RecipeError {
+            throw ReadError(file: path, reason: "'schedule': \(error.description)")
+        }
+        guard let momentum = Float(try field("momentum")) else { throw ReadError(file: path, reason: "'momentum' is not a number") }
+        guard let seed = UInt64(try field("seed")) else { throw ReadError(file: path, reason: "'seed' is not a whole number") }
+        let recipe = Recipe(schedule: schedule, batchSize: try integer("batch_size"), momentum: momentum, seed: seed,
+                            logInterval: try integer("log_interval"))
+        let state = TrainingState(
+            phase: try integer("resume_phase"), epochInPhase: try integer("resume_epoch"), batch: try integer("resume_batch"),
+            epochGenerator: SeededGenerator(state: (words[0], words[1], words[2], words[3])),
+            velocity: try file.floats("optimizer.velocity", shape: [LeNet5.layout.count]).scalars,
+            optimizerSteps: try integer("resume_optimizer_steps"), running: try double("resume_running"),
+            epochTotal: try double("resume_epoch_total"), epochsDone: try integer("resume_epochs_done"))
+        guard state.phase < schedule.count, (1...schedule[state.phase].epochs).contains(state.epochInPhase), recipe.batchSize > 0 else {
+            throw ReadError(file: path, reason: "phase \(state.phase), epoch \(state.epochInPhase) lie outside the schedule \(Recipe.formatSchedule(schedule))")
+        }
+        var values = [Float](repeating: 0, count: LeNet5.layout.count)
+        for view in LeNet5.layout.tensors {
+            values.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars)
+        }
+        let history: TrainingHistory
+        do { history = try JSONDecoder().decode(TrainingHistory.self, from: Data(try field("history").utf8)) } catch {
+            throw ReadError(file: path, reason: "'history' is not the expected JSON")
+        }
+        return ResumeCheckpoint(model: LeNet5(parameters: values), state: state, recipe: recipe,
+                                trainingImages: try integer("training_images"), dataRoot: try field("data"), history: history)
+    }
+}
