@@ -40,8 +40,16 @@ public enum AnyLeNet: Sendable {
 
     public var parameterCount: Int {
         switch self {
-        case .writeup: return LeNet5.layout.count
+        case .writeup(let model): return model.layout.count
         case .paper: return LeNet1998.layout.count
+        }
+    }
+
+    /// The number of classes it tells apart.
+    public var classes: Int {
+        switch self {
+        case .writeup(let model): return model.classes
+        case .paper: return 10
         }
     }
 
@@ -77,16 +85,16 @@ public enum AnyLeNet: Sendable {
     /// Runs one 28x28 digit (bytes, ink 255 on 0) through the network on the calling thread.
     public func read(_ digit: [UInt8]) -> Reading {
         precondition(digit.count == 784, "a digit is 28x28 bytes")
-        var scores = [Float](repeating: 0, count: 10)
+        var scores = [Float](repeating: 0, count: classes)
         let c1: FeatureMaps, c3: FeatureMaps
         let prediction: Int
         switch self {
         case .writeup(let model):
-            let workspace = LeNet5Workspace(capacity: 1, training: false)
-            let images = LabeledImages(count: 1, rows: 28, columns: 28, pixels: digit, labels: [0], classCount: 10)
+            let workspace = LeNet5Workspace(capacity: 1, training: false, classes: model.classes)
+            let images = LabeledImages(count: 1, rows: 28, columns: 28, pixels: digit, labels: [0], classCount: model.classes)
             [0].withUnsafeBufferPointer { Normalization.writeup.fill(images, indices: $0, input: workspace.input, labels: workspace.labels) }
             model.parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: 1) }
-            for k in 0..<10 { scores[k] = workspace.logits[k] }
+            for k in 0..<model.classes { scores[k] = workspace.logits[k] }
             prediction = scores.indices.max { scores[$0] < scores[$1] } ?? 0
             c1 = FeatureMaps(count: 6, height: 24, width: 24, values: Array(UnsafeBufferPointer(start: workspace.conv1, count: 6 * 24 * 24)))
             c3 = FeatureMaps(count: 16, height: 8, width: 8, values: Array(UnsafeBufferPointer(start: workspace.conv2, count: 16 * 8 * 8)))

@@ -87,8 +87,9 @@ public enum Evaluator {
                                 onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
         let chunks = (data.count + chunkSize - 1) / chunkSize
         let pool = WorkerPool(threads: max(1, min(threads, chunks)))
-        let workspaces = (0..<pool.threadCount).map { _ in LeNet5Workspace(capacity: chunkSize, kernels: kernels, training: false) }
-        var logits = [Float](repeating: 0, count: data.count * 10)
+        let classes = model.classes
+        let workspaces = (0..<pool.threadCount).map { _ in LeNet5Workspace(capacity: chunkSize, kernels: kernels, training: false, classes: classes) }
+        var logits = [Float](repeating: 0, count: data.count * classes)
         var predictions = [Int](repeating: 0, count: data.count)
         let indices = Array(0..<data.count)
         model.parameters.withUnsafeBufferPointer { parameters in
@@ -107,10 +108,10 @@ public enum Evaluator {
                                                        input: workspace.input, labels: workspace.labels)
                             workspace.forward(parameters: parameters.baseAddress!, batch: count)
                             for n in 0..<count {
-                                let row = workspace.logits + n * 10
+                                let row = workspace.logits + n * classes
                                 var best = 0
-                                for k in 0..<10 {
-                                    logits[(start + n) * 10 + k] = row[k]
+                                for k in 0..<classes {
+                                    logits[(start + n) * classes + k] = row[k]
                                     if row[k] > row[best] { best = k }
                                 }
                                 predictions[start + n] = best
@@ -122,7 +123,7 @@ public enum Evaluator {
                 }
             }
         }
-        return Evaluation(count: data.count, classCount: 10, logits: logits, predictions: predictions,
+        return Evaluation(count: data.count, classCount: classes, logits: logits, predictions: predictions,
                           labels: data.labels.map(Int.init))
     }
 

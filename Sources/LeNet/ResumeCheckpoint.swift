@@ -50,7 +50,7 @@ public struct ResumeCheckpoint: Sendable, Equatable {
             "momentum": "\(recipe.momentum)", "seed": String(recipe.seed), "log_interval": String(recipe.logInterval),
             "training_images": String(trainingImages), "data": dataRoot, "history": historyJSON,
         ]
-        var tensors = LeNet5.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(model.parameters[$0.range]))) }
+        var tensors = model.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(model.parameters[$0.range]))) }
         tensors.append(("optimizer.velocity", Tensor(shape: [state.velocity.count], scalars: state.velocity)))
         try SafeTensorsFile.write(tensors, metadata: metadata, to: path)
     }
@@ -85,24 +85,25 @@ public struct ResumeCheckpoint: Sendable, Equatable {
         guard let seed = UInt64(try field("seed")) else { throw ReadError(file: path, reason: "'seed' is not a whole number") }
         let recipe = Recipe(schedule: schedule, batchSize: try integer("batch_size"), momentum: momentum, seed: seed,
                             logInterval: try integer("log_interval"))
+        let layout = try LeNet5.expectedLayout(of: file)
         let state = TrainingState(
             phase: try integer("resume_phase"), epochInPhase: try integer("resume_epoch"), batch: try integer("resume_batch"),
             epochGenerator: SeededGenerator(state: (words[0], words[1], words[2], words[3])),
-            velocity: try file.floats("optimizer.velocity", shape: [LeNet5.layout.count]).scalars,
+            velocity: try file.floats("optimizer.velocity", shape: [layout.count]).scalars,
             optimizerSteps: try integer("resume_optimizer_steps"), running: try double("resume_running"),
             epochTotal: try double("resume_epoch_total"), epochsDone: try integer("resume_epochs_done"))
         guard state.phase < schedule.count, (1...schedule[state.phase].epochs).contains(state.epochInPhase), recipe.batchSize > 0 else {
             throw ReadError(file: path, reason: "phase \(state.phase), epoch \(state.epochInPhase) lie outside the schedule \(Recipe.formatSchedule(schedule))")
         }
-        var values = [Float](repeating: 0, count: LeNet5.layout.count)
-        for view in LeNet5.layout.tensors {
+        var values = [Float](repeating: 0, count: layout.count)
+        for view in layout.tensors {
             values.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars)
         }
         let history: TrainingHistory
         do { history = try JSONDecoder().decode(TrainingHistory.self, from: Data(try field("history").utf8)) } catch {
             throw ReadError(file: path, reason: "'history' is not the expected JSON")
         }
-        return ResumeCheckpoint(model: LeNet5(parameters: values), state: state, recipe: recipe,
+        return ResumeCheckpoint(model: LeNet5(parameters: values, layout: layout), state: state, recipe: recipe,
                                 trainingImages: try integer("training_images"), dataRoot: try field("data"), history: history)
     }
 }

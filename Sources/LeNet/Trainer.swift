@@ -116,7 +116,8 @@ public struct Trainer {
         precondition(data.rows == 28 && data.columns == 28, "LeNet5 takes 28x28 images")
         let chunkCapacity = min(Self.chunkSize, recipe.batchSize)
         let chunkCount = (recipe.batchSize + chunkCapacity - 1) / chunkCapacity
-        let workspaces = (0..<chunkCount).map { _ in LeNet5Workspace(capacity: chunkCapacity, kernels: kernels) }
+        let classes = model.classes
+        let workspaces = (0..<chunkCount).map { _ in LeNet5Workspace(capacity: chunkCapacity, kernels: kernels, classes: classes) }
         let pool = WorkerPool(threads: min(threads, chunkCount))
         var chunkLosses = [Float](repeating: 0, count: chunkCount)
         let normalization = Normalization.writeup
@@ -124,7 +125,7 @@ public struct Trainer {
         var order = Array(0..<data.count)
         var images = 0
         var epochOverall = resuming?.epochsDone ?? 0
-        let parameterCount = LeNet5.layout.count
+        let parameterCount = model.layout.count
         let start = MonotonicClock.now()
         let totalEpochs = recipe.schedule.reduce(0) { $0 + $1.epochs }
         let batchesPerEpoch = (data.count + recipe.batchSize - 1) / recipe.batchSize

@@ -24,7 +24,7 @@ public final class LeNet5Workspace {
 
     // Per-image sizes of the activations.
     static let sizes = (input: 784, conv1: 6 * 24 * 24, pool1: 6 * 12 * 12, conv2: 16 * 8 * 8, pool2: 256,
-                        fc1: 120, fc2: 84, logits: 10)
+                        fc1: 120, fc2: 84)
 
     private let activations: UnsafeMutablePointer<Float>
     private let activationGradients: UnsafeMutablePointer<Float>
@@ -47,9 +47,9 @@ public final class LeNet5Workspace {
     public let fc1: UnsafeMutablePointer<Float>
     /// [N, 84]: ReLU(F6).
     public let fc2: UnsafeMutablePointer<Float>
-    /// [N, 10]: the logits.
+    /// [N, classes]: the logits.
     public let logits: UnsafeMutablePointer<Float>
-    /// [N, 10]: softmax of the logits (written by `backward`).
+    /// [N, classes]: softmax of the logits (written by `backward`).
     public let probabilities: UnsafeMutablePointer<Float>
 
     // Gradients of the loss with respect to each activation, same shapes.
@@ -59,13 +59,21 @@ public final class LeNet5Workspace {
     public let parameterGradients: UnsafeMutablePointer<Float>
     private let scratch: UnsafeMutablePointer<Float>
 
-    public init(capacity: Int, kernels: KernelChoice = .fast, training: Bool = true) {
-        precondition(capacity > 0)
+    /// The number of outputs (logits per image).
+    public let classes: Int
+    let offsets: LeNet5Offsets
+    let parameterCount: Int
+
+    public init(capacity: Int, kernels: KernelChoice = .fast, training: Bool = true, classes: Int = 10) {
+        precondition(capacity > 0 && classes >= 2)
         self.capacity = capacity
+        self.classes = classes
+        self.offsets = LeNet5Offsets(classes: classes)
+        self.parameterCount = LeNet5.layout(classes: classes).count
         self.kernels = kernels
         self.training = training
         let s = Self.sizes
-        let perImage = [s.input, s.conv1, s.pool1, s.conv2, s.pool2, s.fc1, s.fc2, s.logits, s.logits]
+        let perImage = [s.input, s.conv1, s.pool1, s.conv2, s.pool2, s.fc1, s.fc2, classes, classes]
         activationCount = perImage.reduce(0, +) * capacity
         activations = .allocate(capacity: activationCount)
         activations.initialize(repeating: 0, count: activationCount)
@@ -76,23 +84,23 @@ public final class LeNet5Workspace {
             return cursor
         }
         input = carve(s.input); conv1 = carve(s.conv1); pool1 = carve(s.pool1); conv2 = carve(s.conv2)
-        pool2 = carve(s.pool2); fc1 = carve(s.fc1); fc2 = carve(s.fc2); logits = carve(s.logits)
-        probabilities = carve(s.logits)
+        pool2 = carve(s.pool2); fc1 = carve(s.fc1); fc2 = carve(s.fc2); logits = carve(classes)
+        probabilities = carve(classes)
 
-        let gradientsPerImage = [s.logits, s.fc2, s.fc1, s.pool2, s.conv2, s.pool1, s.conv1]
+        let gradientsPerImage = [classes, s.fc2, s.fc1, s.pool2, s.conv2, s.pool1, s.conv1]
         images = training ? capacity : 0
         gradientCount = gradientsPerImage.reduce(0, +) * images
         activationGradients = .allocate(capacity: max(gradientCount, 1))
         activationGradients.initialize(repeating: 0, count: max(gradientCount, 1))
         cursor = activationGradients
-        logitsGradient = carve(s.logits); fc2Gradient = carve(s.fc2); fc1Gradient = carve(s.fc1)
+        logitsGradient = carve(classes); fc2Gradient = carve(s.fc2); fc1Gradient = carve(s.fc1)
         pool2Gradient = carve(s.pool2); conv2Gradient = carve(s.conv2); pool1Gradient = carve(s.pool1)
         conv1Gradient = carve(s.conv1)
 
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)
-        parameterGradients = .allocate(capacity: LeNet5.layout.count)
-        parameterGradients.initialize(repeating: 0, count: LeNet5.layout.count)
+        parameterGradients = .allocate(capacity: parameterCount)
+        parameterGradients.initialize(repeating: 0, count: parameterCount)
         let scratchCount = max(Self.conv1Shape.scratchCount, Self.conv2Shape.scratchCount)
         scratch = .allocate(capacity: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
@@ -110,21 +118,22 @@ public final class LeNet5Workspace {
 /// Offsets of the named parameter tensors in the flat buffer.
 struct LeNet5Offsets {
     let conv1Weight, conv1Bias, conv2Weight, conv2Bias, fc1Weight, fc1Bias, fc2Weight, fc2Bias, fc3Weight, fc3Bias: Int
-    static let standard: LeNet5Offsets = {
-        func at(_ name: String) -> Int { LeNet5.layout[name]!.offset }
-        return LeNet5Offsets(conv1Weight: at("conv1.weight"), conv1Bias: at("conv1.bias"),
-                             conv2Weight: at("conv2.weight"), conv2Bias: at("conv2.bias"),
-                             fc1Weight: at("fc1.weight"), fc1Bias: at("fc1.bias"),
-                             fc2Weight: at("fc2.weight"), fc2Bias: at("fc2.bias"),
-                             fc3Weight: at("fc3.weight"), fc3Bias: at("fc3.bias"))
-    }()
+    init(classes: Int) {
+        let layout = LeNet5.layout(classes: classes)
+        func at(_ name: String) -> Int { layout[name]!.offset }
+        conv1Weight = at("conv1.weight"); conv1Bias = at("conv1.bias")
+        conv2Weight = at("conv2.weight"); conv2Bias = at("conv2.bias")
+        fc1Weight = at("fc1.weight"); fc1Bias = at("fc1.bias")
+        fc2Weight = at("fc2.weight"); fc2Bias = at("fc2.bias")
+        fc3Weight = at("fc3.weight"); fc3Bias = at("fc3.bias")
+    }
 }
 
 extension LeNet5Workspace {
     /// The forward pass of `batch` images from `input` to `logits`.
     public func forward(parameters p: UnsafePointer<Float>, batch: Int) {
         precondition(batch > 0 && batch <= capacity)
-        let o = LeNet5Offsets.standard, s = Self.sizes
+        let o = offsets, s = Self.sizes
         let naive = kernels == .naive
         profile?.start()
         // C1: 1@28x28 -> 6@24x24, then ReLU
@@ -165,7 +174,7 @@ extension LeNet5Workspace {
         reluForward(fc1, count: batch * s.fc1)
         linear(batch, 120, 84, fc1, p + o.fc2Weight, p + o.fc2Bias, fc2)
         reluForward(fc2, count: batch * s.fc2)
-        linear(batch, 84, 10, fc2, p + o.fc3Weight, p + o.fc3Bias, logits)
+        linear(batch, 84, classes, fc2, p + o.fc3Weight, p + o.fc3Bias, logits)
         profile?.lap("F5-F7 forward (with ReLU)")
     }
 
@@ -176,15 +185,15 @@ extension LeNet5Workspace {
     @discardableResult
     public func backward(parameters p: UnsafePointer<Float>, batch: Int, normalizer: Int? = nil) -> Float {
         precondition(training, "backward needs a workspace made with training: true")
-        let o = LeNet5Offsets.standard, s = Self.sizes, g = parameterGradients
+        let o = offsets, s = Self.sizes, g = parameterGradients
         let naive = kernels == .naive
         profile?.start()
-        let loss = softmaxCrossEntropy(batch: batch, classes: 10, logits: logits, labels: labels,
+        let loss = softmaxCrossEntropy(batch: batch, classes: classes, logits: logits, labels: labels,
                                        probabilities: probabilities, logitsGradient: logitsGradient, normalizer: normalizer)
         profile?.lap("loss")
         let linear = naive ? linearBackwardNaive : linearBackward
         // F7
-        linear(batch, 84, 10, fc2, p + o.fc3Weight, logitsGradient, g + o.fc3Weight, g + o.fc3Bias, fc2Gradient)
+        linear(batch, 84, classes, fc2, p + o.fc3Weight, logitsGradient, g + o.fc3Weight, g + o.fc3Bias, fc2Gradient)
         // F6
         reluBackward(output: fc2, gradient: fc2Gradient, count: batch * s.fc2)
         linear(batch, 120, 84, fc1, p + o.fc2Weight, fc2Gradient, g + o.fc2Weight, g + o.fc2Bias, fc1Gradient)
