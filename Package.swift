@@ -58,7 +58,7 @@ let package = Package(
         // Layers, losses, optimizers, parameter buffers, safetensors and .npy files.
         .target(name: "NeuralNetwork", dependencies: ["Kernels", "Support"], swiftSettings: optimisedInDebug),
         // IDX files, MNIST, its checksums and its download mirrors, batches.
-        .target(name: "Datasets", dependencies: ["Support"], swiftSettings: optimisedInDebug),
+        .target(name: "Datasets", dependencies: ["Support", "Imaging"], swiftSettings: optimisedInDebug),
         // PNG encoding and decoding over zlib.
         .target(name: "Imaging", dependencies: ["Support"], swiftSettings: optimisedInDebug),
         // The write-up's LeNet-5, its recipe, the trainer and the evaluator.
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Imaging"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "LeNetServerTests", dependencies: [
             "LeNetServer", "LeNet", "Imaging", "Datasets",

@@ -9,8 +9,10 @@ public struct LabeledImages: Sendable {
     public var pixels: [UInt8]
     public var labels: [UInt8]
     public var classCount: Int
+    /// What each label means ("0"..."9" for digits, "T-shirt/top", ... for Fashion-MNIST).
+    public var classNames: [String]
 
-    public init(count: Int, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8], classCount: Int) {
+    public init(count: Int, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8], classCount: Int, classNames: [String]? = nil) {
         precondition(pixels.count == count * rows * columns && labels.count == count)
         self.count = count
         self.rows = rows
@@ -18,6 +20,7 @@ public struct LabeledImages: Sendable {
         self.pixels = pixels
         self.labels = labels
         self.classCount = classCount
+        self.classNames = classNames ?? (0..<classCount).map(String.init)
     }
 
     public var imageSize: Int { rows * columns }
@@ -31,7 +34,7 @@ public struct LabeledImages: Sendable {
     public func prefix(_ limit: Int) -> LabeledImages {
         let n = min(limit, count)
         return LabeledImages(count: n, rows: rows, columns: columns, pixels: Array(pixels[0..<(n * imageSize)]),
-                             labels: Array(labels[0..<n]), classCount: classCount)
+                             labels: Array(labels[0..<n]), classCount: classCount, classNames: classNames)
     }
 
     /// Reads an images file (IDX rank 3) and a labels file (IDX rank 1), each gzipped or not, and

@@ -17,9 +17,13 @@ public struct ResumeCheckpoint: Sendable, Equatable {
     /// How many training images the run uses (the first N of the set) and the data root it read.
     public var trainingImages: Int
     public var dataRoot: String
+    /// `--dataset`'s value (mnist, fashion-mnist, ...).
+    public var dataset: String = "mnist"
     public var history: TrainingHistory
 
-    public init(model: LeNet5, state: TrainingState, recipe: Recipe, trainingImages: Int, dataRoot: String, history: TrainingHistory) {
+    public init(model: LeNet5, state: TrainingState, recipe: Recipe, trainingImages: Int, dataRoot: String, dataset: String = "mnist",
+                history: TrainingHistory) {
+        self.dataset = dataset
         self.model = model
         self.state = state
         self.recipe = recipe
@@ -48,7 +52,7 @@ public struct ResumeCheckpoint: Sendable, Equatable {
             "resume_epochs_done": String(state.epochsDone),
             "schedule": Recipe.formatSchedule(recipe.schedule), "batch_size": String(recipe.batchSize),
             "momentum": "\(recipe.momentum)", "seed": String(recipe.seed), "log_interval": String(recipe.logInterval),
-            "training_images": String(trainingImages), "data": dataRoot, "history": historyJSON,
+            "training_images": String(trainingImages), "data": dataRoot, "dataset": dataset, "history": historyJSON,
         ]
         var tensors = model.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(model.parameters[$0.range]))) }
         tensors.append(("optimizer.velocity", Tensor(shape: [state.velocity.count], scalars: state.velocity)))
@@ -104,6 +108,7 @@ public struct ResumeCheckpoint: Sendable, Equatable {
             throw ReadError(file: path, reason: "'history' is not the expected JSON")
         }
         return ResumeCheckpoint(model: LeNet5(parameters: values, layout: layout), state: state, recipe: recipe,
-                                trainingImages: try integer("training_images"), dataRoot: try field("data"), history: history)
+                                trainingImages: try integer("training_images"), dataRoot: try field("data"), dataset: m["dataset"] ?? "mnist",
+                                history: history)
     }
 }

@@ -33,6 +33,14 @@ public enum LeNetServer {
         public var checkpoint: String
         /// Where to look for training reports (runs/*/report.html).
         public var runsFolder: String
+        /// What each class is called: the checkpoint's "class_names" (a JSON array), else "0", "1", ...
+        public var classNames: [String] {
+            if let text = metadata["class_names"], let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
+               names.count == model.classes {
+                return names
+            }
+            return (0..<model.classes).map(String.init)
+        }
         public init(model: AnyLeNet, metadata: [String: String], checkpoint: String, runsFolder: String = "runs") {
             self.model = model
             self.metadata = metadata
@@ -51,8 +59,9 @@ public enum LeNetServer {
         router.get("/healthz") { _, _ in asset("ok\n", type: "text/plain; charset=utf-8") }
         router.get("/api/model") { _, _ in json(ModelDescription(configuration)) }
         router.get("/report") { _, _ in report(in: configuration.runsFolder) }
+        let names = configuration.classNames
         router.post("/api/predict") { request, _ in
-            await predict(request, model: configuration.model)
+            await predict(request, model: configuration.model, names: names)
         }
         return router
     }
@@ -107,6 +116,7 @@ public enum LeNetServer {
         var architecture: String
         var layers: [Layer]
         var parameters: Int
+        var classNames: [String]
         var checkpoint: String
         var metadata: [String: String]
         var testAccuracy: Double?
@@ -122,6 +132,7 @@ public enum LeNetServer {
                 layers = LeNet1998.summary.map { Layer(name: $0.layer, output: $0.output, parameters: $0.parameters) }
             }
             parameters = configuration.model.parameterCount
+            classNames = configuration.classNames
             checkpoint = configuration.checkpoint
             metadata = configuration.metadata
             testAccuracy = configuration.metadata["test_accuracy"].flatMap(Double.init)
@@ -134,6 +145,8 @@ public enum LeNetServer {
 
     struct Prediction: Encodable {
         var `class`: Int
+        /// The class's name ("7", or "Ankle boot" for Fashion-MNIST).
+        var name: String
         var probabilities: [Double]
         var logits: [Float]
         /// "logits", or "penalties" for the 1998 model (then `logits` holds the RBF penalties).
@@ -154,7 +167,7 @@ public enum LeNetServer {
         var message: String
     }
 
-    static func predict(_ request: Request, model: AnyLeNet) async -> Response {
+    static func predict(_ request: Request, model: AnyLeNet, names: [String]) async -> Response {
         do {
             let body = try await collect(request)
             let image = try decodeImage(body, contentType: request.headers[.contentType])
@@ -170,7 +183,7 @@ public enum LeNetServer {
                 copy.values = maps.values.map { ($0 * 1000).rounded() / 1000 }
                 return copy
             }
-            return json(Prediction(class: reading.prediction, probabilities: reading.probabilities, logits: reading.scores,
+            return json(Prediction(class: reading.prediction, name: names[reading.prediction], probabilities: reading.probabilities, logits: reading.scores,
                                    scoreName: reading.scoreName, input: digit,
                                    featureMaps: wantsFeatures ? FeatureMapsAnswer(c1: rounded(reading.c1), c3: rounded(reading.c3)) : nil))
         } catch let bad as BadRequest {

@@ -33,7 +33,7 @@ enum WebPage {
         <div id="runner-up" class="muted"></div>
       </div>
     </div>
-    <ol id="bars" class="bars" aria-label="probability of each digit"></ol>
+    <ol id="bars" class="bars" aria-label="probability of each class"></ol>
   </section>
   <section class="panel seen">
     <h2>What the network saw</h2>
@@ -82,6 +82,7 @@ button:hover, .upload:hover { background: #eef2ff; border-color: #c7d2fe; }
 .winner[data-state="empty"] { color: #cbd5e1; background: #f8fafc; }
 .confidence { font-size: 22px; font-weight: 600; }
 .bars { list-style: none; padding: 0; margin: 16px 0 0; display: grid; gap: 5px; }
+.bars.wide li { grid-template-columns: 96px 1fr 58px; } .winner.long { font-size: 28px; text-align: center; }
 .bars li { display: grid; grid-template-columns: 18px 1fr 58px; align-items: center; gap: 8px; font-variant-numeric: tabular-nums; font-size: 14px; }
 .bar { height: 16px; border-radius: 4px; background: #eef2f7; overflow: hidden; }
 .bar span { display: block; height: 100%; width: 0; background: #93c5fd; transition: width .08s linear; }
@@ -199,11 +200,18 @@ document.getElementById("file").addEventListener("change", async (event) => {
 
 // The answer.
 const bars = document.getElementById("bars");
-for (let digit = 0; digit < 10; digit++) {
-  const row = document.createElement("li");
-  row.innerHTML = `<span>${digit}</span><div class="bar"><span></span></div><span class="value">–</span>`;
-  bars.appendChild(row);
+let names = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+function makeBars() {
+  bars.innerHTML = "";
+  for (const name of names) {
+    const row = document.createElement("li");
+    row.innerHTML = `<span class="name"></span><div class="bar"><span></span></div><span class="value">–</span>`;
+    row.querySelector(".name").textContent = name;
+    bars.appendChild(row);
+  }
+  bars.classList.toggle("wide", names.some((n) => n.length > 1));
 }
+makeBars();
 const winner = document.getElementById("winner");
 const confidence = document.getElementById("confidence");
 const runnerUp = document.getElementById("runner-up");
@@ -213,10 +221,11 @@ function percent(p) { return (100 * p).toFixed(p >= 0.995 || p < 0.0005 ? 1 : 1)
 function show(answer) {
   window.lenet.last = answer;
   const order = answer.probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]);
-  winner.textContent = answer.class;
+  winner.textContent = answer.name;
+  winner.classList.toggle("long", answer.name.length > 2);
   winner.dataset.state = "ready";
   confidence.textContent = percent(answer.probabilities[answer.class]) + " sure";
-  runnerUp.textContent = "then " + order[1][1] + " (" + percent(order[1][0]) + ")";
+  runnerUp.textContent = "then " + names[order[1][1]] + " (" + percent(order[1][0]) + ")";
   [...bars.children].forEach((row, i) => {
     row.classList.toggle("top", i === answer.class);
     row.querySelector(".bar span").style.width = (100 * answer.probabilities[i]).toFixed(1) + "%";
@@ -276,6 +285,7 @@ function drawMaps(id, maps) {
 
 // The model line.
 fetch("/api/model").then((r) => r.json()).then((model) => {
+  if (model.classNames && model.classNames.length) { names = model.classNames; makeBars(); }
   const accuracy = model.testAccuracy ? ` · ${(100 * model.testAccuracy).toFixed(2)}% on the MNIST test set` : "";
   document.getElementById("model-line").textContent =
     `${model.kind === "lenet5-1998" ? "LeNet-5 as published in 1998" : "The write-up's LeNet-5"} · ${model.parameters.toLocaleString("en")} parameters${accuracy}`;

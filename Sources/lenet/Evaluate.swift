@@ -36,7 +36,10 @@ struct Evaluate: AsyncParsableCommand {
         try await reportingErrors {
             let (path, isShipped) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try LoadedModel.load(path)
-            let test = try await dataOptions.load(.test)
+            let test = try await dataOptions.load(.test, fallback: metadata["dataset"])
+            guard test.classCount == model.classes else {
+                throw CommandError("\(path) tells \(model.classes) classes apart but the test set (\(dataOptions.dataset ?? metadata["dataset"] ?? "mnist")) has \(test.classCount); pass the --dataset it was trained on")
+            }
             var folder = output ?? (isShipped ? RunFolder.newPath(suffix: "-evaluate") : (path as NSString).deletingLastPathComponent)
             if folder.isEmpty { folder = "." }
             try RunFolder.prepare(folder)

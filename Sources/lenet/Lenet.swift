@@ -30,6 +30,18 @@ struct DataOptions: ParsableArguments {
         valueName: "folder"))
     var data: String = "./data"
 
+    @Option(help: ArgumentHelp(
+        "The data set: mnist, fashion-mnist, emnist-<split> (byclass, bymerge, balanced, letters, digits, mnist) or folder:PATH (one subfolder of images per class).",
+        discussion: "Fashion-MNIST is read from <root>/FashionMNIST/raw/ or Debian's /usr/share/datasets/fashion-mnist/ (apt-get install dataset-fashion-mnist), and downloaded when missing. EMNIST is read from <root>/EMNIST/raw/emnist-<split>-*. A folder's images (PNG/PGM/PPM, any size) are prepared like `lenet predict`'s. Default: mnist, or for evaluate the checkpoint's.",
+        valueName: "name"))
+    var dataset: String?
+
+    @Option(name: .customLong("test-split"), help: ArgumentHelp("folder data sets: the share of each class kept for testing (a seeded, reproducible split).", valueName: "fraction"))
+    var testSplit: Double = 0.2
+
+    @Option(name: .customLong("test-folder"), help: ArgumentHelp("folder data sets: a separate folder of test images (then nothing is split off).", valueName: "path"))
+    var testFolder: String?
+
     @Option(name: .customLong("mirror"), help: ArgumentHelp(
         "A mirror to download MNIST from, tried in the order given (repeatable).",
         discussion: "Replaces the built-in list (\(MNIST.defaultMirrors.joined(separator: ", "))). The environment variable LENET_MNIST_MIRRORS (comma-separated) does the same.",
@@ -51,14 +63,58 @@ struct DataOptions: ParsableArguments {
         return copy
     }
 
+    func validate() throws {
+        guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
+        if let dataset { _ = try DataSetChoice(dataset) }
+    }
+
+    /// The data set chosen (`fallback` when --dataset is not given: mnist, or a checkpoint's).
+    func choice(fallback: String? = nil) throws -> DataSetChoice {
+        try DataSetChoice(dataset ?? fallback ?? "mnist")
+    }
+
     /// Downloads missing files (if any), then loads the split.
-    func load(_ split: MNIST.Split) async throws -> LabeledImages {
-        let missing = MNIST.missingFiles(root: data)
-        if !missing.isEmpty {
-            printError("MNIST is not complete under \(MNIST.folder(root: data)) (missing: \(missing.map(\.name).joined(separator: ", "))); downloading.")
-            try await MNIST.downloadMissing(root: data, downloader: Downloader(mirrors: mirrorList), log: { printError($0) })
+    func load(_ split: MNIST.Split, fallback: String? = nil) async throws -> LabeledImages {
+        switch try choice(fallback: fallback) {
+        case .idx(let set):
+            let missing = set.missingFiles(root: data)
+            if !missing.isEmpty {
+                let mirrors = set.name == "mnist" ? mirrorList : (mirrors.isEmpty ? set.mirrors : mirrors)
+                if !set.mirrors.isEmpty {
+                    printError("\(set.name) is not complete under \(set.folder(root: data)) (missing: \(missing.map(\.name).joined(separator: ", "))); downloading.")
+                }
+                try await set.downloadMissing(root: data, downloader: Downloader(mirrors: mirrors), log: { printError($0) })
+            }
+            return try set.load(split, root: data)
+        case .folder(let path):
+            if let testFolder {
+                return try ImageFolder.load(split == .train ? path : testFolder)
+            }
+            let parts = ImageFolder.split(try ImageFolder.load(path), testShare: testSplit)
+            return split == .train ? parts.train : parts.test
         }
-        return try MNIST.load(split, root: data)
+    }
+}
+
+/// What `--dataset` names.
+enum DataSetChoice {
+    case idx(IDXDataSet)
+    case folder(String)
+
+    init(_ text: String) throws {
+        if text.hasPrefix("folder:") {
+            let path = String(text.dropFirst("folder:".count))
+            guard !path.isEmpty else { throw ValidationError("--dataset folder:PATH needs a path") }
+            self = .folder(path)
+        } else if text == "mnist" {
+            self = .idx(.mnist)
+        } else if text == "fashion-mnist" {
+            self = .idx(.fashionMNIST)
+        } else if text.hasPrefix("emnist-"), let set = IDXDataSet.emnist(String(text.dropFirst("emnist-".count))) {
+            self = .idx(set)
+        } else {
+            throw ValidationError("--dataset: unknown data set '\(text)'; expected mnist, fashion-mnist, emnist-<split> (\(IDXDataSet.emnistSplits.keys.sorted().joined(separator: ", "))) or folder:PATH")
+        }
     }
 }
 

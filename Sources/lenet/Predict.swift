@@ -33,6 +33,7 @@ struct Predict: AsyncParsableCommand {
     struct Answer: Encodable {
         var file: String
         var prediction: Int?
+        var name: String?
         var top: [Guess]?
         var probabilities: [Double]?
         var scores: [Float]?
@@ -43,13 +44,15 @@ struct Predict: AsyncParsableCommand {
 
     struct Guess: Encodable {
         var `class`: Int
+        var name: String
         var probability: Double
     }
 
     func run() async throws {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint)
-            let (model, _) = try LoadedModel.load(path)
+            let (model, metadata) = try LoadedModel.load(path)
+            let names = ClassNames.decode(metadata, classes: model.classes)
             var answers: [Answer] = []
             var prepared: [(index: Int, pixels: [UInt8])] = []
             for (index, file) in images.enumerated() {
@@ -65,7 +68,7 @@ struct Predict: AsyncParsableCommand {
             }
             if !prepared.isEmpty {
                 let batch = LabeledImages(count: prepared.count, rows: 28, columns: 28, pixels: prepared.flatMap(\.pixels),
-                                          labels: [UInt8](repeating: 0, count: prepared.count), classCount: 10)
+                                          labels: [UInt8](repeating: 0, count: prepared.count), classCount: model.classes)
                 let evaluation = model.evaluate(batch, threads: 1)
                 let probabilities = Analysis.probabilities(evaluation)
                 for (n, item) in prepared.enumerated() {
@@ -73,7 +76,8 @@ struct Predict: AsyncParsableCommand {
                     let row = Array(probabilities[(n * k)..<((n + 1) * k)])
                     let order = (0..<k).sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
                     answers[item.index].prediction = evaluation.predictions[n]
-                    answers[item.index].top = order.prefix(3).map { Guess(class: $0, probability: row[$0]) }
+                    answers[item.index].name = names[evaluation.predictions[n]]
+                    answers[item.index].top = order.prefix(3).map { Guess(class: $0, name: names[$0], probability: row[$0]) }
                     answers[item.index].probabilities = row
                     answers[item.index].scores = Array(evaluation.logits[(n * k)..<((n + 1) * k)])
                     answers[item.index].scoreName = evaluation.scoreName.lowercased()
@@ -90,9 +94,9 @@ struct Predict: AsyncParsableCommand {
             } else {
                 for answer in answers {
                     if let error = answer.error { printError("error: \(error)"); continue }
-                    guard let top = answer.top, let prediction = answer.prediction else { continue }
-                    let rest = top.dropFirst().map { String(format: "%d (%.2f%%)", $0.class, 100 * $0.probability) }.joined(separator: ", ")
-                    var line = String(format: "%@: %d (%.2f%%); then %@", answer.file, prediction, 100 * top[0].probability, rest)
+                    guard let top = answer.top, answer.prediction != nil else { continue }
+                    let rest = top.dropFirst().map { String(format: "%@ (%.2f%%)", $0.name, 100 * $0.probability) }.joined(separator: ", ")
+                    var line = String(format: "%@: %@ (%.2f%%); then %@", answer.file, top[0].name, 100 * top[0].probability, rest)
                     if let input = answer.input { line += "  [input saved to \(input)]" }
                     print(line)
                 }

@@ -100,6 +100,22 @@ enum ShippedModel {
 
 typealias LoadedModel = AnyLeNet
 
+/// Class names travel in a checkpoint's metadata as a JSON array ("class_names").
+enum ClassNames {
+    static func encode(_ names: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(names)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    /// The names in `metadata`, or "0", "1", ... when there are none (or they do not fit).
+    static func decode(_ metadata: [String: String], classes: Int) -> [String] {
+        if let text = metadata["class_names"], let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
+           names.count == classes {
+            return names
+        }
+        return (0..<classes).map(String.init)
+    }
+}
+
 enum ReportFiles {
     /// Prints the accuracy line and (unless quiet) the first 10 mismatches and matches, saves their
     /// images, the logits when asked, and report.md, report.html and metrics.json.
@@ -117,7 +133,8 @@ enum ReportFiles {
             try NumPyArray.write(evaluation.logitsTensor, to: logitsPath)
             print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
         }
-        let report = Report(evaluation: evaluation, images: test, about: about, curve: curve)
+        let report = Report(evaluation: evaluation, images: test, about: about.filter { $0.0 != "class_names" }, curve: curve,
+                            classNames: test.classNames.count == evaluation.classCount ? test.classNames : nil)
         let written = try report.write(into: folder)
         if !output.quiet { print(report.analysis.confidence.summary) }
         print("Report: \(written[1]) (also \((written[0] as NSString).lastPathComponent) and \((written[2] as NSString).lastPathComponent))")

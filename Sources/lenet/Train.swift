@@ -104,7 +104,8 @@ struct Train: AsyncParsableCommand {
         if resume != nil {
             let recipeOptions = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
                                  ("--momentum", momentum != 0.9), ("--log-interval", logInterval != 100), ("--seed", seed != 0),
-                                 ("--limit", limit != nil), ("--output", output != nil)].filter(\.1).map(\.0)
+                                 ("--limit", limit != nil), ("--output", output != nil),
+                                 ("--dataset", dataOptions.dataset != nil)].filter(\.1).map(\.0)
             if !recipeOptions.isEmpty {
                 throw ValidationError("\(recipeOptions.joined(separator: ", ")) cannot be used with --resume: the recipe, data and run folder come from the checkpoint")
             }
@@ -131,9 +132,13 @@ struct Train: AsyncParsableCommand {
             let recipe = try resumed?.recipe ?? Recipe(schedule: try Recipe.parseSchedule(schedule), batchSize: batchSize, momentum: momentum,
                                                        seed: seed, logInterval: logInterval)
             let dataOptions = resumed.map { self.dataOptions.with(root: $0.dataRoot) } ?? self.dataOptions
-            var train = try await dataOptions.load(.train)
+            let datasetName = resumed?.dataset ?? dataOptions.dataset ?? "mnist"
+            var train = try await dataOptions.load(.train, fallback: resumed?.dataset)
             if let count = resumed?.trainingImages ?? limit { train = train.prefix(count) }
-            let test = try await dataOptions.load(.test)
+            let test = try await dataOptions.load(.test, fallback: resumed?.dataset)
+            guard train.rows == 28, train.columns == 28 else {
+                throw CommandError("the write-up's LeNet-5 takes 28x28 images; \(datasetName) has \(train.rows)x\(train.columns)")
+            }
             // Before the long part: a folder that cannot be written, or a full disk, is an error now.
             try RunFolder.prepare(folder)
             try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
@@ -147,7 +152,7 @@ struct Train: AsyncParsableCommand {
             let batchesAtStart = batchesDone
             var imagesDone = 0, windowLoss = 0.0, windowBatches = 0
             let start = MonotonicClock.now()
-            var model = resumed?.model ?? LeNet5(seed: recipe.seed)
+            var model = resumed?.model ?? LeNet5(seed: recipe.seed, classes: train.classCount)
             let resumePath = (folder as NSString).appendingPathComponent(ResumeCheckpoint.fileName)
             if let resumed {
                 print("Resuming \(folder) at phase \(resumed.state.phase + 1), epoch \(resumed.state.epochInPhase), batch \(resumed.state.batch) of \(batchesPerEpoch)")
@@ -156,8 +161,9 @@ struct Train: AsyncParsableCommand {
             var saveError: Error?
             let control = TrainingControl(resuming: resumed?.state, checkpointEvery: checkpointEvery, checkpoint: { state, parameters in
                 do {
-                    try ResumeCheckpoint(model: LeNet5(parameters: parameters), state: state, recipe: recipe, trainingImages: train.count,
-                                         dataRoot: dataOptions.data, history: history).save(to: resumePath)
+                    try ResumeCheckpoint(model: LeNet5(parameters: parameters, classes: train.classCount), state: state, recipe: recipe,
+                                         trainingImages: train.count, dataRoot: dataOptions.data, dataset: datasetName,
+                                         history: history).save(to: resumePath)
                     if verbose { bar.line("Saved \(resumePath) (epoch \(state.epochsDone + 1), batch \(state.batch))") }
                 } catch { saveError = error }
             }, shouldStop: { stop.requested })
@@ -190,7 +196,7 @@ struct Train: AsyncParsableCommand {
             if let saveError { throw saveError }
             if let state = summary.interrupted {
                 try ResumeCheckpoint(model: model, state: state, recipe: recipe, trainingImages: train.count, dataRoot: dataOptions.data,
-                                     history: history).save(to: resumePath)
+                                     dataset: datasetName, history: history).save(to: resumePath)
                 try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
                 print("Interrupted (\(stop.signalName)) in epoch \(state.epochsDone + 1) of \(recipe.totalEpochs), after batch \(state.batch) of \(batchesPerEpoch). Saved \(resumePath).")
                 print("Resume with: lenet train --resume \(folder)")
@@ -203,6 +209,7 @@ struct Train: AsyncParsableCommand {
             bar.clear()
             let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
             let metadata = [
+                "dataset": datasetName, "class_names": ClassNames.encode(train.classNames),
                 "seed": String(recipe.seed), "schedule": Recipe.formatSchedule(recipe.schedule),
                 "batch_size": String(recipe.batchSize), "momentum": "\(recipe.momentum)", "training_images": String(train.count),
                 "test_accuracy": String(format: "%.4f", evaluation.accuracy),
@@ -237,6 +244,13 @@ enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension Train {
+    /// The 1998 model reads 28x28 digits into RBF units drawn as the digits 0-9.
+    static func checkDigits(_ train: LabeledImages, dataset: String) throws {
+        guard train.classCount == 10, train.rows == 28, train.columns == 28 else {
+            throw CommandError("the 1998 model reads 28x28 digits into 10 RBF units drawn as the digits 0-9; \(dataset) has \(train.classCount) classes of \(train.rows)x\(train.columns) images")
+        }
+    }
+
     /// The 1998 paper's model and recipe: per-pass training and test error (the paper's Fig. 5),
     /// saved as curve.json beside the checkpoint.
     func runPaper() async throws {
@@ -247,6 +261,14 @@ extension Train {
             var train = try await dataOptions.load(.train)
             if let limit { train = train.prefix(limit) }
             let test = try await dataOptions.load(.test)
+            try trainPaper(train: train, test: test)
+        }
+    }
+
+    /// The 1998 run itself, once the data is loaded (synchronous: it keeps the async part small).
+    func trainPaper(train: LabeledImages, test: LabeledImages) throws {
+        do {
+            try Self.checkDigits(train, dataset: dataOptions.dataset ?? "mnist")
             let folder = output ?? RunFolder.newPath()
             try RunFolder.prepare(folder)
             try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
@@ -279,6 +301,7 @@ extension Train {
             let evaluation = LeNet1998Trainer.evaluate(network, on: test, threads: threadOptions.threads)
             let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
             var metadata = [
+                "dataset": dataOptions.dataset ?? "mnist", "class_names": ClassNames.encode(train.classNames),
                 "seed": String(seed), "passes": String(passes), "loss": paperLoss.description,
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]
