@@ -42,7 +42,18 @@ public enum IDX {
             let at = 4 + 4 * d
             dimensions.append(Int(content[at]) << 24 | Int(content[at + 1]) << 16 | Int(content[at + 2]) << 8 | Int(content[at + 3]))
         }
-        let expected = headerCount + dimensions.reduce(1, *)
+        // The product of the dimensions can overflow (three dimensions near 2^32): a header that
+        // claims more than the file holds is an error whatever its product (found by fuzzing).
+        var product = 1
+        for d in dimensions {
+            let (next, overflow) = product.multipliedReportingOverflow(by: d)
+            guard !overflow, next <= content.count else {
+                throw .badDimensions(file: file, expected: "sizes whose product fits the file's \(content.count - headerCount) data bytes",
+                                     found: dimensions)
+            }
+            product = next
+        }
+        let expected = headerCount + product
         guard content.count == expected else { throw .wrongLength(file: file, expected: expected, found: content.count) }
         var bytes = content
         bytes.removeSubrange(0..<headerCount)

@@ -141,8 +141,6 @@ public enum LeNetServer {
 
     // MARK: - /api/predict
 
-    struct PixelsBody: Decodable { var pixels: [Double] }
-
     struct Prediction: Encodable {
         var `class`: Int
         /// The class's name ("7", or "Ankle boot" for Fashion-MNIST).
@@ -217,19 +215,7 @@ public enum LeNetServer {
         let type = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let looksLikeJSON = type == "application/json" || (type.isEmpty && (body.first == UInt8(ascii: "{")))
         if looksLikeJSON {
-            let pixels: [Double]
-            do {
-                pixels = try JSONDecoder().decode(PixelsBody.self, from: Data(body)).pixels
-            } catch {
-                throw BadRequest(status: .badRequest, message: "expected JSON {\"pixels\": [784 numbers 0-255]}: \(describe(error))")
-            }
-            guard pixels.count == 784 else {
-                throw BadRequest(status: .badRequest, message: "\"pixels\" has \(pixels.count) numbers; expected 784 (28x28, row by row)")
-            }
-            if let index = pixels.firstIndex(where: { !($0 >= 0 && $0 <= 255) }) {
-                throw BadRequest(status: .badRequest, message: "\"pixels\"[\(index)] is \(pixels[index]); values must be from 0 to 255")
-            }
-            return Image(width: 28, height: 28, channels: 1, pixels: pixels.map { UInt8($0.rounded()) })
+            do { return try PixelsJSON.decode(body) } catch { throw BadRequest(status: .badRequest, message: error.description) }
         }
         let acceptable = ["", "image/png", "image/x-portable-graymap", "image/x-portable-pixmap", "image/x-portable-bitmap",
                           "image/x-portable-anymap", "application/octet-stream"]
@@ -241,16 +227,6 @@ public enum LeNetServer {
             return try ImageFile.decode(body, file: "the request body")
         } catch {
             throw BadRequest(status: .badRequest, message: "\(error)")
-        }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "the key \"\(key.stringValue)\" is missing"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        case DecodingError.dataCorrupted: return "the body is not valid JSON"
-        default: return "\(error)"
         }
     }
 }

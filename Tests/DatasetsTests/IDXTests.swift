@@ -160,4 +160,18 @@ func expectError(_ expected: DatasetError, _ body: () throws -> Void) {
         #expect(input == [table[51], table[204], -1, 1])
         #expect(labels == [8, 3])
     }
+
+    /// Found by the fuzzer (Fuzz/run.sh): a header whose three sizes multiply past Int.max used to
+    /// trap on the overflow; now it is an error naming the file.
+    @Test func dimensionsWhoseProductOverflowsAreAnError() throws {
+        let content: [UInt8] = [0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]
+        expectError(.badDimensions(file: "huge.idx", expected: "sizes whose product fits the file's 3 data bytes",
+                                   found: [4_294_967_295, 4_294_967_295, 4_294_967_295])) {
+            _ = try IDX.parse(content, rank: 3, file: "huge.idx")
+        }
+        // A header claiming more than the file holds, without overflow, is the same error.
+        expectError(.badDimensions(file: "big.idx", expected: "sizes whose product fits the file's 1 data bytes", found: [1000, 28, 28])) {
+            _ = try IDX.parse([0, 0, 8, 3, 0, 0, 3, 232, 0, 0, 0, 28, 0, 0, 0, 28, 9], rank: 3, file: "big.idx")
+        }
+    }
 }
