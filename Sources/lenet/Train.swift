@@ -40,11 +40,15 @@ struct Train: AsyncParsableCommand {
     @Flag(help: ArgumentHelp("lenet5-1998 only: add random affine distortions (translation ±2 px, scaling and squeezing 0.9-1.1, horizontal shear ±0.2): 9N/20 distorted patterns per pass beside the N originals. Saves distortions.png in the run folder."))
     var distort = false
 
-    @Option(help: ArgumentHelp("lenet5-1998 only: the initial weights, uniform in ±2.4/F (fan-in, the paper's text) or ±2.4/sqrt(F) (sqrt-fan-in).", valueName: "rule"))
-    var initialization: InitializationOption = .fanIn
+    @Option(help: ArgumentHelp("lenet5-1998 only: the initial weights, uniform in ±2.4/sqrt(F) (sqrt-fan-in, the default) or ±2.4/F (fan-in, as the paper prints it, which diverges at the paper's eta here; see the README).", valueName: "rule"))
+    var initialization: InitializationOption?
 
-    @Option(name: .customLong("eta-scale"), help: ArgumentHelp("lenet5-1998 only: multiply the paper's eta schedule by this factor.", valueName: "factor"))
-    var etaScale: Float = 1
+    @Option(name: .customLong("eta-scale"), help: ArgumentHelp("lenet5-1998 only: multiply the paper's eta schedule by this factor (default 0.5; 1 is the paper's).", valueName: "factor"))
+    var etaScale: Float?
+
+    /// The 1998 recipe's measured defaults (README: "The 1998 LeNet-5").
+    static let defaultEtaScale: Float = 0.5
+    static let defaultInitialization = InitializationOption.sqrtFanIn
 
     @Option(help: ArgumentHelp(
         "The learning-rate schedule: EPOCHSxRATE phases, comma-separated, each with a fresh optimizer.",
@@ -86,8 +90,8 @@ struct Train: AsyncParsableCommand {
         do { _ = try Recipe.parseSchedule(schedule) } catch { throw ValidationError("--schedule: \(error.description)") }
         // Options of one model given with the other would be silently ignored: say so instead.
         let paperOnly = [("--loss", loss != .mse), ("--map-j", mapJ != 5), ("--passes", passes != 20),
-                         ("--distort", distort), ("--eta-scale", etaScale != 1),
-                         ("--initialization", initialization != .fanIn)].filter(\.1).map(\.0)
+                         ("--distort", distort), ("--eta-scale", etaScale != nil),
+                         ("--initialization", initialization != nil)].filter(\.1).map(\.0)
         let writeupOnly = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
                            ("--momentum", momentum != 0.9), ("--log-interval", logInterval != 100)].filter(\.1).map(\.0)
         if model == .lenet5, !paperOnly.isEmpty {
@@ -96,7 +100,7 @@ struct Train: AsyncParsableCommand {
         if model == .lenet5_1998, !writeupOnly.isEmpty {
             throw ValidationError("\(writeupOnly.joined(separator: ", ")) only apply to --model lenet5 (the 1998 recipe is fixed by the paper)")
         }
-        guard etaScale > 0, etaScale.isFinite else { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
+        if let etaScale, !(etaScale > 0 && etaScale.isFinite) { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
         if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         if model == .lenet5_1998, resume != nil || checkpointEvery != nil {
             throw ValidationError("--resume and --checkpoint-every apply to --model lenet5 only (the 1998 trainer cannot be resumed yet)")
@@ -273,6 +277,7 @@ extension Train {
             try RunFolder.prepare(folder)
             try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
             let paperLoss: PaperLoss = loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ)
+            let etaScale = self.etaScale ?? Self.defaultEtaScale, initialization = self.initialization ?? Self.defaultInitialization
             let recipe = PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes).map { $0 * etaScale }, loss: paperLoss,
                                      seed: seed, distortion: distort ? AffineDistortion() : nil)
             if let distortion = recipe.distortion {
@@ -281,7 +286,10 @@ extension Train {
                 print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
             }
             var network = LeNet1998(seed: seed, initialization: initialization.rule)
-            if !outputOptions.quiet { print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)") }
+            if !outputOptions.quiet {
+                print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)")
+                print("Initial weights \(initialization == .fanIn ? "±2.4/F" : "±2.4/sqrt(F)"), eta x\(etaScale) (the paper prints ±2.4/F and x1, which diverges here: see the README)")
+            }
             let start = MonotonicClock.now()
             let bar = ProgressBar(quiet: outputOptions.quiet)
             let records = LeNet1998Trainer.train(&network, on: train, test: test, recipe: recipe, threads: threadOptions.threads,
@@ -305,7 +313,7 @@ extension Train {
                 "seed": String(seed), "passes": String(passes), "loss": paperLoss.description,
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]
-            if etaScale != 1 { metadata["eta_scale"] = "\(etaScale)" }
+            metadata["eta_scale"] = "\(etaScale)"
             metadata["initialization"] = initialization.rawValue
             if distort { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
             try network.save(to: checkpoint, metadata: metadata)
