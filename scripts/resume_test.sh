@@ -43,4 +43,17 @@ for round in 1 2 3 4 5; do
   cmp "$work/whole/model.safetensors" "$work/k9/model.safetensors" || { echo "FAIL: round $round: resumed model differs"; exit 1; }
   echo "round $round: killed, the checkpoint loads, and resuming ends byte-identical"
 done
+echo "== the 1998 model: SIGINT inside a pass, then --resume (restarts that pass)"
+paper=(--model lenet5-1998 --limit 2000 --passes 3 --distort --threads 1 -q)
+"$lenet" train "${paper[@]}" --output "$work/paper-whole" > /dev/null
+"$lenet" train "${paper[@]}" --output "$work/paper" > "$work/paper.log" 2>&1 &
+pid=$!
+sleep 6
+kill -INT $pid
+status=0; wait $pid || status=$?
+cat "$work/paper.log"
+[ "$status" -eq 130 ] || { echo "FAIL: the interrupted 1998 run should exit with 130, got $status"; exit 1; }
+"${lenet}" train --resume "$work/paper" -q > /dev/null
+cmp "$work/paper-whole/model.safetensors" "$work/paper/model.safetensors" || { echo "FAIL: the resumed 1998 model differs"; exit 1; }
+echo "1998 model resumed after SIGINT: byte-identical model"
 echo "resume test passed"

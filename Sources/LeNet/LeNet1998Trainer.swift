@@ -51,6 +51,30 @@ public struct PassRecord: Codable, Sendable, Equatable {
     public var seconds: Double
 }
 
+/// Where a 1998 run stands at the start of a pass: enough to run the rest of it again, bit for bit.
+/// (Its SDLM steps come from second derivatives estimated at the start of each pass, so a run
+/// resumes at the start of the pass it was stopped in.)
+public struct PaperTrainingState: Sendable, Equatable {
+    /// The pass about to run, from 0.
+    public var pass: Int
+    public var parameters: [Float]
+    /// The shuffle and distortion generators as the pass begins, and the order before its shuffle.
+    public var shuffle: SeededGenerator
+    public var distortions: SeededGenerator
+    public var order: [Int]
+    /// The passes already done.
+    public var records: [PassRecord]
+
+    public init(pass: Int, parameters: [Float], shuffle: SeededGenerator, distortions: SeededGenerator, order: [Int], records: [PassRecord]) {
+        self.pass = pass
+        self.parameters = parameters
+        self.shuffle = shuffle
+        self.distortions = distortions
+        self.order = order
+        self.records = records
+    }
+}
+
 public enum LeNet1998Trainer {
     /// Trains with stochastic diagonal Levenberg-Marquardt, one update per pattern, the patterns in
     /// a new seeded random order each pass; before each pass the second derivatives are averaged
@@ -60,6 +84,28 @@ public enum LeNet1998Trainer {
                              recipe: PaperRecipe, threads: Int = WorkerPool.availableProcessors,
                              onProgress: (_ pass: Int, _ done: Int, _ total: Int) -> Void = { _, _, _ in },
                              onPass: (PassRecord) -> Void = { _ in }) -> [PassRecord] {
+        run(&model, on: train, test: test, recipe: recipe, threads: threads, onProgress: onProgress, onPass: onPass).records
+    }
+
+    /// The same, resumable: `resuming` continues a stopped run (`model` is then set from it),
+    /// `onPassStart` receives the state as each pass begins (to checkpoint it), and `shouldStop`,
+    /// asked after every pattern, ends the run early with `interrupted` set to the start of the
+    /// pass in progress.
+    public static func train(_ model: inout LeNet1998, on train: LabeledImages, test: LabeledImages?,
+                             recipe: PaperRecipe, threads: Int = WorkerPool.availableProcessors,
+                             resuming: PaperTrainingState?, onPassStart: (PaperTrainingState) -> Void = { _ in },
+                             shouldStop: () -> Bool = { false },
+                             onProgress: (_ pass: Int, _ done: Int, _ total: Int) -> Void = { _, _, _ in },
+                             onPass: (PassRecord) -> Void = { _ in }) -> (records: [PassRecord], interrupted: PaperTrainingState?) {
+        run(&model, on: train, test: test, recipe: recipe, threads: threads, resuming: resuming, onPassStart: onPassStart,
+            shouldStop: shouldStop, onProgress: onProgress, onPass: onPass)
+    }
+
+    static func run(_ model: inout LeNet1998, on train: LabeledImages, test: LabeledImages?,
+                    recipe: PaperRecipe, threads: Int, resuming: PaperTrainingState? = nil,
+                    onPassStart: (PaperTrainingState) -> Void = { _ in }, shouldStop: () -> Bool = { false },
+                    onProgress: (_ pass: Int, _ done: Int, _ total: Int) -> Void,
+                    onPass: (PassRecord) -> Void) -> (records: [PassRecord], interrupted: PaperTrainingState?) {
         let workspace = LeNet1998Workspace()
         var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: LeNet1998.layout.count, mu: recipe.mu)
         var shuffle = Trainer.shuffleGenerator(seed: recipe.seed)
@@ -70,8 +116,19 @@ public enum LeNet1998Trainer {
         var distorted = [UInt8](repeating: 0, count: 784)
         var hessianSum = [Float](repeating: 0, count: LeNet1998.layout.count)
         var records: [PassRecord] = []
-        for (index, eta) in recipe.learningRates.enumerated() {
+        if let resuming {
+            model = LeNet1998(parameters: resuming.parameters)
+            shuffle = resuming.shuffle
+            distortions = resuming.distortions
+            order = resuming.order
+            records = resuming.records
+        }
+        for (index, eta) in recipe.learningRates.enumerated() where index >= (resuming?.pass ?? 0) {
             let start = MonotonicClock.now()
+            let passStart = PaperTrainingState(pass: index, parameters: model.parameters, shuffle: shuffle, distortions: distortions,
+                                               order: order, records: records)
+            onPassStart(passStart)
+            var stopped = false
             shuffle.shuffle(&order)
             var totalLoss = 0.0
             model.parameters.withUnsafeMutableBufferPointer { parameters in
@@ -109,9 +166,14 @@ public enum LeNet1998Trainer {
                         workspace.forward(parameters: p)
                         totalLoss += Double(workspace.backward(parameters: p, label: label, loss: recipe.loss))
                         optimizer.step(parameters: p, gradients: workspace.gradients)
+                        if shouldStop() {
+                            stopped = true
+                            return
+                        }
                     }
                 }
             }
+            if stopped { return (records, passStart) }
             let trainError = errorRate(model, on: train, threads: threads)
             let testError = test.map { errorRate(model, on: $0, threads: threads) } ?? .nan
             let record = PassRecord(pass: index + 1, learningRate: eta, trainError: trainError, testError: testError,
@@ -122,7 +184,7 @@ public enum LeNet1998Trainer {
             records.append(record)
             onPass(record)
         }
-        return records
+        return (records, nil)
     }
 
     /// The predictions and penalties of `model` on every image, computed in parallel.

@@ -76,10 +76,10 @@ struct Train: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write the test logits as a NumPy float32 array [10000, 10].", valueName: "file.npy"))
     var logits: String?
 
-    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("lenet5: also save the resumable state (resume.safetensors) every N batches. Ctrl-C or SIGTERM always saves it.", valueName: "N"))
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("Also save the resumable state (resume.safetensors) every N batches (lenet5-1998: at the start of every Nth pass). Ctrl-C or SIGTERM always saves it.", valueName: "N"))
     var checkpointEvery: Int?
 
-    @Option(help: ArgumentHelp("lenet5: continue an interrupted run from its folder (or its resume.safetensors); the recipe and data come from it, and the final weights are bit-identical to an uninterrupted run.", valueName: "run"))
+    @Option(help: ArgumentHelp("Continue an interrupted run from its folder (or its resume.safetensors); the model, recipe and data come from it, and the final weights are bit-identical to an uninterrupted run (a 1998 run restarts the pass it was stopped in).", valueName: "run"))
     var resume: String?
 
     func validate() throws {
@@ -102,8 +102,8 @@ struct Train: AsyncParsableCommand {
         }
         if let etaScale, !(etaScale > 0 && etaScale.isFinite) { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
         if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
-        if model == .lenet5_1998, resume != nil || checkpointEvery != nil {
-            throw ValidationError("--resume and --checkpoint-every apply to --model lenet5 only (the 1998 trainer cannot be resumed yet)")
+        if model == .lenet5_1998, resume != nil {
+            throw ValidationError("--resume takes the model from the checkpoint: leave out --model")
         }
         if resume != nil {
             let recipeOptions = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
@@ -117,6 +117,17 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A checkpoint of the 1998 model resumes with its own trainer.
+        if let resume {
+            var isFolder: ObjCBool = false
+            let path = FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder) && isFolder.boolValue
+                ? (resume as NSString).appendingPathComponent(ResumeCheckpoint.fileName) : resume
+            if FileManager.default.fileExists(atPath: path), (try? SafeTensorsFile(contentsOf: path))?.metadata["model"] == LeNet1998.kind {
+                let folder = (path as NSString).deletingLastPathComponent
+                let checkpoint = try await reportingErrors { try PaperResumeCheckpoint.load(path) }
+                return try await runPaper(resumed: checkpoint, resumeFolder: folder.isEmpty ? "." : folder)
+            }
+        }
         if model == .lenet5_1998 { return try await runPaper() }
         try await reportingErrors {
             // A resumed run takes its recipe, data, folder, weights, optimizer and log from the checkpoint.
@@ -257,70 +268,103 @@ extension Train {
 
     /// The 1998 paper's model and recipe: per-pass training and test error (the paper's Fig. 5),
     /// saved as curve.json beside the checkpoint.
-    func runPaper() async throws {
+    func runPaper(resumed: PaperResumeCheckpoint? = nil, resumeFolder: String? = nil) async throws {
         try await reportingErrors {
             guard (1...PaperRecipe.paperSchedule.count).contains(passes) else {
                 throw CommandError("--passes must be between 1 and \(PaperRecipe.paperSchedule.count), got \(passes)")
             }
-            var train = try await dataOptions.load(.train)
-            if let limit { train = train.prefix(limit) }
-            let test = try await dataOptions.load(.test)
-            try trainPaper(train: train, test: test)
+            let dataOptions = resumed.map { self.dataOptions.with(root: $0.dataRoot) } ?? self.dataOptions
+            var train = try await dataOptions.load(.train, fallback: resumed?.dataset)
+            if let count = resumed?.trainingImages ?? limit { train = train.prefix(count) }
+            let test = try await dataOptions.load(.test, fallback: resumed?.dataset)
+            try trainPaper(train: train, test: test, dataOptions: dataOptions, resumed: resumed, resumeFolder: resumeFolder)
         }
     }
 
     /// The 1998 run itself, once the data is loaded (synchronous: it keeps the async part small).
-    func trainPaper(train: LabeledImages, test: LabeledImages) throws {
+    func trainPaper(train: LabeledImages, test: LabeledImages, dataOptions: DataOptions, resumed: PaperResumeCheckpoint?,
+                    resumeFolder: String?) throws {
         do {
-            try Self.checkDigits(train, dataset: dataOptions.dataset ?? "mnist")
-            let folder = output ?? RunFolder.newPath()
+            let dataset = resumed?.dataset ?? dataOptions.dataset ?? "mnist"
+            try Self.checkDigits(train, dataset: dataset)
+            let folder = resumeFolder ?? output ?? RunFolder.newPath()
             try RunFolder.prepare(folder)
             try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
             let paperLoss: PaperLoss = loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ)
             let etaScale = self.etaScale ?? Self.defaultEtaScale, initialization = self.initialization ?? Self.defaultInitialization
-            let recipe = PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes).map { $0 * etaScale }, loss: paperLoss,
-                                     seed: seed, distortion: distort ? AffineDistortion() : nil)
-            if let distortion = recipe.distortion {
+            // The options recorded in the final model; a resumed run takes them from its checkpoint.
+            let options = resumed?.options ?? ["eta_scale": "\(etaScale)", "initialization": initialization.rawValue, "passes": String(passes)]
+            let recipe = resumed?.recipe ?? PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes).map { $0 * etaScale },
+                                                         loss: paperLoss, seed: seed, distortion: distort ? AffineDistortion() : nil)
+            let passCount = recipe.learningRates.count
+            if let distortion = recipe.distortion, resumed == nil {
                 let picture = (folder as NSString).appendingPathComponent("distortions.png")
                 try PNG.write(distortion.gallery(of: train, seed: seed), to: picture)
                 print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
             }
-            var network = LeNet1998(seed: seed, initialization: initialization.rule)
+            var network = LeNet1998(seed: recipe.seed, initialization: initialization.rule)
             if !outputOptions.quiet {
-                print("LeNet-5 (1998): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)")
-                print("Initial weights \(initialization == .fanIn ? "±2.4/F" : "±2.4/sqrt(F)"), eta x\(etaScale) (the paper prints ±2.4/F and x1, which diverges here: see the README)")
+                if let resumed {
+                    print("Resuming \(folder) at the start of pass \(resumed.state.pass + 1) of \(passCount)")
+                } else {
+                    print("LeNet-5 (1998): \(passCount) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)")
+                    print("Initial weights \(initialization == .fanIn ? "±2.4/F" : "±2.4/sqrt(F)"), eta x\(etaScale) (the paper prints ±2.4/F and x1, which diverges here: see the README)")
+                }
             }
+            let resumePath = (folder as NSString).appendingPathComponent(ResumeCheckpoint.fileName)
+            func checkpoint(_ state: PaperTrainingState) throws {
+                try PaperResumeCheckpoint(state: state, recipe: recipe, trainingImages: train.count, dataRoot: dataOptions.data,
+                                          dataset: dataset, options: options).save(to: resumePath)
+            }
+            var saveError: Error?
+            let stop = StopSignal()
+            stop.install()
             let start = MonotonicClock.now()
             let bar = ProgressBar(quiet: outputOptions.quiet)
-            let records = LeNet1998Trainer.train(&network, on: train, test: test, recipe: recipe, threads: threadOptions.threads,
-                                                 onProgress: { pass, done, total in
-                let elapsed = MonotonicClock.now() - start
-                bar.update(label: "pass \(pass)/\(passes)", done: done, total: total,
-                           details: String(format: "%.0f patterns/s", Double((pass - 1) * total + done) / max(elapsed, 1e-9)))
-            }) { record in
+            let result = LeNet1998Trainer.train(
+                &network, on: train, test: test, recipe: recipe, threads: threadOptions.threads, resuming: resumed?.state,
+                onPassStart: { state in
+                    // --checkpoint-every N: the state at the start of every Nth pass.
+                    guard let every = checkpointEvery, state.pass > 0, state.pass % every == 0 else { return }
+                    do { try checkpoint(state) } catch { saveError = error }
+                },
+                shouldStop: { stop.requested },
+                onProgress: { pass, done, total in
+                    let elapsed = MonotonicClock.now() - start
+                    bar.update(label: "pass \(pass)/\(passCount)", done: done, total: total,
+                               details: String(format: "%.0f patterns/s", Double(done) / max(elapsed, 1e-9)))
+                }) { record in
                 guard !outputOptions.quiet else { return }
                 bar.line(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s)",
                              record.pass, PythonFormat.repr(Double("\(record.learningRate)") ?? 0), 100 * record.trainError,
                              100 * record.testError, record.meanLoss, record.smallestStep, record.largestStep, record.seconds))
             }
             bar.clear()
+            stop.uninstall()
+            if let saveError { throw saveError }
+            if let state = result.interrupted {
+                try checkpoint(state)
+                print("Interrupted (\(stop.signalName)) in pass \(state.pass + 1) of \(passCount). Saved \(resumePath); resuming runs pass \(state.pass + 1) again from its start.")
+                print("Resume with: lenet train --resume \(folder)")
+                throw ExitCode(130)
+            }
+            let records = result.records
             let seconds = MonotonicClock.now() - start
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(records)), to: (folder as NSString).appendingPathComponent("curve.json"))
+            if FileManager.default.fileExists(atPath: resumePath) { try? FileManager.default.removeItem(atPath: resumePath) }
             let evaluation = LeNet1998Trainer.evaluate(network, on: test, threads: threadOptions.threads)
-            let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
-            var metadata = [
-                "dataset": dataOptions.dataset ?? "mnist", "class_names": ClassNames.encode(train.classNames),
-                "seed": String(seed), "passes": String(passes), "loss": paperLoss.description,
+            let checkpointPath = (folder as NSString).appendingPathComponent("model.safetensors")
+            var metadata = options.merging([
+                "dataset": dataset, "class_names": ClassNames.encode(train.classNames),
+                "seed": String(recipe.seed), "loss": recipe.loss.description,
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
-            ]
-            metadata["eta_scale"] = "\(etaScale)"
-            metadata["initialization"] = initialization.rawValue
-            if distort { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
-            try network.save(to: checkpoint, metadata: metadata)
+            ]) { _, new in new }
+            if recipe.distortion != nil { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
+            try network.save(to: checkpointPath, metadata: metadata)
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
-                                  about: ReportFiles.about(kind: LeNet1998.kind, checkpoint: checkpoint, metadata: metadata),
+                                  about: ReportFiles.about(kind: LeNet1998.kind, checkpoint: checkpointPath, metadata: metadata),
                                   curve: TrainingCurve(passes: records), output: outputOptions)
-            print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@/curve.json", seconds, checkpoint, folder))
+            print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@/curve.json", seconds, checkpointPath, folder))
         }
     }
 }

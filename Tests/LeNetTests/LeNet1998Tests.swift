@@ -160,6 +160,26 @@ import NeuralNetwork
         #expect(parameters == [1 - optimizer.stepSizes[0], 1 - optimizer.stepSizes[1], 1 - optimizer.stepSizes[2]])
     }
 
+    /// A run stopped inside a pass and resumed from that pass's start ends bit-identical to one
+    /// never stopped, distortions included.
+    @Test(arguments: [150, 500, 830])
+    func aStoppedRunResumesBitIdentically(stopAfter: Int) throws {
+        let train = try loadMNIST(.train).prefix(200)
+        let recipe = PaperRecipe(learningRates: [0.0001, 0.00005, 0.00002], hessianPatterns: 50, seed: 4, distortion: AffineDistortion())
+        var whole = LeNet1998(seed: 4)
+        let wholeRecords = LeNet1998Trainer.train(&whole, on: train, test: nil, recipe: recipe)
+        var model = LeNet1998(seed: 4), patterns = 0, starts: [Int] = []
+        let first = LeNet1998Trainer.train(&model, on: train, test: nil, recipe: recipe, resuming: nil,
+                                           onPassStart: { starts.append($0.pass) }, shouldStop: { patterns += 1; return patterns == stopAfter })
+        let state = try #require(first.interrupted)
+        #expect(state.pass == (stopAfter - 1) / 290 && starts.last == state.pass)  // 200 originals + 90 distorted per pass
+        var resumed = LeNet1998(seed: 99)
+        let second = LeNet1998Trainer.train(&resumed, on: train, test: nil, recipe: recipe, resuming: state)
+        #expect(second.interrupted == nil)
+        #expect(resumed.parameters.map(\.bitPattern) == whole.parameters.map(\.bitPattern))
+        #expect(second.records.map(\.meanLoss) == wholeRecords.map(\.meanLoss))
+    }
+
     @Test func aShortRunWithSDLMLearns() throws {
         let train = try loadMNIST(.train).prefix(1000)
         let test = try loadMNIST(.test).prefix(1000)

@@ -1,0 +1,95 @@
+import Foundation
+import Imaging
+import NeuralNetwork
+import Support
+
+/// A 1998 run caught in the middle, as `resume.safetensors`: the weights and generators at the
+/// start of the pass in progress, the pattern order, the passes done and the recipe. Resuming
+/// runs that pass again from its start and ends bit-identical to an uninterrupted run.
+public struct PaperResumeCheckpoint: Sendable {
+    public var state: PaperTrainingState
+    public var recipe: PaperRecipe
+    /// What the command needs to go on as before: training images used, data root, data set, and
+    /// the options recorded in the final model's metadata.
+    public var trainingImages: Int
+    public var dataRoot: String
+    public var dataset: String
+    public var options: [String: String]
+
+    public init(state: PaperTrainingState, recipe: PaperRecipe, trainingImages: Int, dataRoot: String, dataset: String,
+                options: [String: String]) {
+        self.state = state
+        self.recipe = recipe
+        self.trainingImages = trainingImages
+        self.dataRoot = dataRoot
+        self.dataset = dataset
+        self.options = options
+    }
+
+    static func hex(_ g: SeededGenerator) -> String { [g.state.0, g.state.1, g.state.2, g.state.3].map { String($0, radix: 16) }.joined(separator: ",") }
+
+    public func save(to path: String) throws {
+        var metadata: [String: String] = [
+            "format": "pt", "model": LeNet1998.kind, "resume": "1",
+            "resume_pass": String(state.pass), "resume_shuffle": Self.hex(state.shuffle), "resume_distortions": Self.hex(state.distortions),
+            "resume_records": String(decoding: try JSONEncoder().encode(state.records), as: UTF8.self),
+            "learning_rates": recipe.learningRates.map { "\($0)" }.joined(separator: ","), "mu": "\(recipe.mu)",
+            "hessian_patterns": String(recipe.hessianPatterns), "seed": String(recipe.seed),
+            "loss_code": { if case .maximumAPosteriori(let j) = recipe.loss { return "map:\(j)" } else { return "mse" } }(),
+            "distort": recipe.distortion == nil ? "0" : "1",
+            "training_images": String(trainingImages), "data": dataRoot, "dataset": dataset,
+        ]
+        for (key, value) in options { metadata["option_" + key] = value }
+        var tensors = LeNet1998.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(state.parameters[$0.range]))) }
+        tensors.append(("order", Tensor(shape: [state.order.count], scalars: state.order.map { Float($0) })))
+        try SafeTensorsFile.write(tensors, metadata: metadata, to: path)
+    }
+
+    public static func load(_ path: String) throws -> PaperResumeCheckpoint {
+        let file = try SafeTensorsFile(contentsOf: path)
+        let m = file.metadata
+        func fail(_ reason: String) -> ResumeCheckpoint.ReadError { ResumeCheckpoint.ReadError(file: path, reason: reason) }
+        func field(_ key: String) throws -> String {
+            guard let value = m[key] else { throw fail("the metadata has no '\(key)'") }
+            return value
+        }
+        func whole(_ key: String) throws -> Int {
+            guard let value = Int(try field(key)), value >= 0 else { throw fail("'\(key)' is not a whole number") }
+            return value
+        }
+        func generator(_ key: String) throws -> SeededGenerator {
+            let words = try field(key).split(separator: ",").compactMap { UInt64($0, radix: 16) }
+            guard words.count == 4 else { throw fail("'\(key)' should be 4 hexadecimal words") }
+            return SeededGenerator(state: (words[0], words[1], words[2], words[3]))
+        }
+        guard m["resume"] == "1", m["model"] == LeNet1998.kind else { throw fail("not a 1998 model's resume state") }
+        let rates = try field("learning_rates").split(separator: ",").compactMap { Float($0) }
+        guard !rates.isEmpty, let mu = Float(try field("mu")) else { throw fail("'learning_rates' or 'mu' is not a list of numbers") }
+        let loss: PaperLoss
+        let code = try field("loss_code")
+        if code == "mse" { loss = .meanSquaredError } else if code.hasPrefix("map:"), let j = Float(code.dropFirst(4)) {
+            loss = .maximumAPosteriori(j: j)
+        } else { throw fail("'loss_code' is '\(code)'") }
+        guard let seed = UInt64(try field("seed")) else { throw fail("'seed' is not a whole number") }
+        let recipe = PaperRecipe(learningRates: rates, mu: mu, hessianPatterns: try whole("hessian_patterns"), loss: loss, seed: seed,
+                                 distortion: try field("distort") == "1" ? AffineDistortion() : nil)
+        var parameters = [Float](repeating: 0, count: LeNet1998.layout.count)
+        for view in LeNet1998.layout.tensors {
+            parameters.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars)
+        }
+        let order = try file.floats("order").scalars.map { Int($0) }
+        let records: [PassRecord]
+        do { records = try JSONDecoder().decode([PassRecord].self, from: Data(try field("resume_records").utf8)) } catch {
+            throw fail("'resume_records' is not the expected JSON")
+        }
+        let pass = try whole("resume_pass")
+        guard pass < rates.count, records.count == pass else { throw fail("pass \(pass) does not fit its \(records.count) records and \(rates.count) passes") }
+        var options: [String: String] = [:]
+        for (key, value) in m where key.hasPrefix("option_") { options[String(key.dropFirst(7))] = value }
+        return PaperResumeCheckpoint(
+            state: PaperTrainingState(pass: pass, parameters: parameters, shuffle: try generator("resume_shuffle"),
+                                      distortions: try generator("resume_distortions"), order: order, records: records),
+            recipe: recipe, trainingImages: try whole("training_images"), dataRoot: try field("data"), dataset: try field("dataset"),
+            options: options)
+    }
+}
