@@ -14,8 +14,12 @@ struct Lenet: AsyncParsableCommand {
         discussion: """
             The write-up's LeNet-5 ("Text classification using LeNet-5 and the MNIST dataset"): two 5x5 convolutions with ReLU and 2x2 sum pooling, then 256 -> 120 -> 84 -> 10, trained by cross-entropy and SGD with momentum over the write-up's 20-epoch schedule.
 
-            Start with:  lenet train           (the whole recipe, on the MNIST shipped in ./data)
-            Then:        lenet evaluate        (the newest run's model on the 10,000 test images)
+            Start with:
+              lenet predict my-digit.png          the model shipped in ./models reads it
+              lenet serve                         draw a digit at http://127.0.0.1:8080/
+              lenet train                         the whole recipe on the MNIST in ./data; reports in runs/
+              lenet evaluate --checkpoint latest  the newest run's model, with its reports
+            Also: --dataset fashion-mnist | emnist-<split> | folder:PATH, and lenet train --model lenet5-1998 (the paper's own).
             """,
         subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, Info.self, Download.self, Bench.self],
         defaultSubcommand: nil
