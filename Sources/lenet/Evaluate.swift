@@ -35,7 +35,7 @@ struct Evaluate: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let (path, isShipped) = try ShippedModel.resolve(checkpoint)
-            let (model, metadata) = try LoadedModel.load(path)
+            let (model, metadata) = try AnyLeNet.load(path)
             let test = try await dataOptions.load(.test, fallback: metadata["dataset"])
             guard test.classCount == model.classes else {
                 throw CommandError("\(path) tells \(model.classes) classes apart but the test set (\(dataOptions.dataset ?? metadata["dataset"] ?? "mnist")) has \(test.classCount); pass the --dataset it was trained on")

@@ -51,7 +51,7 @@ struct Predict: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint)
-            let (model, metadata) = try LoadedModel.load(path)
+            let (model, metadata) = try AnyLeNet.load(path)
             let names = ClassNames.decode(metadata, classes: model.classes)
             var answers: [Answer] = []
             var prepared: [(index: Int, pixels: [UInt8])] = []

@@ -98,7 +98,6 @@ enum ShippedModel {
     }
 }
 
-typealias LoadedModel = AnyLeNet
 
 /// Class names travel in a checkpoint's metadata as a JSON array ("class_names").
 enum ClassNames {
