@@ -69,7 +69,8 @@ public enum Charts {
             let a = px(band.from), b = px(band.to)
             svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"/>", a, top, max(0, b - a), plotHeight,
                           i % 2 == 0 ? "#f1f5f9" : "#e2e8f0")
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" class=\"band\" text-anchor=\"middle\">%@</text>", (a + b) / 2, top + 12, escape(band.label))
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" class=\"band\" text-anchor=\"middle\">%@</text>",
+                          max((a + b) / 2, left + 3.2 * Double(band.label.count)), top + 12, escape(band.label))
         }
         let yTicks = ticks(y0, y1)
         // Percent labels get as many decimals as the tick step needs (99.5%, not 100%).
