@@ -109,11 +109,7 @@ public enum AnyLeNet: Sendable {
         }
         let isPenalty: Bool
         if case .paper = self { isPenalty = true } else { isPenalty = false }
-        let signed = scores.map { Double(isPenalty ? -$0 : $0) }
-        let top = signed.max() ?? 0
-        let exps = signed.map { Foundation.exp($0 - top) }
-        let total = exps.reduce(0, +)
-        return Reading(prediction: prediction, probabilities: exps.map { $0 / total }, scores: scores,
+        return Reading(prediction: prediction, probabilities: Evaluation.probabilities(scores, penalties: isPenalty), scores: scores,
                        scoreName: isPenalty ? "penalties" : "logits", c1: c1, c3: c3)
     }
 }

@@ -74,6 +74,26 @@ public struct Evaluation: Sendable {
         (0..<count).lazy.filter { self.predictions[$0] != self.labels[$0] }.prefix(limit).map(example)
     }
 
+    /// Softmax of one image's scores: of the logits, or of the negated penalties (`penalties` true,
+    /// the 1998 model's RBF outputs, where the smallest wins).
+    public static func probabilities<Scores: Collection<Float>>(_ scores: Scores, penalties: Bool) -> [Double] {
+        let signed = scores.map { Double(penalties ? -$0 : $0) }
+        let top = signed.max() ?? 0
+        let exps = signed.map { Foundation.exp($0 - top) }
+        let total = exps.reduce(0, +)
+        return exps.map { $0 / total }
+    }
+
+    /// What each class is called, from a checkpoint's metadata ("class_names", a JSON array), or
+    /// "0", "1", ... when it has none that fit.
+    public static func classNames(_ metadata: [String: String], classes: Int) -> [String] {
+        if let text = metadata["class_names"], let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
+           names.count == classes {
+            return names
+        }
+        return (0..<classes).map(String.init)
+    }
+
     /// The logits as a tensor [count, classCount].
     public var logitsTensor: Tensor { Tensor(shape: [count, classCount], scalars: logits) }
 }

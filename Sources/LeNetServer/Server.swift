@@ -34,13 +34,7 @@ public enum LeNetServer {
         /// Where to look for training reports (runs/*/report.html).
         public var runsFolder: String
         /// What each class is called: the checkpoint's "class_names" (a JSON array), else "0", "1", ...
-        public var classNames: [String] {
-            if let text = metadata["class_names"], let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
-               names.count == model.classes {
-                return names
-            }
-            return (0..<model.classes).map(String.init)
-        }
+        public var classNames: [String] { Evaluation.classNames(metadata, classes: model.classes) }
         public init(model: AnyLeNet, metadata: [String: String], checkpoint: String, runsFolder: String = "runs") {
             self.model = model
             self.metadata = metadata

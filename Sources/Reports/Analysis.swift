@@ -88,17 +88,10 @@ public struct Analysis: Codable, Sendable {
 
     /// The softmax probabilities of each image's scores (of the negated penalties for the 1998 model).
     public static func probabilities(_ evaluation: Evaluation) -> [Double] {
-        let k = evaluation.classCount
-        let sign: Double = evaluation.scoreName == "Penalties" ? -1 : 1
-        var result = [Double](repeating: 0, count: evaluation.count * k)
-        for n in 0..<evaluation.count {
-            let row = (0..<k).map { sign * Double(evaluation.logits[n * k + $0]) }
-            let top = row.max() ?? 0
-            let exps = row.map { Foundation.exp($0 - top) }
-            let total = exps.reduce(0, +)
-            for c in 0..<k { result[n * k + c] = exps[c] / total }
+        let k = evaluation.classCount, penalties = evaluation.scoreName == "Penalties"
+        return (0..<evaluation.count).flatMap { n in
+            Evaluation.probabilities(evaluation.logits[(n * k)..<((n + 1) * k)], penalties: penalties)
         }
-        return result
     }
 
     /// The two best classes of image `n` and their probabilities.

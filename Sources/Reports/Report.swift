@@ -84,12 +84,6 @@ public struct Report {
 
     var names: [String] { analysis.classNames }
     func percent(_ value: Double, digits: Int = 2) -> String { String(format: "%.\(digits)f%%", 100 * value) }
-    func grouped(_ n: Int) -> String {
-        let formatter = NumberFormatter()
-        formatter.numberStyle = .decimal
-        formatter.locale = Locale(identifier: "en_US")
-        return formatter.string(from: NSNumber(value: n)) ?? String(n)
-    }
 
     /// The scores of an example with `*` after the predicted one, as in the write-up's tables.
     func scores(_ example: Example) -> [String] {

@@ -52,7 +52,7 @@ struct Predict: AsyncParsableCommand {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try AnyLeNet.load(path)
-            let names = ClassNames.decode(metadata, classes: model.classes)
+            let names = Evaluation.classNames(metadata, classes: model.classes)
             var answers: [Answer] = []
             var prepared: [(index: Int, pixels: [UInt8])] = []
             for (index, file) in images.enumerated() {

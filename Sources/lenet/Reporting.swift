@@ -105,14 +105,6 @@ enum ClassNames {
         String(decoding: (try? JSONEncoder().encode(names)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
-    /// The names in `metadata`, or "0", "1", ... when there are none (or they do not fit).
-    static func decode(_ metadata: [String: String], classes: Int) -> [String] {
-        if let text = metadata["class_names"], let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
-           names.count == classes {
-            return names
-        }
-        return (0..<classes).map(String.init)
-    }
 }
 
 enum ReportFiles {

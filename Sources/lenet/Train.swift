@@ -119,9 +119,7 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         // A checkpoint of the 1998 model resumes with its own trainer.
         if let resume {
-            var isFolder: ObjCBool = false
-            let path = FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder) && isFolder.boolValue
-                ? (resume as NSString).appendingPathComponent(ResumeCheckpoint.fileName) : resume
+            let path = Self.resumeFile(resume)
             if FileManager.default.fileExists(atPath: path), (try? SafeTensorsFile(contentsOf: path))?.metadata["model"] == LeNet1998.kind {
                 let folder = (path as NSString).deletingLastPathComponent
                 let checkpoint = try await reportingErrors { try PaperResumeCheckpoint.load(path) }
@@ -134,9 +132,7 @@ struct Train: AsyncParsableCommand {
             var resumed: ResumeCheckpoint?
             var folder = output ?? RunFolder.newPath()
             if let resume {
-                var isFolder: ObjCBool = false
-                let path = FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder) && isFolder.boolValue
-                    ? (resume as NSString).appendingPathComponent(ResumeCheckpoint.fileName) : resume
+                let path = Self.resumeFile(resume)
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw CommandError("\(path): no such file; a run that finished has nothing to resume, and one that was interrupted left \(ResumeCheckpoint.fileName) in its folder")
                 }
@@ -259,6 +255,13 @@ enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension Train {
+    /// `--resume`'s value as a file: a run folder means its resume.safetensors.
+    static func resumeFile(_ resume: String) -> String {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder) && isFolder.boolValue
+            ? (resume as NSString).appendingPathComponent(ResumeCheckpoint.fileName) : resume
+    }
+
     /// The 1998 model reads 28x28 digits into RBF units drawn as the digits 0-9.
     static func checkDigits(_ train: LabeledImages, dataset: String) throws {
         guard train.classCount == 10, train.rows == 28, train.columns == 28 else {
