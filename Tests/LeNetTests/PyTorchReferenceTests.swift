@@ -5,14 +5,14 @@ import NeuralNetwork
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
-let goldenPath = repositoryRoot + "/../shared/reference/seed-golden.safetensors"
+let goldenPath = repositoryRoot + "/Tests/LeNetTests/Fixtures/pytorch-golden.safetensors"
 
 func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
     precondition(a.count == b.count, "\(a.count) vs \(b.count)")
     return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }
 
-/// The PyTorch reference (../shared/reference): one batch of 16, PyTorch's own initial weights.
+/// The PyTorch golden batch made by scripts/pytorch_golden.py: one batch of 16, PyTorch's own initial weights.
 struct Golden {
     let file: SafeTensorsFile
     let model: LeNet5
