@@ -4,13 +4,15 @@
 #
 #   scripts/bench.sh              # SCALE=0.25: PyTorch trains on a quarter of each of the 20 epochs
 #
-# Needs the anchor's Python (../shared/anchors/README.md) with torchvision for the write-up's pipeline:
+# The PyTorch side is the project's own scripts/pytorch_anchor.py (preloaded data, PyTorch at its best)
+# and scripts/pytorch_writeup_pipeline.py (the write-up's DataLoader). Install PyTorch once (about a
+# minute from PyPI; the wheels take about 5 GB of disk), then point TORCH_PYTHON at it if elsewhere:
 #   python3 -m venv ~/torch-anchor && ~/torch-anchor/bin/pip install torch numpy safetensors
 #   ~/torch-anchor/bin/pip install --no-deps torchvision pillow
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${TORCH_PYTHON:-$HOME/torch-anchor/bin/python}
-ANCHOR=${ANCHOR:-../shared/anchors/pytorch_lenet.py}
+ANCHOR=${ANCHOR:-scripts/pytorch_anchor.py}
 SCALE=${SCALE:-0.25}
 out=$(mktemp -d)
 

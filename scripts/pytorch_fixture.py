@@ -5,7 +5,7 @@ safetensors and its logits on the 10,000 MNIST test images as .npy, and prints i
 
   python3 scripts/pytorch_fixture.py [--data data/MNIST/raw] [--out Tests/LeNetTests/Fixtures]
 
-Needs torch, numpy, safetensors (see ../shared/anchors/README.md). Run once; the outputs are committed.
+Needs torch, numpy, safetensors (python3 -m venv ~/torch-anchor && ~/torch-anchor/bin/pip install torch numpy safetensors). Run once; the outputs are committed.
 """
 import argparse, os
 import numpy as np
