@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import Foundation
 import PackageDescription
 
@@ -35,6 +35,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "lenet", targets: ["lenet"]),
+        // The web server is its own program, so that `swift run lenet ...` never compiles SwiftNIO.
+        .executable(name: "lenet-server", targets: ["lenet-server"]),
         .library(name: "LeNet", targets: ["LeNet"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "Datasets", targets: ["Datasets"]),
@@ -45,12 +47,17 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // The web server of `lenet serve` (issue 6 names it): HTTP/1 on SwiftNIO.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The web server (`lenet-server`, also reached as `lenet serve`): HTTP/1 on SwiftNIO. Its default
+        // traits bring swift-configuration and more of Foundation, which the server does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // Already in Hummingbird's graph (nothing more to fetch or build): named for the server's
+        // logger and its shutdown, which the server sets itself.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // zlib, through the system library that every Swift-on-Linux install already has.
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"]), .yum(["zlib-devel"])]),
         // Byte-level helpers shared by every format: zlib streams, CRC, SHA-256, atomic file writes.
         .target(name: "Support", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         // Float32 kernels: each fast kernel beside the naive one that is its test oracle.
@@ -70,19 +77,31 @@ let package = Package(
         .target(name: "LeNetServer", dependencies: [
             "LeNet", "Imaging", "Datasets",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "lenet", dependencies: [
-            "LeNet", "Reports", "LeNetServer", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
+            "LeNet", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: nativeOnly),
+        // `lenet-server`: the server's command line.
+        .executableTarget(name: "lenet-server", dependencies: [
+            "LeNetServer", "LeNet",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // For the tests only: an HTTP/1.1 server of static files and a raw client, both on loopback
+        // sockets, so that no test needs Python or an HTTP client library.
+        .target(name: "LoopbackHTTP", path: "Tests/LoopbackHTTP"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Imaging"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Imaging", "LoopbackHTTP"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "LeNetServerTests", dependencies: [
-            "LeNetServer", "LeNet", "Imaging", "Datasets",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "LeNetServer", "LeNet", "Imaging", "Datasets", "LoopbackHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "LeNet", "Datasets"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging"],

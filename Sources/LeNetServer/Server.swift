@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Imaging
 import LeNet
+import Logging
 
 /// The request context of `lenet serve`: Hummingbird's basic context with a 4 MB upload limit.
 public struct ServerContext: RequestContext {
@@ -60,12 +61,17 @@ public enum LeNetServer {
         return router
     }
 
-    /// The application on `host:port`. Requests are logged at the info level (LOG_LEVEL=warning
-    /// quiets them); `runService()` stops it cleanly on SIGINT and SIGTERM.
-    public static func application(_ configuration: Configuration, host: String, port: Int,
+    /// The application on `host:port`. Requests are logged at the info level (`logLevel`, or else the
+    /// environment's LOG_LEVEL: LOG_LEVEL=warning quiets them); `runService()` stops it cleanly on
+    /// SIGINT and SIGTERM.
+    public static func application(_ configuration: Configuration, host: String, port: Int, logLevel: Logger.Level? = nil,
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(configuration), configuration: .init(address: .hostname(host, port: port), serverName: "lenet"),
-                    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) })
+        var logger = Logger(label: "lenet")
+        logger.logLevel = logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        return Application(router: router(configuration, logRequests: logger.logLevel <= .info),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "lenet"),
+                    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+                    logger: logger)
     }
 
     // MARK: - Responses

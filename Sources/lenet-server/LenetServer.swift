@@ -3,8 +3,12 @@ import Foundation
 import LeNet
 import LeNetServer
 
-struct Serve: AsyncParsableCommand {
+/// `lenet-server`: the drawing page and the HTTP API. Its own program, so that the training tool
+/// never compiles SwiftNIO; `lenet serve ...` runs it with the same arguments.
+@main
+struct LenetServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "lenet-server",
         abstract: "Serve a page to draw a digit and watch LeNet-5 read it, and an HTTP API.",
         discussion: """
             Open http://127.0.0.1:8080/ and draw. The page shows the probabilities as you draw, the 28x28 image the network saw and C1's and C3's feature maps; it works offline.
@@ -18,8 +22,8 @@ struct Serve: AsyncParsableCommand {
             Errors are JSON {"error": "..."} with a 4xx status; bodies over 4 MB get 413.
 
             Examples:
-              lenet serve                                   the shipped model on 127.0.0.1:8080
-              lenet serve --port 9000 --checkpoint latest
+              swift run -c release lenet-server             the shipped model on 127.0.0.1:8080
+              lenet serve --port 9000 --checkpoint latest   the same program, through lenet
               curl -s --data-binary @digit.png -H 'Content-Type: image/png' http://127.0.0.1:8080/api/predict
             """)
 
@@ -40,7 +44,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
+        do {
             let (path, _) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try AnyLeNet.load(path)
             let host = self.host
@@ -51,6 +55,9 @@ struct Serve: AsyncParsableCommand {
             }
             try await app.runService()
             print("Stopped.")
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

@@ -53,51 +53,7 @@ enum RunFolder {
             throw FileError(path: folder, reason: "only \(free / 1024) KB free on its disk; a run needs about \(needed / (1 << 20)) MB for its checkpoints and reports")
         }
     }
-
-    /// The newest `runs/*/model.safetensors`, if any.
-    static func latestCheckpoint() -> String? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "runs") else { return nil }
-        return names.sorted(by: >).lazy.map { "runs/\($0)/model.safetensors" }
-            .first { FileManager.default.fileExists(atPath: $0) }
-    }
 }
-
-/// The model shipped in the repository, trained by `lenet train` (see models/README.md).
-enum ShippedModel {
-    static let relativePath = "models/lenet5-mnist.safetensors"
-
-    /// models/lenet5-mnist.safetensors under the working folder, or else under the folders above the
-    /// executable (so `swift run` and `.build/release/lenet` find it from anywhere in a clone).
-    static var path: String? {
-        if FileManager.default.fileExists(atPath: relativePath) { return relativePath }
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            let candidate = folder.appendingPathComponent(relativePath).path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            folder = folder.deletingLastPathComponent()
-        }
-        return nil
-    }
-
-    /// The checkpoint a command uses: the given path, `latest` for the newest run, or the shipped model.
-    static func resolve(_ checkpoint: String?) throws -> (path: String, isShipped: Bool) {
-        switch checkpoint {
-        case "latest"?:
-            guard let path = RunFolder.latestCheckpoint() else {
-                throw CommandError("--checkpoint latest: no runs/*/model.safetensors here; train one with `lenet train`")
-            }
-            return (path, false)
-        case let path?:
-            return (path, false)
-        case nil:
-            guard let path = Self.path else {
-                throw CommandError("the shipped model \(relativePath) is missing (run from the repository, or pass --checkpoint FILE)")
-            }
-            return (path, true)
-        }
-    }
-}
-
 
 /// Class names travel in a checkpoint's metadata as a JSON array ("class_names").
 enum ClassNames {

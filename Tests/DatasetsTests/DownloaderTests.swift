@@ -2,41 +2,7 @@ import Foundation
 import Testing
 @testable import Datasets
 import Support
-
-/// Python's http.server on 127.0.0.1 and a free port, serving a folder (no traffic leaves the machine).
-final class LocalHTTPServer {
-    let process = Process()
-    let port: Int
-
-    init(serving folder: String) throws {
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", folder]
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            if let range = text.range(of: #"port (\d+)"#, options: .regularExpression) {
-                port = Int(text[range].dropFirst(5))!
-                return
-            }
-        }
-        process.terminate()
-        throw FileError(path: folder, reason: "the test HTTP server did not start: \(text)")
-    }
-
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)/\(path)" }
-
-    deinit {
-        // Not terminate() and waitUntilExit(): on Linux they depend on a run loop that async tests do not run.
-        kill(process.processIdentifier, SIGKILL)
-    }
-}
+import LoopbackHTTP
 
 @Suite(.serialized) struct DownloaderTests {
     let content = IDX.encode(dimensions: [3], bytes: [1, 2, 3])
@@ -58,7 +24,7 @@ final class LocalHTTPServer {
     }
 
     @Test func fallsThroughEveryKindOfFailureToAGoodMirror() async throws {
-        let server = try LocalHTTPServer(serving: try makeMirrors())
+        let server = try LoopbackFileServer(serving: try makeMirrors())
         let destination = temporaryFolder() + "/raw"
         let downloader = Downloader(mirrors: ["http://127.0.0.1:1/", server.url("m1"), server.url("m2/"), server.url("m3"),
                                               server.url("m5"), server.url("m4")], timeout: 10)
@@ -69,7 +35,7 @@ final class LocalHTTPServer {
     }
 
     @Test func whenEveryMirrorFailsOneErrorListsEveryAttempt() async throws {
-        let server = try LocalHTTPServer(serving: try makeMirrors())
+        let server = try LoopbackFileServer(serving: try makeMirrors())
         let destination = temporaryFolder() + "/raw"
         let mirrors = ["http://127.0.0.1:1/", server.url("m1"), server.url("m2"), server.url("m3"), server.url("m5")]
         do {
@@ -101,7 +67,7 @@ final class LocalHTTPServer {
         for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"] {
             try FileManager.default.createSymbolicLink(atPath: root + "/MNIST/raw/\(name).gz", withDestinationPath: repository + name + ".gz")
         }
-        let server = try LocalHTTPServer(serving: mirror)
+        let server = try LoopbackFileServer(serving: mirror)
         try await MNIST.downloadMissing(root: root, downloader: Downloader(mirrors: [server.url("")]), log: { _ in })
         #expect(MNIST.missingFiles(root: root).isEmpty)
         #expect(try MNIST.load(.test, root: root).labels.prefix(3) == [7, 2, 1])
