@@ -56,4 +56,18 @@ cat "$work/paper.log"
 "${lenet}" train --resume "$work/paper" -q > /dev/null
 cmp "$work/paper-whole/model.safetensors" "$work/paper/model.safetensors" || { echo "FAIL: the resumed 1998 model differs"; exit 1; }
 echo "1998 model resumed after SIGINT: byte-identical model"
+
+echo "== a periodic checkpoint that cannot be written loses nothing (both models)"
+for model in lenet5 lenet5-1998; do
+  rm -rf "$work/blocked"; mkdir -p "$work/blocked/resume.safetensors"  # a folder where the checkpoint goes
+  if [ $model = lenet5 ]; then args=(--limit 2000 --schedule 1x0.001 --checkpoint-every 5); else args=(--model lenet5-1998 --limit 1000 --passes 2 --checkpoint-every 1); fi
+  status=0; "$lenet" train "${args[@]}" --threads 1 -q --output "$work/blocked" > "$work/blocked.log" 2>&1 || status=$?
+  tail -2 "$work/blocked.log"
+  [ "$status" -eq 1 ] || { echo "FAIL: $model: a failed periodic checkpoint should end with status 1, got $status"; exit 1; }
+  [ -f "$work/blocked/model.safetensors" ] || { echo "FAIL: $model: the finished model was not saved"; exit 1; }
+  [ -f "$work/blocked/report.html" ] || { echo "FAIL: $model: the reports were not written"; exit 1; }
+  grep -q "periodic checkpoint could not be saved" "$work/blocked.log" || { echo "FAIL: $model: the checkpoint's failure was not reported"; exit 1; }
+  [ -d "$work/blocked/resume.safetensors" ] || { echo "FAIL: $model: the folder in the checkpoint's place was removed"; exit 1; }
+  echo "$model: the checkpoint failed, the finished model and reports were saved, the failure reported after them"
+done
 echo "resume test passed"

@@ -204,7 +204,6 @@ struct Train: AsyncParsableCommand {
             }
             bar.clear()
             stop.uninstall()
-            if let saveError { throw saveError }
             if let state = summary.interrupted {
                 try ResumeCheckpoint(model: model, state: state, recipe: recipe, trainingImages: train.count, dataRoot: dataOptions.data,
                                      dataset: datasetName, history: history).save(to: resumePath)
@@ -225,15 +224,22 @@ struct Train: AsyncParsableCommand {
                 "batch_size": String(recipe.batchSize), "momentum": "\(recipe.momentum)", "training_images": String(train.count),
                 "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]
-            try model.save(to: checkpoint, metadata: metadata)
+            // The model first, then (only once it is on disk) the resumable state goes; a periodic
+            // checkpoint's failure is reported after the model and the reports are written.
+            var completion: (any Error)?
+            do {
+                if let warning = try RunCompletion.finish(modelPath: checkpoint, saveModel: { try model.save(to: checkpoint, metadata: metadata) },
+                                                          resumeFile: resumePath, earlierFailure: saveError) {
+                    printError("warning: \(warning)")
+                }
+            } catch let failure as RunCompletion.CheckpointFailure { completion = failure }
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
-            // The run is complete: nothing is left to resume.
-            if FileManager.default.fileExists(atPath: resumePath) { try? FileManager.default.removeItem(atPath: resumePath) }
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
                                   about: ReportFiles.about(kind: LeNet5.kind, checkpoint: checkpoint, metadata: metadata),
                                   curve: TrainingCurve(history: history), output: outputOptions)
             print(String(format: "Trained on %d images in %.1f s (%.0f images/s). Model: %@",
                          summary.images, summary.seconds, summary.imagesPerSecond, checkpoint))
+            if let completion { throw completion }
         }
     }
 }
@@ -344,7 +350,6 @@ extension Train {
             }
             bar.clear()
             stop.uninstall()
-            if let saveError { throw saveError }
             if let state = result.interrupted {
                 try checkpoint(state)
                 print("Interrupted (\(stop.signalName)) in pass \(state.pass + 1) of \(passCount). Saved \(resumePath); resuming runs pass \(state.pass + 1) again from its start.")
@@ -354,7 +359,6 @@ extension Train {
             let records = result.records
             let seconds = MonotonicClock.now() - start
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(records)), to: (folder as NSString).appendingPathComponent("curve.json"))
-            if FileManager.default.fileExists(atPath: resumePath) { try? FileManager.default.removeItem(atPath: resumePath) }
             let evaluation = LeNet1998Trainer.evaluate(network, on: test, threads: threadOptions.threads)
             let checkpointPath = (folder as NSString).appendingPathComponent("model.safetensors")
             var metadata = options.merging([
@@ -363,11 +367,18 @@ extension Train {
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]) { _, new in new }
             if recipe.distortion != nil { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
-            try network.save(to: checkpointPath, metadata: metadata)
+            var completion: (any Error)?
+            do {
+                if let warning = try RunCompletion.finish(modelPath: checkpointPath, saveModel: { try network.save(to: checkpointPath, metadata: metadata) },
+                                                          resumeFile: resumePath, earlierFailure: saveError) {
+                    printError("warning: \(warning)")
+                }
+            } catch let failure as RunCompletion.CheckpointFailure { completion = failure }
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
                                   about: ReportFiles.about(kind: LeNet1998.kind, checkpoint: checkpointPath, metadata: metadata),
                                   curve: TrainingCurve(passes: records), output: outputOptions)
             print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@/curve.json", seconds, checkpointPath, folder))
+            if let completion { throw completion }
         }
     }
 }
