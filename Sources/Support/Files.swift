@@ -26,9 +26,11 @@ public enum Files {
         }
     }
 
-    /// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to disk,
-    /// then renamed over the destination, so a reader (or a crash) never sees a half-written file.
-    /// Creates the parent folder if needed.
+    /// Writes `bytes` to `path` atomically and durably: into a temporary file in the same folder,
+    /// flushed to disk and closed (a failed close is an error), renamed over the destination, then
+    /// the folder itself is flushed so the rename survives a power cut. A reader, or a crash, never
+    /// sees a half-written file. Creates the parent folder if needed. Temporary files of this naming
+    /// pattern left in the folder by a process that no longer runs (killed with -9, say) are removed.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileError) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
@@ -37,13 +39,14 @@ public enum Files {
         } catch {
             throw FileError(path: folder, reason: "cannot create the folder: \(error.localizedDescription)")
         }
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        removeStaleTemporaryFiles(in: folder)
+        let temporary = folder + "/." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw FileError(path: path, reason: "cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
         var written = 0
-        let failure: String? = bytes.withUnsafeBytes { raw -> String? in
+        var failure: String? = bytes.withUnsafeBytes { raw -> String? in
             while written < raw.count {
                 let result = write(descriptor, raw.baseAddress! + written, raw.count - written)
                 if result < 0 {
@@ -52,9 +55,9 @@ public enum Files {
                 }
                 written += result
             }
-            return fsync(descriptor) == 0 ? nil : String(cString: strerror(errno))
+            return fsync(descriptor) == 0 ? nil : "fsync: " + String(cString: strerror(errno))
         }
-        close(descriptor)
+        if close(descriptor) != 0, failure == nil { failure = "close: " + String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary)
             throw FileError(path: path, reason: "write failed (\(failure)); the previous file, if any, is untouched")
@@ -63,6 +66,37 @@ public enum Files {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw FileError(path: path, reason: "cannot rename the temporary file into place: \(reason)")
+        }
+        try syncFolder(folder, after: path)
+    }
+
+    /// What sets this tool's temporary files apart: `.<name>.tmp-<pid>-<random>`.
+    static let temporaryMarker = ".tmp-"
+
+    /// Flushes a folder's entries (a rename into it) to disk.
+    public static func syncFolder(_ folder: String, after path: String) throws(FileError) {
+        let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw FileError(path: path, reason: "written, but its folder cannot be opened to flush the rename: \(String(cString: strerror(errno)))")
+        }
+        let synced = fsync(descriptor) == 0 || errno == EINVAL  // EINVAL: a file system without folder syncs
+        let reason = String(cString: strerror(errno))
+        let closed = close(descriptor) == 0
+        guard synced, closed else {
+            throw FileError(path: path, reason: "written, but flushing its folder to disk failed: \(reason)")
+        }
+    }
+
+    /// Removes `.<name>.tmp-<pid>-<random>` files in `folder` whose process is gone.
+    public static func removeStaleTemporaryFiles(in folder: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(".") {
+            guard let marker = name.range(of: temporaryMarker, options: .backwards) else { continue }
+            let parts = name[marker.upperBound...].split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil else { continue }
+            if pid == getpid() { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }  // still running (or someone else's)
+            unlink(folder + "/" + name)
         }
     }
 }

@@ -77,6 +77,24 @@ import Testing
         }
     }
 
+    @Test func temporaryFilesOfAKilledProcessAreRemovedOnTheNextWriteButNotALiveOnes() throws {
+        let folder = NSTemporaryDirectory() + "stale-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // A process that has ended: its pid names no running process.
+        var child: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        #expect(posix_spawn(&child, "/bin/true", nil, nil, argv, nil) == 0)
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+        let stale = ".model.safetensors.tmp-\(child)-12345"
+        let live = ".model.safetensors.tmp-1-777"  // pid 1 always runs
+        let foreign = ".notes.tmp-file"            // not our pattern
+        for name in [stale, live, foreign] { #expect(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data([1]))) }
+        try Files.writeAtomically([7], to: folder + "/model.safetensors")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(left == [live, foreign, "model.safetensors"].sorted())
+    }
+
     @Test func readingAMissingFileNamesIt() {
         #expect(throws: FileError(path: "/nonexistent/x", reason: "no such file")) { try Files.read("/nonexistent/x") }
     }
