@@ -53,8 +53,10 @@ public struct PaperResumeCheckpoint: Sendable {
             guard let value = m[key] else { throw fail("the metadata has no '\(key)'") }
             return value
         }
-        func whole(_ key: String) throws -> Int {
-            guard let value = Int(try field(key)), value >= 0 else { throw fail("'\(key)' is not a whole number") }
+        func whole(_ key: String, _ range: ClosedRange<Int> = 0...(1 << 31)) throws -> Int {
+            guard let value = Int(try field(key)), range.contains(value) else {
+                throw fail("'\(key)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
             return value
         }
         func generator(_ key: String) throws -> SeededGenerator {
@@ -64,20 +66,31 @@ public struct PaperResumeCheckpoint: Sendable {
         }
         guard m["resume"] == "1", m["model"] == LeNet1998.kind else { throw fail("not a 1998 model's resume state") }
         let rates = try field("learning_rates").split(separator: ",").compactMap { Float($0) }
-        guard !rates.isEmpty, let mu = Float(try field("mu")) else { throw fail("'learning_rates' or 'mu' is not a list of numbers") }
+        guard !rates.isEmpty, rates.count <= 100_000, rates.allSatisfy({ $0.isFinite }), let mu = Float(try field("mu")) else { throw fail("'learning_rates' or 'mu' is not a list of numbers") }
         let loss: PaperLoss
         let code = try field("loss_code")
         if code == "mse" { loss = .meanSquaredError } else if code.hasPrefix("map:"), let j = Float(code.dropFirst(4)) {
             loss = .maximumAPosteriori(j: j)
         } else { throw fail("'loss_code' is '\(code)'") }
         guard let seed = UInt64(try field("seed")) else { throw fail("'seed' is not a whole number") }
-        let recipe = PaperRecipe(learningRates: rates, mu: mu, hessianPatterns: try whole("hessian_patterns"), loss: loss, seed: seed,
+        let recipe = PaperRecipe(learningRates: rates, mu: mu, hessianPatterns: try whole("hessian_patterns", 1...(1 << 24)), loss: loss, seed: seed,
                                  distortion: try field("distort") == "1" ? AffineDistortion() : nil)
         var parameters = [Float](repeating: 0, count: LeNet1998.layout.count)
         for view in LeNet1998.layout.tensors {
             parameters.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars)
         }
-        let order = try file.floats("order").scalars.map { Int($0) }
+        let trainingImages = try whole("training_images", 1...(1 << 24))
+        // The pattern order: a permutation of the patterns of a pass (the training images, and the
+        // distorted copies when there are some). A float that is not a whole number in range would
+        // trap on conversion, so each is checked first.
+        let patterns = trainingImages + recipe.distortedPerPass(trainingImages)
+        let orderValues = try file.floats("order").scalars
+        guard orderValues.count == patterns,
+              orderValues.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < Float(patterns) && $0.rounded() == $0 }) else {
+            throw fail("'order' is not a permutation of the pass's \(patterns) patterns")
+        }
+        let order = orderValues.map { Int($0) }
+        guard Set(order).count == order.count else { throw fail("'order' is not a permutation of the pass's \(patterns) patterns") }
         let records: [PassRecord]
         do { records = try JSONDecoder().decode([PassRecord].self, from: Data(try field("resume_records").utf8)) } catch {
             throw fail("'resume_records' is not the expected JSON")
@@ -89,7 +102,7 @@ public struct PaperResumeCheckpoint: Sendable {
         return PaperResumeCheckpoint(
             state: PaperTrainingState(pass: pass, parameters: parameters, shuffle: try generator("resume_shuffle"),
                                       distortions: try generator("resume_distortions"), order: order, records: records),
-            recipe: recipe, trainingImages: try whole("training_images"), dataRoot: try field("data"), dataset: try field("dataset"),
+            recipe: recipe, trainingImages: trainingImages, dataRoot: try field("data"), dataset: try field("dataset"),
             options: options)
     }
 }

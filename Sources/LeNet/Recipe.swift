@@ -40,15 +40,22 @@ public struct Recipe: Sendable, Equatable {
 
     public var totalEpochs: Int { schedule.reduce(0) { $0 + $1.epochs } }
 
+    /// Bounds that keep every count derived from a schedule (epochs x batches) far from overflow.
+    public static let maximumPhases = 1_000
+    public static let maximumEpochsPerPhase = 1_000_000
+
     /// Parses a schedule written as `EPOCHSxRATE` items separated by commas, e.g.
     /// `2x0.0005,3x0.0002,3x0.0001,4x0.00005,8x0.00001`.
     public static func parseSchedule(_ text: String) throws(RecipeError) -> [Phase] {
         var phases: [Phase] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "x", maxSplits: 1)
-            guard parts.count == 2, let epochs = Int(parts[0].trimmingWhitespace()), epochs > 0,
+            guard phases.count < maximumPhases else {
+                throw RecipeError(description: "the schedule has more than \(maximumPhases) phases")
+            }
+            guard parts.count == 2, let epochs = Int(parts[0].trimmingWhitespace()), (1...maximumEpochsPerPhase).contains(epochs),
                   let rate = Double(parts[1].trimmingWhitespace()), rate > 0, rate.isFinite else {
-                throw RecipeError(description: "schedule item '\(item)': expected EPOCHSxRATE with a positive whole number of epochs and a positive rate, e.g. 2x0.0005")
+                throw RecipeError(description: "schedule item '\(item)': expected EPOCHSxRATE with a whole number of epochs from 1 to \(maximumEpochsPerPhase) and a positive rate, e.g. 2x0.0005")
             }
             phases.append(Phase(epochs: epochs, learningRate: rate))
         }

@@ -66,9 +66,12 @@ public struct ResumeCheckpoint: Sendable, Equatable {
             guard let value = m[key] else { throw ReadError(file: path, reason: "the metadata has no '\(key)'") }
             return value
         }
-        func integer(_ key: String) throws(ReadError) -> Int {
+        /// A whole number from `range` (every count is bounded, so no product of two can overflow).
+        func integer(_ key: String, _ range: ClosedRange<Int> = 0...(1 << 31)) throws(ReadError) -> Int {
             let text = try field(key)
-            guard let value = Int(text), value >= 0 else { throw ReadError(file: path, reason: "'\(key)' is '\(text)', expected a whole number") }
+            guard let value = Int(text), range.contains(value) else {
+                throw ReadError(file: path, reason: "'\(key)' is '\(text)', expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
             return value
         }
         func double(_ key: String) throws(ReadError) -> Double {
@@ -87,15 +90,18 @@ public struct ResumeCheckpoint: Sendable, Equatable {
         }
         guard let momentum = Float(try field("momentum")) else { throw ReadError(file: path, reason: "'momentum' is not a number") }
         guard let seed = UInt64(try field("seed")) else { throw ReadError(file: path, reason: "'seed' is not a whole number") }
-        let recipe = Recipe(schedule: schedule, batchSize: try integer("batch_size"), momentum: momentum, seed: seed,
-                            logInterval: try integer("log_interval"))
+        let recipe = Recipe(schedule: schedule, batchSize: try integer("batch_size", 1...(1 << 20)), momentum: momentum, seed: seed,
+                            logInterval: try integer("log_interval", 1...(1 << 31)))
+        let trainingImages = try integer("training_images", 1...(1 << 31))
+        let batchesPerEpoch = (trainingImages + recipe.batchSize - 1) / recipe.batchSize
         let layout = try LeNet5.expectedLayout(of: file)
         let state = TrainingState(
-            phase: try integer("resume_phase"), epochInPhase: try integer("resume_epoch"), batch: try integer("resume_batch"),
+            phase: try integer("resume_phase", 0...schedule.count), epochInPhase: try integer("resume_epoch", 0...Recipe.maximumEpochsPerPhase),
+            batch: try integer("resume_batch", 0...batchesPerEpoch),
             epochGenerator: SeededGenerator(state: (words[0], words[1], words[2], words[3])),
             velocity: try file.floats("optimizer.velocity", shape: [layout.count]).scalars,
-            optimizerSteps: try integer("resume_optimizer_steps"), running: try double("resume_running"),
-            epochTotal: try double("resume_epoch_total"), epochsDone: try integer("resume_epochs_done"))
+            optimizerSteps: try integer("resume_optimizer_steps", 0...(1 << 62)), running: try double("resume_running"),
+            epochTotal: try double("resume_epoch_total"), epochsDone: try integer("resume_epochs_done", 0...recipe.totalEpochs))
         guard state.phase < schedule.count, (1...schedule[state.phase].epochs).contains(state.epochInPhase), recipe.batchSize > 0 else {
             throw ReadError(file: path, reason: "phase \(state.phase), epoch \(state.epochInPhase) lie outside the schedule \(Recipe.formatSchedule(schedule))")
         }
@@ -108,7 +114,7 @@ public struct ResumeCheckpoint: Sendable, Equatable {
             throw ReadError(file: path, reason: "'history' is not the expected JSON")
         }
         return ResumeCheckpoint(model: LeNet5(parameters: values, layout: layout), state: state, recipe: recipe,
-                                trainingImages: try integer("training_images"), dataRoot: try field("data"), dataset: m["dataset"] ?? "mnist",
+                                trainingImages: trainingImages, dataRoot: try field("data"), dataset: m["dataset"] ?? "mnist",
                                 history: history)
     }
 }

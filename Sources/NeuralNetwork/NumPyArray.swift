@@ -54,10 +54,25 @@ public enum NumPyArray {
         guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
             throw fail("no shape in header \(header)")
         }
-        let shape = header[open.upperBound..<close].split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
+        var shape: [Int] = []
+        for item in header[open.upperBound..<close].split(separator: ",") {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            guard let dimension = Int(text), dimension >= 0 else {
+                throw fail("the shape's dimension '\(text)' is not a whole number of zero or more")
+            }
+            shape.append(dimension)
         }
-        let count = shape.reduce(1, *)
+        // The element count, refused as soon as it outgrows the file (so no product can overflow).
+        let available = (bytes.count - dataStart) / 4
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= available || dimension == 0 else {
+                throw fail("shape \(shape) needs more data than the file's \(bytes.count - dataStart) bytes")
+            }
+            count = product
+        }
         guard bytes.count - dataStart == count * 4 else {
             throw fail("shape \(shape) needs \(count * 4) data bytes, found \(bytes.count - dataStart)")
         }

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Imaging
+import LeNet
 import NeuralNetwork
 import Support
 import Testing
@@ -18,6 +19,10 @@ import Testing
             let bytes = try Files.read(path)
             if name.hasSuffix(".idx") || name.hasSuffix(".idx.gz") {
                 _ = try IDX.parse(try IDX.contents(of: path), rank: 3, file: path)
+            } else if name.hasSuffix(".resume.safetensors") {
+                _ = try ResumeCheckpoint.load(path)
+            } else if name.hasSuffix(".npy") {
+                _ = try NumPyArray.read(path)
             } else if name.hasSuffix(".safetensors") {
                 let file = try SafeTensorsFile(bytes: bytes, path: path)
                 for key in file.entries.keys { _ = try file.floats(key) }
