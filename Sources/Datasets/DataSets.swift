@@ -9,6 +9,8 @@ public struct IDXDataSet: Sendable {
         public var name: String
         /// SHA-256 of the decompressed content, when known.
         public var sha256: String?
+        /// The decompressed size in bytes, when known.
+        public var byteCount: Int? = nil
     }
 
     /// The name given to `--dataset`.
@@ -86,16 +88,16 @@ public struct IDXDataSet: Sendable {
             throw .missing(file: (folder(root: root) as NSString).appendingPathComponent(missing[0].name + "[.gz]"), hint: howToGet)
         }
         for file in missing {
-            _ = try await downloader.download(DownloadableFile(name: file.name, sha256: file.sha256 ?? ""), into: folder(root: root), log: log)
+            _ = try await downloader.download(DownloadableFile(name: file.name, sha256: file.sha256 ?? "", byteCount: file.byteCount), into: folder(root: root), log: log)
         }
     }
 
     public static let mnist = IDXDataSet(
         name: "mnist", folderName: "MNIST",
-        trainImages: .init(name: MNIST.trainImages.name, sha256: MNIST.trainImages.sha256),
-        trainLabels: .init(name: MNIST.trainLabels.name, sha256: MNIST.trainLabels.sha256),
-        testImages: .init(name: MNIST.testImages.name, sha256: MNIST.testImages.sha256),
-        testLabels: .init(name: MNIST.testLabels.name, sha256: MNIST.testLabels.sha256),
+        trainImages: .init(name: MNIST.trainImages.name, sha256: MNIST.trainImages.sha256, byteCount: MNIST.trainImages.byteCount),
+        trainLabels: .init(name: MNIST.trainLabels.name, sha256: MNIST.trainLabels.sha256, byteCount: MNIST.trainLabels.byteCount),
+        testImages: .init(name: MNIST.testImages.name, sha256: MNIST.testImages.sha256, byteCount: MNIST.testImages.byteCount),
+        testLabels: .init(name: MNIST.testLabels.name, sha256: MNIST.testLabels.sha256, byteCount: MNIST.testLabels.byteCount),
         mirrors: MNIST.defaultMirrors, classNames: (0..<10).map(String.init), systemFolders: [],
         transposed: false, labelOffset: 0, howToGet: "")
 
@@ -104,10 +106,10 @@ public struct IDXDataSet: Sendable {
     /// (0.0~git20200523.55506a9-1), which installs them in /usr/share/datasets/fashion-mnist/.
     public static let fashionMNIST = IDXDataSet(
         name: "fashion-mnist", folderName: "FashionMNIST",
-        trainImages: .init(name: "train-images-idx3-ubyte", sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-        trainLabels: .init(name: "train-labels-idx1-ubyte", sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-        testImages: .init(name: "t10k-images-idx3-ubyte", sha256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-        testLabels: .init(name: "t10k-labels-idx1-ubyte", sha256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+        trainImages: .init(name: "train-images-idx3-ubyte", sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", byteCount: 47_040_016),
+        trainLabels: .init(name: "train-labels-idx1-ubyte", sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", byteCount: 60_008),
+        testImages: .init(name: "t10k-images-idx3-ubyte", sha256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", byteCount: 7_840_016),
+        testLabels: .init(name: "t10k-labels-idx1-ubyte", sha256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", byteCount: 10_008),
         mirrors: ["https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                   "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                   "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"],

@@ -76,7 +76,7 @@ public enum MNIST {
     public static func downloadMissing(root: String, downloader: Downloader,
                                        log: @Sendable (String) -> Void) async throws(DatasetError) {
         for file in missingFiles(root: root) {
-            _ = try await downloader.download(DownloadableFile(name: file.name, sha256: file.sha256),
+            _ = try await downloader.download(DownloadableFile(name: file.name, sha256: file.sha256, byteCount: file.byteCount),
                                               into: folder(root: root), log: log)
         }
     }

@@ -13,7 +13,11 @@ public struct SHA256: Sendable {
 
     /// The lowercase hexadecimal digest of `bytes`.
     public static func hex(_ bytes: [UInt8]) -> String {
-        digest(bytes).map { byte in
+        hexString(digest(bytes))
+    }
+
+    static func hexString(_ digest: [UInt8]) -> String {
+        digest.map { byte in
             let digits = Array("0123456789abcdef")
             return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
         }.joined()
@@ -21,30 +25,74 @@ public struct SHA256: Sendable {
 
     /// The 32-byte digest of `bytes`.
     public static func digest(_ bytes: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                           0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        let fullBlocks = bytes.count / 64
-        var tail = Array(bytes[(fullBlocks * 64)...])
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        let bitLength = UInt64(bytes.count) &* 8
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
-        defer { w.deallocate() }
-        h.withUnsafeMutableBufferPointer { state in
-            bytes.withUnsafeBufferPointer { body in
-                tail.withUnsafeBufferPointer { padded in
-                    for block in 0..<(fullBlocks + padded.count / 64) {
-                        let base = block < fullBlocks ? body.baseAddress! + block &* 64 : padded.baseAddress! + (block - fullBlocks) &* 64
-                        compress(base, state.baseAddress!, w)
+        var hasher = Incremental()
+        bytes.withUnsafeBufferPointer { hasher.update($0) }
+        return hasher.finish()
+    }
+
+    /// A digest computed piece by piece, for data that is never whole in memory (a download being
+    /// inflated, say): `update` with each piece in order, then `finish`.
+    public struct Incremental: Sendable {
+        private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        /// Bytes of an incomplete block, fewer than 64.
+        private var pending: [UInt8] = []
+        private var length: UInt64 = 0
+
+        public init() {}
+
+        public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard var base = bytes.baseAddress, bytes.count > 0 else { return }
+            var count = bytes.count
+            length &+= UInt64(count)
+            let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+            defer { w.deallocate() }
+            h.withUnsafeMutableBufferPointer { state in
+                if !pending.isEmpty {
+                    let take = min(64 - pending.count, count)
+                    pending += UnsafeBufferPointer(start: base, count: take)
+                    base += take
+                    count -= take
+                    if pending.count == 64 {
+                        pending.withUnsafeBufferPointer { SHA256.compress($0.baseAddress!, state.baseAddress!, w) }
+                        pending.removeAll(keepingCapacity: true)
                     }
                 }
+                while count >= 64 {
+                    SHA256.compress(base, state.baseAddress!, w)
+                    base += 64
+                    count -= 64
+                }
             }
+            if count > 0 { pending += UnsafeBufferPointer(start: base, count: count) }
         }
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for word in h { for shift in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
-        return out
+
+        public mutating func update(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { update($0) }
+        }
+
+        /// The 32-byte digest of everything given to `update`.
+        public mutating func finish() -> [UInt8] {
+            let bitLength = length &* 8
+            var tail = pending
+            tail.append(0x80)
+            while tail.count % 64 != 56 { tail.append(0) }
+            for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+            let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+            defer { w.deallocate() }
+            h.withUnsafeMutableBufferPointer { state in
+                tail.withUnsafeBufferPointer { padded in
+                    for block in 0..<(padded.count / 64) { SHA256.compress(padded.baseAddress! + block &* 64, state.baseAddress!, w) }
+                }
+            }
+            var out = [UInt8]()
+            out.reserveCapacity(32)
+            for word in h { for shift in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
+            return out
+        }
+
+        /// `finish()` as lowercase hexadecimal.
+        public mutating func finishHex() -> String { SHA256.hexString(finish()) }
     }
 
     /// The round constants in memory that needs no bounds checks.
@@ -55,7 +103,7 @@ public struct SHA256: Sendable {
     }()
 
     @inline(__always)
-    private static func compress(_ block: UnsafePointer<UInt8>, _ h: UnsafeMutablePointer<UInt32>, _ w: UnsafeMutablePointer<UInt32>) {
+    fileprivate static func compress(_ block: UnsafePointer<UInt8>, _ h: UnsafeMutablePointer<UInt32>, _ w: UnsafeMutablePointer<UInt32>) {
         for t in 0..<16 {
             w[t] = UInt32(block[t &* 4]) << 24 | UInt32(block[t &* 4 &+ 1]) << 16
                 | UInt32(block[t &* 4 &+ 2]) << 8 | UInt32(block[t &* 4 &+ 3])

@@ -40,56 +40,129 @@ public enum Zlib {
         bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
     }
 
-    /// Decompresses a whole stream. `sizeHint` presizes the output; `limit` bounds it.
+    /// Decompresses a whole stream. `sizeHint` presizes the output (never past `limit`, nor past
+    /// 64 MB before the data has shown it needs more); `limit` bounds it.
     public static func inflate(_ input: [UInt8], container: Container, sizeHint: Int = 0,
                                limit: Int = Int.max) throws(CompressionError) -> [UInt8] {
-        var stream = z_stream()
-        let windowBits: Int32 = container == .gzip ? 15 + 16 : 15
-        let initCode = inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard initCode == Z_OK else { throw .zlibFailure(code: initCode) }
-        defer { inflateEnd(&stream) }
+        let inflater = try Inflater(container: container, limit: limit)
+        var output: [UInt8] = []
+        output.reserveCapacity(max(1024, min(sizeHint > 0 ? sizeHint : input.count * 4, limit, 64 << 20)))
+        do {
+            try input.withUnsafeBufferPointer { buffer in
+                try inflater.feed(buffer) { output.append(contentsOf: $0) }
+            }
+        } catch let error as CompressionError {
+            throw error
+        } catch {
+            throw .zlibFailure(code: Z_ERRNO)  // the output closure above does not throw
+        }
+        try inflater.finish()
+        return output
+    }
 
-        var output = [UInt8](repeating: 0, count: max(min(sizeHint > 0 ? sizeHint : input.count * 4, limit), 1024))
-        var produced = 0
-        var consumed = 0
-        while true {
-            if produced == output.count {
-                guard output.count < limit else { throw .outputTooLarge(limit: limit) }
-                output.append(contentsOf: repeatElement(0, count: min(output.count, limit - output.count)))
+    /// A zlib or gzip stream decompressed piece by piece: the input may arrive in any number of
+    /// pieces, and the output is handed over in pieces of at most 64 KB as it is produced, so that
+    /// neither is ever whole in memory. The output is bounded by `limit`; gzip members that follow
+    /// one another are decoded one after another.
+    public final class Inflater {
+        private let stream: UnsafeMutablePointer<z_stream>
+        private let container: Container
+        public let limit: Int
+        /// Bytes produced and consumed so far.
+        public private(set) var produced = 0
+        public private(set) var consumed = 0
+        /// Whether the stream (its last member) has ended.
+        public private(set) var isFinished = false
+        private var chunk = [UInt8](repeating: 0, count: 64 << 10)
+
+        public init(container: Container, limit: Int = Int.max) throws(CompressionError) {
+            self.container = container
+            self.limit = limit
+            stream = .allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            let windowBits: Int32 = container == .gzip ? 15 + 16 : 15
+            let code = inflateInit2_(stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            guard code == Z_OK else {
+                stream.deallocate()
+                throw .zlibFailure(code: code)
             }
-            let code: Int32 = input.withUnsafeBufferPointer { inBuffer in
-                output.withUnsafeMutableBufferPointer { outBuffer in
-                    stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress.map { $0 + consumed })
-                    stream.avail_in = UInt32(min(inBuffer.count - consumed, Int(UInt32.max)))
-                    stream.next_out = outBuffer.baseAddress.map { $0 + produced }
-                    stream.avail_out = UInt32(min(outBuffer.count - produced, Int(UInt32.max)))
-                    let availIn = stream.avail_in, availOut = stream.avail_out
-                    let code = CZlib.inflate(&stream, Z_NO_FLUSH)
-                    consumed += Int(availIn - stream.avail_in)
-                    produced += Int(availOut - stream.avail_out)
-                    return code
+        }
+
+        deinit {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
+
+        /// Decompresses `input`, handing each piece of output to `output`. Throws `CompressionError`
+        /// for corrupt data or output past the limit, or whatever `output` throws.
+        public func feed(_ input: UnsafeBufferPointer<UInt8>, output: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+            guard let base = input.baseAddress else { return }
+            var offset = 0
+            while offset < input.count {
+                if isFinished {
+                    // Another gzip member may follow; anything else after the end is ignored.
+                    guard container == .gzip, input.count - offset >= 2, base[offset] == 0x1f, base[offset + 1] == 0x8b else {
+                        consumed += input.count - offset
+                        return
+                    }
+                    inflateReset(stream)
+                    isFinished = false
                 }
-            }
-            switch code {
-            case Z_STREAM_END:
-                // gzip allows several members one after another; anything else after the end is ignored
-                // only if it is padding of zero bytes.
-                if container == .gzip, consumed + 2 <= input.count,
-                   input[consumed] == 0x1f, input[consumed + 1] == 0x8b {
-                    inflateReset(&stream)
+                let (code, used, made): (Int32, Int, Int) = chunk.withUnsafeMutableBufferPointer { out in
+                    stream.pointee.next_in = UnsafeMutablePointer(mutating: base + offset)
+                    stream.pointee.avail_in = UInt32(min(input.count - offset, Int(UInt32.max)))
+                    stream.pointee.next_out = out.baseAddress
+                    stream.pointee.avail_out = UInt32(out.count)
+                    let availableIn = stream.pointee.avail_in
+                    let code = CZlib.inflate(stream, Z_NO_FLUSH)
+                    return (code, Int(availableIn - stream.pointee.avail_in), out.count - Int(stream.pointee.avail_out))
+                }
+                offset += used
+                consumed += used
+                if made > 0 {
+                    guard produced + made <= limit else { throw CompressionError.outputTooLarge(limit: limit) }
+                    produced += made
+                    try chunk.withUnsafeBufferPointer { try output(UnsafeBufferPointer(rebasing: $0[0..<made])) }
+                }
+                switch code {
+                case Z_STREAM_END:
+                    isFinished = true
+                case Z_OK:
                     continue
+                case Z_BUF_ERROR:
+                    if used == 0 && made == 0 { return }  // needs more input
+                default:
+                    let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(code)"
+                    throw CompressionError.corruptStream(message: message, consumed: consumed)
                 }
-                output.removeSubrange(produced...)
-                return output
-            case Z_OK:
-                continue
-            case Z_BUF_ERROR:
-                if consumed >= input.count { throw .truncatedStream(produced: produced) }
-                continue
-            default:
-                let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(code)"
-                throw .corruptStream(message: message, consumed: consumed)
             }
+            // All input is in; zlib may still hold output for a full chunk.
+            while !isFinished {
+                let (code, made): (Int32, Int) = chunk.withUnsafeMutableBufferPointer { out in
+                    stream.pointee.next_in = nil
+                    stream.pointee.avail_in = 0
+                    stream.pointee.next_out = out.baseAddress
+                    stream.pointee.avail_out = UInt32(out.count)
+                    let code = CZlib.inflate(stream, Z_NO_FLUSH)
+                    return (code, out.count - Int(stream.pointee.avail_out))
+                }
+                if made > 0 {
+                    guard produced + made <= limit else { throw CompressionError.outputTooLarge(limit: limit) }
+                    produced += made
+                    try chunk.withUnsafeBufferPointer { try output(UnsafeBufferPointer(rebasing: $0[0..<made])) }
+                }
+                if code == Z_STREAM_END { isFinished = true; break }
+                if made == 0 { break }
+                if code != Z_OK && code != Z_BUF_ERROR {
+                    let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(code)"
+                    throw CompressionError.corruptStream(message: message, consumed: consumed)
+                }
+            }
+        }
+
+        /// Throws unless the stream has reached its end marker.
+        public func finish() throws(CompressionError) {
+            guard isFinished else { throw .truncatedStream(produced: produced) }
         }
     }
 

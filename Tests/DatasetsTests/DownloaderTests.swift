@@ -73,3 +73,56 @@ import LoopbackHTTP
         #expect(try MNIST.load(.test, root: root).labels.prefix(3) == [7, 2, 1])
     }
 }
+
+/// A download never takes more than its file can: the response stops at a cap, and the content is
+/// inflated no further than its known size.
+@Suite(.serialized) struct DownloaderBoundsTests {
+    let content = IDX.encode(dimensions: [3], bytes: [1, 2, 3])
+
+    @Test func aResponseLargerThanTheFileCanBeIsStopped() async throws {
+        let mirror = temporaryFolder()
+        // 3 MB of gzip for a file known to hold 11 bytes: its cap is 11 bytes + 1 MB.
+        try Files.writeAtomically(try Zlib.deflate([UInt8](repeating: 7, count: 100), container: .gzip)
+                                  + [UInt8](repeating: 0, count: 3 << 20), to: mirror + "/tiny-labels-idx1-ubyte.gz")
+        let server = try LoopbackFileServer(serving: mirror)
+        let file = DownloadableFile(name: "tiny-labels-idx1-ubyte", sha256: SHA256.hex(content), byteCount: content.count)
+        let destination = temporaryFolder()
+        do {
+            _ = try await Downloader(mirrors: [server.url("")], timeout: 10).download(file, into: destination, log: { _ in })
+            Issue.record("the download should have been refused")
+        } catch {
+            guard case .downloadFailed(_, let attempts, _) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(attempts.count == 1)
+            #expect(attempts[0].contains("more than the 1048587 this file can take") || attempts[0].contains("passed 1048587 bytes"), "\(attempts[0])")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: destination).isEmpty, "nothing left behind")
+    }
+
+    @Test func aGzipBombIsInflatedNoFurtherThanTheKnownSize() async throws {
+        let mirror = temporaryFolder()
+        // 1 MB of gzip that would inflate to 1 GB.
+        let bomb = try Zlib.deflate([UInt8](repeating: 0, count: 64 << 20), level: 9, container: .gzip)
+        var bytes: [UInt8] = []
+        for _ in 0..<16 { bytes += bomb }
+        try Files.writeAtomically(bytes, to: mirror + "/tiny-labels-idx1-ubyte.gz")
+        let server = try LoopbackFileServer(serving: mirror)
+        let file = DownloadableFile(name: "tiny-labels-idx1-ubyte", sha256: SHA256.hex(content), byteCount: content.count)
+        do {
+            _ = try await Downloader(mirrors: [server.url("")], timeout: 10).download(file, into: temporaryFolder(), log: { _ in })
+            Issue.record("the download should have been refused")
+        } catch {
+            guard case .downloadFailed(_, let attempts, _) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(attempts[0].hasSuffix("the content is larger than the expected 11 bytes"), "\(attempts[0])")
+        }
+    }
+
+    @Test func incrementalSHA256AgreesWithTheWholeDigestForAnySplit() {
+        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 31 + 7) }
+        for split in [0, 1, 55, 63, 64, 65, 127, 500, 999, 1000] {
+            var hasher = SHA256.Incremental()
+            hasher.update(Array(data[..<split]))
+            hasher.update(Array(data[split...]))
+            #expect(hasher.finishHex() == SHA256.hex(data), "split at \(split)")
+        }
+    }
+}
