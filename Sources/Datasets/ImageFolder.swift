@@ -47,7 +47,7 @@ public enum ImageFolder {
             for file in files {
                 let filePath = (folder as NSString).appendingPathComponent(file)
                 do {
-                    pixels += try DigitPreprocessing.prepare(try ImageFile.read(filePath))
+                    pixels += try DigitPreprocessing.prepare(try ImageFile.readGrey(filePath))
                 } catch let error as ImageFileError {
                     throw LoadError.badImage(file: filePath, reason: error.description.replacingOccurrences(of: filePath + ": ", with: ""))
                 } catch {

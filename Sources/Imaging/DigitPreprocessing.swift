@@ -27,8 +27,15 @@ public enum DigitPreprocessing {
 
     /// The 28x28 bytes, ink 255 on background 0.
     public static func prepare(_ image: Image) throws(Failure) -> [UInt8] {
-        var ink = grey(image)
-        let width = image.width, height = image.height
+        try prepare(GreyPicture(image))
+    }
+
+    /// The 28x28 bytes of a picture's grey levels (step 1 done as it was decoded), ink 255 on
+    /// background 0. The picture's buffer is worked on in place.
+    public static func prepare(_ picture: consuming GreyPicture) throws(Failure) -> [UInt8] {
+        let width = picture.width, height = picture.height
+        var ink = picture.grey
+        picture.grey = []
         // Steps 2 and 3.
         var border: [Float] = []
         for x in 0..<width { border.append(ink[x]); if height > 1 { border.append(ink[(height - 1) * width + x]) } }
@@ -78,28 +85,6 @@ public enum DigitPreprocessing {
             }
         }
         return output
-    }
-
-    /// Grey levels in 0...1 (step 1).
-    static func grey(_ image: Image) -> [Float] {
-        let count = image.width * image.height, c = image.channels
-        func luminance(_ n: Int) -> Float {
-            let p = image.pixels
-            if c <= 2 { return Float(p[n * c]) / 255 }
-            return (0.299 * Float(p[n * c]) + 0.587 * Float(p[n * c + 1]) + 0.114 * Float(p[n * c + 2])) / 255
-        }
-        guard c == 2 || c == 4 else { return (0..<count).map(luminance) }
-        // With alpha: lay the picture on a background contrasting with its opaque colours.
-        var weighted: Float = 0, weights: Float = 0
-        for n in 0..<count {
-            let alpha = Float(image.pixels[n * c + c - 1]) / 255
-            weighted += alpha * luminance(n); weights += alpha
-        }
-        let under: Float = weights > 0 && weighted / weights > 0.5 ? 0 : 1
-        return (0..<count).map { n in
-            let alpha = Float(image.pixels[n * c + c - 1]) / 255
-            return alpha * luminance(n) + (1 - alpha) * under
-        }
     }
 
     /// The crop (x, y, width, height) of a `width`-wide grid, resampled to `size`.

@@ -22,6 +22,8 @@ public enum PNGError: Error, Equatable, CustomStringConvertible {
     case badCRC(file: String, chunk: String)
     case unsupported(file: String, reason: String)
     case corrupt(file: String, reason: String)
+    /// Its pixels would take more memory than allowed.
+    case tooLarge(PictureTooLarge)
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum PNGError: Error, Equatable, CustomStringConvertible {
         case .badCRC(let file, let chunk): return "\(file): corrupt PNG (CRC mismatch in the \(chunk) chunk)"
         case .unsupported(let file, let reason): return "\(file): unsupported PNG: \(reason)"
         case .corrupt(let file, let reason): return "\(file): corrupt PNG: \(reason)"
+        case .tooLarge(let error): return error.description
         }
     }
 }
@@ -83,22 +86,33 @@ public enum PNG {
         try Files.writeAtomically(try encode(image), to: path)
     }
 
-    /// The largest image `decode` accepts, in pixels (a 4096x4096 photo): a header claiming more is
-    /// an error, not an allocation.
-    public static let maximumPixels = 1 << 24
+    /// Decodes any PNG of the standard into an 8-bit image: colour types grey, RGB, palette,
+    /// grey+alpha and RGBA, bit depths 1, 2, 4, 8 and 16, Adam7 interlacing, every filter type, and
+    /// tRNS transparency. Samples come out as 8 bits (16-bit samples rounded, 1/2/4-bit ones scaled to
+    /// 0-255); a palette image comes out as RGB, or RGBA when tRNS gives it transparency; a grey or RGB
+    /// image with a tRNS colour gains an alpha channel. Ancillary chunks other than tRNS are skipped
+    /// (their CRC still checked). A picture whose pixels would take more than `maximumBytes` is
+    /// refused before any of it is kept.
+    public static func decode(_ bytes: [UInt8], file: String = "(PNG data)",
+                              maximumBytes: Int = defaultMaximumDecodedBytes) throws(PNGError) -> Image {
+        var rows = ImageRows()
+        try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes)
+        return rows.image
+    }
 
-    /// Decodes any PNG of the standard: colour types grey, RGB, palette, grey+alpha and RGBA, bit
-    /// depths 1, 2, 4, 8 and 16, Adam7 interlacing, every filter type, and tRNS transparency.
-    /// Samples come out as 8 bits (16-bit samples rounded, 1/2/4-bit ones scaled to 0-255); a palette
-    /// image comes out as RGB, or RGBA when tRNS gives it transparency; a grey or RGB image with a tRNS
-    /// colour gains an alpha channel. Ancillary chunks other than tRNS are skipped (their CRC still checked).
-    public static func decode(_ bytes: [UInt8], file: String = "(PNG data)") throws(PNGError) -> Image {
+    /// Decodes a PNG row by row into `sink`. The image data is inflated as its chunks come, one row
+    /// at a time, unfiltered against the row before and turned into 8-bit pixels, so the only
+    /// picture-sized memory is what the sink keeps (interlaced pictures also keep their seven passes
+    /// until the last one, counted in the bound). Nothing picture-sized is allocated before the data
+    /// that fills it has arrived.
+    public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,
+                                                  maximumBytes: Int = defaultMaximumDecodedBytes) throws(PNGError) {
         guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw .notPNG(file: file) }
         var position = 8
         var header: Header?
         var palette: [UInt8] = []
         var transparency: [UInt8]?
-        var compressed: [UInt8] = []
+        var rows: RowDecoder?
         while true {
             guard position + 8 <= bytes.count else { throw .truncated(file: file, chunk: header == nil ? "IHDR" : "IEND") }
             let length = Int(readBigEndian(bytes, position))
@@ -108,7 +122,7 @@ public enum PNG {
             }
             let type = String(decoding: typeBytes, as: UTF8.self)
             guard length <= bytes.count - position - 12 else { throw .truncated(file: file, chunk: type) }
-            let data = Array(bytes[(position + 8)..<(position + 8 + length)])
+            let data = bytes[(position + 8)..<(position + 8 + length)]
             let crc = readBigEndian(bytes, position + 8 + length)
             guard Zlib.crc32(bytes[(position + 4)..<(position + 8 + length)]) == crc else { throw .badCRC(file: file, chunk: type) }
             position += 12 + length
@@ -116,20 +130,44 @@ public enum PNG {
             switch type {
             case "IHDR":
                 guard header == nil else { throw .corrupt(file: file, reason: "a second IHDR chunk") }
-                header = try Header(data, file: file)
+                let read = try Header(Array(data), file: file)
+                // At the least the colour type's own channels (tRNS may add one): a size that cannot
+                // fit is refused now, before any other chunk is looked at.
+                let least = read.colourType == 3 ? 3 : read.samples
+                do {
+                    try PictureTooLarge.check(file: file, width: read.width, height: read.height,
+                                              bytesPerPixel: Sink.bytesPerPixel(channels: least), limit: maximumBytes)
+                } catch {
+                    throw .tooLarge(error)
+                }
+                header = read
             case "PLTE":
                 guard length % 3 == 0, (3...768).contains(length) else {
                     throw .corrupt(file: file, reason: "PLTE has \(length) bytes, expected a multiple of 3 from 3 to 768")
                 }
-                palette = data
+                palette = Array(data)
             case "tRNS":
-                transparency = data
+                guard rows == nil else { throw .corrupt(file: file, reason: "tRNS after the image data") }
+                transparency = Array(data)
             case "IDAT":
-                compressed += data
+                if rows == nil, let header {
+                    rows = try RowDecoder(header, palette: palette, transparency: transparency, file: file)
+                    let channels = rows!.channels
+                    do {
+                        try PictureTooLarge.check(file: file, width: header.width, height: header.height,
+                                                  bytesPerPixel: Sink.bytesPerPixel(channels: channels) + (header.interlaced ? channels : 0),
+                                                  limit: maximumBytes)
+                    } catch {
+                        throw .tooLarge(error)
+                    }
+                    sink.begin(width: header.width, height: header.height, channels: channels)
+                }
+                try data.withUnsafeBufferPointer { (buffer) throws(PNGError) in try rows!.feed(buffer, into: &sink) }
             case "IEND":
-                guard let header else { throw .corrupt(file: file, reason: "no IHDR chunk") }
-                guard !compressed.isEmpty else { throw .corrupt(file: file, reason: "no IDAT chunk") }
-                return try header.decode(compressed, palette: palette, transparency: transparency, file: file)
+                guard header != nil else { throw .corrupt(file: file, reason: "no IHDR chunk") }
+                guard rows != nil else { throw .corrupt(file: file, reason: "no IDAT chunk") }
+                try rows!.finish(into: &sink)
+                return
             default:
                 // An unknown critical chunk (uppercase first letter) cannot be skipped safely.
                 if let first = typeBytes.first, (65...90).contains(first), !["PLTE", "IDAT"].contains(type) {
@@ -162,9 +200,9 @@ public enum PNG {
             height = Int(PNG.readBigEndian(data, 4))
             bitDepth = Int(data[8])
             colourType = Int(data[9])
-            guard width > 0, height > 0 else { throw .corrupt(file: file, reason: "size \(width)x\(height)") }
-            guard width <= PNG.maximumPixels, height <= PNG.maximumPixels, width * height <= PNG.maximumPixels else {
-                throw .unsupported(file: file, reason: "size \(width)x\(height) is over the limit of \(PNG.maximumPixels) pixels")
+            // The standard's bound, 2^31 - 1 each; the memory bound comes with the first image data.
+            guard (1...Int(Int32.max)).contains(width), (1...Int(Int32.max)).contains(height) else {
+                throw .corrupt(file: file, reason: "size \(width)x\(height)")
             }
             let allowed: [Int: [Int]] = [0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]]
             guard let depths = allowed[colourType] else { throw .corrupt(file: file, reason: "colour type \(colourType) (expected 0, 2, 3, 4 or 6)") }
@@ -177,138 +215,223 @@ public enum PNG {
             interlaced = data[12] == 1
         }
 
-        /// The passes of the image data: (x0, y0, dx, dy), one whole-image pass or Adam7's seven.
-        var passes: [(Int, Int, Int, Int)] {
-            interlaced ? [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
-                       : [(0, 0, 1, 1)]
-        }
-
-        func decode(_ compressed: [UInt8], palette: [UInt8], transparency: [UInt8]?, file: String) throws(PNGError) -> Image {
-            if colourType == 3, palette.isEmpty { throw .corrupt(file: file, reason: "a palette image without a PLTE chunk") }
-            var expected = 0
-            for (x0, y0, dx, dy) in passes {
+        /// The passes of the image data that hold pixels: (x0, y0, dx, dy, width, height), one
+        /// whole-image pass or Adam7's seven.
+        var passes: [(x0: Int, y0: Int, dx: Int, dy: Int, width: Int, height: Int)] {
+            let steps = interlaced ? [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+                                   : [(0, 0, 1, 1)]
+            return steps.compactMap { (x0, y0, dx, dy) in
                 let w = (width - x0 + dx - 1) / dx, h = (height - y0 + dy - 1) / dy
-                if w > 0, h > 0 { expected += (rowBytes(w) + 1) * h }
+                return w > 0 && h > 0 ? (x0, y0, dx, dy, w, h) : nil
             }
-            let raw: [UInt8]
-            do {
-                raw = try Zlib.inflate(compressed, container: .zlib, sizeHint: expected, limit: expected)
-            } catch {
-                throw .corrupt(file: file, reason: error.description)
-            }
-            guard raw.count == expected else {
-                throw .corrupt(file: file, reason: "image data has \(raw.count) bytes, expected \(expected)")
-            }
-            // The common case, 8-bit grey/RGB/alpha without interlacing or tRNS: the rows are the pixels.
-            if bitDepth == 8, !interlaced, colourType != 3, transparency == nil {
-                let rows = try PNG.unfilter(raw, from: 0, stride: rowBytes(width), rows: height, distance: filterDistance, file: file)
-                return Image(width: width, height: height, channels: samples, pixels: rows)
-            }
-            // Samples at full precision, in file order, for every pixel.
-            var values = [UInt16](repeating: 0, count: width * height * samples)
-            var cursor = 0
-            for (x0, y0, dx, dy) in passes {
-                let w = (width - x0 + dx - 1) / dx, h = (height - y0 + dy - 1) / dy
-                guard w > 0, h > 0 else { continue }
-                let stride = rowBytes(w)
-                let rows = try PNG.unfilter(raw, from: cursor, stride: stride, rows: h, distance: filterDistance, file: file)
-                cursor += (stride + 1) * h
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let target = (((y0 + y * dy) * width) + x0 + x * dx) * samples
-                        for s in 0..<samples { values[target + s] = sample(rows, row: y * stride, index: x * samples + s) }
-                    }
-                }
-            }
-            return try output(values, palette: palette, transparency: transparency, file: file)
-        }
-
-        /// Sample `index` of a row: packed bits for depths under 8, big-endian pairs for 16.
-        @inline(__always) func sample(_ rows: [UInt8], row: Int, index: Int) -> UInt16 {
-            switch bitDepth {
-            case 8: return UInt16(rows[row + index])
-            case 16: return UInt16(rows[row + 2 * index]) << 8 | UInt16(rows[row + 2 * index + 1])
-            default:
-                let bit = index * bitDepth
-                let byte = rows[row + bit / 8]
-                return UInt16((byte >> (8 - bitDepth - bit % 8)) & UInt8((1 << bitDepth) - 1))
-            }
-        }
-
-        func output(_ values: [UInt16], palette: [UInt8], transparency: [UInt8]?, file: String) throws(PNGError) -> Image {
-            let count = width * height
-            let maximum = (1 << bitDepth) - 1
-            /// A sample scaled to 8 bits, rounded.
-            func eight(_ v: UInt16) -> UInt8 { UInt8((Int(v) * 255 + maximum / 2) / maximum) }
-            if colourType == 3 {
-                let entries = palette.count / 3
-                let alphas = transparency ?? []
-                guard alphas.count <= entries else {
-                    throw .corrupt(file: file, reason: "tRNS has \(alphas.count) entries for a palette of \(entries)")
-                }
-                let channels = alphas.isEmpty ? 3 : 4
-                var pixels = [UInt8](repeating: 0, count: count * channels)
-                for n in 0..<count {
-                    let index = Int(values[n])
-                    guard index < entries else {
-                        throw .corrupt(file: file, reason: "pixel \(n % width),\(n / width) uses palette entry \(index) of \(entries)")
-                    }
-                    for c in 0..<3 { pixels[n * channels + c] = palette[index * 3 + c] }
-                    if channels == 4 { pixels[n * 4 + 3] = index < alphas.count ? alphas[index] : 255 }
-                }
-                return Image(width: width, height: height, channels: channels, pixels: pixels)
-            }
-            // A tRNS colour (grey: one 2-byte sample; RGB: three) turns that exact colour transparent.
-            var key: [UInt16]?
-            if let transparency, colourType == 0 || colourType == 2 {
-                let needed = colourType == 0 ? 2 : 6
-                guard transparency.count == needed else {
-                    throw .corrupt(file: file, reason: "tRNS has \(transparency.count) bytes, expected \(needed) for colour type \(colourType)")
-                }
-                key = stride(from: 0, to: needed, by: 2).map { UInt16(transparency[$0]) << 8 | UInt16(transparency[$0 + 1]) }
-            }
-            let channels = samples + (key == nil ? 0 : 1)
-            var pixels = [UInt8](repeating: 0, count: count * channels)
-            for n in 0..<count {
-                for s in 0..<samples { pixels[n * channels + s] = eight(values[n * samples + s]) }
-                if let key {
-                    let matches = (0..<samples).allSatisfy { values[n * samples + $0] == key[$0] }
-                    pixels[n * channels + samples] = matches ? 0 : 255
-                }
-            }
-            return Image(width: width, height: height, channels: channels, pixels: pixels)
         }
     }
 
-    /// Undoes the per-row filters of `rows` rows of `stride` bytes (each after its filter-type byte)
-    /// starting at `start` in `raw`; returns the rows without their filter bytes.
-    static func unfilter(_ raw: [UInt8], from start: Int, stride: Int, rows: Int, distance: Int,
-                         file: String) throws(PNGError) -> [UInt8] {
-        var pixels = [UInt8](repeating: 0, count: stride * rows)
-        for y in 0..<rows {
-            let filter = raw[start + y * (stride + 1)]
-            let source = start + y * (stride + 1) + 1
-            let target = y * stride
-            for x in 0..<stride {
-                let a = x >= distance ? Int(pixels[target + x - distance]) : 0
-                let b = y > 0 ? Int(pixels[target - stride + x]) : 0
-                let c = (y > 0 && x >= distance) ? Int(pixels[target - stride + x - distance]) : 0
-                let predictor: Int
-                switch filter {
-                case 0: predictor = 0
-                case 1: predictor = a
-                case 2: predictor = b
-                case 3: predictor = (a + b) / 2
-                case 4:
-                    let p = a + b - c
-                    let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
-                    predictor = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c)
-                default: throw .corrupt(file: file, reason: "row \(y) has filter type \(filter) (expected 0-4)")
+    /// The image data of one PNG, inflated, unfiltered and turned into 8-bit pixels a row at a time.
+    struct RowDecoder {
+        let header: Header
+        let file: String
+        let palette: [UInt8]
+        let alphas: [UInt8]
+        /// A tRNS colour (grey: one sample; RGB: three) that is transparent.
+        let key: [UInt16]?
+        /// Channels of the 8-bit output.
+        let channels: Int
+        let passes: [(x0: Int, y0: Int, dx: Int, dy: Int, width: Int, height: Int)]
+        let expectedBytes: Int
+        let inflater: Zlib.Inflater
+        var pass = 0, rowInPass = 0
+        /// The row being filled (filter byte first), the row above it, and its 8-bit pixels.
+        var current: [UInt8], previous: [UInt8], pixels: [UInt8]
+        var filled = 0
+        /// An interlaced picture's passes, kept until the last one is in.
+        var passPixels: [[UInt8]] = []
+        var failure: PNGError?
+
+        init(_ header: Header, palette: [UInt8], transparency: [UInt8]?, file: String) throws(PNGError) {
+            self.header = header
+            self.file = file
+            self.palette = palette
+            if header.colourType == 3, palette.isEmpty { throw .corrupt(file: file, reason: "a palette image without a PLTE chunk") }
+            var channels = header.samples
+            var key: [UInt16]?
+            var alphas: [UInt8] = []
+            if header.colourType == 3 {
+                alphas = transparency ?? []
+                guard alphas.count <= palette.count / 3 else {
+                    throw .corrupt(file: file, reason: "tRNS has \(alphas.count) entries for a palette of \(palette.count / 3)")
                 }
-                pixels[target + x] = raw[source + x] &+ UInt8(truncatingIfNeeded: predictor)
+                channels = alphas.isEmpty ? 3 : 4
+            } else if let transparency, header.colourType == 0 || header.colourType == 2 {
+                let needed = header.colourType == 0 ? 2 : 6
+                guard transparency.count == needed else {
+                    throw .corrupt(file: file, reason: "tRNS has \(transparency.count) bytes, expected \(needed) for colour type \(header.colourType)")
+                }
+                key = stride(from: 0, to: needed, by: 2).map { UInt16(transparency[$0]) << 8 | UInt16(transparency[$0 + 1]) }
+                channels += 1
+            }
+            self.alphas = alphas
+            self.key = key
+            self.channels = channels
+            passes = header.passes
+            expectedBytes = passes.reduce(0) { $0 + (header.rowBytes($1.width) + 1) * $1.height }
+            do { inflater = try Zlib.Inflater(container: .zlib, limit: expectedBytes) } catch {
+                throw .corrupt(file: file, reason: error.description)
+            }
+            let widest = passes.map(\.width).max() ?? 0
+            current = [UInt8](repeating: 0, count: header.rowBytes(widest) + 1)
+            previous = [UInt8](repeating: 0, count: header.rowBytes(widest))
+            pixels = [UInt8](repeating: 0, count: widest * channels)
+            passPixels = header.interlaced ? Array(repeating: [], count: passes.count) : []
+        }
+
+        /// Inflates one IDAT chunk's data, handing each completed row to `sink`.
+        mutating func feed<Sink: PixelRowSink>(_ data: UnsafeBufferPointer<UInt8>, into sink: inout Sink) throws(PNGError) {
+            do {
+                try inflater.feed(data) { piece in
+                    var offset = 0
+                    while offset < piece.count, pass < passes.count {
+                        let rowLength = header.rowBytes(passes[pass].width) + 1
+                        let take = min(rowLength - filled, piece.count - offset)
+                        current.withUnsafeMutableBufferPointer { target in
+                            _ = UnsafeMutableBufferPointer(rebasing: target[filled..<(filled + take)])
+                                .initialize(from: UnsafeBufferPointer(rebasing: piece[offset..<(offset + take)]))
+                        }
+                        filled += take
+                        offset += take
+                        if filled == rowLength {
+                            try completeRow(into: &sink)
+                            filled = 0
+                        }
+                    }
+                }
+            } catch let error as PNGError {
+                throw error
+            } catch let error as CompressionError {
+                if case .outputTooLarge = error {
+                    throw .corrupt(file: file, reason: "image data has more than the \(expectedBytes) bytes expected")
+                }
+                throw .corrupt(file: file, reason: error.description)
+            } catch {
+                throw .corrupt(file: file, reason: "\(error)")
             }
         }
-        return pixels
+
+        /// After the last chunk: every row must have come, and an interlaced picture is put together.
+        mutating func finish<Sink: PixelRowSink>(into sink: inout Sink) throws(PNGError) {
+            do { try inflater.finish() } catch { throw .corrupt(file: file, reason: error.description) }
+            guard inflater.produced == expectedBytes else {
+                throw .corrupt(file: file, reason: "image data has \(inflater.produced) bytes, expected \(expectedBytes)")
+            }
+            guard header.interlaced else { return }
+            var row = [UInt8](repeating: 0, count: header.width * channels)
+            let c = channels
+            for y in 0..<header.height {
+                for (index, p) in passes.enumerated() where y >= p.y0 && (y - p.y0) % p.dy == 0 {
+                    let source = (y - p.y0) / p.dy * p.width * c
+                    passPixels[index].withUnsafeBufferPointer { from in
+                        for x in 0..<p.width {
+                            let target = (p.x0 + x * p.dx) * c
+                            for s in 0..<c { row[target + s] = from[source + x * c + s] }
+                        }
+                    }
+                }
+                row.withUnsafeBufferPointer { sink.append(row: $0) }
+            }
+            passPixels = []
+        }
+
+        /// Unfilters the row just filled, turns it into 8-bit pixels and passes it on.
+        mutating func completeRow<Sink: PixelRowSink>(into sink: inout Sink) throws(PNGError) {
+            let p = passes[pass]
+            let stride = header.rowBytes(p.width), distance = header.filterDistance
+            let filter = current[0]
+            let first = rowInPass == 0
+            try current.withUnsafeMutableBufferPointer { (raw) throws(PNGError) in
+                try previous.withUnsafeMutableBufferPointer { (above) throws(PNGError) in
+                    let row = raw.baseAddress! + 1
+                    for x in 0..<stride {
+                        let left = x >= distance ? Int(row[x - distance]) : 0
+                        let up = first ? 0 : Int(above[x])
+                        let upLeft = (!first && x >= distance) ? Int(above[x - distance]) : 0
+                        let predictor: Int
+                        switch filter {
+                        case 0: predictor = 0
+                        case 1: predictor = left
+                        case 2: predictor = up
+                        case 3: predictor = (left + up) / 2
+                        case 4:
+                            let estimate = left + up - upLeft
+                            let pa = abs(estimate - left), pb = abs(estimate - up), pc = abs(estimate - upLeft)
+                            predictor = pa <= pb && pa <= pc ? left : (pb <= pc ? up : upLeft)
+                        default: throw .corrupt(file: file, reason: "row \(rowInPass) has filter type \(filter) (expected 0-4)")
+                        }
+                        row[x] = row[x] &+ UInt8(truncatingIfNeeded: predictor)
+                    }
+                    // This row becomes the one above the next.
+                    UnsafeMutableBufferPointer(rebasing: above[0..<stride]).update(fromContentsOf: UnsafeBufferPointer(start: row, count: stride))
+                }
+            }
+            try convertRow(width: p.width, y: p.y0 + rowInPass * p.dy, x0: p.x0, dx: p.dx)
+            let count = p.width * channels
+            if header.interlaced {
+                growCapacity(&passPixels[pass], adding: count, total: p.width * p.height * channels)
+                passPixels[pass].append(contentsOf: pixels[0..<count])
+            } else {
+                pixels.withUnsafeBufferPointer { sink.append(row: UnsafeBufferPointer(rebasing: $0[0..<count])) }
+            }
+            rowInPass += 1
+            if rowInPass == p.height {
+                pass += 1
+                rowInPass = 0
+            }
+        }
+
+        /// Sample `index` of the unfiltered row: packed bits for depths under 8, big-endian pairs for 16.
+        @inline(__always) func sample(_ row: UnsafePointer<UInt8>, _ index: Int) -> UInt16 {
+            switch header.bitDepth {
+            case 8: return UInt16(row[index])
+            case 16: return UInt16(row[2 * index]) << 8 | UInt16(row[2 * index + 1])
+            default:
+                let depth = header.bitDepth, bit = index * depth
+                return UInt16((row[bit / 8] >> (8 - depth - bit % 8)) & UInt8((1 << depth) - 1))
+            }
+        }
+
+        /// The unfiltered row (after the filter byte in `current`) as 8-bit pixels in `pixels`.
+        mutating func convertRow(width: Int, y: Int, x0: Int, dx: Int) throws(PNGError) {
+            let samples = header.samples, c = channels
+            let maximum = (1 << header.bitDepth) - 1
+            let entries = palette.count / 3
+            let colourType = header.colourType, bitDepth = header.bitDepth
+            try current.withUnsafeBufferPointer { (raw) throws(PNGError) in
+                let row = raw.baseAddress! + 1
+                if bitDepth == 8, colourType != 3, key == nil {
+                    pixels.withUnsafeMutableBufferPointer { out in
+                        _ = UnsafeMutableBufferPointer(rebasing: out[0..<(width * c)]).initialize(from: UnsafeBufferPointer(start: row, count: width * c))
+                    }
+                    return
+                }
+                for x in 0..<width {
+                    if colourType == 3 {
+                        let index = Int(sample(row, x))
+                        guard index < entries else {
+                            throw .corrupt(file: file, reason: "pixel \(x0 + x * dx),\(y) uses palette entry \(index) of \(entries)")
+                        }
+                        for s in 0..<3 { pixels[x * c + s] = palette[index * 3 + s] }
+                        if c == 4 { pixels[x * 4 + 3] = index < alphas.count ? alphas[index] : 255 }
+                        continue
+                    }
+                    var matches = key != nil
+                    for s in 0..<samples {
+                        let value = sample(row, x * samples + s)
+                        pixels[x * c + s] = UInt8((Int(value) * 255 + maximum / 2) / maximum)
+                        if let key, value != key[s] { matches = false }
+                    }
+                    if key != nil { pixels[x * c + samples] = matches ? 0 : 255 }
+                }
+            }
+        }
     }
 
     private static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {

@@ -5,6 +5,8 @@ public enum ImageFileError: Error, Equatable, CustomStringConvertible {
     case unknownFormat(file: String, found: [UInt8])
     case malformed(file: String, reason: String)
     case unreadable(file: String, reason: String)
+    /// Its pixels would take more memory than allowed.
+    case tooLarge(PictureTooLarge)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum ImageFileError: Error, Equatable, CustomStringConvertible {
             return "\(file): not an image this tool reads (expected PNG, or PGM/PPM/PBM starting P1-P6; the file starts with \"\(shown)\")"
         case .malformed(let file, let reason): return "\(file): malformed image: \(reason)"
         case .unreadable(let file, let reason): return "\(file): \(reason)"
+        case .tooLarge(let error): return error.description
         }
     }
 }
@@ -21,7 +24,17 @@ public enum ImageFileError: Error, Equatable, CustomStringConvertible {
 /// 65535, `#` comments in the header. Samples come out as 8 bits (scaled and rounded); PBM's 1 is
 /// black.
 public enum PNM {
-    public static func decode(_ bytes: [UInt8], file: String = "(PNM data)") throws(ImageFileError) -> Image {
+    public static func decode(_ bytes: [UInt8], file: String = "(PNM data)",
+                              maximumBytes: Int = defaultMaximumDecodedBytes) throws(ImageFileError) -> Image {
+        var rows = ImageRows()
+        try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes)
+        return rows.image
+    }
+
+    /// Decodes row by row into `sink`. The data's length is checked against the header before any
+    /// row is kept, so a short file with a large header costs nothing.
+    public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,
+                                                  maximumBytes: Int = defaultMaximumDecodedBytes) throws(ImageFileError) {
         guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), (UInt8(ascii: "1")...UInt8(ascii: "6")).contains(bytes[1]) else {
             throw .unknownFormat(file: file, found: Array(bytes.prefix(8)))
         }
@@ -52,16 +65,34 @@ public enum PNM {
 
         let width = try number("width"), height = try number("height")
         guard width > 0, height > 0 else { throw .malformed(file: file, reason: "size \(width)x\(height)") }
-        guard width * height <= PNG.maximumPixels else {
-            throw .malformed(file: file, reason: "size \(width)x\(height) is over the limit of \(PNG.maximumPixels) pixels")
-        }
         let isBitmap = kind == 1 || kind == 4
         let maximum = isBitmap ? 1 : try number("maximum value")
         guard (1...65535).contains(maximum) else { throw .malformed(file: file, reason: "maximum value \(maximum) (expected 1 to 65535)") }
         let channels = (kind == 3 || kind == 6) ? 3 : 1
-        let count = width * height * channels
-        var pixels = [UInt8](repeating: 0, count: count)
+        let count = width * height * channels  // at most 3 x 2^60: no overflow
+        // What the data must hold at the least, checked before anything is kept: one byte a sample
+        // in P1 (two, digit and space, in P2 and P3, but for the last), the exact bytes in P4-P6.
+        let needed: Int
+        switch kind {
+        case 1: needed = count
+        case 2, 3: needed = 2 * count - 1
+        case 4: needed = (width + 7) / 8 * height
+        default: needed = count * (maximum > 255 ? 2 : 1)
+        }
+        let available = bytes.count - position - (kind >= 4 ? 1 : 0)
+        guard available >= needed else {
+            if kind >= 4 { throw .malformed(file: file, reason: "truncated: \(max(0, available)) bytes of pixels, expected \(needed)") }
+            throw .malformed(file: file, reason: "\(max(0, available)) bytes of pixels cannot hold the \(count) samples of a \(width)x\(height) image")
+        }
+        do {
+            try PictureTooLarge.check(file: file, width: width, height: height, bytesPerPixel: Sink.bytesPerPixel(channels: channels), limit: maximumBytes)
+        } catch {
+            throw .tooLarge(error)
+        }
+        sink.begin(width: width, height: height, channels: channels)
+        var row = [UInt8](repeating: 0, count: width * channels)
         func scaled(_ v: Int) -> UInt8 { UInt8((min(v, maximum) * 255 + maximum / 2) / maximum) }
+        let perRow = width * channels
 
         switch kind {
         case 1, 2, 3:
@@ -76,13 +107,14 @@ public enum PNM {
                     guard position < bytes.count else { throw .malformed(file: file, reason: "\(count - n) pixels missing at the end") }
                     let b = bytes[position]
                     guard b == 48 || b == 49 else { throw .malformed(file: file, reason: "pixel \(n) is byte \(b), expected 0 or 1") }
-                    pixels[n] = b == 49 ? 0 : 255
+                    row[n % perRow] = b == 49 ? 0 : 255
                     position += 1
                 } else {
                     let v = try number("sample \(n) of \(count)")
                     guard v <= maximum else { throw .malformed(file: file, reason: "sample \(n) is \(v), over the maximum \(maximum)") }
-                    pixels[n] = scaled(v)
+                    row[n % perRow] = scaled(v)
                 }
+                if n % perRow == perRow - 1 { row.withUnsafeBufferPointer { sink.append(row: $0) } }
             }
         default:
             // One white-space byte separates the header from the binary samples.
@@ -92,42 +124,72 @@ public enum PNM {
             position += 1
             if kind == 4 {
                 let rowBytes = (width + 7) / 8
-                guard bytes.count - position >= rowBytes * height else {
-                    throw .malformed(file: file, reason: "truncated: \(bytes.count - position) bytes of pixels, expected \(rowBytes * height)")
-                }
                 for y in 0..<height {
                     for x in 0..<width {
                         let bit = (bytes[position + y * rowBytes + x / 8] >> (7 - x % 8)) & 1
-                        pixels[y * width + x] = bit == 1 ? 0 : 255
+                        row[x] = bit == 1 ? 0 : 255
                     }
+                    row.withUnsafeBufferPointer { sink.append(row: $0) }
                 }
             } else {
                 let size = maximum > 255 ? 2 : 1
-                guard bytes.count - position >= count * size else {
-                    throw .malformed(file: file, reason: "truncated: \(bytes.count - position) bytes of pixels, expected \(count * size)")
-                }
-                for n in 0..<count {
-                    let v = size == 1 ? Int(bytes[position + n]) : Int(bytes[position + 2 * n]) << 8 | Int(bytes[position + 2 * n + 1])
-                    pixels[n] = scaled(v)
+                for y in 0..<height {
+                    let start = position + y * perRow * size
+                    for n in 0..<perRow {
+                        let v = size == 1 ? Int(bytes[start + n]) : Int(bytes[start + 2 * n]) << 8 | Int(bytes[start + 2 * n + 1])
+                        row[n] = scaled(v)
+                    }
+                    row.withUnsafeBufferPointer { sink.append(row: $0) }
                 }
             }
         }
-        return Image(width: width, height: height, channels: channels, pixels: pixels)
     }
 }
 
 /// Reading an image file of any format this tool knows, chosen by its first bytes.
 public enum ImageFile {
-    public static func decode(_ bytes: [UInt8], file: String) throws -> Image {
-        if bytes.count >= 8, Array(bytes[0..<8]) == PNG.signature { return try PNG.decode(bytes, file: file) }
-        return try PNM.decode(bytes, file: file)
+    public static func decode(_ bytes: [UInt8], file: String, maximumBytes: Int = defaultMaximumDecodedBytes) throws -> Image {
+        var rows = ImageRows()
+        try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes)
+        return rows.image
     }
 
-    public static func read(_ path: String) throws -> Image {
+    /// The picture's grey levels, as the digit preparation takes them, decoded row by row: four
+    /// bytes a pixel (five with transparency) and no full-size 8-bit copy.
+    public static func decodeGrey(_ bytes: [UInt8], file: String, maximumBytes: Int = defaultMaximumDecodedBytes) throws -> GreyPicture {
+        var rows = GreyPicture.Rows()
+        try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes)
+        return rows.takePicture()
+    }
+
+    public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,
+                                                  maximumBytes: Int = defaultMaximumDecodedBytes) throws {
+        if bytes.count >= 8, Array(bytes[0..<8]) == PNG.signature {
+            try PNG.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
+        } else {
+            try PNM.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
+        }
+    }
+
+    /// Reads a picture file into `sink`.
+    public static func read<Sink: PixelRowSink>(_ path: String, into sink: inout Sink, maximumBytes: Int = defaultMaximumDecodedBytes) throws {
         let bytes: [UInt8]
         do { bytes = try Files.read(path) } catch {
             throw ImageFileError.unreadable(file: path, reason: error.reason)
         }
-        return try decode(bytes, file: path)
+        try decode(bytes, file: path, into: &sink, maximumBytes: maximumBytes)
+    }
+
+    public static func read(_ path: String) throws -> Image {
+        var rows = ImageRows()
+        try read(path, into: &rows)
+        return rows.image
+    }
+
+    /// A picture file's grey levels (see `decodeGrey`).
+    public static func readGrey(_ path: String, maximumBytes: Int = defaultMaximumDecodedBytes) throws -> GreyPicture {
+        var rows = GreyPicture.Rows()
+        try read(path, into: &rows, maximumBytes: maximumBytes)
+        return rows.takePicture()
     }
 }

@@ -57,9 +57,9 @@ struct Predict: AsyncParsableCommand {
             var prepared: [(index: Int, pixels: [UInt8])] = []
             for (index, file) in images.enumerated() {
                 do {
-                    let image = try ImageFile.read(file)
+                    let picture = try ImageFile.readGrey(file)
                     let digit: [UInt8]
-                    do { digit = try DigitPreprocessing.prepare(image) } catch { throw ImageFileError.unreadable(file: file, reason: "\(error)") }
+                    do { digit = try DigitPreprocessing.prepare(picture) } catch { throw ImageFileError.unreadable(file: file, reason: "\(error)") }
                     prepared.append((index, digit))
                     answers.append(Answer(file: file))
                 } catch {

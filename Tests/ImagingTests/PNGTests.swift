@@ -131,8 +131,12 @@ import Support
         #expect(header(9, 5) == "bad.png: corrupt PNG: colour type 5 (expected 0, 2, 3, 4 or 6)")
         #expect(header(12, 2) == "bad.png: corrupt PNG: interlace method 2 (expected 0 or 1)")
         #expect(header(10, 1) == "bad.png: corrupt PNG: compression method 1 (expected 0)")
-        // A header claiming 65535 x 65535 pixels is refused before any allocation.
-        #expect(with { c in c[0].data[0..<8] = [0, 0, 255, 255, 0, 0, 255, 255] } == "bad.png: unsupported PNG: size 65535x65535 is over the limit of 16777216 pixels")
+        // A header claiming 65535 x 65535 pixels is refused before any allocation, by the bytes the
+        // pixels would take (a palette image: RGB, 3 bytes a pixel), whatever the limit.
+        #expect(with { c in c[0].data[0..<8] = [0, 0, 255, 255, 0, 0, 255, 255] } == "bad.png: the picture is 65535x65535 pixels; decoding it would take 12287 MB, over the limit of 1024 MB")
+        #expect(throws: PNGError.tooLarge(PictureTooLarge(file: "x.png", width: 9, height: 7, bytes: 252, limit: 200))) {
+            try PNG.decode(valid, file: "x.png", maximumBytes: 200)  // 9x7 RGBA with its tRNS: 252 bytes
+        }
         #expect(with { c in c.removeAll { $0.type == "PLTE" } } == "bad.png: corrupt PNG: a palette image without a PLTE chunk")
         #expect(with { c in c.removeAll { $0.type == "IDAT" } } == "bad.png: corrupt PNG: no IDAT chunk")
         #expect(with { c in c.swapAt(0, 1) } == "bad.png: corrupt PNG: the first chunk is tEXt, expected IHDR")
