@@ -53,6 +53,7 @@ let package = Package(
         // Already in Hummingbird's graph (nothing more to fetch or build): named for the server's
         // logger and its shutdown, which the server sets itself.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -77,6 +78,7 @@ let package = Package(
         .target(name: "LeNetServer", dependencies: [
             "LeNet", "Imaging", "Datasets",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -1,17 +1,32 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Imaging
 import LeNet
 import Logging
+import NIOCore
+import ServiceLifecycle
 
-/// The request context of `lenet serve`: Hummingbird's basic context with a 4 MB upload limit.
+/// The request context of the server: Hummingbird's basic context, the upload limit, and a way to
+/// stop reading a connection whose body is refused (so the rest of it is never read, and the
+/// connection closes after the answer).
 public struct ServerContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public init(source: Source) { coreContext = .init(source: source) }
-    public var maxUploadSize: Int { LeNetServer.maximumBody }
+    let stopReading: @Sendable () -> Void
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        let channel = source.channel
+        // A lingering close, as web servers do: what the client is still sending is read and thrown
+        // away for half a second (so it can read the answer instead of a reset), then the
+        // connection closes whatever is still coming.
+        stopReading = {
+            channel.eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
+        }
+    }
+    public var maxUploadSize: Int { LeNetServer.Limits().maximumBody }
 }
 
-/// `lenet serve`: the drawing page and the HTTP API.
+/// The server: the drawing page and the HTTP API.
 ///
 ///     GET  /              the page (HTML, CSS and JavaScript from the binary, nothing fetched elsewhere)
 ///     GET  /app.js, /style.css
@@ -21,11 +36,38 @@ public struct ServerContext: RequestContext {
 ///     GET  /report        the newest training report (runs/*/report.html), if there is one
 ///     GET  /healthz       "ok"
 ///
-/// Every error is JSON, `{"error": "..."}`, with a 4xx status that fits it. The model is an
-/// immutable value shared by all requests; a prediction (about 20 us of arithmetic after the image
-/// is decoded) runs in the request's task.
+/// Every error is JSON, `{"error": "..."}`, with a status that fits it. The model is an immutable
+/// value shared by all requests. Pictures are decoded, prepared and read on the prediction pool's
+/// own threads, never on the cooperative pool that answers everything else, so one client's
+/// uploads cannot stall `/healthz` or the page; everything a hostile client can make the server
+/// hold is bounded (see `Limits`).
 public enum LeNetServer {
-    public static let maximumBody = 4 * 1024 * 1024
+    /// Every bound the server keeps, with its default.
+    public struct Limits: Sendable {
+        /// The largest picture body (413 past it, read no further).
+        public var maximumBody = 4 << 20
+        /// The largest JSON body (413 past it, before it is parsed).
+        public var maximumJSONBody = 64 << 10
+        /// What one decoded picture may take in memory: about 14 Mpx of grey (11 Mpx with
+        /// transparency). Larger pictures get 413 before they are decoded.
+        public var maximumDecodedBytes = 56 << 20
+        /// Bodies being received, all requests together (503 past it).
+        public var maximumBodiesInFlight = 96 << 20
+        /// A connection that sends nothing (no header, no body bytes) for this long is closed.
+        public var idleTimeout: Duration = .seconds(10)
+        /// A body must have arrived whole within this many seconds of its first byte (408 past it).
+        public var bodyDeadline: Double = 30
+        /// Open connections at most; past it, new ones wait in the listen queue.
+        public var maximumConnections = 4096
+        /// The listen queue.
+        public var backlog = 4096
+        /// Threads that decode and predict, and jobs that may wait for them (503 past it).
+        public var predictionThreads = ProcessInfo.processInfo.activeProcessorCount
+        public var predictionQueue = 2 * ProcessInfo.processInfo.activeProcessorCount
+        /// After SIGTERM or SIGINT: how long requests in progress may go on before they are cut off.
+        public var shutdownGrace: Duration = .seconds(3)
+        public init() {}
+    }
 
     /// What the server serves.
     public struct Configuration: Sendable {
@@ -34,6 +76,11 @@ public enum LeNetServer {
         public var checkpoint: String
         /// Where to look for training reports (runs/*/report.html).
         public var runsFolder: String
+        public var limits = Limits()
+        /// Host names the server answers to, besides localhost, 127.0.0.1 and ::1 (and the address it
+        /// listens on, when that is a name or a single address). Any other Host header gets 421: a
+        /// page elsewhere cannot reach the server through a name of its own (DNS rebinding).
+        public var allowedHosts: Set<String> = []
         /// What each class is called: the checkpoint's "class_names" (a JSON array), else "0", "1", ...
         public var classNames: [String] { Evaluation.classNames(metadata, classes: model.classes) }
         public init(model: AnyLeNet, metadata: [String: String], checkpoint: String, runsFolder: String = "runs") {
@@ -44,9 +91,11 @@ public enum LeNetServer {
         }
     }
 
-    public static func router(_ configuration: Configuration, logRequests: Bool = true) -> Router<ServerContext> {
+    public static func router(_ configuration: Configuration, listeningOn host: String = "127.0.0.1",
+                              logRequests: Bool = true) -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         if logRequests { router.add(middleware: LogRequestsMiddleware(.info)) }
+        router.add(middleware: HostCheck(allowed: HostCheck.names(listeningOn: host, extra: configuration.allowedHosts)))
         router.get("/") { _, _ in asset(WebPage.html, type: "text/html; charset=utf-8") }
         router.get("/index.html") { _, _ in asset(WebPage.html, type: "text/html; charset=utf-8") }
         router.get("/app.js") { _, _ in asset(WebPage.script, type: "text/javascript; charset=utf-8") }
@@ -54,24 +103,43 @@ public enum LeNetServer {
         router.get("/healthz") { _, _ in asset("ok\n", type: "text/plain; charset=utf-8") }
         router.get("/api/model") { _, _ in json(ModelDescription(configuration)) }
         router.get("/report") { _, _ in report(in: configuration.runsFolder) }
-        let names = configuration.classNames
-        router.post("/api/predict") { request, _ in
-            await predict(request, model: configuration.model, names: names)
+        let predictor = Predictor(model: configuration.model, names: configuration.classNames, limits: configuration.limits)
+        router.post("/api/predict") { request, context in
+            await predictor.answer(request, context: context)
         }
         return router
     }
 
-    /// The application on `host:port`. Requests are logged at the info level (`logLevel`, or else the
-    /// environment's LOG_LEVEL: LOG_LEVEL=warning quiets them); `runService()` stops it cleanly on
-    /// SIGINT and SIGTERM.
+    /// The application on `host:port`, with the limits' timeouts, connection cap and listen queue.
+    /// Requests are logged at the info level (`logLevel`, or else the environment's LOG_LEVEL:
+    /// LOG_LEVEL=warning quiets them).
     public static func application(_ configuration: Configuration, host: String, port: Int, logLevel: Logger.Level? = nil,
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var logger = Logger(label: "lenet")
         logger.logLevel = logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
-        return Application(router: router(configuration, logRequests: logger.logLevel <= .info),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "lenet"),
-                    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
-                    logger: logger)
+        let limits = configuration.limits
+        let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
+                                          + limits.idleTimeout.components.attoseconds / 1_000_000_000)
+        return Application(router: router(configuration, listeningOn: host, logRequests: logger.logLevel <= .info),
+                           server: .http1(configuration: .init(idleTimeout: idle)),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "lenet", backlog: limits.backlog,
+                                                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
+                           onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+                           logger: logger)
+    }
+
+    /// Runs the server until SIGTERM or SIGINT. Then it stops taking connections, lets requests in
+    /// progress finish for the limits' grace period, and cuts off what is left (a stalled upload,
+    /// say), so a stop never waits on a client.
+    public static func run(_ configuration: Configuration, host: String, port: Int,
+                           onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = application(configuration, host: host, port: port, onServerRunning: onServerRunning)
+        var logger = Logger(label: "lenet")
+        logger.logLevel = .warning
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.limits.shutdownGrace
+        group.maximumCancellationDuration = .seconds(1)
+        try await ServiceGroup(configuration: group).run()
     }
 
     // MARK: - Responses
@@ -133,7 +201,8 @@ public enum LeNetServer {
             }
             parameters = configuration.model.parameterCount
             classNames = configuration.classNames
-            checkpoint = configuration.checkpoint
+            // The file's name only: the server shows no paths of the machine it runs on.
+            checkpoint = (configuration.checkpoint as NSString).lastPathComponent
             metadata = configuration.metadata
             testAccuracy = configuration.metadata["test_accuracy"].flatMap(Double.init)
         }
@@ -141,7 +210,7 @@ public enum LeNetServer {
 
     // MARK: - /api/predict
 
-    struct Prediction: Encodable {
+    struct Prediction: Encodable, Sendable {
         var `class`: Int
         /// The class's name ("7", or "Ankle boot" for Fashion-MNIST).
         var name: String
@@ -154,79 +223,202 @@ public enum LeNetServer {
         var featureMaps: FeatureMapsAnswer?
     }
 
-    struct FeatureMapsAnswer: Encodable {
+    struct FeatureMapsAnswer: Encodable, Sendable {
         var c1: AnyLeNet.FeatureMaps
         var c3: AnyLeNet.FeatureMaps
     }
 
-    /// What went wrong with a request, said for the client.
-    struct BadRequest: Error {
-        var status: HTTPResponse.Status
-        var message: String
-    }
-
-    static func predict(_ request: Request, model: AnyLeNet, names: [String]) async -> Response {
-        do {
-            let body = try await collect(request)
-            let image = try decodeImage(body, contentType: request.headers[.contentType])
-            let digit: [UInt8]
-            do { digit = try DigitPreprocessing.prepare(image) } catch {
-                throw BadRequest(status: .unprocessableContent, message: error.description)
-            }
-            let reading = model.read(digit)
-            let wantsFeatures = request.uri.queryParameters.get("features").map { $0 == "1" || $0 == "true" } ?? false
-            // Feature maps rounded to 3 decimals: enough to draw them, a third of the bytes.
-            func rounded(_ maps: AnyLeNet.FeatureMaps) -> AnyLeNet.FeatureMaps {
-                var copy = maps
-                copy.values = maps.values.map { ($0 * 1000).rounded() / 1000 }
-                return copy
-            }
-            return json(Prediction(class: reading.prediction, name: names[reading.prediction], probabilities: reading.probabilities, logits: reading.scores,
-                                   scoreName: reading.scoreName, input: digit,
-                                   featureMaps: wantsFeatures ? FeatureMapsAnswer(c1: rounded(reading.c1), c3: rounded(reading.c3)) : nil))
-        } catch let bad as BadRequest {
-            return error(bad.status, bad.message)
-        } catch {
-            return self.error(.badRequest, "\(error)")
-        }
-    }
-
-    /// The body, refused with 413 past `maximumBody` bytes (by Content-Length or by counting).
-    static func collect(_ request: Request) async throws -> [UInt8] {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBody {
-            throw BadRequest(status: .contentTooLarge, message: "the body has \(length) bytes; the limit is \(maximumBody) (4 MB)")
-        }
-        var bytes: [UInt8] = []
-        for try await chunk in request.body {
-            guard bytes.count + chunk.readableBytes <= maximumBody else {
-                throw BadRequest(status: .contentTooLarge, message: "the body is over the limit of \(maximumBody) bytes (4 MB)")
-            }
-            bytes += chunk.readableBytesView
-        }
-        return bytes
-    }
-
-    /// A PNG/PGM/PPM image, or JSON `{"pixels": [784 numbers 0-255]}` (a 28x28 grey image, either
-    /// polarity: it is prepared like any picture).
-    static func decodeImage(_ body: [UInt8], contentType: String?) throws -> Image {
+    /// A PNG/PGM/PPM picture's grey levels, or JSON `{"pixels": [784 numbers 0-255]}` (a 28x28
+    /// grey image, either polarity: it is prepared like any picture).
+    static func decodePicture(_ body: [UInt8], isJSON: Bool, maximumBytes: Int) throws -> GreyPicture {
         guard !body.isEmpty else {
             throw BadRequest(status: .badRequest, message: "the body is empty: send a PNG image, or JSON {\"pixels\": [784 numbers 0-255]}")
         }
-        let type = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        let looksLikeJSON = type == "application/json" || (type.isEmpty && (body.first == UInt8(ascii: "{")))
-        if looksLikeJSON {
-            do { return try PixelsJSON.decode(body) } catch { throw BadRequest(status: .badRequest, message: error.description) }
-        }
-        let acceptable = ["", "image/png", "image/x-portable-graymap", "image/x-portable-pixmap", "image/x-portable-bitmap",
-                          "image/x-portable-anymap", "application/octet-stream"]
-        guard acceptable.contains(type) else {
-            throw BadRequest(status: .unsupportedMediaType,
-                             message: "Content-Type \(type) is not accepted: send image/png (or a PGM/PPM image), or application/json with {\"pixels\": [...]}")
+        if isJSON {
+            do { return GreyPicture(try PixelsJSON.decode(body)) } catch { throw BadRequest(status: .badRequest, message: error.description) }
         }
         do {
-            return try ImageFile.decode(body, file: "the request body")
+            return try ImageFile.decodeGrey(body, file: "the request body", maximumBytes: maximumBytes)
+        } catch let error as PNGError {
+            if case .tooLarge(let size) = error { throw BadRequest(status: .contentTooLarge, message: size.description) }
+            throw BadRequest(status: .badRequest, message: error.description)
+        } catch let error as ImageFileError {
+            if case .tooLarge(let size) = error { throw BadRequest(status: .contentTooLarge, message: size.description) }
+            throw BadRequest(status: .badRequest, message: error.description)
         } catch {
             throw BadRequest(status: .badRequest, message: "\(error)")
         }
+    }
+
+    /// The media types of a picture body (an empty type is taken by the body's first bytes).
+    static let pictureTypes: Set<String> = ["", "image/png", "image/x-portable-graymap", "image/x-portable-pixmap",
+                                            "image/x-portable-bitmap", "image/x-portable-anymap", "application/octet-stream"]
+}
+
+/// `/api/predict`: the body checked against its limit before and while it is read, then decoded,
+/// prepared and read by the model on the prediction pool.
+struct Predictor: Sendable {
+    let model: AnyLeNet
+    let names: [String]
+    let limits: LeNetServer.Limits
+    let pool: PredictionPool
+    let budget: BodyBudget
+
+    init(model: AnyLeNet, names: [String], limits: LeNetServer.Limits) {
+        self.model = model
+        self.names = names
+        self.limits = limits
+        pool = PredictionPool(threads: limits.predictionThreads, queueLimit: limits.predictionQueue)
+        budget = BodyBudget(limit: limits.maximumBodiesInFlight)
+    }
+
+    func answer(_ request: Request, context: ServerContext) async -> Response {
+        let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        do {
+            let isJSON = type == "application/json"
+            guard isJSON || LeNetServer.pictureTypes.contains(type) else {
+                throw BadRequest(status: .unsupportedMediaType,
+                                 message: "Content-Type \(type) is not accepted: send image/png (or a PGM/PPM image), or application/json with {\"pixels\": [...]}")
+            }
+            let limit = isJSON ? limits.maximumJSONBody : limits.maximumBody
+            let body = try await collect(request, limit: limit, kind: isJSON ? "a JSON body" : "a picture body", context: context)
+            // With no Content-Type, a body that starts with "{" is taken for JSON (within its limit).
+            let looksLikeJSON = isJSON || (type.isEmpty && body.first == UInt8(ascii: "{"))
+            if looksLikeJSON, body.count > limits.maximumJSONBody {
+                throw BadRequest(status: .contentTooLarge, message: "a JSON body may have at most \(limits.maximumJSONBody) bytes (the server's limit); this one has \(body.count)")
+            }
+            let (model, names, maximumBytes) = (self.model, self.names, limits.maximumDecodedBytes)
+            let wantsFeatures = request.uri.queryParameters.get("features").map { $0 == "1" || $0 == "true" } ?? false
+            let answer = try await pool.run { () throws -> LeNetServer.Prediction in
+                let picture = try LeNetServer.decodePicture(body, isJSON: looksLikeJSON, maximumBytes: maximumBytes)
+                let digit: [UInt8]
+                do { digit = try DigitPreprocessing.prepare(picture) } catch {
+                    throw BadRequest(status: .unprocessableContent, message: "\(error)")
+                }
+                let reading = model.read(digit)
+                // Feature maps rounded to 3 decimals: enough to draw them, a third of the bytes.
+                func rounded(_ maps: AnyLeNet.FeatureMaps) -> AnyLeNet.FeatureMaps {
+                    var copy = maps
+                    copy.values = maps.values.map { ($0 * 1000).rounded() / 1000 }
+                    return copy
+                }
+                return LeNetServer.Prediction(class: reading.prediction, name: names[reading.prediction], probabilities: reading.probabilities,
+                                              logits: reading.scores, scoreName: reading.scoreName, input: digit,
+                                              featureMaps: wantsFeatures ? LeNetServer.FeatureMapsAnswer(c1: rounded(reading.c1), c3: rounded(reading.c3)) : nil)
+            }
+            return LeNetServer.json(answer)
+        } catch let bad as BadRequest {
+            var response = LeNetServer.error(bad.status, bad.message)
+            if bad.closesConnection { response.headers[.connection] = "close" }
+            if bad.status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+            return response
+        } catch is PredictionPool.Busy {
+            var response = LeNetServer.error(.serviceUnavailable, PredictionPool.Busy().description)
+            response.headers[.retryAfter] = "1"
+            return response
+        } catch {
+            return LeNetServer.error(.badRequest, "\(error)")
+        }
+    }
+
+    /// The body, refused with 413 past `limit` bytes (by Content-Length before reading, or while
+    /// counting), 408 past the body deadline, 503 past the bodies-in-flight budget. A refused body
+    /// is read no further: the connection stops being read and closes after the answer.
+    func collect(_ request: Request, limit: Int, kind: String, context: ServerContext) async throws -> [UInt8] {
+        func refuse(_ status: HTTPResponse.Status, _ message: String) -> BadRequest {
+            context.stopReading()
+            return BadRequest(status: status, message: message, closesConnection: true)
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw refuse(.contentTooLarge, "\(kind) may have at most \(limit) bytes (the server's limit); this one has \(length)")
+        }
+        var bytes: [UInt8] = []
+        var reserved = 0
+        defer { budget.release(reserved) }
+        let start = ContinuousClock.now
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= limit else {
+                throw refuse(.contentTooLarge, "\(kind) may have at most \(limit) bytes (the server's limit); this one is longer")
+            }
+            guard budget.reserve(chunk.readableBytes) else {
+                throw refuse(.serviceUnavailable, "the server is receiving too many uploads at once; try again shortly")
+            }
+            reserved += chunk.readableBytes
+            bytes += chunk.readableBytesView
+            if ContinuousClock.now - start > .seconds(limits.bodyDeadline) {
+                throw refuse(.requestTimeout, "the body did not arrive within \(Int(limits.bodyDeadline)) seconds")
+            }
+        }
+        return bytes
+    }
+}
+
+/// What went wrong with a request, said for the client.
+struct BadRequest: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    /// The connection is not read further and closes after the answer.
+    var closesConnection = false
+}
+
+/// The bytes of request bodies being received, all requests together, kept under a limit.
+final class BodyBudget: @unchecked Sendable {
+    let limit: Int
+    private var used = 0
+    private let lock = NSLock()
+    init(limit: Int) { self.limit = limit }
+    func reserve(_ count: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard used + count <= limit else { return false }
+        used += count
+        return true
+    }
+    func release(_ count: Int) {
+        lock.lock()
+        used -= count
+        lock.unlock()
+    }
+}
+
+/// Answers only requests whose Host names this server: a page on another origin that reaches the
+/// server through a name of its own (DNS rebinding) gets 421 and nothing else.
+struct HostCheck: RouterMiddleware {
+    typealias Context = ServerContext
+    let allowed: Set<String>?
+
+    /// The names to accept; nil (any) when listening on every interface with no names given.
+    static func names(listeningOn host: String, extra: Set<String>) -> Set<String>? {
+        var names: Set<String> = ["localhost", "127.0.0.1", "::1"]
+        names.formUnion(extra.map { $0.lowercased() })
+        if host == "0.0.0.0" || host == "::" {
+            guard !extra.isEmpty else { return nil }
+            names.insert(ProcessInfo.processInfo.hostName.lowercased())
+        } else {
+            names.insert(host.lowercased())
+        }
+        return names
+    }
+
+    /// The host name of a Host header: without its port, IPv6 brackets removed.
+    static func hostName(_ authority: String) -> String {
+        var text = Substring(authority.lowercased())
+        if text.hasPrefix("[") {
+            return String(text.dropFirst().prefix { $0 != "]" })
+        }
+        if let colon = text.lastIndex(of: ":"), text.firstIndex(of: ":") == colon { text = text[..<colon] }
+        return String(text)
+    }
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        guard let allowed else { return try await next(request, context) }
+        guard let authority = request.head.authority, !authority.isEmpty else {
+            return LeNetServer.error(.badRequest, "the request has no Host header")
+        }
+        guard allowed.contains(Self.hostName(authority)) else {
+            return LeNetServer.error(.misdirectedRequest,
+                                     "this server answers to \(allowed.sorted().joined(separator: ", ")), not to Host '\(authority)' (start it with --allow-host NAME to add a name)")
+        }
+        return try await next(request, context)
     }
 }

@@ -39,6 +39,12 @@ struct LenetServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where the training runs are, for the report link.", valueName: "folder"))
     var runs = "runs"
 
+    @Option(name: .customLong("allow-host"), help: ArgumentHelp(
+        "Also answer requests whose Host is this name (repeatable).",
+        discussion: "The server answers only to localhost, 127.0.0.1, ::1 and the --host it listens on, so a page elsewhere cannot reach it through a name of its own (DNS rebinding); other Host headers get 421. Listening on 0.0.0.0 with no --allow-host answers any name.",
+        valueName: "name"))
+    var allowHosts: [String] = []
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
     }
@@ -47,17 +53,37 @@ struct LenetServerCommand: AsyncParsableCommand {
         do {
             let (path, _) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try AnyLeNet.load(path)
+            var configuration = LeNetServer.Configuration(model: model, metadata: metadata, checkpoint: path, runsFolder: runs)
+            configuration.allowedHosts = Set(allowHosts)
+            Self.stopWithin(configuration.limits.shutdownGrace + .seconds(1.5))
             let host = self.host
-            let app = LeNetServer.application(.init(model: model, metadata: metadata, checkpoint: path, runsFolder: runs),
-                                              host: host, port: port) { port in
+            try await LeNetServer.run(configuration, host: host, port: port) { port in
                 print("Serving \(model.kind) from \(path) at http://\(host):\(port)/ (Ctrl-C stops)")
                 fflush(nil)
             }
-            try await app.runService()
             print("Stopped.")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
     }
+
+    /// The last resort after SIGTERM or SIGINT: the server's own shutdown cuts off requests still in
+    /// progress after its grace period; should anything still hold it past `limit`, the process ends.
+    static func stopWithin(_ limit: Duration) {
+        let queue = DispatchQueue(label: "stop-watch")
+        for signal in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
+            source.setEventHandler {
+                queue.asyncAfter(deadline: .now() + .milliseconds(Int(limit.components.seconds * 1000))) {
+                    print("Stopped (requests still open were cut off).")
+                    fflush(nil)
+                    Glibc.exit(0)
+                }
+            }
+            source.resume()
+            Self.signalSources.append(source)
+        }
+    }
+    nonisolated(unsafe) static var signalSources: [any DispatchSourceSignal] = []
 }

@@ -21,9 +21,11 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     }()
 
     /// Runs `body` against a live server on a free port of 127.0.0.1, then stops the server.
-    static func withServer<T: Sendable>(runs: String = "/nonexistent-runs", _ body: (Int) async throws -> T) async throws -> T {
+    static func withServer<T: Sendable>(runs: String = "/nonexistent-runs", configure: (inout LeNetServer.Configuration) -> Void = { _ in },
+                                        _ body: (Int) async throws -> T) async throws -> T {
         var configuration = Self.configuration
         configuration.runsFolder = runs
+        configure(&configuration)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = LeNetServer.application(configuration, host: "127.0.0.1", port: 0, logLevel: .critical) { port in
             continuation.yield(port)
@@ -161,6 +163,82 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(try Self.errorMessage(response).contains("limit"))
             // The server is still there afterwards.
             #expect(try await LoopbackClient.fetch(port: port, path: "/healthz").status == 200)
+        }
+    }
+
+    @Test func a413ClosesTheConnectionInsteadOfReadingTheRest() async throws {
+        try await Self.withServer { port in
+            // The head announces 5 MB; the server answers 413 without reading the body, and closes
+            // the connection while the client is still sending.
+            let closed = try await onOwnThread { () -> Bool in
+                let connection = try LoopbackConnection(port: port, timeout: 10)
+                try connection.send(Array("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 5000000\r\n\r\n".utf8))
+                let answer = try LoopbackClient.readAnswer(from: connection)
+                #expect(answer.status == 413)
+                #expect(answer.headers["connection"] == "close")
+                // Keep sending: the connection must be closed by the server within a few seconds.
+                let sender = Thread { for _ in 0..<50 { if (try? connection.send([UInt8](repeating: 1, count: 100_000))) == nil { return } } }
+                sender.start()
+                return connection.isClosedByPeer(within: 5)
+            }
+            #expect(closed)
+            #expect(try await LoopbackClient.fetch(port: port, path: "/healthz").status == 200)
+        }
+    }
+
+    @Test func jsonBodiesOver64KBGet413BeforeTheyAreParsed() async throws {
+        let big = Array(("{\"pixels\": [" + String(repeating: "0,", count: 40_000) + "0]}").utf8)
+        try await Self.withServer { port in
+            let response = try await LoopbackClient.fetch(port: port, method: "POST", path: "/api/predict",
+                                                          headers: ["Content-Type": "application/json"], body: big)
+            #expect(response.status == 413)
+            #expect(try Self.errorMessage(response).contains("at most 65536 bytes"))
+        }
+    }
+
+    @Test func aPictureTooLargeToDecodeGets413() async throws {
+        var pixels = [UInt8](repeating: 255, count: 200 * 160)
+        for n in stride(from: 0, to: pixels.count, by: 7) { pixels[n] = 0 }
+        let png = try PNG.encode(Image(width: 200, height: 160, channels: 1, pixels: pixels))
+        try await Self.withServer(configure: { $0.limits.maximumDecodedBytes = 100_000 }) { port in
+            let response = try await LoopbackClient.fetch(port: port, method: "POST", path: "/api/predict", body: png)
+            #expect(response.status == 413)
+            #expect(try Self.errorMessage(response).contains("the picture is 200x160 pixels; decoding it would take 128000 bytes, over the limit of 100000 bytes"))
+        }
+    }
+
+    @Test func otherHostNamesGet421AndNoPathIsShown() async throws {
+        try await Self.withServer { port in
+            let rebound = try await LoopbackClient.fetch(port: port, path: "/api/model", host: "attacker.example:\(port)")
+            #expect(rebound.status == 421)
+            #expect(try Self.errorMessage(rebound).contains("not to Host 'attacker.example:\(port)'"))
+            for host in ["localhost:\(port)", "127.0.0.1", "[::1]:\(port)"] {
+                let answer = try await LoopbackClient.fetch(port: port, path: "/api/model", host: host)
+                #expect(answer.status == 200, "\(host)")
+                #expect(!answer.text.contains(repositoryRoot), "\(host): the answer shows a path of the machine")
+                #expect(try Self.json(answer)["checkpoint"] as? String == "lenet5-mnist.safetensors")
+            }
+        }
+        // A name given with --allow-host is answered too.
+        try await Self.withServer(configure: { $0.allowedHosts = ["digits.example"] }) { port in
+            let answer = try await LoopbackClient.fetch(port: port, path: "/healthz", host: "digits.example")
+            #expect(answer.status == 200)
+        }
+    }
+
+    @Test func silentConnectionsAreClosedByTheIdleTimeout() async throws {
+        try await Self.withServer(configure: { $0.limits.idleTimeout = .seconds(1) }) { port in
+            let (halfHead, stalledBody) = try await onOwnThread { () -> (Bool, Bool) in
+                // Half a request head, then nothing.
+                let first = try LoopbackConnection(port: port, timeout: 10)
+                try first.send(Array("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le".utf8))
+                // A whole head and 10 bytes of a 1,000-byte body, then nothing.
+                let second = try LoopbackConnection(port: port, timeout: 10)
+                try second.send(Array("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n0123456789".utf8))
+                return (first.isClosedByPeer(within: 5), second.isClosedByPeer(within: 5))
+            }
+            #expect(halfHead)
+            #expect(stalledBody)
         }
     }
 

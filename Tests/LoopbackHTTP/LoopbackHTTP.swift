@@ -11,7 +11,7 @@ public struct LoopbackError: Error, CustomStringConvertible {
 }
 
 /// A connected TCP socket on 127.0.0.1, with a receive timeout so a test never hangs.
-public final class LoopbackConnection {
+public final class LoopbackConnection: @unchecked Sendable {
     public let descriptor: Int32
 
     public init(port: Int, timeout: Double = 30) throws {
@@ -96,7 +96,11 @@ public enum LoopbackClient {
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
-        try connection.send(Array(head.utf8) + body)
+        // Sent from a thread of its own while the answer is read, as a browser does: a server may
+        // answer (413, say) before the body is all sent, and close the connection.
+        let bytes = Array(head.utf8) + body
+        let sender = Thread { try? connection.send(bytes) }
+        sender.start()
         return try readAnswer(from: connection)
     }
 
