@@ -10,6 +10,7 @@ let package = Package(
         .executableTarget(name: "LeNetFuzz", dependencies: [
             .product(name: "Datasets", package: "LeNet5"),
             .product(name: "Imaging", package: "LeNet5"),
+            .product(name: "LeNet", package: "LeNet5"),
             .product(name: "NeuralNetwork", package: "LeNet5"),
         ], swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ],

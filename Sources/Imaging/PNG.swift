@@ -103,8 +103,8 @@ public enum PNG {
     /// Decodes a PNG row by row into `sink`. The image data is inflated as its chunks come, one row
     /// at a time, unfiltered against the row before and turned into 8-bit pixels, so the only
     /// picture-sized memory is what the sink keeps (interlaced pictures also keep their seven passes
-    /// until the last one, counted in the bound). Nothing picture-sized is allocated before the data
-    /// that fills it has arrived.
+    /// until the last one, counted in the bound). Nothing picture-sized is reserved before the first
+    /// row has arrived, and it costs memory only as rows fill it.
     public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,
                                                   maximumBytes: Int = defaultMaximumDecodedBytes) throws(PNGError) {
         guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw .notPNG(file: file) }

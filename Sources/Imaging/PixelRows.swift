@@ -58,11 +58,14 @@ public struct ImageRows: PixelRowSink {
     public var image: Image { Image(width: width, height: height, channels: channels, pixels: pixels) }
 }
 
-/// Grows an array's capacity as rows arrive, doubling but never past the picture's total, so that
-/// nothing is allocated ahead of the data and the final buffer is no larger than the picture.
+/// Makes room for the picture when its first row arrives: its whole size at once, so the rows are
+/// never copied as they come (a growing array's copies would briefly take up to twice the picture).
+/// Nothing is reserved from a header alone, and what is reserved costs memory only as rows fill it:
+/// a large buffer is mapped pages that the system provides when they are first written, so a
+/// picture whose data stops early costs the rows that came, not its header's size.
 @inline(__always) func growCapacity<T>(_ array: inout [T], adding count: Int, total: Int) {
     let needed = array.count + count
-    if needed > array.capacity { array.reserveCapacity(min(max(needed, total), max(needed, array.capacity * 2))) }
+    if needed > array.capacity { array.reserveCapacity(max(needed, total)) }
 }
 
 /// A picture as the digit preparation sees it: grey levels from 0 (black) to 1 (white), row by row,

@@ -46,7 +46,11 @@ public struct PaperResumeCheckpoint: Sendable {
     }
 
     public static func load(_ path: String) throws -> PaperResumeCheckpoint {
-        let file = try SafeTensorsFile(contentsOf: path)
+        try load(try SafeTensorsFile(contentsOf: path), path: path)
+    }
+
+    /// The state held by an already-read file (`path` names it in errors).
+    public static func load(_ file: SafeTensorsFile, path: String) throws -> PaperResumeCheckpoint {
         let m = file.metadata
         func fail(_ reason: String) -> ResumeCheckpoint.ReadError { ResumeCheckpoint.ReadError(file: path, reason: reason) }
         func field(_ key: String) throws -> String {

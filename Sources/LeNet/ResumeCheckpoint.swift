@@ -60,7 +60,11 @@ public struct ResumeCheckpoint: Sendable, Equatable {
     }
 
     public static func load(_ path: String) throws -> ResumeCheckpoint {
-        let file = try SafeTensorsFile(contentsOf: path)
+        try load(try SafeTensorsFile(contentsOf: path), path: path)
+    }
+
+    /// The state held by an already-read file (`path` names it in errors).
+    public static func load(_ file: SafeTensorsFile, path: String) throws -> ResumeCheckpoint {
         let m = file.metadata
         func field(_ key: String) throws(ReadError) -> String {
             guard let value = m[key] else { throw ReadError(file: path, reason: "the metadata has no '\(key)'") }

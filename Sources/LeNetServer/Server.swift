@@ -16,10 +16,12 @@ public struct ServerContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         let channel = source.channel
-        // A lingering close, as web servers do: what the client is still sending is read and thrown
-        // away for half a second (so it can read the answer instead of a reset), then the
-        // connection closes whatever is still coming.
+        // Nothing more of the connection is read (what the client still sends waits in the kernel's
+        // buffer, a few MB at most, until the window closes); the answer is written, and half a
+        // second later the connection is closed whatever is still coming, so a client reading as
+        // it sends has the answer before the reset.
         stopReading = {
+            channel.close(mode: .input, promise: nil)
             channel.eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
         }
     }
@@ -61,9 +63,11 @@ public enum LeNetServer {
         public var maximumConnections = 4096
         /// The listen queue.
         public var backlog = 4096
-        /// Threads that decode and predict, and jobs that may wait for them (503 past it).
+        /// Threads that decode and predict, and jobs that may wait for them (503 past it). Waiting
+        /// bodies count in `maximumBodiesInFlight` until they are answered, so the queue's memory is
+        /// bounded by it.
         public var predictionThreads = ProcessInfo.processInfo.activeProcessorCount
-        public var predictionQueue = 2 * ProcessInfo.processInfo.activeProcessorCount
+        public var predictionQueue = 256
         /// After SIGTERM or SIGINT: how long requests in progress may go on before they are cut off.
         public var shutdownGrace: Duration = .seconds(3)
         public init() {}
@@ -281,7 +285,9 @@ struct Predictor: Sendable {
                                  message: "Content-Type \(type) is not accepted: send image/png (or a PGM/PPM image), or application/json with {\"pixels\": [...]}")
             }
             let limit = isJSON ? limits.maximumJSONBody : limits.maximumBody
-            let body = try await collect(request, limit: limit, kind: isJSON ? "a JSON body" : "a picture body", context: context)
+            let (body, reserved) = try await collect(request, limit: limit, kind: isJSON ? "a JSON body" : "a picture body", context: context)
+            // The body's bytes stay counted in the budget until it is answered (queued or decoded).
+            defer { budget.release(reserved) }
             // With no Content-Type, a body that starts with "{" is taken for JSON (within its limit).
             let looksLikeJSON = isJSON || (type.isEmpty && body.first == UInt8(ascii: "{"))
             if looksLikeJSON, body.count > limits.maximumJSONBody {
@@ -321,10 +327,11 @@ struct Predictor: Sendable {
         }
     }
 
-    /// The body, refused with 413 past `limit` bytes (by Content-Length before reading, or while
+    /// The body and the bytes it holds in the budget (the caller releases them once it has
+    /// answered), refused with 413 past `limit` bytes (by Content-Length before reading, or while
     /// counting), 408 past the body deadline, 503 past the bodies-in-flight budget. A refused body
     /// is read no further: the connection stops being read and closes after the answer.
-    func collect(_ request: Request, limit: Int, kind: String, context: ServerContext) async throws -> [UInt8] {
+    func collect(_ request: Request, limit: Int, kind: String, context: ServerContext) async throws -> (bytes: [UInt8], reserved: Int) {
         func refuse(_ status: HTTPResponse.Status, _ message: String) -> BadRequest {
             context.stopReading()
             return BadRequest(status: status, message: message, closesConnection: true)
@@ -334,7 +341,8 @@ struct Predictor: Sendable {
         }
         var bytes: [UInt8] = []
         var reserved = 0
-        defer { budget.release(reserved) }
+        var complete = false
+        defer { if !complete { budget.release(reserved) } }
         let start = ContinuousClock.now
         for try await chunk in request.body {
             guard bytes.count + chunk.readableBytes <= limit else {
@@ -349,7 +357,8 @@ struct Predictor: Sendable {
                 throw refuse(.requestTimeout, "the body did not arrive within \(Int(limits.bodyDeadline)) seconds")
             }
         }
-        return bytes
+        complete = true
+        return (bytes, reserved)
     }
 }
 

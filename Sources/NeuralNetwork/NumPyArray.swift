@@ -36,7 +36,11 @@ public enum NumPyArray {
 
     /// Reads a little-endian float32, C-order `.npy` file (version 1 or 2).
     public static func read(_ path: String) throws -> Tensor {
-        let bytes = try Files.read(path)
+        try decode(try Files.read(path), path: path)
+    }
+
+    /// The array in a `.npy` file's bytes (`path` names it in errors).
+    public static func decode(_ bytes: [UInt8], path: String) throws -> Tensor {
         func fail(_ reason: String) -> NumPyError { NumPyError(path: path, reason: reason) }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
             throw fail("not a .npy file (expected the magic \\x93NUMPY)")

@@ -49,7 +49,7 @@ import Support
         }
     }
 
-    @Test func growingBuffersNeverPassThePicturesSize() {
+    @Test func buffersAreReservedOnceAndNeverPassThePicturesSize() {
         var array: [UInt8] = []
         for _ in 0..<1000 {
             growCapacity(&array, adding: 3_001, total: 3_001_000)

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Imaging
+import LeNet
 import NeuralNetwork
 import Support
 
@@ -8,10 +9,13 @@ import Support
 ///   idx          IDX files (an images or labels file, gzipped or not)
 ///   gzip         gzip and zlib streams (inflate with a bound)
 ///   safetensors  checkpoints: header JSON, offsets, dtypes, shapes
-///   png          the PNG decoder
+///   png          the PNG decoder (the whole 8-bit image)
 ///   pnm          PGM/PPM/PBM
-///   image        any picture through the digit preparation (what `lenet predict` and the web API run)
+///   image        any picture decoded straight to grey and through the digit preparation (what
+///                `lenet predict` and the web API run), with the server's 56 MB decode bound
 ///   json         the web API's {"pixels": [...]} body
+///   npy          NumPy .npy arrays (shapes, counts)
+///   resume       resume.safetensors of either model (every count and field of the run state)
 /// Every input must end in a value or a thrown error: a crash, a hang or an unbounded allocation
 /// is a bug (libFuzzer reports them: -timeout, -rss_limit_mb, -malloc_limit_mb).
 let target = ProcessInfo.processInfo.environment["LENET_FUZZ_TARGET"] ?? "png"
@@ -35,15 +39,35 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
             }
         }
     case "png":
-        _ = try? PNG.decode(bytes, file: "fuzz")
+        _ = try? PNG.decode(bytes, file: "fuzz", maximumBytes: 256 << 20)
     case "pnm":
         _ = try? PNM.decode(bytes, file: "fuzz")
     case "image":
-        if let image = try? ImageFile.decode(bytes, file: "fuzz") { _ = try? DigitPreprocessing.prepare(image) }
+        if let picture = try? ImageFile.decodeGrey(bytes, file: "fuzz", maximumBytes: 56 << 20) { _ = try? DigitPreprocessing.prepare(picture) }
     case "json":
         if let image = try? PixelsJSON.decode(bytes) { _ = try? DigitPreprocessing.prepare(image) }
+    case "npy":
+        _ = try? NumPyArray.decode(bytes, path: "fuzz")
+    case "resume":
+        // The input is the run state's metadata, one `key=value` a line; the tensors are a valid
+        // model's (zeros, with a velocity and an order of the right sizes), so every field's parsing
+        // and bounds are reached.
+        var metadata: [String: String] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { metadata[String(parts[0])] = String(parts[1]) }
+        }
+        let order = Int(metadata["training_images"] ?? "") ?? 1
+        for (layout, extra) in [(LeNet5.layout, ("optimizer.velocity", LeNet5.layout.count)), (LeNet1998.layout, ("order", min(max(order, 0), 4096)))] {
+            var tensors = layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: [Float](repeating: 0, count: $0.count))) }
+            tensors.append((extra.0, Tensor(shape: [extra.1], scalars: (0..<extra.1).map(Float.init))))
+            if let file = try? SafeTensorsFile(bytes: SafeTensorsFile.encode(tensors, metadata: metadata), path: "fuzz") {
+                _ = try? ResumeCheckpoint.load(file, path: "fuzz")
+                _ = try? PaperResumeCheckpoint.load(file, path: "fuzz")
+            }
+        }
     default:
-        fatalError("LENET_FUZZ_TARGET must be idx, gzip, safetensors, png, pnm, image or json; got \(target)")
+        fatalError("LENET_FUZZ_TARGET must be idx, gzip, safetensors, png, pnm, image, json, npy or resume; got \(target)")
     }
     return 0
 }
