@@ -226,13 +226,9 @@ struct Train: AsyncParsableCommand {
             ]
             // The model first, then (only once it is on disk) the resumable state goes; a periodic
             // checkpoint's failure is reported after the model and the reports are written.
-            var completion: (any Error)?
-            do {
-                if let warning = try RunCompletion.finish(modelPath: checkpoint, saveModel: { try model.save(to: checkpoint, metadata: metadata) },
-                                                          resumeFile: resumePath, earlierFailure: saveError) {
-                    printError("warning: \(warning)")
-                }
-            } catch let failure as RunCompletion.CheckpointFailure { completion = failure }
+            let completion = try Self.saveFinalModel(checkpoint, resumeFile: resumePath, earlierFailure: saveError) {
+                try model.save(to: checkpoint, metadata: metadata)
+            }
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
                                   about: ReportFiles.about(kind: LeNet5.kind, checkpoint: checkpoint, metadata: metadata),
@@ -261,6 +257,20 @@ enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension Train {
+    /// Saves the final model (see `RunCompletion`) and returns a periodic checkpoint's failure, to
+    /// be thrown once the reports are written too; a save of the model that fails throws at once.
+    static func saveFinalModel(_ path: String, resumeFile: String, earlierFailure: (any Error)?,
+                               save: () throws -> Void) throws -> (any Error)? {
+        do {
+            if let warning = try RunCompletion.finish(modelPath: path, saveModel: save, resumeFile: resumeFile, earlierFailure: earlierFailure) {
+                printError("warning: \(warning)")
+            }
+            return nil
+        } catch let failure as RunCompletion.CheckpointFailure {
+            return failure
+        }
+    }
+
     /// `--resume`'s value as a file: a run folder means its resume.safetensors.
     static func resumeFile(_ resume: String) -> String {
         var isFolder: ObjCBool = false
@@ -367,13 +377,9 @@ extension Train {
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]) { _, new in new }
             if recipe.distortion != nil { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
-            var completion: (any Error)?
-            do {
-                if let warning = try RunCompletion.finish(modelPath: checkpointPath, saveModel: { try network.save(to: checkpointPath, metadata: metadata) },
-                                                          resumeFile: resumePath, earlierFailure: saveError) {
-                    printError("warning: \(warning)")
-                }
-            } catch let failure as RunCompletion.CheckpointFailure { completion = failure }
+            let completion = try Self.saveFinalModel(checkpointPath, resumeFile: resumePath, earlierFailure: saveError) {
+                try network.save(to: checkpointPath, metadata: metadata)
+            }
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
                                   about: ReportFiles.about(kind: LeNet1998.kind, checkpoint: checkpointPath, metadata: metadata),
                                   curve: TrainingCurve(passes: records), output: outputOptions)
