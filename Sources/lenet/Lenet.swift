@@ -16,7 +16,7 @@ struct Lenet: AsyncParsableCommand {
 
             Start with:
               lenet predict my-digit.png          the model shipped in ./models reads it
-              lenet serve                         draw a digit at http://127.0.0.1:8080/ (runs lenet-server)
+              lenet serve                         a page to draw digits on (lenet-server)
               lenet train                         the whole recipe on the MNIST in ./data; reports in runs/
               lenet evaluate --checkpoint latest  the newest run's model, with its reports
             Also: --dataset fashion-mnist | emnist-<split> | folder:PATH, and lenet train --model lenet5-1998 (the paper's own).
