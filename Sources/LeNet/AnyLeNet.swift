@@ -57,7 +57,7 @@ public enum AnyLeNet: Sendable {
                          onProgress: ((Int) -> Void)? = nil) -> Evaluation {
         switch self {
         case .writeup(let model): return Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
-        case .paper(let model): return LeNet1998Trainer.evaluate(model, on: data, threads: threads, onProgress: onProgress)
+        case .paper(let model): return Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
         }
     }
 
@@ -110,7 +110,7 @@ public enum AnyLeNet: Sendable {
         let isPenalty: Bool
         if case .paper = self { isPenalty = true } else { isPenalty = false }
         return Reading(prediction: prediction, probabilities: Evaluation.probabilities(scores, penalties: isPenalty), scores: scores,
-                       scoreName: isPenalty ? "penalties" : "logits", c1: c1, c3: c3)
+                       scoreName: (isPenalty ? ScoreKind.penalties : .logits).rawValue, c1: c1, c3: c3)
     }
 }
 

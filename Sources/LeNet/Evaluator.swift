@@ -4,15 +4,25 @@ import Imaging
 import Kernels
 import NeuralNetwork
 
+/// What a model's scores are: logits (the largest wins) or the 1998 model's RBF penalties (the
+/// smallest wins).
+public enum ScoreKind: String, Sendable, Codable {
+    case logits
+    case penalties
+    /// "Logits" or "Penalties", as the printed lines and reports call them.
+    public var name: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+    public var smallestWins: Bool { self == .penalties }
+}
+
 /// One test image, its label, the prediction and the logits.
 public struct Example: Sendable, Equatable {
     public var index: Int
     public var label: Int
     public var predicted: Int
     public var logits: [Float]
-    /// What the scores are called in the printed line: the write-up's "Logits", or the 1998
-    /// model's RBF "Penalties".
-    public var scoreName = "Logits"
+    /// What the scores are: the write-up's logits, or the 1998 model's RBF penalties.
+    public var scores = ScoreKind.logits
+    public var scoreName: String { scores.name }
     public var isCorrect: Bool { label == predicted }
 
     /// The write-up's file name: `correct_0_label_7_predicted_7.png` or `incorrect_151_label_9_predicted_8.png`.
@@ -38,16 +48,17 @@ public struct Evaluation: Sendable {
     public var logits: [Float]
     public var predictions: [Int]
     public var labels: [Int]
-    /// "Logits", or "Penalties" for the 1998 model's RBF outputs (smallest wins).
-    public var scoreName: String = "Logits"
+    /// Logits, or penalties for the 1998 model's RBF outputs (smallest wins).
+    public var scores = ScoreKind.logits
+    public var scoreName: String { scores.name }
 
-    public init(count: Int, classCount: Int, logits: [Float], predictions: [Int], labels: [Int], scoreName: String = "Logits") {
+    public init(count: Int, classCount: Int, logits: [Float], predictions: [Int], labels: [Int], scores: ScoreKind = .logits) {
         self.count = count
         self.classCount = classCount
         self.logits = logits
         self.predictions = predictions
         self.labels = labels
-        self.scoreName = scoreName
+        self.scores = scores
     }
 
     public var correct: Int { zip(predictions, labels).filter { $0 == $1 }.count }
@@ -61,7 +72,7 @@ public struct Evaluation: Sendable {
 
     public func example(_ index: Int) -> Example {
         Example(index: index, label: labels[index], predicted: predictions[index],
-                logits: Array(logits[(index * classCount)..<((index + 1) * classCount)]), scoreName: scoreName)
+                logits: Array(logits[(index * classCount)..<((index + 1) * classCount)]), scores: scores)
     }
 
     /// The first `limit` correctly classified examples, in test-set order.
@@ -98,53 +109,102 @@ public struct Evaluation: Sendable {
     public var logitsTensor: Tensor { Tensor(shape: [count, classCount], scalars: logits) }
 }
 
+/// A trained network as the evaluator sees it: it scores a chunk of images on a workspace of its
+/// own (one per thread). Both LeNet-5s are scorers, so one evaluation loop serves them.
+public protocol ImageScorer: Sendable {
+    associatedtype ScoringWorkspace
+    /// Scores per image.
+    var classes: Int { get }
+    static var scores: ScoreKind { get }
+    /// A workspace for chunks of up to `capacity` images.
+    func makeScoringWorkspace(capacity: Int, kernels: KernelChoice) -> ScoringWorkspace
+    /// Scores the images `indices` of `data`: `classes` scores apiece into `scores`, in order, and
+    /// each image's predicted class into `predictions`.
+    func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: ScoringWorkspace,
+               scores: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int>)
+}
+
+extension LeNet5: ImageScorer {
+    public static var scores: ScoreKind { .logits }
+
+    public func makeScoringWorkspace(capacity: Int, kernels: KernelChoice) -> LeNet5Workspace {
+        LeNet5Workspace(capacity: capacity, kernels: kernels, training: false, classes: classes)
+    }
+
+    /// The batch normalized as the write-up does, one forward pass, the logits and their argmax (the
+    /// first of equal ones).
+    public func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: LeNet5Workspace,
+                      scores: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int>) {
+        Normalization.writeup.fill(data, indices: indices, input: workspace.input, labels: workspace.labels)
+        parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: indices.count) }
+        for n in 0..<indices.count {
+            let row = workspace.logits + n * classes
+            var best = 0
+            for k in 0..<classes {
+                scores[n * classes + k] = row[k]
+                if row[k] > row[best] { best = k }
+            }
+            predictions[n] = best
+        }
+    }
+}
+
+extension LeNet1998: ImageScorer {
+    public var classes: Int { 10 }
+    public static var scores: ScoreKind { .penalties }
+
+    public func makeScoringWorkspace(capacity: Int, kernels: KernelChoice) -> LeNet1998Workspace { LeNet1998Workspace() }
+
+    /// Each image padded and mapped as the paper does, one forward pass, the ten RBF penalties and
+    /// the class of the smallest.
+    public func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: LeNet1998Workspace,
+                      scores: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int>) {
+        parameters.withUnsafeBufferPointer { p in
+            data.pixels.withUnsafeBufferPointer { pixels in
+                for (position, n) in indices.enumerated() {
+                    LeNet1998.prepare(pixels.baseAddress! + n * data.imageSize, into: workspace.input)
+                    workspace.forward(parameters: p.baseAddress!)
+                    (scores + position * 10).update(from: workspace.penalties, count: 10)
+                    predictions[position] = workspace.prediction
+                }
+            }
+        }
+    }
+}
+
 public enum Evaluator {
     /// Runs `model` over every image of `data`, in chunks of `chunkSize` images shared out over
-    /// `threads` threads (each with its own workspace). Each image's logits depend only on that image,
-    /// so the thread count never changes them.
-    public static func evaluate(_ model: LeNet5, on data: LabeledImages, chunkSize: Int = 50,
-                                kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors,
-                                onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
+    /// `threads` threads (each with its own workspace). Each image's scores depend only on that image,
+    /// so neither the thread count nor the chunk size changes them.
+    public static func evaluate<Model: ImageScorer>(_ model: Model, on data: LabeledImages, chunkSize: Int = 50,
+                                                    kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors,
+                                                    onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
         let chunks = (data.count + chunkSize - 1) / chunkSize
         let pool = WorkerPool(threads: max(1, min(threads, chunks)))
         let classes = model.classes
-        let workspaces = (0..<pool.threadCount).map { _ in LeNet5Workspace(capacity: chunkSize, kernels: kernels, training: false, classes: classes) }
-        var logits = [Float](repeating: 0, count: data.count * classes)
+        let workspaces = (0..<pool.threadCount).map { _ in model.makeScoringWorkspace(capacity: chunkSize, kernels: kernels) }
+        var scores = [Float](repeating: 0, count: data.count * classes)
         var predictions = [Int](repeating: 0, count: data.count)
         let indices = Array(0..<data.count)
-        model.parameters.withUnsafeBufferPointer { parameters in
-            indices.withUnsafeBufferPointer { indices in
-                logits.withUnsafeMutableBufferPointer { logits in
-                    predictions.withUnsafeMutableBufferPointer { predictions in
-                        // Chunks go out in groups so that progress can be reported between them.
-                        let group = onProgress == nil ? chunks : max(1, pool.threadCount * 8)
-                        for first in stride(from: 0, to: chunks, by: group) {
-                          pool.run(tasks: min(group, chunks - first)) { groupTask, thread in
-                            let task = first + groupTask
-                            let workspace = workspaces[thread]
-                            let start = task * chunkSize
+        indices.withUnsafeBufferPointer { indices in
+            scores.withUnsafeMutableBufferPointer { scores in
+                predictions.withUnsafeMutableBufferPointer { predictions in
+                    // Chunks go out in groups so that progress can be reported between them.
+                    let group = onProgress == nil ? chunks : max(1, pool.threadCount * 8)
+                    for first in stride(from: 0, to: chunks, by: group) {
+                        pool.run(tasks: min(group, chunks - first)) { groupTask, thread in
+                            let start = (first + groupTask) * chunkSize
                             let count = min(chunkSize, data.count - start)
-                            Normalization.writeup.fill(data, indices: UnsafeBufferPointer(rebasing: indices[start..<(start + count)]),
-                                                       input: workspace.input, labels: workspace.labels)
-                            workspace.forward(parameters: parameters.baseAddress!, batch: count)
-                            for n in 0..<count {
-                                let row = workspace.logits + n * classes
-                                var best = 0
-                                for k in 0..<classes {
-                                    logits[(start + n) * classes + k] = row[k]
-                                    if row[k] > row[best] { best = k }
-                                }
-                                predictions[start + n] = best
-                            }
-                          }
-                          onProgress?(min(data.count, (first + group) * chunkSize))
+                            model.score(data, indices: UnsafeBufferPointer(rebasing: indices[start..<(start + count)]), on: workspaces[thread],
+                                        scores: scores.baseAddress! + start * classes, predictions: predictions.baseAddress! + start)
                         }
+                        onProgress?(min(data.count, (first + group) * chunkSize))
                     }
                 }
             }
         }
-        return Evaluation(count: data.count, classCount: classes, logits: logits, predictions: predictions,
-                          labels: data.labels.map(Int.init))
+        return Evaluation(count: data.count, classCount: classes, logits: scores, predictions: predictions,
+                          labels: data.labels.map(Int.init), scores: Model.scores)
     }
 
     /// Saves each example's image as a greyscale PNG under its write-up name in `folder`; returns the paths.

@@ -187,45 +187,9 @@ public enum LeNet1998Trainer {
         return (records, nil)
     }
 
-    /// The predictions and penalties of `model` on every image, computed in parallel.
-    public static func evaluate(_ model: LeNet1998, on data: LabeledImages,
-                                threads: Int = WorkerPool.availableProcessors,
-                                onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
-        let pool = WorkerPool(threads: threads)
-        let workspaces = (0..<pool.threadCount).map { _ in LeNet1998Workspace() }
-        var penalties = [Float](repeating: 0, count: data.count * 10)
-        var predictions = [Int](repeating: 0, count: data.count)
-        let chunk = 100
-        model.parameters.withUnsafeBufferPointer { p in
-            data.pixels.withUnsafeBufferPointer { pixels in
-                penalties.withUnsafeMutableBufferPointer { penaltiesOut in
-                    predictions.withUnsafeMutableBufferPointer { predictionsOut in
-                        let chunks = (data.count + chunk - 1) / chunk
-                        let group = onProgress == nil ? chunks : max(1, pool.threadCount * 4)
-                        for first in stride(from: 0, to: chunks, by: group) {
-                          pool.run(tasks: min(group, chunks - first)) { groupTask, thread in
-                            let task = first + groupTask
-                            let workspace = workspaces[thread]
-                            for n in (task * chunk)..<min(data.count, (task + 1) * chunk) {
-                                LeNet1998.prepare(pixels.baseAddress! + n * data.imageSize, into: workspace.input)
-                                workspace.forward(parameters: p.baseAddress!)
-                                (penaltiesOut.baseAddress! + n * 10).update(from: workspace.penalties, count: 10)
-                                predictionsOut[n] = workspace.prediction
-                            }
-                          }
-                          onProgress?(min(data.count, (first + group) * chunk))
-                        }
-                    }
-                }
-            }
-        }
-        return Evaluation(count: data.count, classCount: 10, logits: penalties, predictions: predictions,
-                          labels: data.labels.map(Int.init), scoreName: "Penalties")
-    }
-
     /// The share of misclassified images.
     public static func errorRate(_ model: LeNet1998, on data: LabeledImages, threads: Int) -> Double {
-        let evaluation = evaluate(model, on: data, threads: threads)
+        let evaluation = Evaluator.evaluate(model, on: data, threads: threads)
         return Double(evaluation.incorrect) / Double(max(evaluation.count, 1))
     }
 }

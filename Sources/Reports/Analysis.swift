@@ -88,7 +88,7 @@ public struct Analysis: Codable, Sendable {
 
     /// The softmax probabilities of each image's scores (of the negated penalties for the 1998 model).
     public static func probabilities(_ evaluation: Evaluation) -> [Double] {
-        let k = evaluation.classCount, penalties = evaluation.scoreName == "Penalties"
+        let k = evaluation.classCount, penalties = evaluation.scores.smallestWins
         return (0..<evaluation.count).flatMap { n in
             Evaluation.probabilities(evaluation.logits[(n * k)..<((n + 1) * k)], penalties: penalties)
         }
@@ -106,7 +106,7 @@ public struct Analysis: Codable, Sendable {
     static func confidence(_ evaluation: Evaluation) -> Confidence {
         let k = evaluation.classCount, n = evaluation.count
         let probabilities = Self.probabilities(evaluation)
-        let isPenalty = evaluation.scoreName == "Penalties"
+        let isPenalty = evaluation.scores.smallestWins
         var top = [Double](repeating: 0, count: n), margin = [Double](repeating: 0, count: n)
         var isCorrect = [Bool](repeating: false, count: n)
         for i in 0..<n {

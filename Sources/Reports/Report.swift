@@ -141,7 +141,7 @@ public struct Report {
         md += evaluation.accuracyLine + "\n\n"
         md += "## The first 10 wrong predictions\n\n" + exampleTable(evaluation.firstIncorrect(10))
         md += "\n## The first 10 correct predictions\n\n" + exampleTable(evaluation.firstCorrect(10))
-        md += "\n`*` marks the predicted class's \(evaluation.scoreName == "Penalties" ? "penalty (the smallest)" : "logit (the largest)").\n"
+        md += "\n`*` marks the predicted class's \(evaluation.scores.smallestWins ? "penalty (the smallest)" : "logit (the largest)").\n"
         md += "\n## Per class\n\n| class | images | predicted as | precision | recall |\n|---|---:|---:|---:|---:|\n"
         for c in analysis.classes {
             md += "| \(c.name) | \(c.support) | \(c.predicted) | \(percent(c.precision)) | \(percent(c.recall)) |\n"
@@ -229,7 +229,7 @@ public struct Report {
         }
         h += "<h2>The first 10 wrong predictions</h2>" + (try exampleTableHTML(evaluation.firstIncorrect(10), wrong: true))
         h += "<h2>The first 10 correct predictions</h2>" + (try exampleTableHTML(evaluation.firstCorrect(10), wrong: false))
-        h += "<p class=\"muted\">The bold \(evaluation.scoreName == "Penalties" ? "penalty is the smallest, the predicted class" : "logit is the largest, the predicted class").</p>\n"
+        h += "<p class=\"muted\">The bold \(evaluation.scores.smallestWins ? "penalty is the smallest, the predicted class" : "logit is the largest, the predicted class").</p>\n"
 
         h += "<h2>Confusion matrix and per-class scores</h2><div class=\"charts\"><div class=\"card half\">"
             + Charts.heatMap(analysis.confusion, names: names, title: "Actual (rows) against predicted (columns)") + "</div>"

@@ -80,7 +80,7 @@ struct Predict: AsyncParsableCommand {
                     answers[item.index].top = order.prefix(3).map { Guess(class: $0, name: names[$0], probability: row[$0]) }
                     answers[item.index].probabilities = row
                     answers[item.index].scores = Array(evaluation.logits[(n * k)..<((n + 1) * k)])
-                    answers[item.index].scoreName = evaluation.scoreName.lowercased()
+                    answers[item.index].scoreName = evaluation.scores.rawValue
                     if let showInput {
                         let target = prepared.count == 1 && images.count == 1 ? showInput : Self.numbered(showInput, item.index + 1)
                         try PNG.write(Image(width: 28, height: 28, channels: 1, pixels: item.pixels), to: target)

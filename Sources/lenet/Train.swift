@@ -369,7 +369,7 @@ extension Train {
             let records = result.records
             let seconds = MonotonicClock.now() - start
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(records)), to: (folder as NSString).appendingPathComponent("curve.json"))
-            let evaluation = LeNet1998Trainer.evaluate(network, on: test, threads: threadOptions.threads)
+            let evaluation = Evaluator.evaluate(network, on: test, threads: threadOptions.threads)
             let checkpointPath = (folder as NSString).appendingPathComponent("model.safetensors")
             var metadata = options.merging([
                 "dataset": dataset, "class_names": ClassNames.encode(train.classNames),

@@ -46,7 +46,7 @@ import Testing
     @Test func penaltiesCountTheSmallestAsTheMostLikely() {
         var evaluation = Self.evaluation()
         evaluation.logits = evaluation.logits.map { -$0 }
-        evaluation.scoreName = "Penalties"
+        evaluation.scores = .penalties
         let probabilities = Analysis.probabilities(evaluation)
         let plain = Analysis.probabilities(Self.evaluation())
         #expect(zip(probabilities, plain).allSatisfy { abs($0 - $1) < 1e-12 })
