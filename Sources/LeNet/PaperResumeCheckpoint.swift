@@ -52,38 +52,23 @@ public struct PaperResumeCheckpoint: Sendable {
     /// The state held by an already-read file (`path` names it in errors).
     public static func load(_ file: SafeTensorsFile, path: String) throws -> PaperResumeCheckpoint {
         let m = file.metadata
-        func fail(_ reason: String) -> ResumeCheckpoint.ReadError { ResumeCheckpoint.ReadError(file: path, reason: reason) }
-        func field(_ key: String) throws -> String {
-            guard let value = m[key] else { throw fail("the metadata has no '\(key)'") }
-            return value
-        }
-        func whole(_ key: String, _ range: ClosedRange<Int> = 0...(1 << 31)) throws -> Int {
-            guard let value = Int(try field(key)), range.contains(value) else {
-                throw fail("'\(key)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return value
-        }
-        func generator(_ key: String) throws -> SeededGenerator {
-            let words = try field(key).split(separator: ",").compactMap { UInt64($0, radix: 16) }
-            guard words.count == 4 else { throw fail("'\(key)' should be 4 hexadecimal words") }
-            return SeededGenerator(state: (words[0], words[1], words[2], words[3]))
-        }
-        guard m["resume"] == "1", m["model"] == LeNet1998.kind else { throw fail("not a 1998 model's resume state") }
-        let rates = try field("learning_rates").split(separator: ",").compactMap { Float($0) }
-        guard !rates.isEmpty, rates.count <= 100_000, rates.allSatisfy({ $0.isFinite }), let mu = Float(try field("mu")) else { throw fail("'learning_rates' or 'mu' is not a list of numbers") }
+        let reader = RunStateReader(metadata: m, path: path)
+        guard m["resume"] == "1", m["model"] == LeNet1998.kind else { throw reader.fail("not a 1998 model's resume state") }
+        let rates = try reader.field("learning_rates").split(separator: ",").compactMap { Float($0) }
+        guard !rates.isEmpty, rates.count <= 100_000, rates.allSatisfy({ $0.isFinite }), let mu = Float(try reader.field("mu")) else { throw reader.fail("'learning_rates' or 'mu' is not a list of numbers") }
         let loss: PaperLoss
-        let code = try field("loss_code")
+        let code = try reader.field("loss_code")
         if code == "mse" { loss = .meanSquaredError } else if code.hasPrefix("map:"), let j = Float(code.dropFirst(4)) {
             loss = .maximumAPosteriori(j: j)
-        } else { throw fail("'loss_code' is '\(code)'") }
-        guard let seed = UInt64(try field("seed")) else { throw fail("'seed' is not a whole number") }
-        let recipe = PaperRecipe(learningRates: rates, mu: mu, hessianPatterns: try whole("hessian_patterns", 1...(1 << 24)), loss: loss, seed: seed,
-                                 distortion: try field("distort") == "1" ? AffineDistortion() : nil)
+        } else { throw reader.fail("'loss_code' is '\(code)'") }
+        guard let seed = UInt64(try reader.field("seed")) else { throw reader.fail("'seed' is not a whole number") }
+        let recipe = PaperRecipe(learningRates: rates, mu: mu, hessianPatterns: try reader.integer("hessian_patterns", 1...(1 << 24)), loss: loss, seed: seed,
+                                 distortion: try reader.field("distort") == "1" ? AffineDistortion() : nil)
         var parameters = [Float](repeating: 0, count: LeNet1998.layout.count)
         for view in LeNet1998.layout.tensors {
             parameters.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars)
         }
-        let trainingImages = try whole("training_images", 1...(1 << 24))
+        let trainingImages = try reader.integer("training_images", 1...(1 << 24))
         // The pattern order: a permutation of the patterns of a pass (the training images, and the
         // distorted copies when there are some). A float that is not a whole number in range would
         // trap on conversion, so each is checked first.
@@ -91,22 +76,22 @@ public struct PaperResumeCheckpoint: Sendable {
         let orderValues = try file.floats("order").scalars
         guard orderValues.count == patterns,
               orderValues.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < Float(patterns) && $0.rounded() == $0 }) else {
-            throw fail("'order' is not a permutation of the pass's \(patterns) patterns")
+            throw reader.fail("'order' is not a permutation of the pass's \(patterns) patterns")
         }
         let order = orderValues.map { Int($0) }
-        guard Set(order).count == order.count else { throw fail("'order' is not a permutation of the pass's \(patterns) patterns") }
+        guard Set(order).count == order.count else { throw reader.fail("'order' is not a permutation of the pass's \(patterns) patterns") }
         let records: [PassRecord]
-        do { records = try JSONDecoder().decode([PassRecord].self, from: Data(try field("resume_records").utf8)) } catch {
-            throw fail("'resume_records' is not the expected JSON")
+        do { records = try JSONDecoder().decode([PassRecord].self, from: Data(try reader.field("resume_records").utf8)) } catch {
+            throw reader.fail("'resume_records' is not the expected JSON")
         }
-        let pass = try whole("resume_pass")
-        guard pass < rates.count, records.count == pass else { throw fail("pass \(pass) does not fit its \(records.count) records and \(rates.count) passes") }
+        let pass = try reader.integer("resume_pass")
+        guard pass < rates.count, records.count == pass else { throw reader.fail("pass \(pass) does not fit its \(records.count) records and \(rates.count) passes") }
         var options: [String: String] = [:]
         for (key, value) in m where key.hasPrefix("option_") { options[String(key.dropFirst(7))] = value }
         return PaperResumeCheckpoint(
-            state: PaperTrainingState(pass: pass, parameters: parameters, shuffle: try generator("resume_shuffle"),
-                                      distortions: try generator("resume_distortions"), order: order, records: records),
-            recipe: recipe, trainingImages: trainingImages, dataRoot: try field("data"), dataset: try field("dataset"),
+            state: PaperTrainingState(pass: pass, parameters: parameters, shuffle: try reader.generator("resume_shuffle"),
+                                      distortions: try reader.generator("resume_distortions"), order: order, records: records),
+            recipe: recipe, trainingImages: trainingImages, dataRoot: try reader.field("data"), dataset: try reader.field("dataset"),
             options: options)
     }
 }

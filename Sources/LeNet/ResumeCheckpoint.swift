@@ -66,46 +66,29 @@ public struct ResumeCheckpoint: Sendable, Equatable {
     /// The state held by an already-read file (`path` names it in errors).
     public static func load(_ file: SafeTensorsFile, path: String) throws -> ResumeCheckpoint {
         let m = file.metadata
-        func field(_ key: String) throws(ReadError) -> String {
-            guard let value = m[key] else { throw ReadError(file: path, reason: "the metadata has no '\(key)'") }
-            return value
-        }
-        /// A whole number from `range` (every count is bounded, so no product of two can overflow).
-        func integer(_ key: String, _ range: ClosedRange<Int> = 0...(1 << 31)) throws(ReadError) -> Int {
-            let text = try field(key)
-            guard let value = Int(text), range.contains(value) else {
-                throw ReadError(file: path, reason: "'\(key)' is '\(text)', expected a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return value
-        }
-        func double(_ key: String) throws(ReadError) -> Double {
-            let text = try field(key)
-            guard let bits = UInt64(text, radix: 16) else { throw ReadError(file: path, reason: "'\(key)' is '\(text)', expected a hexadecimal bit pattern") }
-            return Double(bitPattern: bits)
-        }
+        let reader = RunStateReader(metadata: m, path: path)
         guard m["resume"] == "1" else {
             throw ReadError(file: path, reason: "no resume state in its metadata (a finished model.safetensors? resume from the run's \(fileName))")
         }
-        let words = try field("resume_generator").split(separator: ",").compactMap { UInt64($0, radix: 16) }
-        guard words.count == 4 else { throw ReadError(file: path, reason: "'resume_generator' should be 4 hexadecimal words") }
+        let epochGenerator = try reader.generator("resume_generator")
         let schedule: [Phase]
-        do { schedule = try Recipe.parseSchedule(try field("schedule")) } catch let error as RecipeError {
+        do { schedule = try Recipe.parseSchedule(try reader.field("schedule")) } catch let error as RecipeError {
             throw ReadError(file: path, reason: "'schedule': \(error.description)")
         }
-        guard let momentum = Float(try field("momentum")) else { throw ReadError(file: path, reason: "'momentum' is not a number") }
-        guard let seed = UInt64(try field("seed")) else { throw ReadError(file: path, reason: "'seed' is not a whole number") }
-        let recipe = Recipe(schedule: schedule, batchSize: try integer("batch_size", 1...(1 << 20)), momentum: momentum, seed: seed,
-                            logInterval: try integer("log_interval", 1...(1 << 31)))
-        let trainingImages = try integer("training_images", 1...(1 << 31))
+        guard let momentum = Float(try reader.field("momentum")) else { throw ReadError(file: path, reason: "'momentum' is not a number") }
+        guard let seed = UInt64(try reader.field("seed")) else { throw ReadError(file: path, reason: "'seed' is not a whole number") }
+        let recipe = Recipe(schedule: schedule, batchSize: try reader.integer("batch_size", 1...(1 << 20)), momentum: momentum, seed: seed,
+                            logInterval: try reader.integer("log_interval", 1...(1 << 31)))
+        let trainingImages = try reader.integer("training_images", 1...(1 << 31))
         let batchesPerEpoch = (trainingImages + recipe.batchSize - 1) / recipe.batchSize
         let layout = try LeNet5.expectedLayout(of: file)
         let state = TrainingState(
-            phase: try integer("resume_phase", 0...schedule.count), epochInPhase: try integer("resume_epoch", 0...Recipe.maximumEpochsPerPhase),
-            batch: try integer("resume_batch", 0...batchesPerEpoch),
-            epochGenerator: SeededGenerator(state: (words[0], words[1], words[2], words[3])),
+            phase: try reader.integer("resume_phase", 0...schedule.count), epochInPhase: try reader.integer("resume_epoch", 0...Recipe.maximumEpochsPerPhase),
+            batch: try reader.integer("resume_batch", 0...batchesPerEpoch),
+            epochGenerator: epochGenerator,
             velocity: try file.floats("optimizer.velocity", shape: [layout.count]).scalars,
-            optimizerSteps: try integer("resume_optimizer_steps", 0...(1 << 62)), running: try double("resume_running"),
-            epochTotal: try double("resume_epoch_total"), epochsDone: try integer("resume_epochs_done", 0...recipe.totalEpochs))
+            optimizerSteps: try reader.integer("resume_optimizer_steps", 0...(1 << 62)), running: try reader.double("resume_running"),
+            epochTotal: try reader.double("resume_epoch_total"), epochsDone: try reader.integer("resume_epochs_done", 0...recipe.totalEpochs))
         guard state.phase < schedule.count, (1...schedule[state.phase].epochs).contains(state.epochInPhase), recipe.batchSize > 0 else {
             throw ReadError(file: path, reason: "phase \(state.phase), epoch \(state.epochInPhase) lie outside the schedule \(Recipe.formatSchedule(schedule))")
         }
@@ -114,11 +97,48 @@ public struct ResumeCheckpoint: Sendable, Equatable {
             values.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars)
         }
         let history: TrainingHistory
-        do { history = try JSONDecoder().decode(TrainingHistory.self, from: Data(try field("history").utf8)) } catch {
+        do { history = try JSONDecoder().decode(TrainingHistory.self, from: Data(try reader.field("history").utf8)) } catch {
             throw ReadError(file: path, reason: "'history' is not the expected JSON")
         }
         return ResumeCheckpoint(model: LeNet5(parameters: values, layout: layout), state: state, recipe: recipe,
-                                trainingImages: trainingImages, dataRoot: try field("data"), dataset: m["dataset"] ?? "mnist",
+                                trainingImages: trainingImages, dataRoot: try reader.field("data"), dataset: m["dataset"] ?? "mnist",
                                 history: history)
+    }
+}
+
+/// Reads the fields of a run state's metadata, each with an error that names the file, the key,
+/// what was expected and what was found. Both models' resume files use it.
+struct RunStateReader {
+    let metadata: [String: String]
+    let path: String
+
+    func fail(_ reason: String) -> ResumeCheckpoint.ReadError { ResumeCheckpoint.ReadError(file: path, reason: reason) }
+
+    func field(_ key: String) throws(ResumeCheckpoint.ReadError) -> String {
+        guard let value = metadata[key] else { throw fail("the metadata has no '\(key)'") }
+        return value
+    }
+
+    /// A whole number from `range` (every count is bounded, so no product of two can overflow).
+    func integer(_ key: String, _ range: ClosedRange<Int> = 0...(1 << 31)) throws(ResumeCheckpoint.ReadError) -> Int {
+        let text = try field(key)
+        guard let value = Int(text), range.contains(value) else {
+            throw fail("'\(key)' is '\(text)', expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A Double stored exactly, as the hexadecimal of its bits.
+    func double(_ key: String) throws(ResumeCheckpoint.ReadError) -> Double {
+        let text = try field(key)
+        guard let bits = UInt64(text, radix: 16) else { throw fail("'\(key)' is '\(text)', expected a hexadecimal bit pattern") }
+        return Double(bitPattern: bits)
+    }
+
+    /// A seeded generator's state: four hexadecimal words.
+    func generator(_ key: String) throws(ResumeCheckpoint.ReadError) -> SeededGenerator {
+        let words = try field(key).split(separator: ",").compactMap { UInt64($0, radix: 16) }
+        guard words.count == 4 else { throw fail("'\(key)' should be 4 hexadecimal words") }
+        return SeededGenerator(state: (words[0], words[1], words[2], words[3]))
     }
 }
