@@ -137,6 +137,8 @@ public enum LeNetServer {
     /// say), so a stop never waits on a client.
     public static func run(_ configuration: Configuration, host: String, port: Int,
                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var configuration = configuration
+        configuration.limits.maximumConnections = allowOpenFiles(for: configuration.limits.maximumConnections)
         let app = application(configuration, host: host, port: port, onServerRunning: onServerRunning)
         var logger = Logger(label: "lenet")
         logger.logLevel = .warning
@@ -144,6 +146,21 @@ public enum LeNetServer {
         group.maximumGracefulShutdownDuration = configuration.limits.shutdownGrace
         group.maximumCancellationDuration = .seconds(1)
         try await ServiceGroup(configuration: group).run()
+    }
+
+    /// Raises the process's soft limit on open files towards its hard limit, so that the connection
+    /// cap, not the system's default of 1,024 files, bounds the connections; returns the cap that
+    /// fits the limit (64 files kept for everything else).
+    static func allowOpenFiles(for connections: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return connections }
+        let wanted = rlim_t(connections + 64)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = min(wanted, limit.rlim_max)
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return max(16, min(connections, Int(limit.rlim_cur) - 64))
     }
 
     // MARK: - Responses
