@@ -375,7 +375,7 @@ public enum PNG {
             try convertRow(width: p.width, y: p.y0 + rowInPass * p.dy, x0: p.x0, dx: p.dx)
             let count = p.width * channels
             if header.interlaced {
-                growCapacity(&passPixels[pass], adding: count, total: p.width * p.height * channels)
+                reserveWholePicture(&passPixels[pass], adding: count, total: p.width * p.height * channels)
                 passPixels[pass].append(contentsOf: pixels[0..<count])
             } else {
                 pixels.withUnsafeBufferPointer { sink.append(row: UnsafeBufferPointer(rebasing: $0[0..<count])) }

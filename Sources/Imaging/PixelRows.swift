@@ -51,7 +51,7 @@ public struct ImageRows: PixelRowSink {
     }
 
     public mutating func append(row: UnsafeBufferPointer<UInt8>) {
-        growCapacity(&pixels, adding: row.count, total: width * height * channels)
+        reserveWholePicture(&pixels, adding: row.count, total: width * height * channels)
         pixels.append(contentsOf: row)
     }
 
@@ -63,7 +63,7 @@ public struct ImageRows: PixelRowSink {
 /// Nothing is reserved from a header alone, and what is reserved costs memory only as rows fill it:
 /// a large buffer is mapped pages that the system provides when they are first written, so a
 /// picture whose data stops early costs the rows that came, not its header's size.
-@inline(__always) func growCapacity<T>(_ array: inout [T], adding count: Int, total: Int) {
+@inline(__always) func reserveWholePicture<T>(_ array: inout [T], adding count: Int, total: Int) {
     let needed = array.count + count
     if needed > array.capacity { array.reserveCapacity(max(needed, total)) }
 }
@@ -113,14 +113,14 @@ public struct GreyPicture: Sendable, Equatable {
 
         public mutating func append(row: UnsafeBufferPointer<UInt8>) {
             let c = channels, count = row.count / c
-            growCapacity(&grey, adding: count, total: width * height)
+            reserveWholePicture(&grey, adding: count, total: width * height)
             for n in 0..<count {
                 let luminance: Float = c <= 2 ? Float(row[n * c]) / 255
                     : (0.299 * Float(row[n * c]) + 0.587 * Float(row[n * c + 1]) + 0.114 * Float(row[n * c + 2])) / 255
                 grey.append(luminance)
             }
             guard c == 2 || c == 4 else { return }
-            growCapacity(&alpha, adding: count, total: width * height)
+            reserveWholePicture(&alpha, adding: count, total: width * height)
             for n in 0..<count {
                 let value = row[n * c + c - 1]
                 alpha.append(value)

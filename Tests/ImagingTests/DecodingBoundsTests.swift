@@ -54,7 +54,7 @@ import Support
         #expect(array.capacity == 0)
         var reserved = 0
         for row in 0..<1000 {
-            growCapacity(&array, adding: 3_001, total: 3_001_000)
+            reserveWholePicture(&array, adding: 3_001, total: 3_001_000)
             array.append(contentsOf: repeatElement(0, count: 3_001))
             if row == 0 { reserved = array.capacity }
             // Once, at the first row: the picture's size (rounded up to the allocator's page at most),
