@@ -78,12 +78,13 @@ public struct TableConvolution: Sendable {
         }
     }
 
-    /// From dE/da (`outputGradient`), overwrites dE/dw, dE/dbias and, when given, dE/d(input).
+    /// From dE/da (`outputGradient`), overwrites dE/dw and dE/dbias (adds to them when `accumulate`,
+    /// for the second and later images of a batch) and, when given, dE/d(input).
     public func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                          weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
-                         inputGradient: UnsafeMutablePointer<Float>?) {
+                         inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         propagate(input: input, weight: weight, outputTerm: outputGradient, weightTerm: weightGradient,
-                  biasTerm: biasGradient, inputTerm: inputGradient, squared: false)
+                  biasTerm: biasGradient, inputTerm: inputGradient, squared: false, accumulate: accumulate)
     }
 
     /// The diagonal Gauss-Newton second derivatives (LeCun et al. 1998, eqs. 25 and 27), from
@@ -91,21 +92,21 @@ public struct TableConvolution: Sendable {
     /// d2E/da2 * x^2, d2E/dbias2 = sum d2E/da2 and, when given, d2E/dx2 = sum w^2 * d2E/da2.
     public func secondBackward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputSecond: UnsafePointer<Float>,
                                weightSecond: UnsafeMutablePointer<Float>, biasSecond: UnsafeMutablePointer<Float>,
-                               inputSecond: UnsafeMutablePointer<Float>?) {
+                               inputSecond: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         propagate(input: input, weight: weight, outputTerm: outputSecond, weightTerm: weightSecond,
-                  biasTerm: biasSecond, inputTerm: inputSecond, squared: true)
+                  biasTerm: biasSecond, inputTerm: inputSecond, squared: true, accumulate: accumulate)
     }
 
     /// Backward (`squared` false) and second-derivative (`squared` true) passes share one loop: the
     /// second squares the weight and the input where the first uses them as they are.
     private func propagate(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputTerm: UnsafePointer<Float>,
                            weightTerm: UnsafeMutablePointer<Float>, biasTerm: UnsafeMutablePointer<Float>,
-                           inputTerm: UnsafeMutablePointer<Float>?, squared: Bool) {
+                           inputTerm: UnsafeMutablePointer<Float>?, squared: Bool, accumulate: Bool) {
         let k = kernelSize, oh = outputHeight, ow = outputWidth, plane = oh &* ow, inputPlane = inputHeight &* inputWidth
         for o in 0..<table.outputMaps {
             var sum: Float = 0
             for p in 0..<plane { sum += outputTerm[o &* plane &+ p] }
-            biasTerm[o] = sum
+            biasTerm[o] = accumulate ? biasTerm[o] + sum : sum
         }
         inputTerm?.update(repeating: 0, count: table.inputMaps &* inputPlane)
         for c in 0..<table.count {
@@ -129,7 +130,8 @@ public struct TableConvolution: Sendable {
                             multiplyAdd(inputTerm + (table.inputOf[c] &* inputPlane &+ (y &+ i) &* inputWidth &+ j), t, factor, ow)
                         }
                     }
-                    weightTerm[c &* k &* k &+ i &* k &+ j] = sum
+                    let index = c &* k &* k &+ i &* k &+ j
+                    weightTerm[index] = accumulate ? weightTerm[index] + sum : sum
                 }
             }
         }

@@ -31,34 +31,22 @@ public enum AnyLeNet: Sendable {
         }
     }
 
-    public var kind: String {
+    /// The model itself: everything below is the same code for both.
+    public var model: any LayeredModel {
         switch self {
-        case .writeup: return LeNet5.kind
-        case .paper: return LeNet1998.kind
+        case .writeup(let model): return model
+        case .paper(let model): return model
         }
     }
 
-    public var parameterCount: Int {
-        switch self {
-        case .writeup(let model): return model.layout.count
-        case .paper: return LeNet1998.layout.count
-        }
-    }
-
+    public var kind: String { type(of: model).kind }
+    public var parameterCount: Int { model.layout.count }
     /// The number of classes it tells apart.
-    public var classes: Int {
-        switch self {
-        case .writeup(let model): return model.classes
-        case .paper: return 10
-        }
-    }
+    public var classes: Int { model.classes }
 
     public func evaluate(_ data: LabeledImages, threads: Int = WorkerPool.availableProcessors,
                          onProgress: ((Int) -> Void)? = nil) -> Evaluation {
-        switch self {
-        case .writeup(let model): return Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
-        case .paper(let model): return Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
-        }
+        Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
     }
 
     /// Feature maps of one layer: `count` maps of `height` x `width`, map after map.
@@ -77,7 +65,7 @@ public enum AnyLeNet: Sendable {
         /// The raw outputs: the write-up's logits or the 1998 model's RBF penalties.
         public var scores: [Float]
         public var scoreName: String
-        /// C1's and C3's outputs (after ReLU for the write-up's model, after squashing for the 1998 one).
+        /// C1's and C3's outputs (after their activation).
         public var c1: FeatureMaps
         public var c3: FeatureMaps
     }
@@ -85,32 +73,22 @@ public enum AnyLeNet: Sendable {
     /// Runs one 28x28 digit (bytes, ink 255 on 0) through the network on the calling thread.
     public func read(_ digit: [UInt8]) -> Reading {
         precondition(digit.count == 784, "a digit is 28x28 bytes")
-        var scores = [Float](repeating: 0, count: classes)
-        let c1: FeatureMaps, c3: FeatureMaps
-        let prediction: Int
-        switch self {
-        case .writeup(let model):
-            let workspace = LeNet5Workspace(capacity: 1, training: false, classes: model.classes)
-            let images = LabeledImages(count: 1, rows: 28, columns: 28, pixels: digit, labels: [0], classCount: model.classes)
-            [0].withUnsafeBufferPointer { Normalization.writeup.fill(images, indices: $0, input: workspace.input, labels: workspace.labels) }
-            model.parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: 1) }
-            for k in 0..<model.classes { scores[k] = workspace.logits[k] }
-            prediction = scores.indices.max { scores[$0] < scores[$1] } ?? 0
-            c1 = FeatureMaps(count: 6, height: 24, width: 24, values: Array(UnsafeBufferPointer(start: workspace.conv1, count: 6 * 24 * 24)))
-            c3 = FeatureMaps(count: 16, height: 8, width: 8, values: Array(UnsafeBufferPointer(start: workspace.conv2, count: 16 * 8 * 8)))
-        case .paper(let model):
-            let workspace = LeNet1998Workspace()
-            digit.withUnsafeBufferPointer { LeNet1998.prepare($0.baseAddress!, into: workspace.input) }
-            model.parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!) }
-            for k in 0..<10 { scores[k] = workspace.penalties[k] }
-            prediction = workspace.prediction
-            c1 = FeatureMaps(count: 6, height: 28, width: 28, values: Array(UnsafeBufferPointer(start: workspace.c1, count: 6 * 28 * 28)))
-            c3 = FeatureMaps(count: 16, height: 10, width: 10, values: Array(UnsafeBufferPointer(start: workspace.c3, count: 16 * 10 * 10)))
+        return Self.read(digit, with: model)
+    }
+
+    private static func read<Model: LayeredModel>(_ digit: [UInt8], with model: Model) -> Reading {
+        let network = model.network
+        let workspace = NetworkWorkspace(network, capacity: 1, training: false)
+        digit.withUnsafeBufferPointer { Model.inputPreparation.prepare($0.baseAddress!, into: workspace.input) }
+        model.parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: 1) }
+        let scores = Array(UnsafeBufferPointer(start: workspace.scores, count: model.classes))
+        /// The output of layer `index` (C1 is 0, C3 is 2).
+        func maps(_ index: Int) -> FeatureMaps {
+            let shape = network.layers[index].outputShape
+            return FeatureMaps(count: shape[0], height: shape[1], width: shape[2],
+                               values: Array(UnsafeBufferPointer(start: workspace.activations[index + 1], count: network.layers[index].outputCount)))
         }
-        let isPenalty: Bool
-        if case .paper = self { isPenalty = true } else { isPenalty = false }
-        return Reading(prediction: prediction, probabilities: Evaluation.probabilities(scores, penalties: isPenalty), scores: scores,
-                       scoreName: (isPenalty ? ScoreKind.penalties : .logits).rawValue, c1: c1, c3: c3)
+        return Reading(prediction: workspace.prediction(0), probabilities: Evaluation.probabilities(scores, penalties: model.scores.smallestWins),
+                       scores: scores, scoreName: model.scores.rawValue, c1: maps(0), c3: maps(2))
     }
 }
-

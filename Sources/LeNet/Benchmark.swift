@@ -57,7 +57,7 @@ public enum Benchmark {
             log("inference at batch \(batch)...")
             let perThread = (batch + threads - 1) / threads
             let pool = WorkerPool(threads: threads)
-            let workspaces = (0..<threads).map { _ in LeNet5Workspace(capacity: perThread, training: false) }
+            let workspaces = (0..<threads).map { _ in NetworkWorkspace(LeNet5.network, capacity: perThread, training: false) }
             let indices = Array(0..<test.count)
             var best = Double.infinity
             for _ in 0..<3 {
@@ -87,7 +87,7 @@ public enum Benchmark {
 
         // One image at a time: the latency of normalize + forward, median of 2,000 calls.
         log("single images...")
-        let single = LeNet5Workspace(capacity: 1, training: false)
+        let single = NetworkWorkspace(LeNet5.network, capacity: 1, training: false)
         var latencies: [Double] = []
         latencies.reserveCapacity(2000)
         let order = Array(0..<2000)
@@ -108,7 +108,7 @@ public enum Benchmark {
         // Per layer, on one thread, on the chunks of 16 the trainer uses.
         log("per-layer profile...")
         let profile = LayerProfile()
-        let workspace = LeNet5Workspace(capacity: Trainer.chunkSize)
+        let workspace = NetworkWorkspace(LeNet5.network, capacity: Trainer.chunkSize)
         workspace.profile = profile
         let profiledImages = 3200
         model.parameters.withUnsafeBufferPointer { p in
@@ -118,7 +118,7 @@ public enum Benchmark {
                     Normalization.writeup.fill(train, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + Trainer.chunkSize)]),
                                                input: workspace.input, labels: workspace.labels)
                     workspace.forward(parameters: p.baseAddress!, batch: Trainer.chunkSize)
-                    workspace.backward(parameters: p.baseAddress!, batch: Trainer.chunkSize, normalizer: 64)
+                    workspace.backward(parameters: p.baseAddress!, batch: Trainer.chunkSize, loss: .crossEntropy, normalizer: 64)
                     first += Trainer.chunkSize
                 }
             }

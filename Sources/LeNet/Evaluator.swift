@@ -4,15 +4,8 @@ import Imaging
 import Kernels
 import NeuralNetwork
 
-/// What a model's scores are: logits (the largest wins) or the 1998 model's RBF penalties (the
-/// smallest wins).
-public enum ScoreKind: String, Sendable, Codable {
-    case logits
-    case penalties
-    /// "Logits" or "Penalties", as the printed lines and reports call them.
-    public var name: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
-    public var smallestWins: Bool { self == .penalties }
-}
+/// What a model's scores are (defined beside `Network`).
+public typealias ScoreKind = NeuralNetwork.ScoreKind
 
 /// One test image, its label, the prediction and the logits.
 public struct Example: Sendable, Equatable {
@@ -109,66 +102,16 @@ public struct Evaluation: Sendable {
     public var logitsTensor: Tensor { Tensor(shape: [count, classCount], scalars: logits) }
 }
 
-/// A trained network as the evaluator sees it: it scores a chunk of images on a workspace of its
-/// own (one per thread). Both LeNet-5s are scorers, so one evaluation loop serves them.
-public protocol ImageScorer: Sendable {
-    associatedtype ScoringWorkspace
-    /// Scores per image.
-    var classes: Int { get }
-    static var scores: ScoreKind { get }
-    /// A workspace for chunks of up to `capacity` images.
-    func makeScoringWorkspace(capacity: Int, kernels: KernelChoice) -> ScoringWorkspace
-    /// Scores the images `indices` of `data`: `classes` scores apiece into `scores`, in order, and
-    /// each image's predicted class into `predictions`.
-    func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: ScoringWorkspace,
-               scores: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int>)
-}
-
-extension LeNet5: ImageScorer {
-    public static var scores: ScoreKind { .logits }
-
-    public func makeScoringWorkspace(capacity: Int, kernels: KernelChoice) -> LeNet5Workspace {
-        LeNet5Workspace(capacity: capacity, kernels: kernels, training: false, classes: classes)
-    }
-
-    /// The batch normalized as the write-up does, one forward pass, the logits and their argmax (the
-    /// first of equal ones).
-    public func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: LeNet5Workspace,
+extension LayeredModel {
+    /// Scores the images `indices` of `data` on `workspace`: the input prepared as the model's,
+    /// one forward pass, `classes` scores apiece into `scores` and each image's predicted class (the
+    /// largest logit or the smallest penalty) into `predictions`.
+    public func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: NetworkWorkspace,
                       scores: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int>) {
-        Normalization.writeup.fill(data, indices: indices, input: workspace.input, labels: workspace.labels)
+        Self.inputPreparation.fill(data, indices: indices, input: workspace.input, labels: workspace.labels)
         parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: indices.count) }
-        for n in 0..<indices.count {
-            let row = workspace.logits + n * classes
-            var best = 0
-            for k in 0..<classes {
-                scores[n * classes + k] = row[k]
-                if row[k] > row[best] { best = k }
-            }
-            predictions[n] = best
-        }
-    }
-}
-
-extension LeNet1998: ImageScorer {
-    public var classes: Int { 10 }
-    public static var scores: ScoreKind { .penalties }
-
-    public func makeScoringWorkspace(capacity: Int, kernels: KernelChoice) -> LeNet1998Workspace { LeNet1998Workspace() }
-
-    /// Each image padded and mapped as the paper does, one forward pass, the ten RBF penalties and
-    /// the class of the smallest.
-    public func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: LeNet1998Workspace,
-                      scores: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int>) {
-        parameters.withUnsafeBufferPointer { p in
-            data.pixels.withUnsafeBufferPointer { pixels in
-                for (position, n) in indices.enumerated() {
-                    LeNet1998.prepare(pixels.baseAddress! + n * data.imageSize, into: workspace.input)
-                    workspace.forward(parameters: p.baseAddress!)
-                    (scores + position * 10).update(from: workspace.penalties, count: 10)
-                    predictions[position] = workspace.prediction
-                }
-            }
-        }
+        scores.update(from: workspace.scores, count: indices.count * classes)
+        for n in 0..<indices.count { predictions[n] = workspace.prediction(n) }
     }
 }
 
@@ -176,13 +119,13 @@ public enum Evaluator {
     /// Runs `model` over every image of `data`, in chunks of `chunkSize` images shared out over
     /// `threads` threads (each with its own workspace). Each image's scores depend only on that image,
     /// so neither the thread count nor the chunk size changes them.
-    public static func evaluate<Model: ImageScorer>(_ model: Model, on data: LabeledImages, chunkSize: Int = 50,
+    public static func evaluate<Model: LayeredModel>(_ model: Model, on data: LabeledImages, chunkSize: Int = 50,
                                                     kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors,
                                                     onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
         let chunks = (data.count + chunkSize - 1) / chunkSize
         let pool = WorkerPool(threads: max(1, min(threads, chunks)))
         let classes = model.classes
-        let workspaces = (0..<pool.threadCount).map { _ in model.makeScoringWorkspace(capacity: chunkSize, kernels: kernels) }
+        let workspaces = (0..<pool.threadCount).map { _ in NetworkWorkspace(model.network, capacity: chunkSize, kernels: kernels, training: false) }
         var scores = [Float](repeating: 0, count: data.count * classes)
         var predictions = [Int](repeating: 0, count: data.count)
         let indices = Array(0..<data.count)
@@ -204,7 +147,7 @@ public enum Evaluator {
             }
         }
         return Evaluation(count: data.count, classCount: classes, logits: scores, predictions: predictions,
-                          labels: data.labels.map(Int.init), scores: Model.scores)
+                          labels: data.labels.map(Int.init), scores: model.scores)
     }
 
     /// Saves each example's image as a greyscale PNG under its write-up name in `folder`; returns the paths.

@@ -18,7 +18,7 @@ import Support
 /// squash(a) = 1.7159 tanh(2a/3). Weights start uniform in ±2.4/F (F the unit's fan-in); biases,
 /// which the paper leaves unspecified, start at 0 (as in LeCun's later code). Parameters live in one
 /// flat buffer, in the order above.
-public struct LeNet1998: Sendable, Equatable {
+public struct LeNet1998: LayeredModel, Equatable {
     /// Table I: which S2 maps (rows) feed each C3 map (columns).
     public static let tableI: [String] = [
         "X...XXX..XXXX.XX",
@@ -30,29 +30,37 @@ public struct LeNet1998: Sendable, Equatable {
     ]
     public static let c3Table = ConnectionTable(connected: tableI.map { $0.map { $0 == "X" } })
 
-    static let c1 = TableConvolution(table: .full(inputs: 1, outputs: 6), kernelSize: 5, inputHeight: 32, inputWidth: 32)
-    static let s2 = Subsampling(maps: 6, inputHeight: 28, inputWidth: 28)
-    static let c3 = TableConvolution(table: c3Table, kernelSize: 5, inputHeight: 14, inputWidth: 14)
-    static let s4 = Subsampling(maps: 16, inputHeight: 10, inputWidth: 10)
-    static let c5 = TableConvolution(table: .full(inputs: 16, outputs: 120), kernelSize: 5, inputHeight: 5, inputWidth: 5)
-    static let output = RadialBasisOutput.digits
+    public static let network: Network = Network(layers: [
+        // C1: 1@32x32 -> 6@28x28
+        ConnectionTableConvolution("C1", prefix: "c1", table: .full(inputs: 1, outputs: 6), inputHeight: 32, inputWidth: 32, kernelSize: 5,
+                                   weightShape: [6, 1, 5, 5], activation: .squash),
+        // S2: 6@28x28 -> 6@14x14
+        TrainableSubsampling("S2", prefix: "s2", maps: 6, inputHeight: 28, inputWidth: 28, activation: .squash),
+        // C3: 6@14x14 -> 16@10x10, over Table I's 60 connections
+        ConnectionTableConvolution("C3", prefix: "c3", table: c3Table, tableName: "Table I", inputHeight: 14, inputWidth: 14, kernelSize: 5,
+                                   activation: .squash),
+        // S4: 16@10x10 -> 16@5x5
+        TrainableSubsampling("S4", prefix: "s4", maps: 16, inputHeight: 10, inputWidth: 10, activation: .squash),
+        // C5: 16@5x5 -> 120@1x1: its 5x5 kernels cover the whole input, so it is a dot product of 400
+        FullyConnected("C5", prefix: "c5", inputs: 400, outputs: 120, activation: .squash, weightShape: [120, 16, 5, 5],
+                       kind: "convolution 5x5"),
+        // F6: 120 -> 84
+        FullyConnected("F6", prefix: "f6", inputs: 120, outputs: 84, activation: .squash),
+        // OUTPUT: 84 -> 10 penalties, Fig. 3's bitmaps
+        EuclideanRadialBasis("OUTPUT", units: .digits),
+    ], scores: .penalties)
 
-    public static let layout = ParameterLayout([
-        ("c1.weight", [6, 1, 5, 5]), ("c1.bias", [6]),
-        ("s2.coefficient", [6]), ("s2.bias", [6]),
-        ("c3.weight", [60, 5, 5]), ("c3.bias", [16]),
-        ("s4.coefficient", [16]), ("s4.bias", [16]),
-        ("c5.weight", [120, 16, 5, 5]), ("c5.bias", [120]),
-        ("f6.weight", [84, 120]), ("f6.bias", [84]),
-    ])
+    public static let layout: ParameterLayout = LeNet1998.network.layout
     public static let kind = "lenet5-1998"
     public static let classCount = 10
+    public static let inputPreparation = InputPreparation.paperPadded
 
     /// Background and ink values of the input (Sec. II-B).
-    public static let background: Float = -0.1
-    public static let ink: Float = 1.175
+    public static let background: Float = InputPreparation.background
+    public static let ink: Float = InputPreparation.ink
 
     public var parameters: [Float]
+    public var network: Network { Self.network }
 
     /// How the weights start.
     public enum Initialization: String, Sendable, CaseIterable {
@@ -60,30 +68,15 @@ public struct LeNet1998: Sendable, Equatable {
         /// by about sqrt(F) per layer (measured at F6: rms 0.0003), and so do the second derivatives.
         case fanIn = "fan-in"
         /// Uniform in ±2.4/sqrt(F): every layer's weighted sums keep a standard deviation near 1
-        /// (LeCun et al., "Efficient BackProp", 1998, sec. 4.6). Not the paper's text; see the README.
+        /// (LeCun et al., "Efficient BackProp", 1998, sec. 4.6). Not the paper's text; see docs/lenet-1998.md.
         case squareRootFanIn = "sqrt-fan-in"
+
+        var rule: WeightInitialization { self == .fanIn ? .lecunFanIn : .lecunSquareRootFanIn }
     }
 
     /// Weights uniform in ±2.4/F (F the fan-in of the unit they feed), or ±2.4/sqrt(F); biases 0.
     public init(seed: UInt64, initialization: Initialization = .fanIn) {
-        var generator = SeededGenerator(seed: seed)
-        var values = [Float](repeating: 0, count: Self.layout.count)
-        func uniform(_ name: String, fanIn: (Int) -> Int) {
-            let view = Self.layout[name]!
-            let perUnit = view.shape.dropFirst().reduce(1, *)
-            for k in 0..<view.count {
-                let f = Float(fanIn(k / max(perUnit, 1)))
-                values[view.offset + k] = generator.nextFloat(symmetricBound: 2.4 / (initialization == .fanIn ? f : f.squareRoot()))
-            }
-        }
-        uniform("c1.weight") { _ in 25 }
-        uniform("s2.coefficient") { _ in 4 }
-        // C3: a kernel's fan-in is 25 times the number of S2 maps its C3 map sees (75, 100 or 150).
-        uniform("c3.weight") { connection in 25 * Self.c3Table.fanIn(of: Self.c3Table.outputOf[connection]) }
-        uniform("s4.coefficient") { _ in 4 }
-        uniform("c5.weight") { _ in 400 }
-        uniform("f6.weight") { _ in 120 }
-        parameters = values
+        parameters = Self.network.initialParameters(initialization.rule, seed: seed)
     }
 
     public init(parameters: [Float]) {
@@ -93,25 +86,17 @@ public struct LeNet1998: Sendable, Equatable {
 
     /// Writes the network's 32x32 input for a 28x28 MNIST image: v = -0.1 + 1.275 p/255, padding -0.1.
     public static func prepare(_ pixels: UnsafePointer<UInt8>, into input: UnsafeMutablePointer<Float>) {
-        input.update(repeating: background, count: 32 * 32)
-        let scale = (ink - background) / 255
-        for y in 0..<28 {
-            for x in 0..<28 { input[(y + 2) * 32 + x + 2] = background + scale * Float(pixels[y * 28 + x]) }
-        }
+        inputPreparation.prepare(pixels, into: input)
     }
 
     /// Each layer's maps, sizes, trainable parameters, connections (the paper's count, biases
     /// included) and multiply-adds (weight multiplications per recognition: for S2/S4 the one
     /// coefficient per output, for the RBF the 840 squared differences), for `lenet info`.
-    public static var summary: [(layer: String, output: String, parameters: Int, connections: Int, multiplyAdds: Int)] {
-        [
-            ("C1 convolution 5x5", "6@28x28", c1.parameterCount, c1.connectionCount, c1.weightCount * 28 * 28),
-            ("S2 subsampling 2x2", "6@14x14", s2.parameterCount, s2.connectionCount, 6 * 14 * 14),
-            ("C3 convolution 5x5, Table I", "16@10x10", c3.parameterCount, c3.connectionCount, c3.weightCount * 10 * 10),
-            ("S4 subsampling 2x2", "16@5x5", s4.parameterCount, s4.connectionCount, 16 * 5 * 5),
-            ("C5 convolution 5x5", "120@1x1", c5.parameterCount, c5.connectionCount, c5.weightCount),
-            ("F6 full", "84", 84 * 120 + 84, 84 * 120 + 84, 84 * 120),
-            ("OUTPUT Euclidean RBF (fixed)", "10", 0, output.connectionCount, output.connectionCount),
-        ]
-    }
+    public static var summary: [Network.LayerRow] { network.summary }
+}
+
+extension LeNet1998 {
+    public var layout: ParameterLayout { Self.layout }
+    public static func expectedLayout(of file: SafeTensorsFile) throws(SafeTensorsError) -> ParameterLayout { layout }
+    public init(parameters: [Float], layout: ParameterLayout) { self.init(parameters: parameters) }
 }

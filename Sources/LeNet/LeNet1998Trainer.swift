@@ -80,7 +80,7 @@ public enum LeNet1998Trainer {
     /// a new seeded random order each pass; before each pass the second derivatives are averaged
     /// over the first `hessianPatterns` patterns of that order. After each pass the training and
     /// test errors are measured (pass `test` nil to skip).
-    public static func train(_ model: inout LeNet1998, on train: LabeledImages, test: LabeledImages?,
+    public static func train<Model: LayeredModel>(_ model: inout Model, on train: LabeledImages, test: LabeledImages?,
                              recipe: PaperRecipe, threads: Int = WorkerPool.availableProcessors,
                              onProgress: (_ pass: Int, _ done: Int, _ total: Int) -> Void = { _, _, _ in },
                              onPass: (PassRecord) -> Void = { _ in }) -> [PassRecord] {
@@ -91,7 +91,7 @@ public enum LeNet1998Trainer {
     /// `onPassStart` receives the state as each pass begins (to checkpoint it), and `shouldStop`,
     /// asked after every pattern, ends the run early with `interrupted` set to the start of the
     /// pass in progress.
-    public static func train(_ model: inout LeNet1998, on train: LabeledImages, test: LabeledImages?,
+    public static func train<Model: LayeredModel>(_ model: inout Model, on train: LabeledImages, test: LabeledImages?,
                              recipe: PaperRecipe, threads: Int = WorkerPool.availableProcessors,
                              resuming: PaperTrainingState?, onPassStart: (PaperTrainingState) -> Void = { _ in },
                              shouldStop: () -> Bool = { false },
@@ -101,23 +101,26 @@ public enum LeNet1998Trainer {
             shouldStop: shouldStop, onProgress: onProgress, onPass: onPass)
     }
 
-    static func run(_ model: inout LeNet1998, on train: LabeledImages, test: LabeledImages?,
+    static func run<Model: LayeredModel>(_ model: inout Model, on train: LabeledImages, test: LabeledImages?,
                     recipe: PaperRecipe, threads: Int, resuming: PaperTrainingState? = nil,
                     onPassStart: (PaperTrainingState) -> Void = { _ in }, shouldStop: () -> Bool = { false },
                     onProgress: (_ pass: Int, _ done: Int, _ total: Int) -> Void,
                     onPass: (PassRecord) -> Void) -> (records: [PassRecord], interrupted: PaperTrainingState?) {
-        let workspace = LeNet1998Workspace()
-        var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: LeNet1998.layout.count, mu: recipe.mu)
+        let network = model.network, parameterCount = network.layout.count
+        let workspace = NetworkWorkspace(network, capacity: 1)
+        // The recipe's eq. 8 or 9 on penalties; cross-entropy on logits.
+        let loss: OutputLoss = network.scores == .penalties ? .penalty(recipe.loss) : .crossEntropy
+        var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: parameterCount, mu: recipe.mu)
         var shuffle = Trainer.shuffleGenerator(seed: recipe.seed)
         var distortions = SeededGenerator(seed: recipe.seed ^ 0x4449_5354_4f52_5421)
         // Entries below train.count are originals; the others stand for a distorted pattern, drawn
         // (source and transform) when it is presented.
         var order = Array(0..<(train.count + recipe.distortedPerPass(train.count)))
         var distorted = [UInt8](repeating: 0, count: 784)
-        var hessianSum = [Float](repeating: 0, count: LeNet1998.layout.count)
+        var hessianSum = [Float](repeating: 0, count: parameterCount)
         var records: [PassRecord] = []
         if let resuming {
-            model = LeNet1998(parameters: resuming.parameters)
+            model.parameters = resuming.parameters
             shuffle = resuming.shuffle
             distortions = resuming.distortions
             order = resuming.order
@@ -137,7 +140,7 @@ public enum LeNet1998Trainer {
                     /// Prepares entry `n` of the order in the workspace's input and returns its label.
                     func present(_ n: Int) -> Int {
                         if n < train.count {
-                            LeNet1998.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
+                            Model.inputPreparation.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
                             return Int(train.labels[n])
                         }
                         let source = distortions.nextIndex(below: train.count)
@@ -145,7 +148,7 @@ public enum LeNet1998Trainer {
                         distorted.withUnsafeMutableBufferPointer { target in
                             AffineDistortion.apply(transform, to: pixels.baseAddress! + source * 784, width: 28, height: 28,
                                                    output: target.baseAddress!)
-                            LeNet1998.prepare(target.baseAddress!, into: workspace.input)
+                            Model.inputPreparation.prepare(target.baseAddress!, into: workspace.input)
                         }
                         return Int(train.labels[source])
                     }
@@ -153,19 +156,19 @@ public enum LeNet1998Trainer {
                         for k in 0..<sum.count { sum[k] = 0 }
                         let samples = min(recipe.hessianPatterns, order.count)
                         for n in order.prefix(samples) {
-                            _ = present(n)
-                            workspace.forward(parameters: p)
-                            workspace.secondBackward(parameters: p)
+                            workspace.labels[0] = Int32(present(n))
+                            workspace.forward(parameters: p, batch: 1)
+                            workspace.secondBackward(parameters: p, batch: 1, loss: loss)
                             for k in 0..<sum.count { sum[k] += workspace.secondDerivatives[k] }
                         }
                         optimizer.setSecondDerivatives(sum: sum.baseAddress!, patterns: samples, learningRate: eta)
                     }
                     for (position, n) in order.enumerated() {
                         if position % 1000 == 0 { onProgress(index + 1, position, order.count) }
-                        let label = present(n)
-                        workspace.forward(parameters: p)
-                        totalLoss += Double(workspace.backward(parameters: p, label: label, loss: recipe.loss))
-                        optimizer.step(parameters: p, gradients: workspace.gradients)
+                        workspace.labels[0] = Int32(present(n))
+                        workspace.forward(parameters: p, batch: 1)
+                        totalLoss += Double(workspace.backward(parameters: p, batch: 1, loss: loss))
+                        optimizer.step(parameters: p, gradients: workspace.parameterGradients)
                         if shouldStop() {
                             stopped = true
                             return
@@ -188,7 +191,7 @@ public enum LeNet1998Trainer {
     }
 
     /// The share of misclassified images.
-    public static func errorRate(_ model: LeNet1998, on data: LabeledImages, threads: Int) -> Double {
+    public static func errorRate<Model: LayeredModel>(_ model: Model, on data: LabeledImages, threads: Int) -> Double {
         let evaluation = Evaluator.evaluate(model, on: data, threads: threads)
         return Double(evaluation.incorrect) / Double(max(evaluation.count, 1))
     }

@@ -75,7 +75,7 @@ public struct TrainingState: Sendable, Equatable {
     }
 }
 
-/// Trains `LeNet5` with the write-up's loop:
+/// Trains a model (the write-up's LeNet-5, or any `LayeredModel`) with the write-up's loop:
 ///
 ///     for (epochs, lr) in schedule:
 ///         optimizer = SGD(lr, momentum)                  # a fresh optimizer per phase
@@ -95,11 +95,14 @@ public struct Trainer {
     public var recipe: Recipe
     public var kernels: KernelChoice
     public var threads: Int
+    /// The loss; nil for the model's own (cross-entropy for logits, eq. 8 for the 1998 penalties).
+    public var loss: OutputLoss?
 
-    public init(recipe: Recipe, kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors) {
+    public init(recipe: Recipe, kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors, loss: OutputLoss? = nil) {
         self.recipe = recipe
         self.kernels = kernels
         self.threads = max(1, threads)
+        self.loss = loss
     }
 
     /// The shuffle's generator: drawn from the seed, distinct from the initialisation's.
@@ -109,18 +112,18 @@ public struct Trainer {
 
     /// Trains `model`. `control` can resume a run that stopped (with `model` holding its weights),
     /// stop this one after any batch, and take checkpoints along the way.
-    public func train(_ model: inout LeNet5, on data: LabeledImages, control: TrainingControl = TrainingControl(),
+    public func train<Model: LayeredModel>(_ model: inout Model, on data: LabeledImages, control: TrainingControl = TrainingControl(),
                       onEvent: (TrainingEvent) -> Void = { _ in }) -> TrainingSummary {
         let resuming = control.resuming, checkpointEvery = control.checkpointEvery
         let checkpoint = control.checkpoint, shouldStop = control.shouldStop
-        precondition(data.rows == 28 && data.columns == 28, "LeNet5 takes 28x28 images")
+        precondition(Model.inputPreparation.inputCount(rows: data.rows, columns: data.columns) == model.network.inputCount,
+                     "the images' size does not fit the network's input")
+        let loss = self.loss ?? model.defaultLoss, network = model.network
         let chunkCapacity = min(Self.chunkSize, recipe.batchSize)
         let chunkCount = (recipe.batchSize + chunkCapacity - 1) / chunkCapacity
-        let classes = model.classes
-        let workspaces = (0..<chunkCount).map { _ in LeNet5Workspace(capacity: chunkCapacity, kernels: kernels, classes: classes) }
+        let workspaces = (0..<chunkCount).map { _ in NetworkWorkspace(network, capacity: chunkCapacity, kernels: kernels) }
         let pool = WorkerPool(threads: min(threads, chunkCount))
         var chunkLosses = [Float](repeating: 0, count: chunkCount)
-        let normalization = Normalization.writeup
         var shuffle = Self.shuffleGenerator(seed: recipe.seed)
         var order = Array(0..<data.count)
         var images = 0
@@ -165,10 +168,10 @@ public struct Trainer {
                                     let first = batchStart + task * chunkCapacity
                                     let size = min(chunkCapacity, batchStart + count - first)
                                     let workspace = workspaces[task]
-                                    normalization.fill(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + size)]),
+                                    Model.inputPreparation.fill(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + size)]),
                                                        input: workspace.input, labels: workspace.labels)
                                     workspace.forward(parameters: p, batch: size)
-                                    losses[task] = workspace.backward(parameters: p, batch: size, normalizer: count)
+                                    losses[task] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count)
                                 }
                                 // The batch's gradient: the chunks' gradients added in chunk order.
                                 let gradient = workspaces[0].parameterGradients

@@ -34,17 +34,19 @@ public struct StochasticDiagonalLevenbergMarquardt: Sendable {
 }
 
 /// The second-derivative pass of a fully connected layer (weight [O, I]) for one pattern, from
-/// d2E/da2: overwrites d2E/dW[o,i] = d2E/da[o] * x[i]^2, d2E/db = d2E/da and, when given,
+/// d2E/da2: overwrites (adds to, when `accumulate`) d2E/dW[o,i] = d2E/da[o] * x[i]^2, d2E/db = d2E/da and, when given,
 /// d2E/dx[i]^2 = sum_o W[o,i]^2 d2E/da[o] (eqs. 25 and 27).
 public func linearSecondBackward(inputs: Int, outputs: Int, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                  outputSecond: UnsafePointer<Float>, weightSecond: UnsafeMutablePointer<Float>,
-                                 biasSecond: UnsafeMutablePointer<Float>, inputSecond: UnsafeMutablePointer<Float>?) {
+                                 biasSecond: UnsafeMutablePointer<Float>, inputSecond: UnsafeMutablePointer<Float>?,
+                                 accumulate: Bool = false) {
     inputSecond?.update(repeating: 0, count: inputs)
     for o in 0..<outputs {
         let s = outputSecond[o]
-        biasSecond[o] = s
+        biasSecond[o] = accumulate ? biasSecond[o] + s : s
         for i in 0..<inputs {
-            weightSecond[o &* inputs &+ i] = s * input[i] * input[i]
+            let term = s * input[i] * input[i]
+            weightSecond[o &* inputs &+ i] = accumulate ? weightSecond[o &* inputs &+ i] + term : term
             if let inputSecond {
                 let w = weight[o &* inputs &+ i]
                 inputSecond[i] += w * w * s

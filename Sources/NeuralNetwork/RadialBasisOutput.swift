@@ -112,3 +112,43 @@ public enum PaperLoss: Sendable, Equatable, CustomStringConvertible {
     /// reference's value for eq. 8; eq. 9's second term is left out, as the f'' terms are).
     public static let inputSecondDerivative: Float = 2
 }
+
+/// The 1998 paper's output as a layer: `RadialBasisOutput`'s fixed units, nothing to train. Its
+/// outputs are penalties (the smallest wins).
+public struct EuclideanRadialBasis: Layer {
+    public let name: String
+    public let units: RadialBasisOutput
+
+    public init(_ name: String, units: RadialBasisOutput) {
+        self.name = name
+        self.units = units
+    }
+
+    public var kindDescription: String { "Euclidean RBF (fixed)" }
+    public var inputCount: Int { units.inputs }
+    public var outputCount: Int { units.classes }
+    public var outputShape: [Int] { [units.classes] }
+    public var parameters: [ParameterSpec] { [] }
+    public var multiplyAdds: Int { units.connectionCount }
+    public var connections: Int { units.connectionCount }
+
+    public func forward(_ pass: LayerPass) {
+        for n in 0..<pass.batch { units.forward(input: pass.input + n &* inputCount, penalties: pass.output + n &* outputCount) }
+    }
+
+    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?) {
+        guard let inputGradient else { return }
+        for n in 0..<pass.batch {
+            units.backward(input: pass.input + n &* inputCount, penaltyGradient: outputGradient + n &* outputCount,
+                           inputGradient: inputGradient + n &* inputCount)
+        }
+    }
+
+    /// d2E/dx2 = 2 for every input: the curvature of the correct class's penalty sum_j (x_j - w_Dj)^2,
+    /// the value the paper's reference uses (`PaperLoss.inputSecondDerivative`), whatever the loss.
+    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                               inputSecond: UnsafeMutablePointer<Float>?) {
+        inputSecond?.update(repeating: PaperLoss.inputSecondDerivative, count: pass.batch * inputCount)
+    }
+}

@@ -36,27 +36,27 @@ public struct Subsampling: Sendable {
         }
     }
 
-    /// From dE/da, overwrites dE/dcoefficient = sum dE/da * blockSum, dE/dbias = sum dE/da and
+    /// From dE/da, overwrites (adds to, when `accumulate`) dE/dcoefficient = sum dE/da * blockSum, dE/dbias = sum dE/da and
     /// dE/d(input) = coefficient * dE/da for each of the block's four inputs.
     public func backward(input: UnsafePointer<Float>, coefficient: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                          coefficientGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
-                         inputGradient: UnsafeMutablePointer<Float>?) {
+                         inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         propagate(input: input, coefficient: coefficient, outputTerm: outputGradient, coefficientTerm: coefficientGradient,
-                  biasTerm: biasGradient, inputTerm: inputGradient, squared: false)
+                  biasTerm: biasGradient, inputTerm: inputGradient, squared: false, accumulate: accumulate)
     }
 
     /// Gauss-Newton second derivatives from d2E/da2: d2E/dcoefficient2 = sum d2E/da2 * blockSum^2,
     /// d2E/dbias2 = sum d2E/da2, d2E/d(input)2 = coefficient^2 * d2E/da2.
     public func secondBackward(input: UnsafePointer<Float>, coefficient: UnsafePointer<Float>, outputSecond: UnsafePointer<Float>,
                                coefficientSecond: UnsafeMutablePointer<Float>, biasSecond: UnsafeMutablePointer<Float>,
-                               inputSecond: UnsafeMutablePointer<Float>?) {
+                               inputSecond: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         propagate(input: input, coefficient: coefficient, outputTerm: outputSecond, coefficientTerm: coefficientSecond,
-                  biasTerm: biasSecond, inputTerm: inputSecond, squared: true)
+                  biasTerm: biasSecond, inputTerm: inputSecond, squared: true, accumulate: accumulate)
     }
 
     private func propagate(input: UnsafePointer<Float>, coefficient: UnsafePointer<Float>, outputTerm: UnsafePointer<Float>,
                            coefficientTerm: UnsafeMutablePointer<Float>, biasTerm: UnsafeMutablePointer<Float>,
-                           inputTerm: UnsafeMutablePointer<Float>?, squared: Bool) {
+                           inputTerm: UnsafeMutablePointer<Float>?, squared: Bool, accumulate: Bool) {
         for m in 0..<maps {
             var coefficientSum: Float = 0, biasSum: Float = 0
             let factor = squared ? coefficient[m] * coefficient[m] : coefficient[m]
@@ -73,8 +73,64 @@ public struct Subsampling: Sendable {
                     }
                 }
             }
-            coefficientTerm[m] = coefficientSum
-            biasTerm[m] = biasSum
+            coefficientTerm[m] = accumulate ? coefficientTerm[m] + coefficientSum : coefficientSum
+            biasTerm[m] = accumulate ? biasTerm[m] + biasSum : biasSum
+        }
+    }
+}
+
+/// The 1998 paper's S2 and S4 as a layer: `Subsampling`, then its activation. coefficient [M] and
+/// bias [M], named `<prefix>.coefficient` and `<prefix>.bias`; fan-in 4. Image by image.
+public struct TrainableSubsampling: Layer {
+    public let name: String
+    public let prefix: String
+    public let subsampling: Subsampling
+    public let activation: Activation
+
+    public init(_ name: String, prefix: String, maps: Int, inputHeight: Int, inputWidth: Int, activation: Activation) {
+        self.name = name
+        self.prefix = prefix
+        self.subsampling = Subsampling(maps: maps, inputHeight: inputHeight, inputWidth: inputWidth)
+        self.activation = activation
+    }
+
+    public var kindDescription: String { "subsampling 2x2" + activation.suffix }
+    public var inputCount: Int { subsampling.maps * subsampling.inputHeight * subsampling.inputWidth }
+    public var outputCount: Int { subsampling.maps * subsampling.outputHeight * subsampling.outputWidth }
+    public var outputShape: [Int] { [subsampling.maps, subsampling.outputHeight, subsampling.outputWidth] }
+    public var parameters: [ParameterSpec] {
+        [ParameterSpec(name: prefix + ".coefficient", shape: [subsampling.maps], fanIn: 4),
+         ParameterSpec(name: prefix + ".bias", shape: [subsampling.maps], isBias: true, fanIn: 4)]
+    }
+    /// One coefficient multiplication per output.
+    public var multiplyAdds: Int { outputCount }
+    public var connections: Int { subsampling.connectionCount }
+
+    public func forward(_ pass: LayerPass) {
+        let p = pass.parameters, maps = subsampling.maps
+        for n in 0..<pass.batch {
+            subsampling.forward(input: pass.input + n &* inputCount, coefficient: p, bias: p + maps, output: pass.output + n &* outputCount)
+        }
+        activation.forward(pass.output, batch: pass.batch, count: outputCount)
+    }
+
+    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?) {
+        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
+        for n in 0..<pass.batch {
+            subsampling.backward(input: pass.input + n &* inputCount, coefficient: pass.parameters, outputGradient: outputGradient + n &* outputCount,
+                                 coefficientGradient: parameterGradient, biasGradient: parameterGradient + subsampling.maps,
+                                 inputGradient: inputGradient.map { $0 + n &* inputCount }, accumulate: n > 0)
+        }
+    }
+
+    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                               inputSecond: UnsafeMutablePointer<Float>?) {
+        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
+        for n in 0..<pass.batch {
+            subsampling.secondBackward(input: pass.input + n &* inputCount, coefficient: pass.parameters, outputSecond: outputSecond + n &* outputCount,
+                                       coefficientSecond: parameterSecond, biasSecond: parameterSecond + subsampling.maps,
+                                       inputSecond: inputSecond.map { $0 + n &* inputCount }, accumulate: n > 0)
         }
     }
 }

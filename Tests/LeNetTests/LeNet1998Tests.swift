@@ -58,26 +58,27 @@ import NeuralNetwork
     }
 
     /// E(parameters) for one pattern, in double precision from the float forward pass.
-    static func loss(_ workspace: LeNet1998Workspace, _ parameters: [Float], label: Int, kind: PaperLoss) -> Double {
+    static func loss(_ workspace: NetworkWorkspace, _ parameters: [Float], label: Int, kind: PaperLoss) -> Double {
         parameters.withUnsafeBufferPointer { p in
-            workspace.forward(parameters: p.baseAddress!)
+            workspace.forward(parameters: p.baseAddress!, batch: 1)
             var gradient = [Float](repeating: 0, count: 10)
-            return Double(kind.evaluate(penalties: workspace.penalties, classes: 10, label: label, gradient: &gradient))
+            return Double(kind.evaluate(penalties: workspace.scores, classes: 10, label: label, gradient: &gradient))
         }
     }
 
     @Test(arguments: [PaperLoss.meanSquaredError, .maximumAPosteriori(j: 5)])
     func gradientsAgreeWithFiniteDifferences(kind: PaperLoss) throws {
         let test = try loadMNIST(.test).prefix(1)
-        let workspace = LeNet1998Workspace()
+        let workspace = NetworkWorkspace(LeNet1998.network, capacity: 1)
         var parameters = LeNet1998(seed: 4).parameters
         test.pixels.withUnsafeBufferPointer { LeNet1998.prepare($0.baseAddress!, into: workspace.input) }
         let label = Int(test.labels[0])
         parameters.withUnsafeBufferPointer { p in
-            workspace.forward(parameters: p.baseAddress!)
-            workspace.backward(parameters: p.baseAddress!, label: label, loss: kind)
+            workspace.labels[0] = Int32(label)
+            workspace.forward(parameters: p.baseAddress!, batch: 1)
+            workspace.backward(parameters: p.baseAddress!, batch: 1, loss: .penalty(kind))
         }
-        let analytic = Array(UnsafeBufferPointer(start: workspace.gradients, count: parameters.count))
+        let analytic = Array(UnsafeBufferPointer(start: workspace.parameterGradients, count: parameters.count))
         for view in LeNet1998.layout.tensors {
             var worst = 0.0
             for k in stride(from: 0, to: view.count, by: max(1, view.count / 5)) {
@@ -103,16 +104,16 @@ import NeuralNetwork
     /// against what the second-derivative pass propagated.
     @Test func secondDerivativesFollowTheirDefinition() throws {
         let test = try loadMNIST(.test).prefix(1)
-        let workspace = LeNet1998Workspace()
+        let workspace = NetworkWorkspace(LeNet1998.network, capacity: 1)
         let model = LeNet1998(seed: 9)
         test.pixels.withUnsafeBufferPointer { LeNet1998.prepare($0.baseAddress!, into: workspace.input) }
         model.parameters.withUnsafeBufferPointer { p in
-            workspace.forward(parameters: p.baseAddress!)
-            workspace.secondBackward(parameters: p.baseAddress!)
+            workspace.forward(parameters: p.baseAddress!, batch: 1)
+            workspace.secondBackward(parameters: p.baseAddress!, batch: 1, loss: .penalty(.meanSquaredError))
         }
         let h = Array(UnsafeBufferPointer(start: workspace.secondDerivatives, count: model.parameters.count))
-        let y5 = Array(UnsafeBufferPointer(start: workspace.c5, count: 120))
-        let y6 = Array(UnsafeBufferPointer(start: workspace.f6, count: 84))
+        let y5 = Array(UnsafeBufferPointer(start: workspace.activations[5], count: 120))
+        let y6 = Array(UnsafeBufferPointer(start: workspace.activations[6], count: 84))
         let w6 = model.tensor("f6.weight")!.scalars
         // F6: d2E/da6 = f'(a6)^2 * 2; d2E/dw6[o,i] = d2E/da6[o] * y5[i]^2; d2E/db6 = d2E/da6.
         let a6 = y6.map { Squashing.derivative(output: $0) * Squashing.derivative(output: $0) * 2 }

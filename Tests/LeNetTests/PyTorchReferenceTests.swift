@@ -30,7 +30,7 @@ struct Golden {
         labels = try file.integers("labels").values.map { Int32($0) }
     }
 
-    func load(into workspace: LeNet5Workspace) {
+    func load(into workspace: NetworkWorkspace) {
         workspace.input.update(from: input, count: input.count)
         workspace.labels.update(from: labels, count: labels.count)
     }
@@ -40,13 +40,13 @@ struct Golden {
     @Test(arguments: [KernelChoice.fast, .naive])
     func forwardLossAndEveryGradientMatchPyTorch(kernels: KernelChoice) throws {
         let golden = try Golden()
-        let workspace = LeNet5Workspace(capacity: 16, kernels: kernels)
+        let workspace = NetworkWorkspace(LeNet5.network, capacity: 16, kernels: kernels)
         golden.load(into: workspace)
         let loss = golden.model.parameters.withUnsafeBufferPointer { p -> Float in
             workspace.forward(parameters: p.baseAddress!, batch: 16)
-            return workspace.backward(parameters: p.baseAddress!, batch: 16)
+            return workspace.backward(parameters: p.baseAddress!, batch: 16, loss: .crossEntropy)
         }
-        let logits = Array(UnsafeBufferPointer(start: workspace.logits, count: 160))
+        let logits = Array(UnsafeBufferPointer(start: workspace.scores, count: 160))
         let probabilities = Array(UnsafeBufferPointer(start: workspace.probabilities, count: 160))
         var report = ["logits": largestDifference(logits, try golden.file.floats("logits").scalars),
                       "probabilities": largestDifference(probabilities, try golden.file.floats("probabilities").scalars),
@@ -63,7 +63,7 @@ struct Golden {
 
     @Test func fiveSGDStepsMatchPyTorch() throws {
         let golden = try Golden()
-        let workspace = LeNet5Workspace(capacity: 16)
+        let workspace = NetworkWorkspace(LeNet5.network, capacity: 16)
         golden.load(into: workspace)
         var model = golden.model
         var optimizer = StochasticGradientDescent(parameterCount: LeNet5.layout.count, learningRate: 0.01, momentum: 0.9)
@@ -71,7 +71,7 @@ struct Golden {
         model.parameters.withUnsafeMutableBufferPointer { p in
             for _ in 0..<5 {
                 workspace.forward(parameters: p.baseAddress!, batch: 16)
-                losses.append(workspace.backward(parameters: p.baseAddress!, batch: 16))
+                losses.append(workspace.backward(parameters: p.baseAddress!, batch: 16, loss: .crossEntropy))
                 optimizer.step(parameters: p.baseAddress!, gradients: workspace.parameterGradients)
             }
         }

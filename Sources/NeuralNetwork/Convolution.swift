@@ -1,0 +1,149 @@
+import Kernels
+
+/// A valid, stride-1 KxK convolution over every input map, as PyTorch's `Conv2d`, then its activation:
+///   a[n,o,y,x] = bias[o] + sum_{c,i,j} input[n,c,y+i,x+j] * weight[o,c,i,j],   y = f(a)
+/// input [N, C, H, W] -> output [N, O, H-K+1, W-K+1]; weight [O, C, K, K], bias [O], named
+/// `<prefix>.weight` and `<prefix>.bias`. Fan-in C*K*K.
+/// The fast kernels (register-blocked, ReLU fused into the store) or the naive oracles.
+public struct Convolution: Layer {
+    public let name: String
+    public let prefix: String
+    public let shape: ConvolutionShape
+    public let activation: Activation
+
+    public init(_ name: String, prefix: String, inputChannels: Int, outputChannels: Int, inputHeight: Int, inputWidth: Int,
+                kernelSize: Int, activation: Activation) {
+        self.name = name
+        self.prefix = prefix
+        self.shape = ConvolutionShape(inputChannels: inputChannels, outputChannels: outputChannels, inputHeight: inputHeight,
+                                      inputWidth: inputWidth, kernelSize: kernelSize)
+        self.activation = activation
+    }
+
+    public var kindDescription: String { "convolution \(shape.kernelSize)x\(shape.kernelSize)\(activation.suffix)" }
+    public var inputCount: Int { shape.inputCount }
+    public var outputCount: Int { shape.outputCount }
+    public var outputShape: [Int] { [shape.outputChannels, shape.outputHeight, shape.outputWidth] }
+    var weightsPerUnit: Int { shape.inputChannels * shape.kernelSize * shape.kernelSize }
+    public var parameters: [ParameterSpec] {
+        let k = shape.kernelSize
+        return [ParameterSpec(name: prefix + ".weight", shape: [shape.outputChannels, shape.inputChannels, k, k], fanIn: weightsPerUnit),
+                ParameterSpec(name: prefix + ".bias", shape: [shape.outputChannels], isBias: true, fanIn: weightsPerUnit)]
+    }
+    public var multiplyAdds: Int { shape.outputCount * weightsPerUnit }
+    public var connections: Int { shape.outputCount * (weightsPerUnit + 1) }
+
+    /// The fast kernels' scratch, or the squared input and weights of the second-derivative pass.
+    public func scratchCount(capacity: Int) -> Int { max(shape.scratchCount, capacity * shape.inputCount + shape.weightCount) }
+
+    public func forward(_ pass: LayerPass) {
+        let weight = pass.parameters, bias = pass.parameters + shape.weightCount
+        switch pass.kernels {
+        case .fast:
+            convolutionForward(shape, batch: pass.batch, input: pass.input, weight: weight, bias: bias, output: pass.output,
+                               scratch: pass.scratch, applyReLU: activation == .relu)
+            if activation != .relu { activation.forward(pass.output, batch: pass.batch, count: outputCount) }
+        case .naive:
+            convolutionForwardNaive(shape, batch: pass.batch, input: pass.input, weight: weight, bias: bias, output: pass.output)
+            activation.forward(pass.output, batch: pass.batch, count: outputCount)
+        }
+    }
+
+    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?) {
+        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
+        let weightGradient = parameterGradient, biasGradient = parameterGradient + shape.weightCount
+        switch pass.kernels {
+        case .fast:
+            convolutionBackward(shape, batch: pass.batch, input: pass.input, weight: pass.parameters, outputGradient: outputGradient,
+                                weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient, scratch: pass.scratch)
+        case .naive:
+            convolutionBackwardNaive(shape, batch: pass.batch, input: pass.input, weight: pass.parameters, outputGradient: outputGradient,
+                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+        }
+    }
+
+    /// d2E/dw2 = sum d2E/da2 x^2, d2E/dbias2 = sum d2E/da2, d2E/dx2 = sum w^2 d2E/da2: the backward
+    /// pass of the squared input and weights (naive kernels: this pass runs on a few hundred images).
+    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                               inputSecond: UnsafeMutablePointer<Float>?) {
+        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
+        let squaredInput = pass.scratch, squaredWeight = pass.scratch + pass.batch * shape.inputCount
+        for i in 0..<(pass.batch * shape.inputCount) { squaredInput[i] = pass.input[i] * pass.input[i] }
+        for i in 0..<shape.weightCount { squaredWeight[i] = pass.parameters[i] * pass.parameters[i] }
+        convolutionBackwardNaive(shape, batch: pass.batch, input: squaredInput, weight: squaredWeight, outputGradient: outputSecond,
+                                 weightGradient: parameterSecond, biasGradient: parameterSecond + shape.weightCount, inputGradient: inputSecond)
+    }
+}
+
+/// A convolution over a connection table, then its activation: the 1998 paper's C1, C3 and (with a
+/// full table) C5 (see `TableConvolution`). weight [connections, K, K] (or given a shape of the same
+/// size), bias [O]. A weight's fan-in is K*K times the number of input maps of the map it feeds: 75,
+/// 100 or 150 in Table I's C3. Plain loops, image by image: the paper's model trains one pattern at
+/// a time, and the loops are their own oracle.
+public struct ConnectionTableConvolution: Layer {
+    public let name: String
+    public let prefix: String
+    public let convolution: TableConvolution
+    public let activation: Activation
+    /// "convolution 5x5" or "convolution 5x5, Table I".
+    let about: String
+    let weightShape: [Int]
+
+    public init(_ name: String, prefix: String, table: ConnectionTable, tableName: String? = nil, inputHeight: Int, inputWidth: Int,
+                kernelSize: Int, weightShape: [Int]? = nil, activation: Activation) {
+        self.name = name
+        self.prefix = prefix
+        self.convolution = TableConvolution(table: table, kernelSize: kernelSize, inputHeight: inputHeight, inputWidth: inputWidth)
+        self.activation = activation
+        self.about = "convolution \(kernelSize)x\(kernelSize)" + (tableName.map { ", " + $0 } ?? "")
+        self.weightShape = weightShape ?? [table.count, kernelSize, kernelSize]
+        precondition(self.weightShape.reduce(1, *) == convolution.weightCount)
+    }
+
+    public var kindDescription: String { about + activation.suffix }
+    public var inputCount: Int { convolution.table.inputMaps * convolution.inputHeight * convolution.inputWidth }
+    public var outputCount: Int { convolution.table.outputMaps * convolution.outputHeight * convolution.outputWidth }
+    public var outputShape: [Int] { [convolution.table.outputMaps, convolution.outputHeight, convolution.outputWidth] }
+    public var parameters: [ParameterSpec] {
+        let k2 = convolution.kernelSize * convolution.kernelSize
+        return [ParameterSpec(name: prefix + ".weight", shape: weightShape, fanIn: k2 * convolution.table.inputMaps),
+                ParameterSpec(name: prefix + ".bias", shape: [convolution.table.outputMaps], isBias: true, fanIn: k2 * convolution.table.inputMaps)]
+    }
+    public var multiplyAdds: Int { convolution.weightCount * convolution.outputHeight * convolution.outputWidth }
+    public var connections: Int { convolution.connectionCount }
+
+    public func fanIn(parameter: Int, element: Int) -> Int {
+        let table = convolution.table, k2 = convolution.kernelSize * convolution.kernelSize
+        let map = parameter == 0 ? table.outputOf[element / k2] : element
+        return k2 * table.fanIn(of: map)
+    }
+
+    public func forward(_ pass: LayerPass) {
+        let weight = pass.parameters, bias = pass.parameters + convolution.weightCount
+        for n in 0..<pass.batch {
+            convolution.forward(input: pass.input + n &* inputCount, weight: weight, bias: bias, output: pass.output + n &* outputCount)
+        }
+        activation.forward(pass.output, batch: pass.batch, count: outputCount)
+    }
+
+    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?) {
+        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
+        for n in 0..<pass.batch {
+            convolution.backward(input: pass.input + n &* inputCount, weight: pass.parameters, outputGradient: outputGradient + n &* outputCount,
+                                 weightGradient: parameterGradient, biasGradient: parameterGradient + convolution.weightCount,
+                                 inputGradient: inputGradient.map { $0 + n &* inputCount }, accumulate: n > 0)
+        }
+    }
+
+    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                               inputSecond: UnsafeMutablePointer<Float>?) {
+        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
+        for n in 0..<pass.batch {
+            convolution.secondBackward(input: pass.input + n &* inputCount, weight: pass.parameters, outputSecond: outputSecond + n &* outputCount,
+                                       weightSecond: parameterSecond, biasSecond: parameterSecond + convolution.weightCount,
+                                       inputSecond: inputSecond.map { $0 + n &* inputCount }, accumulate: n > 0)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Kernels
+
+/// Which implementation of each kernel a layer runs: the fast ones, or the naive oracles they are
+/// tested against. Chosen once, for a workspace, not per call.
+public enum KernelChoice: Sendable {
+    case fast
+    case naive
+}
+
+/// What a layer applies to its weighted sums a, from the output y = f(a).
+public enum Activation: Sendable, Equatable {
+    case identity
+    /// max(a, 0) (the write-up's).
+    case relu
+    /// The 1998 paper's 1.7159 tanh(2a/3) (see `Squashing`).
+    case squash
+
+    /// " + ReLU", " + squash" or "", for the layer tables.
+    var suffix: String {
+        switch self {
+        case .identity: return ""
+        case .relu: return " + ReLU"
+        case .squash: return " + squash"
+        }
+    }
+
+    /// y = f(a) in place, over `batch` images of `count` values. The squashing function runs image
+    /// by image, so that its SIMD and scalar parts fall on the same elements at any batch size.
+    public func forward(_ values: UnsafeMutablePointer<Float>, batch: Int, count: Int) {
+        switch self {
+        case .identity: break
+        case .relu: reluForward(values, count: batch &* count)
+        case .squash:
+            for n in 0..<batch { Squashing.forward(values + n &* count, values + n &* count, count: count) }
+        }
+    }
+
+    /// dE/da = f'(a) dE/dy in place on the gradient, from the output y.
+    public func backward(output: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, batch: Int, count: Int) {
+        switch self {
+        case .identity: break
+        case .relu: reluBackward(output: output, gradient: gradient, count: batch &* count)
+        case .squash: Squashing.backward(output: output, gradient: gradient, count: batch &* count)
+        }
+    }
+
+    /// d2E/da2 = f'(a)^2 d2E/dy2 in place (the f'' term left out, eq. 27 of the 1998 paper). For
+    /// ReLU f' is 0 or 1, so f'^2 = f' and the backward pass serves.
+    public func secondBackward(output: UnsafePointer<Float>, second: UnsafeMutablePointer<Float>, batch: Int, count: Int) {
+        switch self {
+        case .identity: break
+        case .relu: reluBackward(output: output, gradient: second, count: batch &* count)
+        case .squash: Squashing.secondBackward(output: output, second: second, count: batch &* count)
+        }
+    }
+}
+
+/// One trainable tensor of a layer: its name in checkpoints, its shape, and the fan-in of the units
+/// it feeds (for the initialisations).
+public struct ParameterSpec: Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    /// A bias (or any additive term): the 1998 initialisation leaves these at 0.
+    public var isBias: Bool
+    /// The fan-in of the units the tensor feeds; a layer whose units differ overrides
+    /// `Layer.fanIn(parameter:element:)`.
+    public var fanIn: Int
+
+    public init(name: String, shape: [Int], isBias: Bool = false, fanIn: Int) {
+        self.name = name
+        self.shape = shape
+        self.isBias = isBias
+        self.fanIn = fanIn
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// The buffers of one layer's pass over a batch of N images: its input [N, inputCount], its output
+/// [N, outputCount], its own parameters (in the order of `Layer.parameters`) and the workspace's
+/// scratch.
+public struct LayerPass {
+    public var batch: Int
+    public var kernels: KernelChoice
+    public var input: UnsafePointer<Float>
+    public var output: UnsafeMutablePointer<Float>
+    public var parameters: UnsafePointer<Float>
+    public var scratch: UnsafeMutablePointer<Float>
+
+    public init(batch: Int, kernels: KernelChoice, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        self.batch = batch
+        self.kernels = kernels
+        self.input = input
+        self.output = output
+        self.parameters = parameters
+        self.scratch = scratch
+    }
+}
+
+/// A layer of a sequential network: everything about it in one type. Its shapes, parameter names and
+/// fan-ins; its forward pass; its backward pass (dE/dy of its output, turned into dE/da in place by
+/// the activation, to dE/dw, overwritten, and dE/dx of its input when asked); and the diagonal
+/// Gauss-Newton second-derivative pass that stochastic diagonal Levenberg-Marquardt needs (the same
+/// shape, with squared weights and inputs).
+public protocol Layer: Sendable {
+    /// The short name the tables and the profile use: "C1", "S2", "F6", "OUTPUT".
+    var name: String { get }
+    /// What it is: "convolution 5x5 + ReLU".
+    var kindDescription: String { get }
+    /// Floats per image, in and out.
+    var inputCount: Int { get }
+    var outputCount: Int { get }
+    /// The output's shape per image: [maps, height, width], or [units].
+    var outputShape: [Int] { get }
+    /// Its trainable tensors, in the order they sit in the flat buffer.
+    var parameters: [ParameterSpec] { get }
+    /// Multiply-adds per image, and connections as the 1998 paper counts them (biases included).
+    var multiplyAdds: Int { get }
+    var connections: Int { get }
+    /// The fan-in of the unit that element `element` of tensor `parameter` feeds.
+    func fanIn(parameter: Int, element: Int) -> Int
+    /// Floats of scratch its passes need for a batch of up to `capacity` images.
+    func scratchCount(capacity: Int) -> Int
+    func forward(_ pass: LayerPass)
+    func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                  inputGradient: UnsafeMutablePointer<Float>?)
+    func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                        inputSecond: UnsafeMutablePointer<Float>?)
+}
+
+extension Layer {
+    public func fanIn(parameter: Int, element: Int) -> Int { parameters[parameter].fanIn }
+    public func scratchCount(capacity: Int) -> Int { 0 }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    /// "C1 convolution 5x5 + ReLU".
+    public var label: String { "\(name) \(kindDescription)" }
+    /// The output's shape as the tables print it: "6@24x24" or "120".
+    public var outputDescription: String {
+        outputShape.count == 3 ? "\(outputShape[0])@\(outputShape[1])x\(outputShape[2])" : outputShape.map(String.init).joined(separator: "x")
+    }
+}

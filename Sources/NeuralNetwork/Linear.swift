@@ -1,0 +1,72 @@
+import Kernels
+
+/// A fully connected layer, as PyTorch's `Linear`, then its activation:
+///   a[n,o] = bias[o] + sum_i input[n,i] * weight[o,i],   y = f(a)
+/// input [N, I] -> output [N, O]; weight [O, I] (or a shape of the same size: the 1998 paper's C5 is
+/// a 5x5 convolution that covers its whole 16@5x5 input, weight [120, 16, 5, 5]), bias [O]. Fan-in I.
+public struct FullyConnected: Layer {
+    public let name: String
+    public let prefix: String
+    public let inputs: Int
+    public let outputs: Int
+    public let activation: Activation
+    let weightShape: [Int]
+    let about: String
+
+    public init(_ name: String, prefix: String, inputs: Int, outputs: Int, activation: Activation,
+                weightShape: [Int]? = nil, kind: String = "full") {
+        self.name = name
+        self.prefix = prefix
+        self.inputs = inputs
+        self.outputs = outputs
+        self.activation = activation
+        self.weightShape = weightShape ?? [outputs, inputs]
+        self.about = kind
+        precondition(self.weightShape.reduce(1, *) == inputs * outputs)
+    }
+
+    public var kindDescription: String { about + activation.suffix }
+    public var inputCount: Int { inputs }
+    public var outputCount: Int { outputs }
+    public var outputShape: [Int] { [outputs] }
+    public var parameters: [ParameterSpec] {
+        [ParameterSpec(name: prefix + ".weight", shape: weightShape, fanIn: inputs),
+         ParameterSpec(name: prefix + ".bias", shape: [outputs], isBias: true, fanIn: inputs)]
+    }
+    public var multiplyAdds: Int { inputs * outputs }
+    public var connections: Int { (inputs + 1) * outputs }
+
+    public func forward(_ pass: LayerPass) {
+        let weight = pass.parameters, bias = pass.parameters + inputs * outputs
+        switch pass.kernels {
+        case .fast: linearForward(batch: pass.batch, inputs: inputs, outputs: outputs, input: pass.input, weight: weight, bias: bias, output: pass.output)
+        case .naive: linearForwardNaive(batch: pass.batch, inputs: inputs, outputs: outputs, input: pass.input, weight: weight, bias: bias, output: pass.output)
+        }
+        activation.forward(pass.output, batch: pass.batch, count: outputs)
+    }
+
+    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?) {
+        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputs)
+        let weightGradient = parameterGradient, biasGradient = parameterGradient + inputs * outputs
+        switch pass.kernels {
+        case .fast:
+            linearBackward(batch: pass.batch, inputs: inputs, outputs: outputs, input: pass.input, weight: pass.parameters, outputGradient: outputGradient,
+                           weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+        case .naive:
+            linearBackwardNaive(batch: pass.batch, inputs: inputs, outputs: outputs, input: pass.input, weight: pass.parameters,
+                                outputGradient: outputGradient, weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+        }
+    }
+
+    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                               inputSecond: UnsafeMutablePointer<Float>?) {
+        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputs)
+        for n in 0..<pass.batch {
+            linearSecondBackward(inputs: inputs, outputs: outputs, input: pass.input + n &* inputs, weight: pass.parameters,
+                                 outputSecond: outputSecond + n &* outputs, weightSecond: parameterSecond,
+                                 biasSecond: parameterSecond + inputs * outputs, inputSecond: inputSecond.map { $0 + n &* inputs },
+                                 accumulate: n > 0)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Support
+
+/// Everything a network's forward, backward and second-derivative passes write, allocated once for
+/// up to `capacity` images, so that training allocates nothing per batch (llm.c's way). The
+/// activations live in one flat buffer with a view per layer, their gradients in another.
+///
+///     activations[0]      [N, input]     filled by the caller
+///     activations[i + 1]  [N, layer i's outputs]; the last is the scores
+///     gradients[i]        the same shapes (dE/dy, then dE/da in place; also the second derivatives)
+public final class NetworkWorkspace {
+    public let network: Network
+    public let capacity: Int
+    public let kernels: KernelChoice
+    /// False for inference only: gradients and second derivatives are then not allocated.
+    public let training: Bool
+    /// When set, the time of every layer's forward and backward pass is added to it.
+    public var profile: LayerProfile?
+
+    public let activations: [UnsafeMutablePointer<Float>]
+    let gradients: [UnsafeMutablePointer<Float>]
+    /// [N]: the labels. Filled by the caller before `backward`.
+    public let labels: UnsafeMutablePointer<Int32>
+    /// [N, classes]: softmax of the logits (written by `backward` with cross-entropy).
+    public let probabilities: UnsafeMutablePointer<Float>
+    /// dE/dw for every parameter, in the network's layout (overwritten by `backward`).
+    public let parameterGradients: UnsafeMutablePointer<Float>
+    /// d2E/dw2 for every parameter (overwritten by `secondBackward`).
+    public let secondDerivatives: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    private let allocations: [UnsafeMutablePointer<Float>]
+
+    public init(_ network: Network, capacity: Int, kernels: KernelChoice = .fast, training: Bool = true) {
+        precondition(capacity > 0)
+        self.network = network
+        self.capacity = capacity
+        self.kernels = kernels
+        self.training = training
+        let counts = [network.inputCount] + network.layers.map(\.outputCount)
+        func carve(_ total: Int, _ perImage: [Int]) -> (UnsafeMutablePointer<Float>, [UnsafeMutablePointer<Float>]) {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+            buffer.initialize(repeating: 0, count: max(total, 1))
+            var cursor = buffer, views: [UnsafeMutablePointer<Float>] = []
+            for count in perImage {
+                views.append(cursor)
+                cursor += total == 0 ? 0 : count * capacity
+            }
+            return (buffer, views)
+        }
+        let perImage = counts.reduce(0, +) + network.outputCount
+        let (activationBuffer, activationViews) = carve(perImage * capacity, counts + [network.outputCount])
+        activations = Array(activationViews.dropLast())
+        probabilities = activationViews[activationViews.count - 1]
+        let (gradientBuffer, gradientViews) = carve(training ? counts.reduce(0, +) * capacity : 0, counts)
+        gradients = gradientViews
+        let parameterCount = network.layout.count
+        let (parameterBuffer, parameterViews) = carve(training ? 2 * parameterCount : 0, [parameterCount, parameterCount])
+        parameterGradients = parameterViews[0]
+        secondDerivatives = parameterViews[1]
+        let scratchCount = network.layers.map { $0.scratchCount(capacity: capacity) }.max() ?? 0
+        scratch = .allocate(capacity: max(scratchCount, 1))
+        scratch.initialize(repeating: 0, count: max(scratchCount, 1))
+        labels = .allocate(capacity: capacity)
+        labels.initialize(repeating: 0, count: capacity)
+        allocations = [activationBuffer, gradientBuffer, parameterBuffer, scratch]
+    }
+
+    deinit {
+        for buffer in allocations { buffer.deallocate() }
+        labels.deallocate()
+    }
+
+    /// [N, input]: filled by the caller.
+    public var input: UnsafeMutablePointer<Float> { activations[0] }
+    /// [N, classes]: the last forward pass's logits or penalties.
+    public var scores: UnsafeMutablePointer<Float> { activations[activations.count - 1] }
+
+    private func pass(_ index: Int, parameters: UnsafePointer<Float>, batch: Int) -> LayerPass {
+        LayerPass(batch: batch, kernels: kernels, input: activations[index], output: activations[index + 1],
+                  parameters: parameters + network.parameterOffsets[index], scratch: scratch)
+    }
+
+    /// The forward pass of `batch` images from `input` to `scores`: each layer in turn.
+    public func forward(parameters: UnsafePointer<Float>, batch: Int) {
+        precondition(batch > 0 && batch <= capacity)
+        profile?.start()
+        for (index, layer) in network.layers.enumerated() {
+            layer.forward(pass(index, parameters: parameters, batch: batch))
+            profile?.lap(layer.name + " forward")
+        }
+    }
+
+    /// The loss of the last forward pass against `labels`, and dE/dw into `parameterGradients`
+    /// (overwritten): the forward's calls in reverse. When these images are a chunk of a larger batch,
+    /// `normalizer` is that batch's size (the loss is the mean over it; the chunks' shares add up).
+    @discardableResult
+    public func backward(parameters: UnsafePointer<Float>, batch: Int, loss: OutputLoss, normalizer: Int? = nil) -> Float {
+        precondition(training, "backward needs a workspace made with training: true")
+        profile?.start()
+        let value = lossAndGradient(loss, batch: batch, normalizer: normalizer)
+        profile?.lap("loss")
+        for index in network.layers.indices.reversed() {
+            let layer = network.layers[index]
+            layer.backward(pass(index, parameters: parameters, batch: batch), outputGradient: gradients[index + 1],
+                           parameterGradient: parameterGradients + network.parameterOffsets[index],
+                           inputGradient: index == 0 ? nil : gradients[index])
+            profile?.lap(layer.name + " backward")
+        }
+        return value
+    }
+
+    /// The diagonal Gauss-Newton second derivatives d2E/dw2 of the last forward pass into
+    /// `secondDerivatives` (the 1998 paper's eqs. 25 and 27), summed over the batch: the backward
+    /// pass's shape with squared weights and inputs, from the loss's curvature at the scores.
+    public func secondBackward(parameters: UnsafePointer<Float>, batch: Int, loss: OutputLoss) {
+        precondition(training, "secondBackward needs a workspace made with training: true")
+        let classes = network.outputCount, second = gradients[gradients.count - 1]
+        switch loss {
+        case .crossEntropy:
+            // The Gauss-Newton diagonal of softmax cross-entropy at the logits: p_k (1 - p_k).
+            softmax(batch: batch)
+            for i in 0..<(batch * classes) { second[i] = probabilities[i] * (1 - probabilities[i]) }
+        case .penalty:
+            // The RBF layer sets its input's curvature itself.
+            second.update(repeating: 0, count: batch * classes)
+        }
+        for index in network.layers.indices.reversed() {
+            network.layers[index].secondBackward(pass(index, parameters: parameters, batch: batch), outputSecond: gradients[index + 1],
+                                                 parameterSecond: secondDerivatives + network.parameterOffsets[index],
+                                                 inputSecond: index == 0 ? nil : gradients[index])
+        }
+    }
+
+    /// The predicted class of image `n` of the last forward pass.
+    public func prediction(_ n: Int) -> Int { network.prediction(scores + n * network.outputCount) }
+
+    private func lossAndGradient(_ loss: OutputLoss, batch: Int, normalizer: Int?) -> Float {
+        let classes = network.outputCount, gradient = gradients[gradients.count - 1]
+        switch loss {
+        case .crossEntropy:
+            return softmaxCrossEntropy(batch: batch, classes: classes, logits: scores, labels: labels, probabilities: probabilities,
+                                       logitsGradient: gradient, normalizer: normalizer)
+        case .penalty(let paperLoss):
+            var total: Float = 0
+            for n in 0..<batch {
+                total += paperLoss.evaluate(penalties: scores + n * classes, classes: classes, label: Int(labels[n]),
+                                            gradient: gradient + n * classes)
+            }
+            let count = normalizer ?? batch
+            guard count != 1 else { return total }
+            let scale = 1 / Float(count)
+            for i in 0..<(batch * classes) { gradient[i] *= scale }
+            return total * scale
+        }
+    }
+
+    private func softmax(batch: Int) {
+        let classes = network.outputCount
+        for n in 0..<batch {
+            let z = scores + n * classes, p = probabilities + n * classes
+            var maximum = z[0]
+            for k in 1..<classes where z[k] > maximum { maximum = z[k] }
+            var sum: Float = 0
+            for k in 0..<classes {
+                p[k] = expf(z[k] - maximum)
+                sum += p[k]
+            }
+            for k in 0..<classes { p[k] /= sum }
+        }
+    }
+}
+
+/// Time spent in each layer, for `lenet bench`.
+public final class LayerProfile {
+    public private(set) var seconds: [(layer: String, seconds: Double)] = []
+    private var last = 0.0
+
+    public init() {}
+
+    func start() { last = MonotonicClock.now() }
+
+    func lap(_ layer: String) {
+        let now = MonotonicClock.now()
+        if let index = seconds.firstIndex(where: { $0.layer == layer }) {
+            seconds[index].seconds += now - last
+        } else {
+            seconds.append((layer, now - last))
+        }
+        last = now
+    }
+}
