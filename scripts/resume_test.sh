@@ -60,6 +60,23 @@ cat "$work/paper.log"
 cmp "$work/paper-whole/model.safetensors" "$work/paper/model.safetensors" || { echo "FAIL: the resumed 1998 model differs"; exit 1; }
 echo "1998 model resumed after SIGINT: byte-identical model"
 
+echo "== either optimizer on either model: SIGINT once a checkpoint exists, then --resume"
+for combo in "--model lenet5-1998 --optimizer sgd --limit 3200 --schedule 2x0.001 --checkpoint-every 5" \
+             "--model lenet5 --optimizer sdlm --limit 20000 --passes 3 --checkpoint-every 1"; do
+  read -r -a args <<< "$combo"
+  rm -rf "$work/cross-whole" "$work/cross"
+  "$lenet" train "${args[@]}" --threads 1 -q --output "$work/cross-whole" > /dev/null
+  "$lenet" train "${args[@]}" --threads 1 -q --output "$work/cross" > "$work/cross.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do [ -f "$work/cross/resume.safetensors" ] && break; sleep 0.05; done
+  kill -INT $pid
+  status=0; wait $pid || status=$?
+  [ "$status" -eq 130 ] || { cat "$work/cross.log"; echo "FAIL: $combo: the interrupted run should exit with 130, got $status"; exit 1; }
+  "$lenet" train --resume "$work/cross" -q > /dev/null
+  cmp "$work/cross-whole/model.safetensors" "$work/cross/model.safetensors" || { echo "FAIL: $combo: the resumed model differs"; exit 1; }
+  echo "$combo: interrupted, resumed, byte-identical model"
+done
+
 echo "== a periodic checkpoint that cannot be written loses nothing (both models)"
 for model in lenet5 lenet5-1998; do
   rm -rf "$work/blocked"; mkdir -p "$work/blocked/resume.safetensors"  # a folder where the checkpoint goes

@@ -39,7 +39,41 @@ public enum AnyLeNet: Sendable {
         }
     }
 
+    /// The same model with other weights (in its layout).
+    public func replacingParameters(_ parameters: [Float]) -> AnyLeNet {
+        switch self {
+        case .writeup(let model): return .writeup(LeNet5(parameters: parameters, classes: model.classes))
+        case .paper: return .paper(LeNet1998(parameters: parameters))
+        }
+    }
+
+    /// A new model of `kind` with weights drawn from `seed`: PyTorch's initialisation for the
+    /// write-up's, `initialization` for the 1998 one.
+    public static func initial(kind: String, seed: UInt64, classes: Int, initialization: LeNet1998.Initialization) -> AnyLeNet {
+        kind == LeNet1998.kind ? .paper(LeNet1998(seed: seed, initialization: initialization)) : .writeup(LeNet5(seed: seed, classes: classes))
+    }
+
+    /// The layout a checkpoint of `kind` has (the write-up's class count read from the file).
+    static func expectedLayout(kind: String, of file: SafeTensorsFile) throws -> ParameterLayout {
+        switch kind {
+        case LeNet5.kind: return try LeNet5.expectedLayout(of: file)
+        case LeNet1998.kind: return LeNet1998.layout
+        default: throw LoadError.unknownKind(path: file.path, kind: kind)
+        }
+    }
+
+    /// A model of `kind` with the given weights.
+    public static func make(kind: String, parameters: [Float], layout: ParameterLayout) -> AnyLeNet {
+        kind == LeNet1998.kind ? .paper(LeNet1998(parameters: parameters)) : .writeup(LeNet5(parameters: parameters, layout: layout))
+    }
+
     public var kind: String { type(of: model).kind }
+    public var parameters: [Float] { model.parameters }
+    public var layout: ParameterLayout { model.layout }
+
+    public func save(to path: String, metadata: [String: String] = [:]) throws(FileError) {
+        try model.save(to: path, metadata: metadata)
+    }
     public var parameterCount: Int { model.layout.count }
     /// The number of classes it tells apart.
     public var classes: Int { model.classes }

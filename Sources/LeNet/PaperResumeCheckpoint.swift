@@ -3,12 +3,15 @@ import Imaging
 import NeuralNetwork
 import Support
 
-/// A 1998 run caught in the middle, as `resume.safetensors`: the weights and generators at the
+/// A run by stochastic diagonal Levenberg-Marquardt (the paper's loop, either model) caught in the middle, as `resume.safetensors`: the weights and generators at the
 /// start of the pass in progress, the pattern order, the passes done and the recipe. Resuming
 /// runs that pass again from its start and ends bit-identical to an uninterrupted run.
 public struct PaperResumeCheckpoint: Sendable {
     public var state: PaperTrainingState
     public var recipe: PaperRecipe
+    /// The model's kind, and its layout.
+    public var kind: String
+    public var layout: ParameterLayout
     /// What the command needs to go on as before: training images used, data root, data set, and
     /// the options recorded in the final model's metadata.
     public var trainingImages: Int
@@ -16,8 +19,10 @@ public struct PaperResumeCheckpoint: Sendable {
     public var dataset: String
     public var options: [String: String]
 
-    public init(state: PaperTrainingState, recipe: PaperRecipe, trainingImages: Int, dataRoot: String, dataset: String,
-                options: [String: String]) {
+    public init(state: PaperTrainingState, recipe: PaperRecipe, kind: String = LeNet1998.kind, layout: ParameterLayout = LeNet1998.layout,
+                trainingImages: Int, dataRoot: String, dataset: String, options: [String: String]) {
+        self.kind = kind
+        self.layout = layout
         self.state = state
         self.recipe = recipe
         self.trainingImages = trainingImages
@@ -30,17 +35,17 @@ public struct PaperResumeCheckpoint: Sendable {
 
     public func save(to path: String) throws {
         var metadata: [String: String] = [
-            "format": "pt", "model": LeNet1998.kind, "resume": "1",
+            "format": "pt", "model": kind, "resume": "1",
             "resume_pass": String(state.pass), "resume_shuffle": Self.hex(state.shuffle), "resume_distortions": Self.hex(state.distortions),
             "resume_records": String(decoding: try JSONEncoder().encode(state.records), as: UTF8.self),
             "learning_rates": recipe.learningRates.map { "\($0)" }.joined(separator: ","), "mu": "\(recipe.mu)",
             "hessian_patterns": String(recipe.hessianPatterns), "seed": String(recipe.seed),
-            "loss_code": { if case .maximumAPosteriori(let j) = recipe.loss { return "map:\(j)" } else { return "mse" } }(),
+            "loss_code": recipe.loss.code,
             "distort": recipe.distortion == nil ? "0" : "1",
             "training_images": String(trainingImages), "data": dataRoot, "dataset": dataset,
         ]
         for (key, value) in options { metadata["option_" + key] = value }
-        var tensors = LeNet1998.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(state.parameters[$0.range]))) }
+        var tensors = layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(state.parameters[$0.range]))) }
         tensors.append(("order", Tensor(shape: [state.order.count], scalars: state.order.map { Float($0) })))
         try SafeTensorsFile.write(tensors, metadata: metadata, to: path)
     }
@@ -53,19 +58,17 @@ public struct PaperResumeCheckpoint: Sendable {
     public static func load(_ file: SafeTensorsFile, path: String) throws -> PaperResumeCheckpoint {
         let m = file.metadata
         let reader = RunStateReader(metadata: m, path: path)
-        guard m["resume"] == "1", m["model"] == LeNet1998.kind else { throw reader.fail("not a 1998 model's resume state") }
+        guard m["resume"] == "1", m["resume_pass"] != nil else { throw reader.fail("not the resume state of a Levenberg-Marquardt run") }
+        let kind = m["model"] ?? LeNet5.kind
+        let layout = try AnyLeNet.expectedLayout(kind: kind, of: file)
         let rates = try reader.field("learning_rates").split(separator: ",").compactMap { Float($0) }
         guard !rates.isEmpty, rates.count <= 100_000, rates.allSatisfy({ $0.isFinite }), let mu = Float(try reader.field("mu")) else { throw reader.fail("'learning_rates' or 'mu' is not a list of numbers") }
-        let loss: PaperLoss
-        let code = try reader.field("loss_code")
-        if code == "mse" { loss = .meanSquaredError } else if code.hasPrefix("map:"), let j = Float(code.dropFirst(4)) {
-            loss = .maximumAPosteriori(j: j)
-        } else { throw reader.fail("'loss_code' is '\(code)'") }
+        let loss = try reader.loss(try reader.field("loss_code"))
         guard let seed = UInt64(try reader.field("seed")) else { throw reader.fail("'seed' is not a whole number") }
         let recipe = PaperRecipe(learningRates: rates, mu: mu, hessianPatterns: try reader.integer("hessian_patterns", 1...(1 << 24)), loss: loss, seed: seed,
                                  distortion: try reader.field("distort") == "1" ? AffineDistortion() : nil)
-        var parameters = [Float](repeating: 0, count: LeNet1998.layout.count)
-        for view in LeNet1998.layout.tensors {
+        var parameters = [Float](repeating: 0, count: layout.count)
+        for view in layout.tensors {
             parameters.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars)
         }
         let trainingImages = try reader.integer("training_images", 1...(1 << 24))
@@ -91,7 +94,7 @@ public struct PaperResumeCheckpoint: Sendable {
         return PaperResumeCheckpoint(
             state: PaperTrainingState(pass: pass, parameters: parameters, shuffle: try reader.generator("resume_shuffle"),
                                       distortions: try reader.generator("resume_distortions"), order: order, records: records),
-            recipe: recipe, trainingImages: trainingImages, dataRoot: try reader.field("data"), dataset: try reader.field("dataset"),
+            recipe: recipe, kind: kind, layout: layout, trainingImages: trainingImages, dataRoot: try reader.field("data"), dataset: try reader.field("dataset"),
             options: options)
     }
 }

@@ -2,16 +2,18 @@ import Foundation
 import NeuralNetwork
 import Support
 
-/// A write-up training run caught in the middle: the weights, the optimizer's momentum buffer, the
+/// A training run by SGD with momentum (the write-up's loop, either model) caught in the middle: the weights, the optimizer's momentum buffer, the
 /// phase, epoch and batch, the shuffle generator and the loss sums, the recipe and the log so far.
 /// Saved as `resume.safetensors` in the run folder (safetensors: the model's tensors under their
 /// PyTorch names, `optimizer.velocity`, and the rest as exact strings in the metadata), written to a
 /// temporary name and renamed. `lenet train --resume RUN` continues from it to the same final
 /// weights, bit for bit, as a run that was never stopped.
-public struct ResumeCheckpoint: Sendable, Equatable {
+public struct ResumeCheckpoint: Sendable {
     public static let fileName = "resume.safetensors"
 
-    public var model: LeNet5
+    public var model: AnyLeNet
+    /// The loss, when it is not the model's own (the 1998 model's eq. 9).
+    public var loss: PaperLoss?
     public var state: TrainingState
     public var recipe: Recipe
     /// How many training images the run uses (the first N of the set) and the data root it read.
@@ -21,8 +23,9 @@ public struct ResumeCheckpoint: Sendable, Equatable {
     public var dataset: String = "mnist"
     public var history: TrainingHistory
 
-    public init(model: LeNet5, state: TrainingState, recipe: Recipe, trainingImages: Int, dataRoot: String, dataset: String = "mnist",
-                history: TrainingHistory) {
+    public init(model: AnyLeNet, state: TrainingState, recipe: Recipe, trainingImages: Int, dataRoot: String, dataset: String = "mnist",
+                history: TrainingHistory, loss: PaperLoss? = nil) {
+        self.loss = loss
         self.dataset = dataset
         self.model = model
         self.state = state
@@ -43,8 +46,8 @@ public struct ResumeCheckpoint: Sendable, Equatable {
     public func save(to path: String) throws {
         let g = state.epochGenerator.state
         let historyJSON = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
-        let metadata: [String: String] = [
-            "format": "pt", "model": LeNet5.kind, "resume": "1",
+        var metadata: [String: String] = [
+            "format": "pt", "model": model.kind, "resume": "1",
             "resume_phase": String(state.phase), "resume_epoch": String(state.epochInPhase), "resume_batch": String(state.batch),
             "resume_generator": [g.0, g.1, g.2, g.3].map(Self.hex).joined(separator: ","),
             "resume_optimizer_steps": String(state.optimizerSteps),
@@ -54,7 +57,9 @@ public struct ResumeCheckpoint: Sendable, Equatable {
             "momentum": "\(recipe.momentum)", "seed": String(recipe.seed), "log_interval": String(recipe.logInterval),
             "training_images": String(trainingImages), "data": dataRoot, "dataset": dataset, "history": historyJSON,
         ]
-        var tensors = model.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(model.parameters[$0.range]))) }
+        if let loss { metadata["loss_code"] = loss.code }
+        let parameters = model.parameters
+        var tensors = model.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(parameters[$0.range]))) }
         tensors.append(("optimizer.velocity", Tensor(shape: [state.velocity.count], scalars: state.velocity)))
         try SafeTensorsFile.write(tensors, metadata: metadata, to: path)
     }
@@ -81,7 +86,8 @@ public struct ResumeCheckpoint: Sendable, Equatable {
                             logInterval: try reader.integer("log_interval", 1...(1 << 31)))
         let trainingImages = try reader.integer("training_images", 1...(1 << 31))
         let batchesPerEpoch = (trainingImages + recipe.batchSize - 1) / recipe.batchSize
-        let layout = try LeNet5.expectedLayout(of: file)
+        let kind = m["model"] ?? LeNet5.kind
+        let layout = try AnyLeNet.expectedLayout(kind: kind, of: file)
         let state = TrainingState(
             phase: try reader.integer("resume_phase", 0...schedule.count), epochInPhase: try reader.integer("resume_epoch", 0...Recipe.maximumEpochsPerPhase),
             batch: try reader.integer("resume_batch", 0...batchesPerEpoch),
@@ -100,9 +106,9 @@ public struct ResumeCheckpoint: Sendable, Equatable {
         do { history = try JSONDecoder().decode(TrainingHistory.self, from: Data(try reader.field("history").utf8)) } catch {
             throw ReadError(file: path, reason: "'history' is not the expected JSON")
         }
-        return ResumeCheckpoint(model: LeNet5(parameters: values, layout: layout), state: state, recipe: recipe,
+        return ResumeCheckpoint(model: AnyLeNet.make(kind: kind, parameters: values, layout: layout), state: state, recipe: recipe,
                                 trainingImages: trainingImages, dataRoot: try reader.field("data"), dataset: m["dataset"] ?? "mnist",
-                                history: history)
+                                history: history, loss: try m["loss_code"].map { try reader.loss($0) })
     }
 }
 
@@ -133,6 +139,12 @@ struct RunStateReader {
         let text = try field(key)
         guard let bits = UInt64(text, radix: 16) else { throw fail("'\(key)' is '\(text)', expected a hexadecimal bit pattern") }
         return Double(bitPattern: bits)
+    }
+
+    /// A 1998 loss as `PaperLoss.code` writes it.
+    func loss(_ code: String) throws(ResumeCheckpoint.ReadError) -> PaperLoss {
+        guard let loss = PaperLoss(code: code) else { throw fail("'loss_code' is '\(code)', expected mse or map:<j>") }
+        return loss
     }
 
     /// A seeded generator's state: four hexadecimal words.

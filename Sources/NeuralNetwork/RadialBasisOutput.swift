@@ -108,6 +108,22 @@ public enum PaperLoss: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// "mse" or "map:<j>", as run states record it.
+    public var code: String {
+        if case .maximumAPosteriori(let j) = self { return "map:\(j)" }
+        return "mse"
+    }
+
+    public init?(code: String) {
+        if code == "mse" {
+            self = .meanSquaredError
+        } else if code.hasPrefix("map:"), let j = Float(code.dropFirst(4)), j.isFinite {
+            self = .maximumAPosteriori(j: j)
+        } else {
+            return nil
+        }
+    }
+
     /// d2E/dx_j^2 at the RBF's input, the Gauss-Newton value of the correct class's term: 2 (the
     /// reference's value for eq. 8; eq. 9's second term is left out, as the f'' terms are).
     public static let inputSecondDerivative: Float = 2

@@ -25,8 +25,11 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
     @OptionGroup var outputOptions: OutputOptions
 
-    @Option(help: ArgumentHelp("The model: lenet5 (the write-up's) or lenet5-1998 (the paper's, trained by stochastic diagonal Levenberg-Marquardt).", valueName: "kind"))
+    @Option(help: ArgumentHelp("The model: lenet5 (the write-up's) or lenet5-1998 (the paper's).", valueName: "kind"))
     var model: ModelKind = .lenet5
+
+    @Option(help: ArgumentHelp("The optimizer: sgd (SGD with momentum over batches, the write-up's schedule; lenet5's default) or sdlm (the paper's stochastic diagonal Levenberg-Marquardt, one pattern at a time, its 20-pass schedule; lenet5-1998's default). Either trains either model.", valueName: "name"))
+    var optimizer: OptimizerKind?
 
     @Option(help: ArgumentHelp("lenet5-1998 only: the loss, mse (eq. 8) or map (eq. 9).", valueName: "loss"))
     var loss: PaperLossOption = .mse
@@ -34,16 +37,16 @@ struct Train: AsyncParsableCommand {
     @Option(name: .customLong("map-j"), help: ArgumentHelp("lenet5-1998 with --loss map: the constant j of eq. 9 (the paper gives no value).", valueName: "j"))
     var mapJ: Float = 5
 
-    @Option(help: ArgumentHelp("lenet5-1998 only: run the first N of the paper's 20 passes.", valueName: "N"))
+    @Option(help: ArgumentHelp("sdlm only: run the first N of the paper's 20 passes.", valueName: "N"))
     var passes: Int = 20
 
-    @Flag(help: ArgumentHelp("lenet5-1998 only: add random affine distortions (translation ±2 px, scaling and squeezing 0.9-1.1, horizontal shear ±0.2): 9N/20 distorted patterns per pass beside the N originals. Saves distortions.png in the run folder."))
+    @Flag(help: ArgumentHelp("sdlm only: add random affine distortions (translation ±2 px, scaling and squeezing 0.9-1.1, horizontal shear ±0.2): 9N/20 distorted patterns per pass beside the N originals. Saves distortions.png in the run folder."))
     var distort = false
 
     @Option(help: ArgumentHelp("lenet5-1998 only: the initial weights, uniform in ±2.4/sqrt(F) (sqrt-fan-in, the default) or ±2.4/F (fan-in, as the paper prints it, which diverges at the paper's eta here; see the README).", valueName: "rule"))
     var initialization: InitializationOption?
 
-    @Option(name: .customLong("eta-scale"), help: ArgumentHelp("lenet5-1998 only: multiply the paper's eta schedule by this factor (default 0.5; 1 is the paper's).", valueName: "factor"))
+    @Option(name: .customLong("eta-scale"), help: ArgumentHelp("sdlm only: multiply the paper's eta schedule by this factor (default 0.5; 1 is the paper's).", valueName: "factor"))
     var etaScale: Float?
 
     /// The 1998 recipe's measured defaults (README: "The 1998 LeNet-5").
@@ -88,22 +91,25 @@ struct Train: AsyncParsableCommand {
         guard momentum >= 0, momentum.isFinite else { throw ValidationError("--momentum must be a finite number >= 0, got \(momentum)") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         do { _ = try Recipe.parseSchedule(schedule) } catch { throw ValidationError("--schedule: \(error.description)") }
-        // Options of one model given with the other would be silently ignored: say so instead.
-        let paperOnly = [("--loss", loss != .mse), ("--map-j", mapJ != 5), ("--passes", passes != 20),
-                         ("--distort", distort), ("--eta-scale", etaScale != nil),
-                         ("--initialization", initialization != nil)].filter(\.1).map(\.0)
-        let writeupOnly = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
-                           ("--momentum", momentum != 0.9), ("--log-interval", logInterval != 100)].filter(\.1).map(\.0)
-        if model == .lenet5, !paperOnly.isEmpty {
-            throw ValidationError("\(paperOnly.joined(separator: ", ")) only apply to --model lenet5-1998")
+        // Options of one model or optimizer given with the other would be silently ignored: say so instead.
+        let paperModelOnly = [("--loss", loss != .mse), ("--map-j", mapJ != 5),
+                              ("--initialization", initialization != nil)].filter(\.1).map(\.0)
+        let levenbergMarquardtOnly = [("--passes", passes != 20), ("--distort", distort), ("--eta-scale", etaScale != nil)].filter(\.1).map(\.0)
+        let gradientDescentOnly = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
+                                   ("--momentum", momentum != 0.9), ("--log-interval", logInterval != 100)].filter(\.1).map(\.0)
+        if model == .lenet5, !paperModelOnly.isEmpty {
+            throw ValidationError("\(paperModelOnly.joined(separator: ", ")) only apply to --model lenet5-1998")
         }
-        if model == .lenet5_1998, !writeupOnly.isEmpty {
-            throw ValidationError("\(writeupOnly.joined(separator: ", ")) only apply to --model lenet5 (the 1998 recipe is fixed by the paper)")
+        if optimizerChoice == .sgd, !levenbergMarquardtOnly.isEmpty {
+            throw ValidationError("\(levenbergMarquardtOnly.joined(separator: ", ")) only apply to --optimizer sdlm")
+        }
+        if optimizerChoice == .sdlm, !gradientDescentOnly.isEmpty {
+            throw ValidationError("\(gradientDescentOnly.joined(separator: ", ")) only apply to --optimizer sgd (the Levenberg-Marquardt recipe is fixed by the paper)")
         }
         if let etaScale, !(etaScale > 0 && etaScale.isFinite) { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
         if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
-        if model == .lenet5_1998, resume != nil {
-            throw ValidationError("--resume takes the model from the checkpoint: leave out --model")
+        if resume != nil, model == .lenet5_1998 || optimizer != nil {
+            throw ValidationError("--resume takes the model and optimizer from the checkpoint: leave out --model and --optimizer")
         }
         if resume != nil {
             let recipeOptions = [("--schedule", schedule != Recipe.formatSchedule(Recipe.writeupSchedule)), ("--batch-size", batchSize != 64),
@@ -116,17 +122,23 @@ struct Train: AsyncParsableCommand {
         }
     }
 
+    /// `--loss` and `--map-j`: the 1998 model's loss.
+    var paperLoss: PaperLoss { loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ) }
+
+    /// `--optimizer`, or the model's own.
+    var optimizerChoice: OptimizerKind { optimizer ?? (model == .lenet5 ? .sgd : .sdlm) }
+
     func run() async throws {
-        // A checkpoint of the 1998 model resumes with its own trainer.
+        // A Levenberg-Marquardt run's state resumes with its own loop.
         if let resume {
             let path = Self.resumeFile(resume)
-            if FileManager.default.fileExists(atPath: path), (try? SafeTensorsFile(contentsOf: path))?.metadata["model"] == LeNet1998.kind {
+            if FileManager.default.fileExists(atPath: path), (try? SafeTensorsFile(contentsOf: path))?.metadata["resume_pass"] != nil {
                 let folder = (path as NSString).deletingLastPathComponent
                 let checkpoint = try await reportingErrors { try PaperResumeCheckpoint.load(path) }
                 return try await runPaper(resumed: checkpoint, resumeFolder: folder.isEmpty ? "." : folder)
             }
         }
-        if model == .lenet5_1998 { return try await runPaper() }
+        if optimizerChoice == .sdlm { return try await runPaper() }
         try await reportingErrors {
             // A resumed run takes its recipe, data, folder, weights, optimizer and log from the checkpoint.
             var resumed: ResumeCheckpoint?
@@ -147,9 +159,12 @@ struct Train: AsyncParsableCommand {
             var train = try await dataOptions.load(.train, fallback: resumed?.dataset)
             if let count = resumed?.trainingImages ?? limit { train = train.prefix(count) }
             let test = try await dataOptions.load(.test, fallback: resumed?.dataset)
+            let kind = resumed?.model.kind ?? model.rawValue
+            if kind == LeNet1998.kind { try Self.checkDigits(train, dataset: datasetName) }
             guard train.rows == 28, train.columns == 28 else {
                 throw CommandError("the write-up's LeNet-5 takes 28x28 images; \(datasetName) has \(train.rows)x\(train.columns)")
             }
+            let paperLoss: PaperLoss? = if let resumed { resumed.loss } else { kind == LeNet1998.kind ? self.paperLoss : nil }
             // Before the long part: a folder that cannot be written, or a full disk, is an error now.
             try RunFolder.prepare(folder)
             try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
@@ -163,7 +178,8 @@ struct Train: AsyncParsableCommand {
             let batchesAtStart = batchesDone
             var imagesDone = 0, windowLoss = 0.0, windowBatches = 0
             let start = MonotonicClock.now()
-            var model = resumed?.model ?? LeNet5(seed: recipe.seed, classes: train.classCount)
+            let initial = resumed?.model ?? AnyLeNet.initial(kind: kind, seed: recipe.seed, classes: train.classCount,
+                                                             initialization: (initialization ?? Self.defaultInitialization).rule)
             let resumePath = (folder as NSString).appendingPathComponent(ResumeCheckpoint.fileName)
             if let resumed {
                 print("Resuming \(folder) at phase \(resumed.state.phase + 1), epoch \(resumed.state.epochInPhase), batch \(resumed.state.batch) of \(batchesPerEpoch)")
@@ -172,14 +188,20 @@ struct Train: AsyncParsableCommand {
             var saveError: Error?
             let control = TrainingControl(resuming: resumed?.state, checkpointEvery: checkpointEvery, checkpoint: { state, parameters in
                 do {
-                    try ResumeCheckpoint(model: LeNet5(parameters: parameters, classes: train.classCount), state: state, recipe: recipe,
+                    try ResumeCheckpoint(model: initial.replacingParameters(parameters), state: state, recipe: recipe,
                                          trainingImages: train.count, dataRoot: dataOptions.data, dataset: datasetName,
-                                         history: history).save(to: resumePath)
+                                         history: history, loss: paperLoss).save(to: resumePath)
                     if verbose { bar.line("Saved \(resumePath) (epoch \(state.epochsDone + 1), batch \(state.batch))") }
                 } catch { saveError = error }
             }, shouldStop: { stop.requested })
             stop.install()
-            let summary = Trainer(recipe: recipe, threads: threadOptions.threads).train(&model, on: train, control: control) { event in
+            let trainer = Trainer(recipe: recipe, threads: threadOptions.threads, loss: paperLoss.map { .penalty($0) })
+            func fit<Model: LayeredModel>(_ start: Model, onEvent: (TrainingEvent) -> Void) -> (AnyLeNet, TrainingSummary) {
+                var model = start
+                let summary = trainer.train(&model, on: train, control: control, onEvent: onEvent)
+                return (initial.replacingParameters(model.parameters), summary)
+            }
+            let (model, summary) = fit(initial.model) { event in
                 history.record(event, batchesPerEpoch: batchesPerEpoch)
                 switch event {
                 case .runningLoss(let rate, let epoch, let batch, let loss):
@@ -206,24 +228,25 @@ struct Train: AsyncParsableCommand {
             stop.uninstall()
             if let state = summary.interrupted {
                 try ResumeCheckpoint(model: model, state: state, recipe: recipe, trainingImages: train.count, dataRoot: dataOptions.data,
-                                     dataset: datasetName, history: history).save(to: resumePath)
+                                     dataset: datasetName, history: history, loss: paperLoss).save(to: resumePath)
                 try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
                 print("Interrupted (\(stop.signalName)) in epoch \(state.epochsDone + 1) of \(recipe.totalEpochs), after batch \(state.batch) of \(batchesPerEpoch). Saved \(resumePath).")
                 print("Resume with: lenet train --resume \(folder)")
                 throw ExitCode(130)
             }
             if !quiet { print("Finished Training") }
-            let evaluation = Evaluator.evaluate(model, on: test, threads: threadOptions.threads) { done in
+            let evaluation = model.evaluate(test, threads: threadOptions.threads) { done in
                 bar.update(label: "evaluating", done: done, total: test.count, details: "")
             }
             bar.clear()
             let checkpoint = (folder as NSString).appendingPathComponent("model.safetensors")
-            let metadata = [
-                "dataset": datasetName, "class_names": ClassNames.encode(train.classNames),
+            var metadata = [
+                "optimizer": "sgd", "dataset": datasetName, "class_names": ClassNames.encode(train.classNames),
                 "seed": String(recipe.seed), "schedule": Recipe.formatSchedule(recipe.schedule),
                 "batch_size": String(recipe.batchSize), "momentum": "\(recipe.momentum)", "training_images": String(train.count),
                 "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]
+            if let paperLoss { metadata["loss"] = paperLoss.description }
             // The model first, then (only once it is on disk) the resumable state goes; a periodic
             // checkpoint's failure is reported after the model and the reports are written.
             let completion = try Self.saveFinalModel(checkpoint, resumeFile: resumePath, earlierFailure: saveError) {
@@ -231,7 +254,7 @@ struct Train: AsyncParsableCommand {
             }
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: (folder as NSString).appendingPathComponent("history.json"))
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
-                                  about: ReportFiles.about(kind: LeNet5.kind, checkpoint: checkpoint, metadata: metadata),
+                                  about: ReportFiles.about(kind: model.kind, checkpoint: checkpoint, metadata: metadata),
                                   curve: TrainingCurve(history: history), output: outputOptions)
             print(String(format: "Trained on %d images in %.1f s (%.0f images/s). Model: %@",
                          summary.images, summary.seconds, summary.imagesPerSecond, checkpoint))
@@ -243,6 +266,13 @@ struct Train: AsyncParsableCommand {
 enum ModelKind: String, ExpressibleByArgument, CaseIterable {
     case lenet5 = "lenet5"
     case lenet5_1998 = "lenet5-1998"
+}
+
+enum OptimizerKind: String, ExpressibleByArgument, CaseIterable {
+    /// SGD with momentum over batches: the write-up's loop.
+    case sgd
+    /// Stochastic diagonal Levenberg-Marquardt, one pattern at a time: the paper's loop.
+    case sdlm
 }
 
 enum InitializationOption: String, ExpressibleByArgument, CaseIterable {
@@ -305,11 +335,14 @@ extension Train {
                     resumeFolder: String?) throws {
         do {
             let dataset = resumed?.dataset ?? dataOptions.dataset ?? "mnist"
-            try Self.checkDigits(train, dataset: dataset)
+            let kind = resumed?.kind ?? model.rawValue
+            if kind == LeNet1998.kind { try Self.checkDigits(train, dataset: dataset) }
+            guard train.rows == 28, train.columns == 28 else {
+                throw CommandError("the models take 28x28 images; \(dataset) has \(train.rows)x\(train.columns)")
+            }
             let folder = resumeFolder ?? output ?? RunFolder.newPath()
             try RunFolder.prepare(folder)
             try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
-            let paperLoss: PaperLoss = loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ)
             let etaScale = self.etaScale ?? Self.defaultEtaScale, initialization = self.initialization ?? Self.defaultInitialization
             // The options recorded in the final model; a resumed run takes them from its checkpoint.
             let options = resumed?.options ?? ["eta_scale": "\(etaScale)", "initialization": initialization.rawValue, "passes": String(passes)]
@@ -321,18 +354,22 @@ extension Train {
                 try PNG.write(distortion.gallery(of: train, seed: seed), to: picture)
                 print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
             }
-            var network = LeNet1998(seed: recipe.seed, initialization: initialization.rule)
+            let initial = resumed.map { AnyLeNet.make(kind: $0.kind, parameters: $0.state.parameters, layout: $0.layout) }
+                ?? AnyLeNet.initial(kind: kind, seed: recipe.seed, classes: train.classCount, initialization: initialization.rule)
+            let isPaperModel = kind == LeNet1998.kind
             if !outputOptions.quiet {
                 if let resumed {
                     print("Resuming \(folder) at the start of pass \(resumed.state.pass + 1) of \(passCount)")
                 } else {
-                    print("LeNet-5 (1998): \(passCount) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(paperLoss)")
-                    print("Initial weights \(initialization == .fanIn ? "±2.4/F" : "±2.4/sqrt(F)"), eta x\(etaScale) (the paper prints ±2.4/F and x1, which diverges here: see the README)")
+                    print("\(isPaperModel ? "LeNet-5 (1998)" : "The write-up's LeNet-5"): \(passCount) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(isPaperModel ? recipe.loss.description : OutputLoss.crossEntropy.description)")
+                    if isPaperModel { print("Initial weights \(initialization == .fanIn ? "±2.4/F" : "±2.4/sqrt(F)"), eta x\(etaScale) (the paper prints ±2.4/F and x1, which diverges here: see docs/lenet-1998.md)") } else {
+                        print("PyTorch's initial weights, eta x\(etaScale) of the paper's schedule")
+                    }
                 }
             }
             let resumePath = (folder as NSString).appendingPathComponent(ResumeCheckpoint.fileName)
             func checkpoint(_ state: PaperTrainingState) throws {
-                try PaperResumeCheckpoint(state: state, recipe: recipe, trainingImages: train.count, dataRoot: dataOptions.data,
+                try PaperResumeCheckpoint(state: state, recipe: recipe, kind: kind, layout: initial.layout, trainingImages: train.count, dataRoot: dataOptions.data,
                                           dataset: dataset, options: options).save(to: resumePath)
             }
             var saveError: Error?
@@ -340,19 +377,24 @@ extension Train {
             stop.install()
             let start = MonotonicClock.now()
             let bar = ProgressBar(quiet: outputOptions.quiet)
-            let result = LeNet1998Trainer.train(
-                &network, on: train, test: test, recipe: recipe, threads: threadOptions.threads, resuming: resumed?.state,
-                onPassStart: { state in
+            func fit<Model: LayeredModel>(_ start: Model, onPass: (PassRecord) -> Void) -> (AnyLeNet, [PassRecord], PaperTrainingState?) {
+                var model = start
+                let result = LeNet1998Trainer.train(
+                    &model, on: train, test: test, recipe: recipe, threads: threadOptions.threads, resuming: resumed?.state,
+                    onPassStart: onPassStart, shouldStop: { stop.requested }, onProgress: onProgress, onPass: onPass)
+                return (initial.replacingParameters(model.parameters), result.records, result.interrupted)
+            }
+            let onPassStart = { (state: PaperTrainingState) in
                     // --checkpoint-every N: the state at the start of every Nth pass.
                     guard let every = checkpointEvery, state.pass > 0, state.pass % every == 0 else { return }
                     do { try checkpoint(state) } catch { saveError = error }
-                },
-                shouldStop: { stop.requested },
-                onProgress: { pass, done, total in
+                }
+            let onProgress = { (pass: Int, done: Int, total: Int) in
                     let elapsed = MonotonicClock.now() - start
                     bar.update(label: "pass \(pass)/\(passCount)", done: done, total: total,
                                details: String(format: "%.0f patterns/s", Double(done) / max(elapsed, 1e-9)))
-                }) { record in
+                }
+            let (network, records, interrupted) = fit(initial.model) { record in
                 guard !outputOptions.quiet else { return }
                 bar.line(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s)",
                              record.pass, PythonFormat.repr(Double("\(record.learningRate)") ?? 0), 100 * record.trainError,
@@ -360,20 +402,19 @@ extension Train {
             }
             bar.clear()
             stop.uninstall()
-            if let state = result.interrupted {
+            if let state = interrupted {
                 try checkpoint(state)
                 print("Interrupted (\(stop.signalName)) in pass \(state.pass + 1) of \(passCount). Saved \(resumePath); resuming runs pass \(state.pass + 1) again from its start.")
                 print("Resume with: lenet train --resume \(folder)")
                 throw ExitCode(130)
             }
-            let records = result.records
             let seconds = MonotonicClock.now() - start
             try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(records)), to: (folder as NSString).appendingPathComponent("curve.json"))
-            let evaluation = Evaluator.evaluate(network, on: test, threads: threadOptions.threads)
+            let evaluation = network.evaluate(test, threads: threadOptions.threads)
             let checkpointPath = (folder as NSString).appendingPathComponent("model.safetensors")
             var metadata = options.merging([
-                "dataset": dataset, "class_names": ClassNames.encode(train.classNames),
-                "seed": String(recipe.seed), "loss": recipe.loss.description,
+                "optimizer": "sdlm", "dataset": dataset, "class_names": ClassNames.encode(train.classNames),
+                "seed": String(recipe.seed), "loss": isPaperModel ? recipe.loss.description : OutputLoss.crossEntropy.description,
                 "training_images": String(train.count), "test_accuracy": String(format: "%.4f", evaluation.accuracy),
             ]) { _, new in new }
             if recipe.distortion != nil { metadata["distortions"] = "\(recipe.distortedPerPass(train.count)) per pass" }
@@ -381,7 +422,7 @@ extension Train {
                 try network.save(to: checkpointPath, metadata: metadata)
             }
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
-                                  about: ReportFiles.about(kind: LeNet1998.kind, checkpoint: checkpointPath, metadata: metadata),
+                                  about: ReportFiles.about(kind: kind, checkpoint: checkpointPath, metadata: metadata),
                                   curve: TrainingCurve(passes: records), output: outputOptions)
             print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@/curve.json", seconds, checkpointPath, folder))
             if let completion { throw completion }
