@@ -56,27 +56,19 @@ public enum Benchmark {
         for batch in [1000, 64] {
             log("inference at batch \(batch)...")
             let perThread = (batch + threads - 1) / threads
-            let pool = WorkerPool(threads: threads)
-            let workspaces = (0..<threads).map { _ in NetworkWorkspace(LeNet5.network, capacity: perThread, training: false) }
+            let runner = ChunkRunner(network: LeNet5.network, preparation: .writeup, chunkSize: perThread, workspaces: .perThread,
+                                     threads: threads, training: false)
             let indices = Array(0..<test.count)
             var best = Double.infinity
             for _ in 0..<3 {
                 let start = MonotonicClock.now()
                 model.parameters.withUnsafeBufferPointer { p in
                     indices.withUnsafeBufferPointer { indices in
-                        var first = 0
-                        while first < test.count {
-                            let count = min(batch, test.count - first)
-                            let batchStart = first
-                            pool.run(tasks: (count + perThread - 1) / perThread) { task, thread in
-                                let from = batchStart + task * perThread
-                                let size = min(perThread, batchStart + count - from)
-                                let workspace = workspaces[thread]
-                                Normalization.writeup.fill(test, indices: UnsafeBufferPointer(rebasing: indices[from..<(from + size)]),
-                                                           input: workspace.input, labels: workspace.labels)
+                        for first in stride(from: 0, to: test.count, by: batch) {
+                            let batchIndices = UnsafeBufferPointer(rebasing: indices[first..<min(test.count, first + batch)])
+                            runner.run(test, indices: batchIndices) { _, _, workspace, size in
                                 workspace.forward(parameters: p.baseAddress!, batch: size)
                             }
-                            first += count
                         }
                     }
                 }

@@ -102,19 +102,6 @@ public struct Evaluation: Sendable {
     public var logitsTensor: Tensor { Tensor(shape: [count, classCount], scalars: logits) }
 }
 
-extension LayeredModel {
-    /// Scores the images `indices` of `data` on `workspace`: the input prepared as the model's,
-    /// one forward pass, `classes` scores apiece into `scores` and each image's predicted class (the
-    /// largest logit or the smallest penalty) into `predictions`.
-    public func score(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, on workspace: NetworkWorkspace,
-                      scores: UnsafeMutablePointer<Float>, predictions: UnsafeMutablePointer<Int>) {
-        Self.inputPreparation.fill(data, indices: indices, input: workspace.input, labels: workspace.labels)
-        parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: indices.count) }
-        scores.update(from: workspace.scores, count: indices.count * classes)
-        for n in 0..<indices.count { predictions[n] = workspace.prediction(n) }
-    }
-}
-
 public enum Evaluator {
     /// Runs `model` over every image of `data`, in chunks of `chunkSize` images shared out over
     /// `threads` threads (each with its own workspace). Each image's scores depend only on that image,
@@ -122,26 +109,28 @@ public enum Evaluator {
     public static func evaluate<Model: LayeredModel>(_ model: Model, on data: LabeledImages, chunkSize: Int = 50,
                                                     kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors,
                                                     onProgress: ((_ done: Int) -> Void)? = nil) -> Evaluation {
-        let chunks = (data.count + chunkSize - 1) / chunkSize
-        let pool = WorkerPool(threads: max(1, min(threads, chunks)))
         let classes = model.classes
-        let workspaces = (0..<pool.threadCount).map { _ in NetworkWorkspace(model.network, capacity: chunkSize, kernels: kernels, training: false) }
+        let runner = ChunkRunner(network: model.network, preparation: Model.inputPreparation, chunkSize: chunkSize, workspaces: .perThread,
+                                 threads: min(threads, (data.count + chunkSize - 1) / chunkSize), kernels: kernels, training: false)
         var scores = [Float](repeating: 0, count: data.count * classes)
         var predictions = [Int](repeating: 0, count: data.count)
         let indices = Array(0..<data.count)
-        indices.withUnsafeBufferPointer { indices in
-            scores.withUnsafeMutableBufferPointer { scores in
-                predictions.withUnsafeMutableBufferPointer { predictions in
-                    // Chunks go out in groups so that progress can be reported between them.
-                    let group = onProgress == nil ? chunks : max(1, pool.threadCount * 8)
-                    for first in stride(from: 0, to: chunks, by: group) {
-                        pool.run(tasks: min(group, chunks - first)) { groupTask, thread in
-                            let start = (first + groupTask) * chunkSize
-                            let count = min(chunkSize, data.count - start)
-                            model.score(data, indices: UnsafeBufferPointer(rebasing: indices[start..<(start + count)]), on: workspaces[thread],
-                                        scores: scores.baseAddress! + start * classes, predictions: predictions.baseAddress! + start)
+        // Images go out in groups, so that progress can be reported between them.
+        let group = onProgress == nil ? max(data.count, 1) : max(1, runner.workspaces.count * 8) * chunkSize
+        model.parameters.withUnsafeBufferPointer { parameters in
+            indices.withUnsafeBufferPointer { indices in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    predictions.withUnsafeMutableBufferPointer { predictions in
+                        for start in stride(from: 0, to: data.count, by: group) {
+                            let end = min(data.count, start + group)
+                            runner.run(data, indices: UnsafeBufferPointer(rebasing: indices[start..<end])) { _, first, workspace, count in
+                                workspace.forward(parameters: parameters.baseAddress!, batch: count)
+                                let position = start + first
+                                (scores.baseAddress! + position * classes).update(from: workspace.scores, count: count * classes)
+                                for n in 0..<count { predictions[position + n] = workspace.prediction(n) }
+                            }
+                            onProgress?(end)
                         }
-                        onProgress?(min(data.count, (first + group) * chunkSize))
                     }
                 }
             }

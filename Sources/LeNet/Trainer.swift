@@ -43,7 +43,8 @@ public struct TrainingControl {
 
 /// Everything a run needs to go on exactly where it stopped, so that a resumed run ends with the
 /// same weights, bit for bit, as one that was never interrupted (the weights themselves travel
-/// beside it, in the model).
+/// beside it, in the model). It is the training loop's own cursor: a fresh run starts from
+/// `TrainingState.start`, a resumed one from the saved state.
 public struct TrainingState: Sendable, Equatable {
     /// The phase of the schedule (from 0) and the epoch within it (from 1) in progress.
     public var phase: Int
@@ -72,6 +73,29 @@ public struct TrainingState: Sendable, Equatable {
         self.running = running
         self.epochTotal = epochTotal
         self.epochsDone = epochsDone
+    }
+
+    /// The start of a run: phase 0, epoch 1, batch 0, a fresh optimizer.
+    public static func start(seed: UInt64, parameterCount: Int) -> TrainingState {
+        TrainingState(phase: 0, epochInPhase: 1, batch: 0, epochGenerator: Trainer.shuffleGenerator(seed: seed),
+                      velocity: [Float](repeating: 0, count: parameterCount), optimizerSteps: 0, running: 0, epochTotal: 0, epochsDone: 0)
+    }
+
+    /// On to the next epoch, whose shuffle starts from `generator`; a new phase gets a fresh optimizer.
+    mutating func finishEpoch(of schedule: [Phase], next generator: SeededGenerator) {
+        epochsDone += 1
+        batch = 0
+        running = 0
+        epochTotal = 0
+        epochGenerator = generator
+        if epochInPhase < schedule[phase].epochs {
+            epochInPhase += 1
+        } else {
+            phase += 1
+            epochInPhase = 1
+            optimizerSteps = 0
+            for i in velocity.indices { velocity[i] = 0 }
+        }
     }
 }
 
@@ -113,110 +137,79 @@ public struct Trainer {
     /// Trains `model`. `control` can resume a run that stopped (with `model` holding its weights),
     /// stop this one after any batch, and take checkpoints along the way.
     public func train<Model: LayeredModel>(_ model: inout Model, on data: LabeledImages, control: TrainingControl = TrainingControl(),
-                      onEvent: (TrainingEvent) -> Void = { _ in }) -> TrainingSummary {
-        let resuming = control.resuming, checkpointEvery = control.checkpointEvery
-        let checkpoint = control.checkpoint, shouldStop = control.shouldStop
+                                           onEvent: (TrainingEvent) -> Void = { _ in }) -> TrainingSummary {
         precondition(Model.inputPreparation.inputCount(rows: data.rows, columns: data.columns) == model.network.inputCount,
                      "the images' size does not fit the network's input")
-        let loss = self.loss ?? model.defaultLoss, network = model.network
-        let chunkCapacity = min(Self.chunkSize, recipe.batchSize)
-        let chunkCount = (recipe.batchSize + chunkCapacity - 1) / chunkCapacity
-        let workspaces = (0..<chunkCount).map { _ in NetworkWorkspace(network, capacity: chunkCapacity, kernels: kernels) }
-        let pool = WorkerPool(threads: min(threads, chunkCount))
-        var chunkLosses = [Float](repeating: 0, count: chunkCount)
-        var shuffle = Self.shuffleGenerator(seed: recipe.seed)
+        let loss = self.loss ?? model.defaultLoss, recipe = self.recipe
+        let parameterCount = model.layout.count
+        let chunkSize = min(Self.chunkSize, recipe.batchSize)
+        let runner = ChunkRunner(network: model.network, preparation: Model.inputPreparation, chunkSize: chunkSize,
+                                 workspaces: .perChunk(maximumChunks: (recipe.batchSize + chunkSize - 1) / chunkSize), threads: threads,
+                                 kernels: kernels, training: true)
+        var state = control.resuming ?? TrainingState.start(seed: recipe.seed, parameterCount: parameterCount)
+        var chunkLosses = [Float](repeating: 0, count: runner.workspaces.count)
         var order = Array(0..<data.count)
         var images = 0
-        var epochOverall = resuming?.epochsDone ?? 0
-        let parameterCount = model.layout.count
         let start = MonotonicClock.now()
-        let totalEpochs = recipe.schedule.reduce(0) { $0 + $1.epochs }
+        let totalEpochs = recipe.totalEpochs
         let batchesPerEpoch = (data.count + recipe.batchSize - 1) / recipe.batchSize
-        var interrupted: TrainingState?
-        phases: for (phaseIndex, phase) in recipe.schedule.enumerated() where phaseIndex >= (resuming?.phase ?? 0) {
-            let resumingThisPhase = resuming.map { $0.phase == phaseIndex } ?? false
-            var optimizer = resumingThisPhase
-                ? StochasticGradientDescent(learningRate: Float(phase.learningRate), momentum: recipe.momentum,
-                                            velocity: resuming!.velocity, steps: resuming!.optimizerSteps)
-                : StochasticGradientDescent(parameterCount: parameterCount, learningRate: Float(phase.learningRate),
-                                            momentum: recipe.momentum)
-            for epoch in (resumingThisPhase ? resuming!.epochInPhase : 1)...phase.epochs {
-                let resumingThisEpoch = resumingThisPhase && epoch == resuming!.epochInPhase
-                epochOverall += 1
+        let interrupted = model.parameters.withUnsafeMutableBufferPointer { parameters -> TrainingState? in
+            let p = parameters.baseAddress!
+            while state.phase < recipe.schedule.count {
+                let learningRate = recipe.schedule[state.phase].learningRate
+                var optimizer = StochasticGradientDescent(learningRate: Float(learningRate), momentum: recipe.momentum,
+                                                          velocity: state.velocity, steps: state.optimizerSteps)
                 let epochStart = MonotonicClock.now()
-                if resumingThisEpoch { shuffle = resuming!.epochGenerator }
-                let epochGenerator = shuffle
+                var shuffle = state.epochGenerator
                 for i in 0..<order.count { order[i] = i }
                 shuffle.shuffle(&order)
-                var running = 0.0, epochTotal = 0.0, batchIndex = 0
-                if resumingThisEpoch {
-                    running = resuming!.running
-                    epochTotal = resuming!.epochTotal
-                    batchIndex = resuming!.batch
-                }
-                var stopped = false
-                model.parameters.withUnsafeMutableBufferPointer { parameters in
-                    order.withUnsafeBufferPointer { order in
+                while state.batch * recipe.batchSize < order.count {
+                    let first = state.batch * recipe.batchSize, count = min(recipe.batchSize, order.count - first)
+                    let batchLoss = order.withUnsafeBufferPointer { order in
                         chunkLosses.withUnsafeMutableBufferPointer { losses in
-                            let p = parameters.baseAddress!
-                            var startIndex = batchIndex * recipe.batchSize
-                            while startIndex < order.count {
-                                let count = min(recipe.batchSize, order.count - startIndex)
-                                let tasks = (count + chunkCapacity - 1) / chunkCapacity
-                                let batchStart = startIndex
-                                pool.run(tasks: tasks) { task, _ in
-                                    let first = batchStart + task * chunkCapacity
-                                    let size = min(chunkCapacity, batchStart + count - first)
-                                    let workspace = workspaces[task]
-                                    Model.inputPreparation.fill(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + size)]),
-                                                       input: workspace.input, labels: workspace.labels)
-                                    workspace.forward(parameters: p, batch: size)
-                                    losses[task] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count)
-                                }
-                                // The batch's gradient: the chunks' gradients added in chunk order.
-                                let gradient = workspaces[0].parameterGradients
-                                var loss = losses[0]
-                                for task in 1..<max(tasks, 1) {
-                                    let chunkGradient = workspaces[task].parameterGradients
-                                    for i in 0..<parameterCount { gradient[i] += chunkGradient[i] }
-                                    loss += losses[task]
-                                }
-                                optimizer.step(parameters: p, gradients: gradient)
-                                let batchLoss = Double(loss)
-                                running += batchLoss
-                                epochTotal += batchLoss
-                                batchIndex += 1
-                                images += count
-                                startIndex += count
-                                if batchIndex % recipe.logInterval == 0 {
-                                    onEvent(.runningLoss(learningRate: phase.learningRate, epoch: epoch, batch: batchIndex,
-                                                         loss: running / Double(recipe.logInterval)))
-                                    running = 0
-                                }
-                                onEvent(.batchFinished(epoch: epochOverall, epochs: totalEpochs, batch: batchIndex,
-                                                       batches: batchesPerEpoch, loss: batchLoss))
-                                let wantsCheckpoint = checkpointEvery.map { batchIndex % $0 == 0 } ?? false
-                                let stop = shouldStop()
-                                if wantsCheckpoint || stop {
-                                    let state = TrainingState(phase: phaseIndex, epochInPhase: epoch, batch: batchIndex,
-                                                              epochGenerator: epochGenerator, velocity: optimizer.velocity,
-                                                              optimizerSteps: optimizer.steps, running: running,
-                                                              epochTotal: epochTotal, epochsDone: epochOverall - 1)
-                                    if wantsCheckpoint { checkpoint(state, Array(UnsafeBufferPointer(start: p, count: parameterCount))) }
-                                    if stop {
-                                        interrupted = state
-                                        stopped = true
-                                        return
-                                    }
-                                }
+                            runner.run(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)])) { chunk, _, workspace, size in
+                                workspace.forward(parameters: p, batch: size)
+                                losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count)
                             }
+                            // The batch's gradient: the chunks' gradients added in chunk order.
+                            let gradient = runner.workspaces[0].parameterGradients
+                            var total = losses[0]
+                            for chunk in 1..<runner.chunks(count) {
+                                let chunkGradient = runner.workspaces[chunk].parameterGradients
+                                for i in 0..<parameterCount { gradient[i] += chunkGradient[i] }
+                                total += losses[chunk]
+                            }
+                            optimizer.step(parameters: p, gradients: gradient)
+                            return Double(total)
                         }
                     }
+                    state.running += batchLoss
+                    state.epochTotal += batchLoss
+                    state.batch += 1
+                    images += count
+                    if state.batch % recipe.logInterval == 0 {
+                        onEvent(.runningLoss(learningRate: learningRate, epoch: state.epochInPhase, batch: state.batch,
+                                             loss: state.running / Double(recipe.logInterval)))
+                        state.running = 0
+                    }
+                    onEvent(.batchFinished(epoch: state.epochsDone + 1, epochs: totalEpochs, batch: state.batch,
+                                           batches: batchesPerEpoch, loss: batchLoss))
+                    let wantsCheckpoint = control.checkpointEvery.map { state.batch % $0 == 0 } ?? false
+                    let stop = control.shouldStop()
+                    if wantsCheckpoint || stop {
+                        state.velocity = optimizer.velocity
+                        state.optimizerSteps = optimizer.steps
+                        if wantsCheckpoint { control.checkpoint(state, Array(parameters)) }
+                        if stop { return state }
+                    }
                 }
-                if stopped { break phases }
-                onEvent(.epochFinished(epoch: epochOverall, phase: phaseIndex + 1, meanLoss: epochTotal / Double(max(batchIndex, 1)),
-                                       seconds: MonotonicClock.now() - epochStart))
+                onEvent(.epochFinished(epoch: state.epochsDone + 1, phase: state.phase + 1,
+                                       meanLoss: state.epochTotal / Double(max(state.batch, 1)), seconds: MonotonicClock.now() - epochStart))
+                state.velocity = optimizer.velocity
+                state.optimizerSteps = optimizer.steps
+                state.finishEpoch(of: recipe.schedule, next: shuffle)
             }
+            return nil
         }
         return TrainingSummary(images: images, seconds: MonotonicClock.now() - start, interrupted: interrupted)
     }

@@ -1,0 +1,58 @@
+import Datasets
+import Kernels
+import NeuralNetwork
+
+/// The one path by which images reach a network in chunks, for training, evaluation and the
+/// benchmark: a list of image indices is cut into chunks of up to `chunkSize`, the chunks are shared
+/// out over a worker pool, each chunk's input is prepared into a workspace of its own, and `body`
+/// runs on it.
+///
+/// Training gives every chunk of a batch its own workspace (`.perChunk`), so that the chunks'
+/// gradients can be added in chunk order: the same result on one thread or many. Inference gives
+/// every thread one (`.perThread`): each image's scores depend on that image alone.
+public final class ChunkRunner {
+    public enum Workspaces: Sendable {
+        case perChunk(maximumChunks: Int)
+        case perThread
+    }
+
+    public let chunkSize: Int
+    public let workspaces: [NetworkWorkspace]
+    let pool: WorkerPool
+    let perChunk: Bool
+    let preparation: InputPreparation
+
+    public init(network: Network, preparation: InputPreparation, chunkSize: Int, workspaces: Workspaces, threads: Int,
+                kernels: KernelChoice = .fast, training: Bool) {
+        precondition(chunkSize > 0)
+        self.chunkSize = chunkSize
+        self.preparation = preparation
+        switch workspaces {
+        case .perChunk(let chunks):
+            pool = WorkerPool(threads: max(1, min(threads, chunks)))
+            perChunk = true
+            self.workspaces = (0..<chunks).map { _ in NetworkWorkspace(network, capacity: chunkSize, kernels: kernels, training: training) }
+        case .perThread:
+            pool = WorkerPool(threads: max(1, threads))
+            perChunk = false
+            self.workspaces = (0..<pool.threadCount).map { _ in NetworkWorkspace(network, capacity: chunkSize, kernels: kernels, training: training) }
+        }
+    }
+
+    /// The number of chunks `count` images make.
+    public func chunks(_ count: Int) -> Int { (count + chunkSize - 1) / chunkSize }
+
+    /// Prepares and runs every chunk of the images `indices` of `data`: `body(chunk, first, workspace,
+    /// count)`, where `first` is the chunk's position in `indices` and `count` its images.
+    public func run(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>,
+                    _ body: (_ chunk: Int, _ first: Int, _ workspace: NetworkWorkspace, _ count: Int) -> Void) {
+        let chunkSize = self.chunkSize
+        pool.run(tasks: chunks(indices.count)) { chunk, thread in
+            let first = chunk * chunkSize, count = min(chunkSize, indices.count - first)
+            let workspace = workspaces[perChunk ? chunk : thread]
+            preparation.fill(data, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + count)]),
+                             input: workspace.input, labels: workspace.labels)
+            body(chunk, first, workspace, count)
+        }
+    }
+}
