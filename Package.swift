@@ -42,6 +42,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Runs", targets: ["Runs"]),
         .library(name: "LeNetServer", targets: ["LeNetServer"]),
         .library(name: "Kernels", targets: ["Kernels"]),
     ],
@@ -74,6 +75,8 @@ let package = Package(
                 swiftSettings: optimisedInDebug),
         // Reports people read: report.md, report.html with SVG charts, metrics.json, the confidence analysis.
         .target(name: "Reports", dependencies: ["LeNet", "Datasets", "Imaging", "Support"]),
+        // A training run: its folder, interrupt and resume, checkpoints, metadata and the order of its reports.
+        .target(name: "Runs", dependencies: ["LeNet", "Reports", "Datasets", "Imaging", "NeuralNetwork", "Support"]),
         // `lenet serve`: the drawing page and the HTTP API, over Hummingbird.
         .target(name: "LeNetServer", dependencies: [
             "LeNet", "Imaging", "Datasets",
@@ -83,7 +86,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "lenet", dependencies: [
-            "LeNet", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
+            "LeNet", "Runs", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: nativeOnly),
         // `lenet-server`: the server's command line.

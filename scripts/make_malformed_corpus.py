@@ -1,5 +1,5 @@
 """Writes the crafted files of the malformed corpus that are made by program rather than by hand:
-.npy headers whose shapes are negative or overflow, and write-up resume checkpoints whose counts
+.npy headers whose shapes are negative or overflow, and resume checkpoints whose counts
 overflow or lie outside their schedule. Each must give a clear error (Tests/LeNetTests/Fixtures/
 malformed/expected.json), never a trap.
 
@@ -42,18 +42,40 @@ layout = [("conv1.weight", [6, 1, 5, 5]), ("conv1.bias", [6]), ("conv2.weight", 
           ("fc1.weight", [120, 256]), ("fc1.bias", [120]), ("fc2.weight", [84, 120]), ("fc2.bias", [84]),
           ("fc3.weight", [10, 84]), ("fc3.bias", [10])]
 parameters = sum(eval("*".join(map(str, s))) for _, s in layout)
-valid = {
-    "format": "pt", "model": "lenet5", "resume": "1", "resume_phase": "0", "resume_epoch": "1", "resume_batch": "3",
-    "resume_generator": "1,2,3,4", "resume_optimizer_steps": "3", "resume_running": "0", "resume_epoch_total": "0",
-    "resume_epochs_done": "0", "schedule": "2x0.0005", "batch_size": "64", "momentum": "0.9", "seed": "0",
-    "log_interval": "100", "training_images": "640", "data": "./data", "dataset": "mnist", "history": "{}",
-}
+# A run's settings and state, as `RunCheckpoint` writes them (JSON with snake_case keys).
+run = {"model": "lenet5", "optimizer": "sgd", "dataset": "mnist", "data_root": "./data", "training_images": 640,
+       "class_names": [str(d) for d in range(10)], "options": {},
+       "recipe": {"batch_size": 64, "log_interval": 100, "momentum": 0.9, "seed": 0,
+                  "schedule": [{"epochs": 2, "learning_rate": 0.0005}]}}
+state = {"epochs_done": 0, "phase": 0, "epoch_in_phase": 1, "batch": 3, "shuffle": [1, 2, 3, 4], "distortions": [5, 6, 7, 8],
+         "optimizer_steps": 3, "running": 0, "epoch_total": 0, "passes": []}
+
+
+def changed(document, path, value):
+    """A deep copy of `document` with the field at `path` (keys and indices) set to `value`."""
+    document = json.loads(json.dumps(document))
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return document
+
+
+def resume_metadata(run_document, state_document, version="2"):
+    return {"format": "pt", "model": "lenet5", "resume": version,
+            "run": json.dumps(run_document, separators=(",", ":")), "run_state": json.dumps(state_document, separators=(",", ":"))}
+
+
 tensors = layout + [("optimizer.velocity", [parameters])]
-for name, changes in [
-    ("overflowing-epochs.resume.safetensors", {"resume_epochs_done": str(2 ** 63 - 1)}),
-    ("batch-past-epoch.resume.safetensors", {"resume_batch": "1000000"}),
-    ("huge-batch-size.resume.safetensors", {"batch_size": str(2 ** 62)}),
-    ("overflowing-schedule.resume.safetensors", {"schedule": "9223372036854775807x0.1,9223372036854775807x0.1"}),
+for name, metadata in [
+    ("overflowing-epochs.resume.safetensors", resume_metadata(run, changed(state, ["epochs_done"], 2 ** 63 - 1))),
+    ("batch-past-epoch.resume.safetensors", resume_metadata(run, changed(state, ["batch"], 1000000))),
+    ("huge-batch-size.resume.safetensors", resume_metadata(changed(run, ["recipe", "batch_size"], 2 ** 62), state)),
+    ("overflowing-schedule.resume.safetensors",
+     resume_metadata(changed(run, ["recipe", "schedule"], [{"epochs": 2 ** 63 - 1, "learning_rate": 0.1}] * 2), state)),
+    ("earlier-layout.resume.safetensors", dict(resume_metadata(run, state, version="1"))),
+    ("state-not-json.resume.safetensors", dict(resume_metadata(run, state), run_state="{\"epochs_done\": ")),
+    ("generator-not-four-words.resume.safetensors", resume_metadata(run, changed(state, ["shuffle"], [1, 2]))),
 ]:
-    safetensors(name, tensors, dict(valid, **changes))
+    safetensors(name, tensors, metadata)
 print("wrote the crafted .npy and resume files into", out)

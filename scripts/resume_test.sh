@@ -38,7 +38,7 @@ for round in 1 2 3 4 5; do
   kill -9 $pid 2>/dev/null || true
   wait $pid 2>/dev/null || true
   [ -f "$work/k9/resume.safetensors" ] || { echo "round $round: killed before the first checkpoint, trying again"; continue; }
-  "$lenet" info "$work/k9/resume.safetensors" | grep -E "resume_(epoch|batch):" | tr '\n' ' '; echo
+  "$lenet" info "$work/k9/resume.safetensors" | grep -oE '"(epochs_done|batch)":[0-9]+' | tr '\n' ' '; echo
   "$lenet" train --resume "$work/k9" -q > /dev/null
   cmp "$work/whole/model.safetensors" "$work/k9/model.safetensors" || { echo "FAIL: round $round: resumed model differs"; exit 1; }
   echo "round $round: killed, the checkpoint loads, and resuming ends byte-identical"

@@ -1,6 +1,9 @@
+import Imaging
+import NeuralNetwork
+
 /// One phase of a learning-rate schedule: `epochs` passes over the data at `learningRate`, with a
 /// fresh optimizer.
-public struct Phase: Sendable, Equatable {
+public struct Phase: Codable, Sendable, Equatable {
     public var epochs: Int
     public var learningRate: Double
     public init(epochs: Int, learningRate: Double) {
@@ -13,8 +16,8 @@ public struct RecipeError: Error, CustomStringConvertible, Equatable {
     public var description: String
 }
 
-/// The write-up's training recipe.
-public struct Recipe: Sendable, Equatable {
+/// The write-up's training recipe: SGD with momentum over shuffled batches, a fresh optimizer per phase.
+public struct Recipe: Codable, Sendable, Equatable {
     public var schedule: [Phase]
     public var batchSize: Int
     public var momentum: Float
@@ -74,5 +77,62 @@ extension Substring {
         while result.first?.isWhitespace == true { result.removeFirst() }
         while result.last?.isWhitespace == true { result.removeLast() }
         return result
+    }
+}
+
+/// The 1998 paper's training recipe (Sec. III-B, Appendix C).
+public struct PaperRecipe: Sendable, Equatable {
+    /// eta per pass: 0.0005 for passes 1-2, 0.0002 for 3-5, 0.0001 for 6-8, 0.00005 for 9-12,
+    /// 0.00001 for 13-20.
+    public static let paperSchedule: [Float] = [0.0005, 0.0005] + Array(repeating: 0.0002, count: 3)
+        + Array(repeating: 0.0001, count: 3) + Array(repeating: 0.00005, count: 4) + Array(repeating: 0.00001, count: 8)
+
+    public var learningRates: [Float]
+    public var mu: Float
+    /// Patterns the second derivatives are averaged over before each pass.
+    public var hessianPatterns: Int
+    public var loss: PaperLoss
+    public var seed: UInt64
+    /// When set, each pass presents, beside the N originals, 9N/20 freshly distorted copies of
+    /// randomly chosen training patterns: over 20 passes of MNIST, 540,000 distorted patterns beside
+    /// the 60,000 originals, as in the paper's Sec. III-C.
+    public var distortion: AffineDistortion?
+
+    public init(learningRates: [Float] = PaperRecipe.paperSchedule, mu: Float = 0.02, hessianPatterns: Int = 500,
+                loss: PaperLoss = .meanSquaredError, seed: UInt64 = 0, distortion: AffineDistortion? = nil) {
+        self.learningRates = learningRates
+        self.mu = mu
+        self.hessianPatterns = hessianPatterns
+        self.loss = loss
+        self.seed = seed
+        self.distortion = distortion
+    }
+
+    /// Distorted patterns per pass for a training set of `count` images.
+    public func distortedPerPass(_ count: Int) -> Int { distortion == nil ? 0 : count * 9 / 20 }
+}
+
+extension PaperRecipe: Codable {
+    enum CodingKeys: String, CodingKey {
+        case learningRates, mu, hessianPatterns, loss, seed, distort
+    }
+
+    /// The distortions are the paper's (`AffineDistortion()`), so a flag says all.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(learningRates: try values.decode([Float].self, forKey: .learningRates), mu: try values.decode(Float.self, forKey: .mu),
+                  hessianPatterns: try values.decode(Int.self, forKey: .hessianPatterns), loss: try values.decode(PaperLoss.self, forKey: .loss),
+                  seed: try values.decode(UInt64.self, forKey: .seed),
+                  distortion: try values.decode(Bool.self, forKey: .distort) ? AffineDistortion() : nil)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(learningRates, forKey: .learningRates)
+        try values.encode(mu, forKey: .mu)
+        try values.encode(hessianPatterns, forKey: .hessianPatterns)
+        try values.encode(loss, forKey: .loss)
+        try values.encode(seed, forKey: .seed)
+        try values.encode(distortion != nil, forKey: .distort)
     }
 }

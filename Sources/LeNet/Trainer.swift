@@ -3,102 +3,6 @@ import Kernels
 import NeuralNetwork
 import Support
 
-/// What a training run reports as it goes.
-public enum TrainingEvent: Sendable {
-    /// The running loss over the last `logInterval` batches (the write-up's log line).
-    case runningLoss(learningRate: Double, epoch: Int, batch: Int, loss: Double)
-    /// An epoch finished: its number overall (from 1), its phase, and its mean loss.
-    case epochFinished(epoch: Int, phase: Int, meanLoss: Double, seconds: Double)
-    /// A batch finished (for progress displays): the epoch over the whole run (from 1) of `epochs`,
-    /// the batch within it (from 1) of `batches`, and the batch's loss.
-    case batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double)
-}
-
-public struct TrainingSummary: Sendable {
-    public var images: Int
-    public var seconds: Double
-    public var imagesPerSecond: Double { Double(images) / max(seconds, 1e-9) }
-    /// Set when the run stopped early (`shouldStop` said so): where to resume from.
-    public var interrupted: TrainingState?
-}
-
-/// How a run can be resumed, stopped and checkpointed.
-public struct TrainingControl {
-    /// Continue a run that stopped at this state.
-    public var resuming: TrainingState?
-    /// Hand the state and a copy of the weights to `checkpoint` after every this many batches of an epoch.
-    public var checkpointEvery: Int?
-    public var checkpoint: (TrainingState, [Float]) -> Void
-    /// Asked after every batch: stop now (the summary's `interrupted` says where)?
-    public var shouldStop: () -> Bool
-
-    public init(resuming: TrainingState? = nil, checkpointEvery: Int? = nil,
-                checkpoint: @escaping (TrainingState, [Float]) -> Void = { _, _ in }, shouldStop: @escaping () -> Bool = { false }) {
-        self.resuming = resuming
-        self.checkpointEvery = checkpointEvery
-        self.checkpoint = checkpoint
-        self.shouldStop = shouldStop
-    }
-}
-
-/// Everything a run needs to go on exactly where it stopped, so that a resumed run ends with the
-/// same weights, bit for bit, as one that was never interrupted (the weights themselves travel
-/// beside it, in the model). It is the training loop's own cursor: a fresh run starts from
-/// `TrainingState.start`, a resumed one from the saved state.
-public struct TrainingState: Sendable, Equatable {
-    /// The phase of the schedule (from 0) and the epoch within it (from 1) in progress.
-    public var phase: Int
-    public var epochInPhase: Int
-    /// Batches of that epoch already done.
-    public var batch: Int
-    /// The shuffle generator as it was when this epoch began, before the epoch's shuffle.
-    public var epochGenerator: SeededGenerator
-    /// The phase's optimizer: its momentum buffer and step count.
-    public var velocity: [Float]
-    public var optimizerSteps: Int
-    /// The loss sums behind the log lines: since the last line, and over the epoch so far.
-    public var running: Double
-    public var epochTotal: Double
-    /// Epochs finished before this one, over the whole run.
-    public var epochsDone: Int
-
-    public init(phase: Int, epochInPhase: Int, batch: Int, epochGenerator: SeededGenerator, velocity: [Float],
-                optimizerSteps: Int, running: Double, epochTotal: Double, epochsDone: Int) {
-        self.phase = phase
-        self.epochInPhase = epochInPhase
-        self.batch = batch
-        self.epochGenerator = epochGenerator
-        self.velocity = velocity
-        self.optimizerSteps = optimizerSteps
-        self.running = running
-        self.epochTotal = epochTotal
-        self.epochsDone = epochsDone
-    }
-
-    /// The start of a run: phase 0, epoch 1, batch 0, a fresh optimizer.
-    public static func start(seed: UInt64, parameterCount: Int) -> TrainingState {
-        TrainingState(phase: 0, epochInPhase: 1, batch: 0, epochGenerator: Trainer.shuffleGenerator(seed: seed),
-                      velocity: [Float](repeating: 0, count: parameterCount), optimizerSteps: 0, running: 0, epochTotal: 0, epochsDone: 0)
-    }
-
-    /// On to the next epoch, whose shuffle starts from `generator`; a new phase gets a fresh optimizer.
-    mutating func finishEpoch(of schedule: [Phase], next generator: SeededGenerator) {
-        epochsDone += 1
-        batch = 0
-        running = 0
-        epochTotal = 0
-        epochGenerator = generator
-        if epochInPhase < schedule[phase].epochs {
-            epochInPhase += 1
-        } else {
-            phase += 1
-            epochInPhase = 1
-            optimizerSteps = 0
-            for i in velocity.indices { velocity[i] = 0 }
-        }
-    }
-}
-
 /// Trains a model (the write-up's LeNet-5, or any `LayeredModel`) with the write-up's loop:
 ///
 ///     for (epochs, lr) in schedule:
@@ -112,7 +16,7 @@ public struct TrainingState: Sendable, Equatable {
 /// its own workspace and gradient buffer; the threads share out the chunks, and the chunks'
 /// gradients are added in chunk order. The result is therefore the same, bit for bit, on 1 thread
 /// or many. Nothing is allocated per batch.
-public struct Trainer {
+public struct Trainer: TrainingLoop {
     /// Images per chunk of a batch: the unit of work of a thread.
     public static let chunkSize = 16
 
@@ -129,11 +33,6 @@ public struct Trainer {
         self.loss = loss
     }
 
-    /// The shuffle's generator: drawn from the seed, distinct from the initialisation's.
-    public static func shuffleGenerator(seed: UInt64) -> SeededGenerator {
-        SeededGenerator(seed: seed ^ 0x5348_5546_464c_4521)
-    }
-
     /// Trains `model`. `control` can resume a run that stopped (with `model` holding its weights),
     /// stop this one after any batch, and take checkpoints along the way.
     public func train<Model: LayeredModel>(_ model: inout Model, on data: LabeledImages, control: TrainingControl = TrainingControl(),
@@ -146,21 +45,21 @@ public struct Trainer {
         let runner = ChunkRunner(network: model.network, preparation: Model.inputPreparation, chunkSize: chunkSize,
                                  workspaces: .perChunk(maximumChunks: (recipe.batchSize + chunkSize - 1) / chunkSize), threads: threads,
                                  kernels: kernels, training: true)
-        var state = control.resuming ?? TrainingState.start(seed: recipe.seed, parameterCount: parameterCount)
+        var state = control.resuming ?? RunState.start(seed: recipe.seed, parameterCount: parameterCount)
         var chunkLosses = [Float](repeating: 0, count: runner.workspaces.count)
         var order = Array(0..<data.count)
         var images = 0
         let start = MonotonicClock.now()
         let totalEpochs = recipe.totalEpochs
         let batchesPerEpoch = (data.count + recipe.batchSize - 1) / recipe.batchSize
-        let interrupted = model.parameters.withUnsafeMutableBufferPointer { parameters -> TrainingState? in
+        let interrupted = model.parameters.withUnsafeMutableBufferPointer { parameters -> RunState? in
             let p = parameters.baseAddress!
             while state.phase < recipe.schedule.count {
                 let learningRate = recipe.schedule[state.phase].learningRate
                 var optimizer = StochasticGradientDescent(learningRate: Float(learningRate), momentum: recipe.momentum,
                                                           velocity: state.velocity, steps: state.optimizerSteps)
                 let epochStart = MonotonicClock.now()
-                var shuffle = state.epochGenerator
+                var shuffle = state.shuffle
                 for i in 0..<order.count { order[i] = i }
                 shuffle.shuffle(&order)
                 while state.batch * recipe.batchSize < order.count {

@@ -37,7 +37,7 @@ public struct TrainingHistory: Codable, Sendable, Equatable {
                                         learningRate: rate, loss: loss))
         case .epochFinished(let epoch, let phase, let meanLoss, let seconds):
             epochs.append(EpochRecord(epoch: epoch, phase: phase, meanLoss: meanLoss, seconds: seconds))
-        case .batchFinished:
+        case .batchFinished, .passProgress, .passFinished:
             break
         }
     }

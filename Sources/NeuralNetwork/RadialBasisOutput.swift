@@ -168,3 +168,20 @@ public struct EuclideanRadialBasis: Layer {
         inputSecond?.update(repeating: PaperLoss.inputSecondDerivative, count: pass.batch * inputCount)
     }
 }
+
+extension PaperLoss: Codable {
+    /// Saved as its `code`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let code = try container.decode(String.self)
+        guard let loss = PaperLoss(code: code) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "the loss is '\(code)', expected mse or map:<j>")
+        }
+        self = loss
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(code)
+    }
+}

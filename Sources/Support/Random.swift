@@ -69,3 +69,23 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
 
     @inline(__always) private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 &- k)) }
 }
+
+extension SeededGenerator: Codable {
+    /// Saved as its four state words, so a resumed run draws exactly the numbers it would have.
+    public init(from decoder: any Decoder) throws {
+        let words = try decoder.singleValueContainer().decode([UInt64].self)
+        guard words.count == 4 else {
+            throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath,
+                                                                    debugDescription: "expected the generator's 4 state words, found \(words.count)"))
+        }
+        self.init(state: (words[0], words[1], words[2], words[3]))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var words = encoder.unkeyedContainer()
+        try words.encode(state.0)
+        try words.encode(state.1)
+        try words.encode(state.2)
+        try words.encode(state.3)
+    }
+}

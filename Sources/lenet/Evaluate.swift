@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LeNet
+import Runs
 import NeuralNetwork
 import Support
 
@@ -36,9 +37,9 @@ struct Evaluate: AsyncParsableCommand {
         try await reportingErrors {
             let (path, isShipped) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try AnyLeNet.load(path)
-            let test = try await dataOptions.load(.test, fallback: metadata["dataset"])
+            let test = try await dataOptions.load(.test, fallback: metadata[MetadataKey.dataset])
             guard test.classCount == model.classes else {
-                throw CommandError("\(path) tells \(model.classes) classes apart but the test set (\(dataOptions.dataset ?? metadata["dataset"] ?? "mnist")) has \(test.classCount); pass the --dataset it was trained on")
+                throw CommandError("\(path) tells \(model.classes) classes apart but the test set (\(dataOptions.dataset ?? metadata[MetadataKey.dataset] ?? "mnist")) has \(test.classCount); pass the --dataset it was trained on")
             }
             var folder = output ?? (isShipped ? RunFolder.newPath(suffix: "-evaluate") : (path as NSString).deletingLastPathComponent)
             if folder.isEmpty { folder = "." }
@@ -51,7 +52,7 @@ struct Evaluate: AsyncParsableCommand {
             bar.clear()
             try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
                                   about: ReportFiles.about(kind: model.kind, checkpoint: path, metadata: metadata),
-                                  curve: ReportFiles.curve(besides: path), output: outputOptions)
+                                  curve: ReportFiles.curve(besides: path), output: outputOptions.verbosity)
         }
     }
 }

@@ -168,17 +168,21 @@ import NeuralNetwork
         let train = try loadMNIST(.train).prefix(200)
         let recipe = PaperRecipe(learningRates: [0.0001, 0.00005, 0.00002], hessianPatterns: 50, seed: 4, distortion: AffineDistortion())
         var whole = LeNet1998(seed: 4)
-        let wholeRecords = LeNet1998Trainer.train(&whole, on: train, test: nil, recipe: recipe)
+        let trainer = LevenbergMarquardtTrainer(recipe: recipe, test: nil)
+        let wholeRecords = trainer.train(&whole, on: train).passes
         var model = LeNet1998(seed: 4), patterns = 0, starts: [Int] = []
-        let first = LeNet1998Trainer.train(&model, on: train, test: nil, recipe: recipe, resuming: nil,
-                                           onPassStart: { starts.append($0.pass) }, shouldStop: { patterns += 1; return patterns == stopAfter })
+        let control = TrainingControl(checkpointEvery: 1, checkpoint: { state, _ in starts.append(state.epochsDone) },
+                                      shouldStop: { patterns += 1; return patterns == stopAfter })
+        let first = trainer.train(&model, on: train, control: control)
         let state = try #require(first.interrupted)
-        #expect(state.pass == (stopAfter - 1) / 290 && starts.last == state.pass)  // 200 originals + 90 distorted per pass
-        var resumed = LeNet1998(seed: 99)
-        let second = LeNet1998Trainer.train(&resumed, on: train, test: nil, recipe: recipe, resuming: state)
+        // 200 originals + 90 distorted per pass; a checkpoint at the start of every pass but the first.
+        #expect(state.epochsDone == (stopAfter - 1) / 290 && starts == Array(1..<max(1, state.epochsDone + 1)))
+        // The interrupted model holds the weights of the pass's start: resuming runs it again.
+        var resumed = model
+        let second = trainer.train(&resumed, on: train, control: TrainingControl(resuming: state))
         #expect(second.interrupted == nil)
         #expect(resumed.parameters.map(\.bitPattern) == whole.parameters.map(\.bitPattern))
-        #expect(second.records.map(\.meanLoss) == wholeRecords.map(\.meanLoss))
+        #expect(second.passes.map(\.meanLoss) == wholeRecords.map(\.meanLoss))
     }
 
     @Test func aShortRunWithSDLMLearns() throws {
@@ -186,7 +190,7 @@ import NeuralNetwork
         let test = try loadMNIST(.test).prefix(1000)
         var model = LeNet1998(seed: 0)
         let recipe = PaperRecipe(learningRates: [0.00005, 0.00005], hessianPatterns: 100, seed: 0)
-        let records = LeNet1998Trainer.train(&model, on: train, test: test, recipe: recipe)
+        let records = LevenbergMarquardtTrainer(recipe: recipe, test: test).train(&model, on: train).passes
         print("LeNet1998 short run: \(records.map { String(format: "pass %d test error %.1f%%", $0.pass, 100 * $0.testError) })")
         #expect(records.count == 2)
         #expect(records[1].testError < 0.35)
@@ -196,11 +200,11 @@ import NeuralNetwork
         let train = try loadMNIST(.train).prefix(200)
         let recipe = PaperRecipe(learningRates: [0.00005], hessianPatterns: 50, seed: 2, distortion: AffineDistortion())
         var a = LeNet1998(seed: 2), b = LeNet1998(seed: 2), plain = LeNet1998(seed: 2)
-        let records = LeNet1998Trainer.train(&a, on: train, test: nil, recipe: recipe, threads: 1)
-        _ = LeNet1998Trainer.train(&b, on: train, test: nil, recipe: recipe, threads: 2)
+        let records = LevenbergMarquardtTrainer(recipe: recipe, test: nil, threads: 1).train(&a, on: train).passes
+        _ = LevenbergMarquardtTrainer(recipe: recipe, test: nil, threads: 2).train(&b, on: train)
         var withoutDistortion = recipe
         withoutDistortion.distortion = nil
-        _ = LeNet1998Trainer.train(&plain, on: train, test: nil, recipe: withoutDistortion, threads: 1)
+        _ = LevenbergMarquardtTrainer(recipe: withoutDistortion, test: nil, threads: 1).train(&plain, on: train)
         #expect(records[0].patterns == 290)
         #expect(a.parameters.map(\.bitPattern) == b.parameters.map(\.bitPattern))
         #expect(a != plain)

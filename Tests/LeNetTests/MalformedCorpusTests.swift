@@ -20,7 +20,7 @@ import Testing
             if name.hasSuffix(".idx") || name.hasSuffix(".idx.gz") {
                 _ = try IDX.parse(try IDX.contents(of: path), rank: 3, file: path)
             } else if name.hasSuffix(".resume.safetensors") {
-                _ = try ResumeCheckpoint.load(path)
+                _ = try RunCheckpoint.load(path)
             } else if name.hasSuffix(".npy") {
                 _ = try NumPyArray.read(path)
             } else if name.hasSuffix(".safetensors") {

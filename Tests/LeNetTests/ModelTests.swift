@@ -167,7 +167,7 @@ func temporaryFolder() -> String {
         var whole = LeNet5(seed: 3), wholeLog: [String] = []
         _ = Trainer(recipe: recipe).train(&whole, on: train) { if let l = line($0) { wholeLog.append(l) } }
 
-        var model = LeNet5(seed: 3), log: [String] = [], state: TrainingState? = nil
+        var model = LeNet5(seed: 3), log: [String] = [], state: RunState? = nil
         var batches = 0
         for stop in stops + [Int.max] {
             let control = TrainingControl(resuming: state, shouldStop: {

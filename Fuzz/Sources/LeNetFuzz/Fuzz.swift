@@ -57,13 +57,15 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
             let parts = line.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { metadata[String(parts[0])] = String(parts[1]) }
         }
-        let order = Int(metadata["training_images"] ?? "") ?? 1
-        for (layout, extra) in [(LeNet5.layout, ("optimizer.velocity", LeNet5.layout.count)), (LeNet1998.layout, ("order", min(max(order, 0), 4096)))] {
+        // The order's length follows the run's training images (as the loader checks it), capped.
+        let images = metadata["run"].flatMap { text in
+            text.range(of: "\"training_images\":").map { Int(text[$0.upperBound...].prefix { $0.isNumber }) ?? 1 }
+        } ?? 1
+        for (layout, extra) in [(LeNet5.layout, ("optimizer.velocity", LeNet5.layout.count)), (LeNet1998.layout, ("order", min(max(images, 0), 4096)))] {
             var tensors = layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: [Float](repeating: 0, count: $0.count))) }
             tensors.append((extra.0, Tensor(shape: [extra.1], scalars: (0..<extra.1).map(Float.init))))
             if let file = try? SafeTensorsFile(bytes: SafeTensorsFile.encode(tensors, metadata: metadata), path: "fuzz") {
-                _ = try? ResumeCheckpoint.load(file, path: "fuzz")
-                _ = try? PaperResumeCheckpoint.load(file, path: "fuzz")
+                _ = try? RunCheckpoint.load(file, path: "fuzz")
             }
         }
     default:

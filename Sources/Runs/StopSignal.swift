@@ -5,11 +5,13 @@ nonisolated(unsafe) private var receivedSignal: Int32 = 0
 
 /// Ctrl-C (SIGINT) and SIGTERM while training: instead of dying, the run is asked to stop after
 /// the batch in progress, so that it can save where it was. A second signal quits at once.
-final class StopSignal: Sendable {
-    var requested: Bool { receivedSignal != 0 }
-    var signalName: String { receivedSignal == SIGTERM ? "SIGTERM" : "SIGINT" }
+public final class StopSignal: Sendable {
+    public init() {}
 
-    func install() {
+    public var requested: Bool { receivedSignal != 0 }
+    public var signalName: String { receivedSignal == SIGTERM ? "SIGTERM" : "SIGINT" }
+
+    public func install() {
         receivedSignal = 0
         for number in [SIGINT, SIGTERM] {
             var action = sigaction()
@@ -26,7 +28,7 @@ final class StopSignal: Sendable {
         }
     }
 
-    func uninstall() {
+    public func uninstall() {
         Foundation.signal(SIGINT, SIG_DFL)
         Foundation.signal(SIGTERM, SIG_DFL)
     }

@@ -1,0 +1,408 @@
+import Datasets
+import Foundation
+import NeuralNetwork
+import Support
+
+/// The two ways the project trains, each usable with either model.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    /// SGD with momentum over shuffled batches, a fresh optimizer per phase: the write-up's loop.
+    case sgd
+    /// Stochastic diagonal Levenberg-Marquardt, one pattern at a time: the 1998 paper's loop.
+    case sdlm
+}
+
+/// The keys of a checkpoint's metadata, in one place. A finished model's metadata is flat strings
+/// (PyTorch's `safetensors` keeps only those); a resume file adds the run's settings and state as JSON.
+public enum MetadataKey {
+    public static let model = "model"
+    public static let optimizer = "optimizer"
+    public static let dataset = "dataset"
+    /// A JSON array of the class names.
+    public static let classNames = "class_names"
+    public static let seed = "seed"
+    public static let trainingImages = "training_images"
+    public static let testAccuracy = "test_accuracy"
+    public static let schedule = "schedule"
+    public static let batchSize = "batch_size"
+    public static let momentum = "momentum"
+    public static let loss = "loss"
+    public static let distortions = "distortions"
+    public static let passes = "passes"
+    public static let etaScale = "eta_scale"
+    public static let initialization = "initialization"
+    /// Resume files: the version of their layout, the settings and the state.
+    public static let resume = "resume"
+    public static let run = "run"
+    public static let runState = "run_state"
+}
+
+/// Everything that defines a training run: what it trains, how, and on what. Recorded in its resume
+/// file (so `lenet train --resume` needs nothing else) and, as flat strings, in its model's metadata.
+public struct RunSettings: Codable, Sendable, Equatable {
+    /// The model kind (`LeNet5.kind` or `LeNet1998.kind`).
+    public var model: String
+    public var optimizer: OptimizerKind
+    /// The SGD recipe (schedule, batch size, momentum, seed, log interval), or nil.
+    public var recipe: Recipe?
+    /// The Levenberg-Marquardt recipe (eta per pass, mu, patterns for the second derivatives, loss,
+    /// seed, distortions), or nil.
+    public var paperRecipe: PaperRecipe?
+    /// The 1998 model's loss when it is trained by SGD (the Levenberg-Marquardt recipe holds its own).
+    public var paperLoss: PaperLoss?
+    /// `--dataset`'s value, the data root read, how many training images (the first N) and the names
+    /// of the classes.
+    public var dataset: String
+    public var dataRoot: String
+    public var trainingImages: Int
+    public var classNames: [String]
+    /// Choices recorded as they were given, for the model's metadata (eta_scale, initialization, passes).
+    public var options: [String: String]
+
+    public init(model: String, optimizer: OptimizerKind, recipe: Recipe? = nil, paperRecipe: PaperRecipe? = nil, paperLoss: PaperLoss? = nil,
+                dataset: String, dataRoot: String, trainingImages: Int, classNames: [String], options: [String: String] = [:]) {
+        self.model = model
+        self.optimizer = optimizer
+        self.recipe = recipe
+        self.paperRecipe = paperRecipe
+        self.paperLoss = paperLoss
+        self.dataset = dataset
+        self.dataRoot = dataRoot
+        self.trainingImages = trainingImages
+        self.classNames = classNames
+        self.options = options
+    }
+
+    public var seed: UInt64 { recipe?.seed ?? paperRecipe?.seed ?? 0 }
+    /// Epochs (SGD) or passes (Levenberg-Marquardt) in the whole run.
+    public var totalEpochs: Int { recipe?.totalEpochs ?? paperRecipe?.learningRates.count ?? 0 }
+
+    /// The loss the model is trained with.
+    public var lossDescription: String {
+        if let paperRecipe, model == LeNet1998.kind { return paperRecipe.loss.description }
+        return paperLoss?.description ?? OutputLoss.crossEntropy.description
+    }
+
+    /// The finished model's metadata: flat strings, read by `lenet info`, `lenet evaluate` and PyTorch.
+    public func modelMetadata(testAccuracy: Double) -> [String: String] {
+        var metadata = options
+        metadata[MetadataKey.optimizer] = optimizer.rawValue
+        metadata[MetadataKey.dataset] = dataset
+        metadata[MetadataKey.classNames] = String(decoding: (try? JSONEncoder().encode(classNames)) ?? Data("[]".utf8), as: UTF8.self)
+        metadata[MetadataKey.seed] = String(seed)
+        metadata[MetadataKey.trainingImages] = String(trainingImages)
+        metadata[MetadataKey.testAccuracy] = String(format: "%.4f", testAccuracy)
+        if let recipe {
+            metadata[MetadataKey.schedule] = Recipe.formatSchedule(recipe.schedule)
+            metadata[MetadataKey.batchSize] = String(recipe.batchSize)
+            metadata[MetadataKey.momentum] = "\(recipe.momentum)"
+        }
+        if model == LeNet1998.kind || optimizer == .sdlm { metadata[MetadataKey.loss] = lossDescription }
+        if let paperRecipe, paperRecipe.distortion != nil {
+            metadata[MetadataKey.distortions] = "\(paperRecipe.distortedPerPass(trainingImages)) per pass"
+        }
+        return metadata
+    }
+}
+
+/// Where a run stands, for either loop: the loop's own cursor, so a fresh run starts from
+/// `RunState.start` and a resumed one from the saved state, and both end with the same weights, bit
+/// for bit. (The weights travel beside it, in the checkpoint's tensors.)
+///
+/// SGD resumes after the last batch done. Levenberg-Marquardt estimates its steps at the start of
+/// each pass, so its state is always the start of a pass, and a resumed run runs that pass again.
+public struct RunState: Codable, Sendable, Equatable {
+    /// Epochs (passes) finished over the whole run.
+    public var epochsDone: Int
+    /// SGD: the phase of the schedule (from 0), the epoch within it (from 1) and the batches of that
+    /// epoch done.
+    public var phase: Int
+    public var epochInPhase: Int
+    public var batch: Int
+    /// The shuffle generator as the current epoch or pass began, before its shuffle; the distortions'
+    /// generator likewise.
+    public var shuffle: SeededGenerator
+    public var distortions: SeededGenerator
+    /// SGD: the phase's optimizer (its momentum buffer, saved as a tensor, and its step count) and the
+    /// loss sums behind the log lines: since the last line, and over the epoch so far.
+    public var velocity: [Float]
+    public var optimizerSteps: Int
+    public var running: Double
+    public var epochTotal: Double
+    /// Levenberg-Marquardt: the pattern order before the pass's shuffle (saved as a tensor).
+    public var order: [Int]
+    /// The log so far: SGD's loss history, Levenberg-Marquardt's passes.
+    public var history: TrainingHistory?
+    public var passes: [PassRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case epochsDone, phase, epochInPhase, batch, shuffle, distortions, optimizerSteps, running, epochTotal, history, passes
+    }
+
+    /// The start of a run: nothing done, a fresh optimizer, the generators drawn from the seed.
+    public static func start(seed: UInt64, parameterCount: Int) -> RunState {
+        RunState(epochsDone: 0, phase: 0, epochInPhase: 1, batch: 0, shuffle: SeededGenerator(seed: seed ^ 0x5348_5546_464c_4521),
+                 distortions: SeededGenerator(seed: seed ^ 0x4449_5354_4f52_5421), velocity: [Float](repeating: 0, count: parameterCount),
+                 optimizerSteps: 0, running: 0, epochTotal: 0, order: [], history: nil, passes: [])
+    }
+
+    public init(epochsDone: Int, phase: Int, epochInPhase: Int, batch: Int, shuffle: SeededGenerator, distortions: SeededGenerator,
+                velocity: [Float], optimizerSteps: Int, running: Double, epochTotal: Double, order: [Int], history: TrainingHistory?,
+                passes: [PassRecord]) {
+        self.epochsDone = epochsDone
+        self.phase = phase
+        self.epochInPhase = epochInPhase
+        self.batch = batch
+        self.shuffle = shuffle
+        self.distortions = distortions
+        self.velocity = velocity
+        self.optimizerSteps = optimizerSteps
+        self.running = running
+        self.epochTotal = epochTotal
+        self.order = order
+        self.history = history
+        self.passes = passes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(epochsDone: try values.decode(Int.self, forKey: .epochsDone), phase: try values.decode(Int.self, forKey: .phase),
+                  epochInPhase: try values.decode(Int.self, forKey: .epochInPhase), batch: try values.decode(Int.self, forKey: .batch),
+                  shuffle: try values.decode(SeededGenerator.self, forKey: .shuffle),
+                  distortions: try values.decode(SeededGenerator.self, forKey: .distortions), velocity: [],
+                  optimizerSteps: try values.decode(Int.self, forKey: .optimizerSteps), running: try values.decode(Double.self, forKey: .running),
+                  epochTotal: try values.decode(Double.self, forKey: .epochTotal), order: [],
+                  history: try values.decodeIfPresent(TrainingHistory.self, forKey: .history),
+                  passes: try values.decode([PassRecord].self, forKey: .passes))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(epochsDone, forKey: .epochsDone)
+        try values.encode(phase, forKey: .phase)
+        try values.encode(epochInPhase, forKey: .epochInPhase)
+        try values.encode(batch, forKey: .batch)
+        try values.encode(shuffle, forKey: .shuffle)
+        try values.encode(distortions, forKey: .distortions)
+        try values.encode(optimizerSteps, forKey: .optimizerSteps)
+        try values.encode(running, forKey: .running)
+        try values.encode(epochTotal, forKey: .epochTotal)
+        try values.encodeIfPresent(history, forKey: .history)
+        try values.encode(passes, forKey: .passes)
+    }
+
+    /// SGD: on to the next epoch, whose shuffle starts from `generator`; a new phase gets a fresh optimizer.
+    mutating func finishEpoch(of schedule: [Phase], next generator: SeededGenerator) {
+        epochsDone += 1
+        batch = 0
+        running = 0
+        epochTotal = 0
+        shuffle = generator
+        if epochInPhase < schedule[phase].epochs {
+            epochInPhase += 1
+        } else {
+            phase += 1
+            epochInPhase = 1
+            optimizerSteps = 0
+            for i in velocity.indices { velocity[i] = 0 }
+        }
+    }
+}
+
+/// How a run can be resumed, stopped and checkpointed, for either loop.
+public struct TrainingControl {
+    /// Continue a run that stopped at this state (with the model holding its weights).
+    public var resuming: RunState?
+    /// SGD: after every this many batches of an epoch; Levenberg-Marquardt: at the start of every
+    /// this many passes, hand the state and a copy of the weights to `checkpoint`.
+    public var checkpointEvery: Int?
+    public var checkpoint: (RunState, [Float]) -> Void
+    /// Asked after every batch (pattern): stop now? The summary's `interrupted` then says where, and
+    /// the model holds the weights to resume with.
+    public var shouldStop: () -> Bool
+
+    public init(resuming: RunState? = nil, checkpointEvery: Int? = nil,
+                checkpoint: @escaping (RunState, [Float]) -> Void = { _, _ in }, shouldStop: @escaping () -> Bool = { false }) {
+        self.resuming = resuming
+        self.checkpointEvery = checkpointEvery
+        self.checkpoint = checkpoint
+        self.shouldStop = shouldStop
+    }
+}
+
+/// What a run reports as it goes.
+public enum TrainingEvent: Sendable {
+    /// SGD: the running loss over the last `logInterval` batches (the write-up's log line).
+    case runningLoss(learningRate: Double, epoch: Int, batch: Int, loss: Double)
+    /// SGD: an epoch finished: its number overall (from 1), its phase, and its mean loss.
+    case epochFinished(epoch: Int, phase: Int, meanLoss: Double, seconds: Double)
+    /// SGD: a batch finished (for progress displays): the epoch over the whole run (from 1) of
+    /// `epochs`, the batch within it (from 1) of `batches`, and the batch's loss.
+    case batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double)
+    /// Levenberg-Marquardt: `done` of a pass's `total` patterns presented (every 1,000).
+    case passProgress(pass: Int, done: Int, total: Int)
+    /// Levenberg-Marquardt: a pass finished, with its training and test errors.
+    case passFinished(PassRecord)
+}
+
+public struct TrainingSummary: Sendable {
+    public var images: Int
+    public var seconds: Double
+    public var imagesPerSecond: Double { Double(images) / max(seconds, 1e-9) }
+    /// Set when the run stopped early: where to resume from.
+    public var interrupted: RunState?
+    /// Levenberg-Marquardt: every pass of the run.
+    public var passes: [PassRecord] = []
+}
+
+/// A training loop: the write-up's (`Trainer`) or the paper's (`LevenbergMarquardtTrainer`).
+public protocol TrainingLoop {
+    func train<Model: LayeredModel>(_ model: inout Model, on data: LabeledImages, control: TrainingControl,
+                                    onEvent: (TrainingEvent) -> Void) -> TrainingSummary
+}
+
+/// A run caught in the middle, as `resume.safetensors` in its folder: the weights under their own
+/// names, the SGD momentum buffer (`optimizer.velocity`) or the pattern order (`order`) as tensors,
+/// and the settings and state as JSON in the metadata. Written to a temporary name and renamed.
+public struct RunCheckpoint: Sendable {
+    public static let fileName = "resume.safetensors"
+    /// The layout of the metadata; a file from an earlier layout names it.
+    static let formatVersion = "2"
+
+    public var settings: RunSettings
+    public var state: RunState
+    public var model: AnyLeNet
+
+    public init(settings: RunSettings, state: RunState, model: AnyLeNet) {
+        self.settings = settings
+        self.state = state
+        self.model = model
+    }
+
+    public struct ReadError: Error, CustomStringConvertible, Equatable {
+        public var file: String
+        public var reason: String
+        public var description: String { "\(file): not a resumable checkpoint: \(reason)" }
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
+    public func save(to path: String) throws {
+        let metadata = [
+            "format": "pt", MetadataKey.model: model.kind, MetadataKey.resume: Self.formatVersion,
+            MetadataKey.run: String(decoding: try Self.encoder.encode(settings), as: UTF8.self),
+            MetadataKey.runState: String(decoding: try Self.encoder.encode(state), as: UTF8.self),
+        ]
+        let parameters = model.parameters
+        var tensors = model.layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(parameters[$0.range]))) }
+        switch settings.optimizer {
+        case .sgd: tensors.append(("optimizer.velocity", Tensor(shape: [state.velocity.count], scalars: state.velocity)))
+        case .sdlm: tensors.append(("order", Tensor(shape: [state.order.count], scalars: state.order.map { Float($0) })))
+        }
+        try SafeTensorsFile.write(tensors, metadata: metadata, to: path)
+    }
+
+    public static func load(_ path: String) throws -> RunCheckpoint {
+        try load(try SafeTensorsFile(contentsOf: path), path: path)
+    }
+
+    /// The run held by an already-read file (`path` names it in errors). Every count is checked
+    /// against its bounds before it is used.
+    public static func load(_ file: SafeTensorsFile, path: String) throws -> RunCheckpoint {
+        func fail(_ reason: String) -> ReadError { ReadError(file: path, reason: reason) }
+        let m = file.metadata
+        guard let version = m[MetadataKey.resume] else {
+            throw fail("no resume state in its metadata (a finished model.safetensors? resume from the run's \(fileName))")
+        }
+        guard version == formatVersion else {
+            throw fail("it was written by an earlier version of lenet (layout \(version), this one reads \(formatVersion)); resume it with that version, or start the run again")
+        }
+        func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
+            guard let text = m[key] else { throw fail("the metadata has no '\(key)'") }
+            do { return try decoder.decode(T.self, from: Data(text.utf8)) } catch {
+                throw fail("'\(key)' is not the expected JSON (\(Self.describe(error)))")
+            }
+        }
+        let settings = try decode(RunSettings.self, MetadataKey.run)
+        var state = try decode(RunState.self, MetadataKey.runState)
+        guard (1...(1 << 24)).contains(settings.trainingImages) else {
+            throw fail("'training_images' is \(settings.trainingImages), expected 1 to \(1 << 24)")
+        }
+        guard settings.model == LeNet5.kind || settings.model == LeNet1998.kind else {
+            throw fail("'model' is '\(settings.model)', expected \(LeNet5.kind) or \(LeNet1998.kind)")
+        }
+        let layout = try AnyLeNet.expectedLayout(kind: settings.model, of: file)
+        var values = [Float](repeating: 0, count: layout.count)
+        for view in layout.tensors { values.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars) }
+        /// A count of the file within its bounds, or an error that names it, its value and the bounds.
+        func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else { throw fail("'\(name)' is \(value), expected \(range.lowerBound) to \(range.upperBound)") }
+        }
+        switch settings.optimizer {
+        case .sgd:
+            guard let recipe = settings.recipe else { throw fail("an SGD run without its 'recipe'") }
+            try check("recipe.batch_size", recipe.batchSize, 1...(1 << 20))
+            try check("recipe.log_interval", recipe.logInterval, 1...(1 << 31))
+            try check("recipe.schedule's length", recipe.schedule.count, 1...Recipe.maximumPhases)
+            for (index, phase) in recipe.schedule.enumerated() {
+                try check("recipe.schedule[\(index)].epochs", phase.epochs, 1...Recipe.maximumEpochsPerPhase)
+                guard phase.learningRate > 0, phase.learningRate.isFinite else {
+                    throw fail("'recipe.schedule[\(index)].learning_rate' is \(phase.learningRate), expected a positive number")
+                }
+            }
+            let batchesPerEpoch = (settings.trainingImages + recipe.batchSize - 1) / recipe.batchSize
+            try check("epochs_done", state.epochsDone, 0...recipe.totalEpochs)
+            try check("phase", state.phase, 0...(recipe.schedule.count - 1))
+            try check("epoch_in_phase", state.epochInPhase, 1...recipe.schedule[state.phase].epochs)
+            try check("batch", state.batch, 0...batchesPerEpoch)
+            try check("optimizer_steps", state.optimizerSteps, 0...(1 << 62))
+            state.velocity = try file.floats("optimizer.velocity", shape: [layout.count]).scalars
+        case .sdlm:
+            guard let recipe = settings.paperRecipe else { throw fail("a Levenberg-Marquardt run without its 'paper_recipe'") }
+            try check("paper_recipe.learning_rates' length", recipe.learningRates.count, 1...100_000)
+            try check("paper_recipe.hessian_patterns", recipe.hessianPatterns, 1...(1 << 24))
+            guard recipe.learningRates.allSatisfy({ $0.isFinite }), recipe.mu.isFinite else {
+                throw fail("'paper_recipe' has a learning rate or mu that is not a finite number")
+            }
+            try check("epochs_done", state.epochsDone, 0...(recipe.learningRates.count - 1))
+            guard state.passes.count == state.epochsDone else {
+                throw fail("\(state.passes.count) pass records for \(state.epochsDone) passes done")
+            }
+            // The pattern order: a permutation of the pass's patterns (the training images, and the
+            // distorted copies when there are some). A float that is not a whole number in range would
+            // trap on conversion, so each is checked first.
+            let patterns = settings.trainingImages + recipe.distortedPerPass(settings.trainingImages)
+            let order = try file.floats("order").scalars
+            guard order.count == patterns, order.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < Float(patterns) && $0.rounded() == $0 }),
+                  Set(order).count == order.count else {
+                throw fail("'order' is not a permutation of the pass's \(patterns) patterns")
+            }
+            state.order = order.map { Int($0) }
+        }
+        return RunCheckpoint(settings: settings, state: state, model: AnyLeNet.make(kind: settings.model, parameters: values, layout: layout))
+    }
+
+    /// A decoding error in one line: the field and what was wrong.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .keyNotFound(let key, _): return "no '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "'\(path)': \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

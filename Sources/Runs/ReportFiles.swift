@@ -1,0 +1,73 @@
+import Datasets
+import Foundation
+import Imaging
+import LeNet
+import NeuralNetwork
+import Reports
+import Support
+
+/// How much a command prints: `quiet` only the accuracy line, the files written and errors;
+/// `verbose` also every epoch or pass and every file.
+public struct Verbosity: Sendable {
+    public var quiet: Bool
+    public var verbose: Bool
+    public init(quiet: Bool = false, verbose: Bool = false) {
+        self.quiet = quiet
+        self.verbose = verbose
+    }
+}
+
+/// The files and lines a finished run or an evaluation leaves, in the same order for every model.
+public enum ReportFiles {
+    /// Prints the accuracy line and (unless quiet) the first 10 mismatches and matches, saves their
+    /// images, the logits when asked, and report.md, report.html and metrics.json.
+    public static func write(_ evaluation: Evaluation, test: LabeledImages, folder: String, logitsPath: String?,
+                      about: [(String, String)], curve: TrainingCurve?, output: Verbosity) throws {
+        print(evaluation.accuracyLine)
+        let incorrect = evaluation.firstIncorrect(10), correct = evaluation.firstCorrect(10)
+        if !output.quiet {
+            for example in incorrect { print(example.line) }
+            for example in correct { print(example.line) }
+        }
+        let paths = try Evaluator.saveImages(incorrect + correct, from: test, into: folder)
+        if output.verbose { for path in paths { print("Saved \(path)") } } else if !output.quiet { print("Saved \(paths.count) images to \(folder)/") }
+        if let logitsPath {
+            try NumPyArray.write(evaluation.logitsTensor, to: logitsPath)
+            print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
+        }
+        let report = Report(evaluation: evaluation, images: test, about: about.filter { $0.0 != "class_names" }, curve: curve,
+                            classNames: test.classNames.count == evaluation.classCount ? test.classNames : nil)
+        let written = try report.write(into: folder)
+        if !output.quiet { print(report.analysis.confidence.summary) }
+        print("Report: \(written[1]) (also \((written[0] as NSString).lastPathComponent) and \((written[2] as NSString).lastPathComponent))")
+    }
+
+    /// The training curve saved beside a checkpoint, if any: history.json (write-up) or curve.json (1998).
+    public static func curve(besides checkpoint: String) -> TrainingCurve? {
+        let folder = (checkpoint as NSString).deletingLastPathComponent
+        let decoder = JSONDecoder()
+        if let bytes = try? Files.read((folder as NSString).appendingPathComponent("history.json")),
+           let history = try? decoder.decode(TrainingHistory.self, from: Data(bytes)) {
+            return TrainingCurve(history: history)
+        }
+        if let bytes = try? Files.read((folder as NSString).appendingPathComponent("curve.json")),
+           let passes = try? decoder.decode([PassRecord].self, from: Data(bytes)) {
+            return TrainingCurve(passes: passes)
+        }
+        return nil
+    }
+
+    /// ("model", kind), ("checkpoint", path), then the metadata (without the kind).
+    public static func about(kind: String, checkpoint: String, metadata: [String: String]) -> [(String, String)] {
+        [("model", kind), ("checkpoint", checkpoint)] + metadata.filter { $0.key != "model" }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+extension JSONEncoder {
+    /// Indented, keys sorted: the JSON files people read.
+    public static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,271 @@
+import Datasets
+import Foundation
+import Imaging
+import LeNet
+import NeuralNetwork
+import Reports
+import Support
+
+/// A training run, from its start (or the state it was stopped in) to its finished model and
+/// reports, for either model and either optimizer. It owns the run folder and its order:
+///
+///     resume.safetensors   the settings, the state and the weights: every --checkpoint-every, and
+///                          on Ctrl-C or SIGTERM (the run then stops after the batch or pattern in
+///                          progress); removed once the finished model is safely on disk
+///     model.safetensors    the finished model, its settings in the metadata
+///     history.json         SGD's loss log (curve.json: Levenberg-Marquardt's per-pass errors)
+///     the 20 example images, report.md, report.html, metrics.json
+public struct TrainingRun {
+    public var settings: RunSettings
+    public var folder: String
+    public var threads: Int
+    public var checkpointEvery: Int?
+    /// Also write the test scores as a NumPy array here.
+    public var logitsPath: String?
+    public var output: Verbosity
+    /// The 1998 model's initial weights (a fresh run).
+    public var initialization: LeNet1998.Initialization
+
+    public init(settings: RunSettings, folder: String, threads: Int, checkpointEvery: Int? = nil, logitsPath: String? = nil,
+                output: Verbosity = Verbosity(), initialization: LeNet1998.Initialization = .squareRootFanIn) {
+        self.settings = settings
+        self.folder = folder
+        self.threads = threads
+        self.checkpointEvery = checkpointEvery
+        self.logitsPath = logitsPath
+        self.output = output
+        self.initialization = initialization
+    }
+
+    public enum Outcome: Sendable {
+        case finished
+        /// Stopped by a signal; the state is saved and `lenet train --resume` goes on.
+        case interrupted
+    }
+
+    var resumePath: String { (folder as NSString).appendingPathComponent(RunCheckpoint.fileName) }
+    func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+
+    /// Trains to the end, or until a signal stops it (the state is then saved). A periodic
+    /// checkpoint that failed is thrown (as `RunCompletion.CheckpointFailure`) only after the finished
+    /// model and the reports are written.
+    public func run(train: LabeledImages, test: LabeledImages, resuming: RunCheckpoint? = nil) throws -> Outcome {
+        try RunFolder.prepare(folder)
+        try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
+        let initial = resuming?.model
+            ?? AnyLeNet.initial(kind: settings.model, seed: settings.seed, classes: train.classCount, initialization: initialization)
+        let loop: any TrainingLoop
+        switch settings.optimizer {
+        case .sgd: loop = Trainer(recipe: settings.recipe ?? Recipe(), threads: threads, loss: settings.paperLoss.map { .penalty($0) })
+        case .sdlm: loop = LevenbergMarquardtTrainer(recipe: settings.paperRecipe ?? PaperRecipe(), test: test, threads: threads)
+        }
+        try introduce(train: train, resuming: resuming)
+        let display = RunDisplay(settings: settings, train: train, output: output, resuming: resuming?.state)
+        var saveError: (any Error)?
+        let stop = StopSignal()
+        let control = TrainingControl(resuming: resuming?.state, checkpointEvery: checkpointEvery, checkpoint: { state, parameters in
+            do {
+                try save(state, initial.replacingParameters(parameters), history: display.history)
+                if output.verbose, settings.optimizer == .sgd {
+                    display.bar.line("Saved \(resumePath) (epoch \(state.epochsDone + 1), batch \(state.batch))")
+                }
+            } catch { saveError = error }
+        }, shouldStop: { stop.requested })
+        stop.install()
+        func fit<Model: LayeredModel>(_ start: Model) -> (AnyLeNet, TrainingSummary) {
+            var model = start
+            let summary = loop.train(&model, on: train, control: control, onEvent: display.show)
+            return (initial.replacingParameters(model.parameters), summary)
+        }
+        let (model, summary) = fit(initial.model)
+        display.bar.clear()
+        stop.uninstall()
+
+        if let state = summary.interrupted {
+            try save(state, model, history: display.history)
+            let passes = settings.totalEpochs, epoch = state.epochsDone + 1
+            switch settings.optimizer {
+            case .sgd:
+                try writeCurve(history: display.history, passes: [])
+                print("Interrupted (\(stop.signalName)) in epoch \(epoch) of \(passes), after batch \(state.batch) of \(display.batchesPerEpoch). Saved \(resumePath).")
+            case .sdlm:
+                print("Interrupted (\(stop.signalName)) in pass \(epoch) of \(passes). Saved \(resumePath); resuming runs pass \(epoch) again from its start.")
+            }
+            print("Resume with: lenet train --resume \(folder)")
+            return .interrupted
+        }
+        if !output.quiet, settings.optimizer == .sgd { print("Finished Training") }
+        let evaluation = model.evaluate(test, threads: threads) { done in
+            display.bar.update(label: "evaluating", done: done, total: test.count, details: "")
+        }
+        display.bar.clear()
+        let modelPath = file("model.safetensors")
+        let metadata = settings.modelMetadata(testAccuracy: evaluation.accuracy)
+        // The model first, then (only once it is on disk) the resumable state goes; a periodic
+        // checkpoint's failure is reported after the model and the reports are written.
+        var completion: (any Error)?
+        do {
+            if let warning = try RunCompletion.finish(modelPath: modelPath, saveModel: { try model.save(to: modelPath, metadata: metadata) },
+                                                      resumeFile: resumePath, earlierFailure: saveError) {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
+        } catch let failure as RunCompletion.CheckpointFailure {
+            completion = failure
+        }
+        try writeCurve(history: display.history, passes: summary.passes)
+        let curve = settings.optimizer == .sgd ? display.history.map { TrainingCurve(history: $0) } : TrainingCurve(passes: summary.passes)
+        try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logitsPath,
+                              about: ReportFiles.about(kind: model.kind, checkpoint: modelPath, metadata: metadata), curve: curve, output: output)
+        switch settings.optimizer {
+        case .sgd:
+            print(String(format: "Trained on %d images in %.1f s (%.0f images/s). Model: %@",
+                         summary.images, summary.seconds, summary.imagesPerSecond, modelPath))
+        case .sdlm:
+            print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@", summary.seconds, modelPath, file("curve.json")))
+        }
+        if let completion { throw completion }
+        return .finished
+    }
+
+    /// What a run says before it starts: where it resumes, or (Levenberg-Marquardt) its recipe, and
+    /// the picture of its distortions.
+    func introduce(train: LabeledImages, resuming: RunCheckpoint?) throws {
+        let passes = settings.totalEpochs
+        if let resuming {
+            guard !output.quiet || settings.optimizer == .sgd else { return }
+            let state = resuming.state
+            switch settings.optimizer {
+            case .sgd:
+                let batches = (train.count + (settings.recipe?.batchSize ?? 64) - 1) / (settings.recipe?.batchSize ?? 64)
+                print("Resuming \(folder) at phase \(state.phase + 1), epoch \(state.epochInPhase), batch \(state.batch) of \(batches)")
+            case .sdlm:
+                print("Resuming \(folder) at the start of pass \(state.epochsDone + 1) of \(passes)")
+            }
+            return
+        }
+        guard settings.optimizer == .sdlm, let recipe = settings.paperRecipe else { return }
+        if let distortion = recipe.distortion {
+            let picture = file("distortions.png")
+            try PNG.write(distortion.gallery(of: train, seed: recipe.seed), to: picture)
+            print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
+        }
+        guard !output.quiet else { return }
+        let isPaperModel = settings.model == LeNet1998.kind
+        print("\(isPaperModel ? "LeNet-5 (1998)" : "The write-up's LeNet-5"): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(settings.lossDescription)")
+        let scale = settings.options[MetadataKey.etaScale] ?? "1"
+        if isPaperModel {
+            print("Initial weights \(initialization == .fanIn ? "±2.4/F" : "±2.4/sqrt(F)"), eta x\(scale) (the paper prints ±2.4/F and x1, which diverges here: see docs/lenet-1998.md)")
+        } else {
+            print("PyTorch's initial weights, eta x\(scale) of the paper's schedule")
+        }
+    }
+
+    func save(_ state: RunState, _ model: AnyLeNet, history: TrainingHistory?) throws {
+        var state = state
+        if settings.optimizer == .sgd { state.history = history }
+        try RunCheckpoint(settings: settings, state: state, model: model).save(to: resumePath)
+    }
+
+    /// history.json (SGD) or curve.json (Levenberg-Marquardt), for the reports drawn later.
+    func writeCurve(history: TrainingHistory?, passes: [PassRecord]) throws {
+        if settings.optimizer == .sgd, let history {
+            try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(history)), to: file("history.json"))
+        } else if settings.optimizer == .sdlm {
+            try Files.writeAtomically(Array(try JSONEncoder.pretty.encode(passes)), to: file("curve.json"))
+        }
+    }
+}
+
+/// What a run shows as it goes: the write-up's log lines or the paper's pass lines, a progress bar
+/// on a terminal, and the loss history it keeps for the reports.
+final class RunDisplay {
+    let settings: RunSettings
+    let output: Verbosity
+    let bar: ProgressBar
+    let trainingImages: Int
+    let batchesPerEpoch: Int
+    private(set) var history: TrainingHistory?
+    private let start = MonotonicClock.now()
+    private var batchesDone: Int
+    private let batchesAtStart: Int
+    private var imagesDone = 0, windowLoss = 0.0, windowBatches = 0
+
+    init(settings: RunSettings, train: LabeledImages, output: Verbosity, resuming: RunState?) {
+        self.settings = settings
+        self.output = output
+        bar = ProgressBar(quiet: output.quiet)
+        trainingImages = train.count
+        let batchSize = settings.recipe?.batchSize ?? 1
+        let batches = (train.count + batchSize - 1) / batchSize
+        batchesPerEpoch = batches
+        history = settings.recipe.map { resuming?.history ?? TrainingHistory(schedule: $0.schedule) }
+        batchesDone = resuming.map { $0.epochsDone * batches + $0.batch } ?? 0
+        batchesAtStart = resuming.map { $0.epochsDone * batches + $0.batch } ?? 0
+    }
+
+    func show(_ event: TrainingEvent) {
+        history?.record(event, batchesPerEpoch: batchesPerEpoch)
+        switch event {
+        case .runningLoss(let rate, let epoch, let batch, let loss):
+            if !output.quiet { bar.line(PythonFormat.lossLine(learningRate: rate, epoch: epoch, batch: batch, loss: loss)) }
+            windowLoss = 0
+            windowBatches = 0
+        case .batchFinished(let epoch, let epochs, let batch, let batches, let loss):
+            let batchSize = settings.recipe?.batchSize ?? 1
+            batchesDone += 1
+            imagesDone += batch < batches ? batchSize : trainingImages - (batches - 1) * batchSize
+            windowLoss += loss
+            windowBatches += 1
+            guard bar.enabled else { return }
+            let elapsed = MonotonicClock.now() - start
+            let left = elapsed / Double(max(1, batchesDone - batchesAtStart)) * Double(batchesPerEpoch * settings.totalEpochs - batchesDone)
+            bar.update(label: "epoch \(epoch)/\(epochs)", done: batch, total: batches,
+                       details: String(format: "loss %.3f  %.0f img/s  %@ left", windowLoss / Double(max(windowBatches, 1)),
+                                       Double(imagesDone) / max(elapsed, 1e-9), ProgressBar.duration(left)))
+        case .epochFinished(let epoch, let phase, let meanLoss, let seconds):
+            if output.verbose {
+                bar.line(String(format: "epoch %d (phase %d): mean loss %.4f, %.1f s, %.0f images/s",
+                                epoch, phase, meanLoss, seconds, Double(trainingImages) / max(seconds, 1e-9)))
+            }
+        case .passProgress(let pass, let done, let total):
+            let elapsed = MonotonicClock.now() - start
+            bar.update(label: "pass \(pass)/\(settings.totalEpochs)", done: done, total: total,
+                       details: String(format: "%.0f patterns/s", Double(done) / max(elapsed, 1e-9)))
+        case .passFinished(let record):
+            guard !output.quiet else { return }
+            bar.line(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s)",
+                            record.pass, PythonFormat.repr(record.learningRate), 100 * record.trainError,
+                            100 * record.testError, record.meanLoss, record.smallestStep, record.largestStep, record.seconds))
+        }
+    }
+}
+
+extension TrainingRun {
+    /// Why a run cannot start, in one sentence.
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Both models read 28x28 images; the 1998 one reads digits into 10 RBF units drawn as 0-9.
+    public static func check(_ train: LabeledImages, model: String, dataset: String) throws(SetupError) {
+        if model == LeNet1998.kind, train.classCount != 10 || train.rows != 28 || train.columns != 28 {
+            throw SetupError(description: "the 1998 model reads 28x28 digits into 10 RBF units drawn as the digits 0-9; \(dataset) has \(train.classCount) classes of \(train.rows)x\(train.columns) images")
+        }
+        guard train.rows == 28, train.columns == 28 else {
+            throw SetupError(description: "the write-up's LeNet-5 takes 28x28 images; \(dataset) has \(train.rows)x\(train.columns)")
+        }
+    }
+
+    /// `--resume`'s value as a file: a run folder means its resume.safetensors.
+    public static func resumeFile(_ resume: String) -> String {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder) && isFolder.boolValue
+            ? (resume as NSString).appendingPathComponent(RunCheckpoint.fileName) : resume
+    }
+
+    /// The run folder of a resume file.
+    public static func folder(of resumeFile: String) -> String {
+        let folder = (resumeFile as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Imaging
+import LeNet
+import NeuralNetwork
+
+// The options of `lenet train`, grouped by what they apply to. Each is nil unless given, so that a
+// run can tell what was asked for from what was left to the defaults (which live in the library).
+
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The model: lenet5 (the write-up's) or lenet5-1998 (the paper's).", valueName: "kind"))
+    var model: ModelKind = .lenet5
+
+    @Option(help: ArgumentHelp("The optimizer: sgd (SGD with momentum over batches, the write-up's schedule; lenet5's default) or sdlm (the paper's stochastic diagonal Levenberg-Marquardt, one pattern at a time, its 20-pass schedule; lenet5-1998's default). Either trains either model.", valueName: "name"))
+    var optimizer: OptimizerKind?
+
+    @Option(help: "Seed of the initial weights and of the shuffle of every epoch (default: 0).")
+    var seed: UInt64?
+
+    /// `--optimizer`, or the model's own.
+    var optimizerChoice: OptimizerKind { optimizer ?? (model == .lenet5 ? .sgd : .sdlm) }
+}
+
+struct GradientDescentOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("sgd: the learning-rate schedule, EPOCHSxRATE phases, comma-separated, each with a fresh optimizer (default: \(Recipe.formatSchedule(Recipe.writeupSchedule))).", valueName: "phases"))
+    var schedule: String?
+
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("sgd: images per batch; the last partial batch of an epoch is kept (default: \(Recipe().batchSize)).", valueName: "n"))
+    var batchSize: Int?
+
+    @Option(help: ArgumentHelp("sgd: the momentum, by PyTorch's rule buf = momentum*buf + grad; param -= lr*buf (default: \(Recipe().momentum)).", valueName: "m"))
+    var momentum: Float?
+
+    @Option(name: .customLong("log-interval"), help: ArgumentHelp("sgd: print the running loss every this many batches (default: \(Recipe().logInterval)).", valueName: "n"))
+    var logInterval: Int?
+
+    /// The options given, by name.
+    var given: [String] {
+        [("--schedule", schedule != nil), ("--batch-size", batchSize != nil), ("--momentum", momentum != nil),
+         ("--log-interval", logInterval != nil)].filter(\.1).map(\.0)
+    }
+
+    func validate() throws {
+        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if let logInterval, logInterval <= 0 { throw ValidationError("--log-interval must be at least 1, got \(logInterval)") }
+        if let momentum, !(momentum >= 0 && momentum.isFinite) { throw ValidationError("--momentum must be a finite number >= 0, got \(momentum)") }
+        if let schedule { do { _ = try Recipe.parseSchedule(schedule) } catch { throw ValidationError("--schedule: \(error.description)") } }
+    }
+
+    func recipe(seed: UInt64) throws -> Recipe {
+        let defaults = Recipe()
+        return Recipe(schedule: try schedule.map { try Recipe.parseSchedule($0) } ?? defaults.schedule, batchSize: batchSize ?? defaults.batchSize,
+                      momentum: momentum ?? defaults.momentum, seed: seed, logInterval: logInterval ?? defaults.logInterval)
+    }
+}
+
+struct LevenbergMarquardtOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("sdlm: run the first N of the paper's \(PaperRecipe.paperSchedule.count) passes (default: all).", valueName: "N"))
+    var passes: Int?
+
+    @Flag(help: ArgumentHelp("sdlm: add random affine distortions (translation ±2 px, scaling and squeezing 0.9-1.1, horizontal shear ±0.2): 9N/20 distorted patterns per pass beside the N originals. Saves distortions.png in the run folder."))
+    var distort = false
+
+    @Option(name: .customLong("eta-scale"), help: ArgumentHelp("sdlm: multiply the paper's eta schedule by this factor (default: \(Self.defaultEtaScale); 1 is the paper's).", valueName: "factor"))
+    var etaScale: Float?
+
+    /// The measured default (docs/lenet-1998.md).
+    static let defaultEtaScale: Float = 0.5
+
+    var given: [String] {
+        [("--passes", passes != nil), ("--distort", distort), ("--eta-scale", etaScale != nil)].filter(\.1).map(\.0)
+    }
+
+    func validate() throws {
+        if let passes, !(1...PaperRecipe.paperSchedule.count).contains(passes) {
+            throw ValidationError("--passes must be between 1 and \(PaperRecipe.paperSchedule.count), got \(passes)")
+        }
+        if let etaScale, !(etaScale > 0 && etaScale.isFinite) { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
+    }
+
+    func recipe(seed: UInt64, loss: PaperLoss) -> PaperRecipe {
+        let scale = etaScale ?? Self.defaultEtaScale
+        return PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes ?? PaperRecipe.paperSchedule.count).map { $0 * scale },
+                           loss: loss, seed: seed, distortion: distort ? AffineDistortion() : nil)
+    }
+}
+
+struct PaperModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("lenet5-1998: the loss, mse (eq. 8, the default) or map (eq. 9).", valueName: "loss"))
+    var loss: PaperLossOption?
+
+    @Option(name: .customLong("map-j"), help: ArgumentHelp("lenet5-1998 with --loss map: the constant j of eq. 9 (the paper gives no value; default: 5).", valueName: "j"))
+    var mapJ: Float?
+
+    @Option(help: ArgumentHelp("lenet5-1998: the initial weights, uniform in ±2.4/sqrt(F) (sqrt-fan-in, the default) or ±2.4/F (fan-in, as the paper prints it, which diverges at the paper's eta here; see docs/lenet-1998.md).", valueName: "rule"))
+    var initialization: InitializationOption?
+
+    var given: [String] {
+        [("--loss", loss != nil), ("--map-j", mapJ != nil), ("--initialization", initialization != nil)].filter(\.1).map(\.0)
+    }
+
+    var paperLoss: PaperLoss { loss == .map ? .maximumAPosteriori(j: mapJ ?? 5) : .meanSquaredError }
+    var rule: LeNet1998.Initialization { (initialization ?? .sqrtFanIn).rule }
+}
+
+extension ModelKind: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+
+enum ModelKind: String, CaseIterable {
+    case lenet5 = "lenet5"
+    case lenet5_1998 = "lenet5-1998"
+}
+
+enum InitializationOption: String, ExpressibleByArgument, CaseIterable {
+    case fanIn = "fan-in"
+    case sqrtFanIn = "sqrt-fan-in"
+    var rule: LeNet1998.Initialization { self == .fanIn ? .fanIn : .squareRootFanIn }
+}
+
+enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
+    case mse
+    case map
+}
