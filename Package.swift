@@ -74,12 +74,12 @@ let package = Package(
         .target(name: "LeNet", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Kernels", "Support"],
                 swiftSettings: optimisedInDebug),
         // Reports people read: report.md, report.html with SVG charts, metrics.json, the confidence analysis.
-        .target(name: "Reports", dependencies: ["LeNet", "Datasets", "Imaging", "Support"]),
+        .target(name: "Reports", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Support"]),
         // A training run: its folder, interrupt and resume, checkpoints, metadata and the order of its reports.
         .target(name: "Runs", dependencies: ["LeNet", "Reports", "Datasets", "Imaging", "NeuralNetwork", "Support"]),
         // `lenet serve`: the drawing page and the HTTP API, over Hummingbird.
         .target(name: "LeNetServer", dependencies: [
-            "LeNet", "Imaging", "Datasets",
+            "LeNet", "NeuralNetwork", "Imaging", "Datasets",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -108,7 +108,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "LeNet", "Datasets"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runs", "LeNet", "NeuralNetwork", "Datasets"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging"],
                     exclude: ["Fixtures"], swiftSettings: optimisedInDebug),
     ],

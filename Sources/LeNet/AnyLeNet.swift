@@ -23,7 +23,7 @@ public enum AnyLeNet: Sendable {
     /// Reads a checkpoint; files without a kind in their metadata (PyTorch's) are the write-up's model.
     public static func load(_ path: String) throws -> (model: AnyLeNet, metadata: [String: String]) {
         let file = try SafeTensorsFile(contentsOf: path)
-        let kind = file.metadata["model"] ?? LeNet5.kind
+        let kind = file.metadata[MetadataKey.model] ?? LeNet5.kind
         switch kind {
         case LeNet5.kind: return (.writeup(try LeNet5(safeTensors: file)), file.metadata)
         case LeNet1998.kind: return (.paper(try LeNet1998(safeTensors: file)), file.metadata)

@@ -47,7 +47,7 @@ extension FlatParameterModel {
         let tensors = layout.tensors.map { ($0.name, Tensor(shape: $0.shape, scalars: Array(parameters[$0.range]))) }
         var fullMetadata = metadata
         fullMetadata["format"] = "pt"
-        fullMetadata["model"] = Self.kind
+        fullMetadata[MetadataKey.model] = Self.kind
         try SafeTensorsFile.write(tensors, metadata: fullMetadata, to: path)
     }
 }

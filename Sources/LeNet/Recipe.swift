@@ -1,5 +1,6 @@
 import Imaging
 import NeuralNetwork
+import Support
 
 /// One phase of a learning-rate schedule: `epochs` passes over the data at `learningRate`, with a
 /// fresh optimizer.

@@ -1,3 +1,4 @@
+import NeuralNetwork
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -226,7 +227,7 @@ public enum LeNetServer {
             // The file's name only: the server shows no paths of the machine it runs on.
             checkpoint = (configuration.checkpoint as NSString).lastPathComponent
             metadata = configuration.metadata
-            testAccuracy = configuration.metadata["test_accuracy"].flatMap(Double.init)
+            testAccuracy = configuration.metadata[MetadataKey.testAccuracy].flatMap(Double.init)
         }
     }
 

@@ -1,4 +1,6 @@
+import NeuralNetwork
 import Foundation
+import NeuralNetwork
 import LeNet
 
 /// Everything the reports say about an evaluation, computed once: the confusion matrix, per-class

@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
 import Imaging
-import LeNet
+import NeuralNetwork
 import Support
 
 /// The training curve a report shows: the write-up's running loss over the epochs with its
@@ -14,40 +14,13 @@ public struct TrainingCurve: Sendable {
     public var bands: [Charts.Band]
     public var percentY: Bool
 
-    /// The write-up's loss every 100 batches over all epochs, a band per learning-rate phase.
-    public init(history: TrainingHistory) {
-        title = "Training loss (the running loss of the write-up's log, every 100 batches)"
-        xLabel = "epoch"
-        yLabel = "cross-entropy loss"
-        series = [Charts.Series(name: "running loss", points: history.lossPoints.map { ($0.epoch, $0.loss) }, colour: Charts.colour(0))]
-        var start = 0.0
-        bands = history.phases.map { phase in
-            defer { start += Double(phase.epochs) }
-            return Charts.Band(from: start, to: start + Double(phase.epochs), label: "lr " + PythonFormat.repr(phase.learningRate))
-        }
-        percentY = false
-    }
-
-    /// The 1998 model's training and test error after each pass (the paper's Fig. 5).
-    public init(passes: [PassRecord]) {
-        title = "Error after each pass (the paper's Fig. 5)"
-        xLabel = "pass"
-        yLabel = "error"
-        series = [
-            Charts.Series(name: "test error", points: passes.map { (Double($0.pass), $0.testError) }, colour: Charts.colour(1)),
-            Charts.Series(name: "training error", points: passes.map { (Double($0.pass), $0.trainError) }, colour: Charts.colour(0)),
-        ]
-        var bands: [Charts.Band] = []
-        for record in passes {
-            if let last = bands.last, last.label == "eta " + PythonFormat.repr(Double("\(record.learningRate)") ?? 0) {
-                bands[bands.count - 1].to = Double(record.pass) + 0.5
-            } else {
-                bands.append(Charts.Band(from: Double(record.pass) - 0.5, to: Double(record.pass) + 0.5,
-                                         label: "eta " + PythonFormat.repr(Double("\(record.learningRate)") ?? 0)))
-            }
-        }
+    public init(title: String, xLabel: String, yLabel: String, series: [Charts.Series], bands: [Charts.Band], percentY: Bool) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
         self.bands = bands
-        percentY = true
+        self.percentY = percentY
     }
 }
 

@@ -35,7 +35,7 @@ public enum ReportFiles {
             try NumPyArray.write(evaluation.logitsTensor, to: logitsPath)
             print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
         }
-        let report = Report(evaluation: evaluation, images: test, about: about.filter { $0.0 != "class_names" }, curve: curve,
+        let report = Report(evaluation: evaluation, images: test, about: about.filter { $0.0 != MetadataKey.classNames }, curve: curve,
                             classNames: test.classNames.count == evaluation.classCount ? test.classNames : nil)
         let written = try report.write(into: folder)
         if !output.quiet { print(report.analysis.confidence.summary) }
@@ -59,7 +59,7 @@ public enum ReportFiles {
 
     /// ("model", kind), ("checkpoint", path), then the metadata (without the kind).
     public static func about(kind: String, checkpoint: String, metadata: [String: String]) -> [(String, String)] {
-        [("model", kind), ("checkpoint", checkpoint)] + metadata.filter { $0.key != "model" }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        [("model", kind), ("checkpoint", checkpoint)] + metadata.filter { $0.key != MetadataKey.model }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
 

@@ -29,7 +29,7 @@ struct Info: ParsableCommand {
                 printError("error: \(error)")
                 throw ExitCode.failure
             }
-            kind = file.metadata["model"] ?? LeNet5.kind
+            kind = file.metadata[MetadataKey.model] ?? LeNet5.kind
             print("\(checkpoint): \(file.entries.count) tensors")
             for (key, value) in file.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
             print()

@@ -1,3 +1,4 @@
+import NeuralNetwork
 import ArgumentParser
 import Datasets
 import Foundation

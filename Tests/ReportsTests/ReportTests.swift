@@ -1,6 +1,8 @@
+import NeuralNetwork
 import Datasets
 import Foundation
 import LeNet
+import Runs
 import Testing
 @testable import Reports
 
