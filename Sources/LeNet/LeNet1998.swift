@@ -52,12 +52,7 @@ public struct LeNet1998: LayeredModel, Equatable {
 
     public static let layout: ParameterLayout = LeNet1998.network.layout
     public static let kind = "lenet5-1998"
-    public static let classCount = 10
     public static let inputPreparation = InputPreparation.paperPadded
-
-    /// Background and ink values of the input (Sec. II-B).
-    public static let background: Float = InputPreparation.background
-    public static let ink: Float = InputPreparation.ink
 
     public var parameters: [Float]
     public var network: Network { Self.network }

@@ -42,8 +42,6 @@ public struct LeNet5: LayeredModel, Equatable {
     /// The parameters' names, shapes and order: PyTorch's `state_dict()`.
     public static func layout(classes: Int) -> ParameterLayout { classes == 10 ? layout : network(classes: classes).layout }
     public static let layout: ParameterLayout = LeNet5.network.layout
-    public static let imageSize = 28
-    public static let classCount = 10
     public static let inputPreparation = InputPreparation.writeup
 
     /// Every parameter, in `layout`'s order.

@@ -124,16 +124,17 @@ public struct RunState: Codable, Sendable, Equatable {
     public var distortions: SeededGenerator
     /// SGD: the phase's optimizer (its momentum buffer, saved as a tensor, and its step count) and the
     /// loss sums behind the log lines: since the last line, and over the epoch so far.
-    public var velocity: [Float]
+    public var velocity: [Float] = []
     public var optimizerSteps: Int
     public var running: Double
     public var epochTotal: Double
     /// Levenberg-Marquardt: the pattern order before the pass's shuffle (saved as a tensor).
-    public var order: [Int]
+    public var order: [Int] = []
     /// The log so far: SGD's loss history, Levenberg-Marquardt's passes.
     public var history: TrainingHistory?
     public var passes: [PassRecord]
 
+    /// What the JSON holds: all but the two arrays, which travel as tensors.
     enum CodingKeys: String, CodingKey {
         case epochsDone, phase, epochInPhase, batch, shuffle, distortions, optimizerSteps, running, epochTotal, history, passes
     }
@@ -142,52 +143,7 @@ public struct RunState: Codable, Sendable, Equatable {
     public static func start(seed: UInt64, parameterCount: Int) -> RunState {
         RunState(epochsDone: 0, phase: 0, epochInPhase: 1, batch: 0, shuffle: SeededGenerator(seed: seed ^ 0x5348_5546_464c_4521),
                  distortions: SeededGenerator(seed: seed ^ 0x4449_5354_4f52_5421), velocity: [Float](repeating: 0, count: parameterCount),
-                 optimizerSteps: 0, running: 0, epochTotal: 0, order: [], history: nil, passes: [])
-    }
-
-    public init(epochsDone: Int, phase: Int, epochInPhase: Int, batch: Int, shuffle: SeededGenerator, distortions: SeededGenerator,
-                velocity: [Float], optimizerSteps: Int, running: Double, epochTotal: Double, order: [Int], history: TrainingHistory?,
-                passes: [PassRecord]) {
-        self.epochsDone = epochsDone
-        self.phase = phase
-        self.epochInPhase = epochInPhase
-        self.batch = batch
-        self.shuffle = shuffle
-        self.distortions = distortions
-        self.velocity = velocity
-        self.optimizerSteps = optimizerSteps
-        self.running = running
-        self.epochTotal = epochTotal
-        self.order = order
-        self.history = history
-        self.passes = passes
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let values = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(epochsDone: try values.decode(Int.self, forKey: .epochsDone), phase: try values.decode(Int.self, forKey: .phase),
-                  epochInPhase: try values.decode(Int.self, forKey: .epochInPhase), batch: try values.decode(Int.self, forKey: .batch),
-                  shuffle: try values.decode(SeededGenerator.self, forKey: .shuffle),
-                  distortions: try values.decode(SeededGenerator.self, forKey: .distortions), velocity: [],
-                  optimizerSteps: try values.decode(Int.self, forKey: .optimizerSteps), running: try values.decode(Double.self, forKey: .running),
-                  epochTotal: try values.decode(Double.self, forKey: .epochTotal), order: [],
-                  history: try values.decodeIfPresent(TrainingHistory.self, forKey: .history),
-                  passes: try values.decode([PassRecord].self, forKey: .passes))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var values = encoder.container(keyedBy: CodingKeys.self)
-        try values.encode(epochsDone, forKey: .epochsDone)
-        try values.encode(phase, forKey: .phase)
-        try values.encode(epochInPhase, forKey: .epochInPhase)
-        try values.encode(batch, forKey: .batch)
-        try values.encode(shuffle, forKey: .shuffle)
-        try values.encode(distortions, forKey: .distortions)
-        try values.encode(optimizerSteps, forKey: .optimizerSteps)
-        try values.encode(running, forKey: .running)
-        try values.encode(epochTotal, forKey: .epochTotal)
-        try values.encodeIfPresent(history, forKey: .history)
-        try values.encode(passes, forKey: .passes)
+                 optimizerSteps: 0, running: 0, epochTotal: 0, history: nil, passes: [])
     }
 
     /// SGD: on to the next epoch, whose shuffle starts from `generator`; a new phase gets a fresh optimizer.

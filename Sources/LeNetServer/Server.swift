@@ -217,11 +217,10 @@ public enum LeNetServer {
             switch configuration.model {
             case .writeup:
                 architecture = "The write-up's LeNet-5: conv 1->6 5x5, ReLU, 2x2 sum pooling, conv 6->16 5x5, ReLU, sum pooling, 256->120->84->10"
-                layers = LeNet5.summary.map { Layer(name: $0.layer, output: $0.output, parameters: $0.parameters) }
             case .paper:
                 architecture = "LeNet-5 as published (LeCun et al. 1998): C1, S2, C3 (Table I), S4, C5, F6, Euclidean RBF output"
-                layers = LeNet1998.summary.map { Layer(name: $0.layer, output: $0.output, parameters: $0.parameters) }
             }
+            layers = configuration.model.model.network.summary.map { Layer(name: $0.layer, output: $0.output, parameters: $0.parameters) }
             parameters = configuration.model.parameterCount
             classNames = configuration.classNames
             // The file's name only: the server shows no paths of the machine it runs on.

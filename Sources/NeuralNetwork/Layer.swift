@@ -86,16 +86,6 @@ public struct LayerPass {
     public var output: UnsafeMutablePointer<Float>
     public var parameters: UnsafePointer<Float>
     public var scratch: UnsafeMutablePointer<Float>
-
-    public init(batch: Int, kernels: KernelChoice, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        self.batch = batch
-        self.kernels = kernels
-        self.input = input
-        self.output = output
-        self.parameters = parameters
-        self.scratch = scratch
-    }
 }
 
 /// A layer of a sequential network: everything about it in one type. Its shapes, parameter names and

@@ -29,6 +29,9 @@ public final class NetworkWorkspace {
     public let secondDerivatives: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
     private let allocations: [UnsafeMutablePointer<Float>]
+    /// The layers, and where each one's parameters start, looked up once.
+    private let layers: ContiguousArray<any Layer>
+    private let parameterOffsets: ContiguousArray<Int>
 
     public init(_ network: Network, capacity: Int, kernels: KernelChoice = .fast, training: Bool = true) {
         precondition(capacity > 0)
@@ -63,6 +66,8 @@ public final class NetworkWorkspace {
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)
         allocations = [activationBuffer, gradientBuffer, parameterBuffer, scratch]
+        layers = ContiguousArray(network.layers)
+        parameterOffsets = ContiguousArray(network.parameterOffsets)
     }
 
     deinit {
@@ -77,16 +82,16 @@ public final class NetworkWorkspace {
 
     private func pass(_ index: Int, parameters: UnsafePointer<Float>, batch: Int) -> LayerPass {
         LayerPass(batch: batch, kernels: kernels, input: activations[index], output: activations[index + 1],
-                  parameters: parameters + network.parameterOffsets[index], scratch: scratch)
+                  parameters: parameters + parameterOffsets[index], scratch: scratch)
     }
 
     /// The forward pass of `batch` images from `input` to `scores`: each layer in turn.
     public func forward(parameters: UnsafePointer<Float>, batch: Int) {
         precondition(batch > 0 && batch <= capacity)
         profile?.start()
-        for (index, layer) in network.layers.enumerated() {
-            layer.forward(pass(index, parameters: parameters, batch: batch))
-            profile?.lap(layer.name + " forward")
+        for index in layers.indices {
+            layers[index].forward(pass(index, parameters: parameters, batch: batch))
+            profile?.lap(layers[index].name + " forward")
         }
     }
 
@@ -99,12 +104,11 @@ public final class NetworkWorkspace {
         profile?.start()
         let value = lossAndGradient(loss, batch: batch, normalizer: normalizer)
         profile?.lap("loss")
-        for index in network.layers.indices.reversed() {
-            let layer = network.layers[index]
-            layer.backward(pass(index, parameters: parameters, batch: batch), outputGradient: gradients[index + 1],
-                           parameterGradient: parameterGradients + network.parameterOffsets[index],
-                           inputGradient: index == 0 ? nil : gradients[index])
-            profile?.lap(layer.name + " backward")
+        for index in layers.indices.reversed() {
+            layers[index].backward(pass(index, parameters: parameters, batch: batch), outputGradient: gradients[index + 1],
+                                   parameterGradient: parameterGradients + parameterOffsets[index],
+                                   inputGradient: index == 0 ? nil : gradients[index])
+            profile?.lap(layers[index].name + " backward")
         }
         return value
     }
@@ -124,10 +128,10 @@ public final class NetworkWorkspace {
             // The RBF layer sets its input's curvature itself.
             second.update(repeating: 0, count: batch * classes)
         }
-        for index in network.layers.indices.reversed() {
-            network.layers[index].secondBackward(pass(index, parameters: parameters, batch: batch), outputSecond: gradients[index + 1],
-                                                 parameterSecond: secondDerivatives + network.parameterOffsets[index],
-                                                 inputSecond: index == 0 ? nil : gradients[index])
+        for index in layers.indices.reversed() {
+            layers[index].secondBackward(pass(index, parameters: parameters, batch: batch), outputSecond: gradients[index + 1],
+                                         parameterSecond: secondDerivatives + parameterOffsets[index],
+                                         inputSecond: index == 0 ? nil : gradients[index])
         }
     }
 

@@ -65,13 +65,6 @@ public struct RadialBasisOutput: Sendable {
             }
         }
     }
-
-    /// The class of smallest penalty (the first, on a tie).
-    public static func predict(_ penalties: UnsafePointer<Float>, classes: Int) -> Int {
-        var best = 0
-        for i in 1..<classes where penalties[i] < penalties[best] { best = i }
-        return best
-    }
 }
 
 /// The 1998 paper's losses on the RBF penalties y (Sec. II-C), for one pattern of class D.

@@ -40,19 +40,15 @@ struct Info: ParsableCommand {
                 (index > 0 && (digits.count - index) % 3 == 0) ? [",", digit] : [digit]
             })
         }
-        let title: String, columns: [String], rows: [(String, String, [Int])]
-        switch kind {
-        case LeNet1998.kind:
-            title = "LeNet-5 as published (LeCun, Bottou, Bengio, Haffner 1998), input 1@32x32"
-            columns = ["parameters", "connections", "multiply-adds"]
-            rows = LeNet1998.summary.map { ($0.layer, $0.output, [$0.parameters, $0.connections, $0.multiplyAdds]) }
-        default:
-            title = "The write-up's LeNet-5, input 1@28x28"
-            columns = ["parameters", "multiply-adds"]
-            rows = LeNet5.summary.map { ($0.layer, $0.output, [$0.parameters, $0.multiplyAdds]) }
+        let isPaper = kind == LeNet1998.kind
+        let title = isPaper ? "LeNet-5 as published (LeCun, Bottou, Bengio, Haffner 1998), input 1@32x32" : "The write-up's LeNet-5, input 1@28x28"
+        let columns = isPaper ? ["parameters", "connections", "multiply-adds"] : ["parameters", "multiply-adds"]
+        let rows = (isPaper ? LeNet1998.network : LeNet5.network).summary.map {
+            ($0.layer, $0.output, isPaper ? [$0.parameters, $0.connections, $0.multiplyAdds] : [$0.parameters, $0.multiplyAdds])
         }
+        let width = max(30, (rows.map(\.0.count).max() ?? 0) + 1)
         func row(_ name: String, _ output: String, _ numbers: [String]) -> String {
-            name.padding(toLength: 30, withPad: " ", startingAt: 0) + " " + output.padding(toLength: 9, withPad: " ", startingAt: 0)
+            name.padding(toLength: width, withPad: " ", startingAt: 0) + " " + output.padding(toLength: 9, withPad: " ", startingAt: 0)
                 + numbers.map { String(repeating: " ", count: max(0, 14 - $0.count)) + $0 }.joined()
         }
         print(title)

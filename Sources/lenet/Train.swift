@@ -16,8 +16,8 @@ struct Train: AsyncParsableCommand {
               lenet train                                  the full 20-epoch recipe
               lenet train --schedule 1x0.0005 --seed 3     one epoch
               lenet train --limit 2000 --schedule 1x0.001  a quick look on 2,000 images
-              lenet train --model lenet5-1998              the paper's model and recipe (20 passes)
-              lenet train --optimizer sdlm --passes 1      the write-up's model, the paper's optimizer
+              lenet train --model lenet5-1998              the paper's model and recipe
+              lenet train --optimizer sdlm --passes 1      the paper's optimizer, one pass
             """)
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions
@@ -76,7 +76,7 @@ struct Train: AsyncParsableCommand {
             let test = try await dataOptions.load(.test)
             try TrainingRun.check(train, model: model, dataset: dataset)
             var options: [String: String] = [:]
-            if model == LeNet1998.kind { options[MetadataKey.initialization] = (paperModel.initialization ?? .sqrtFanIn).rawValue }
+            if model == LeNet1998.kind { options[MetadataKey.initialization] = paperModel.rule.rawValue }
             if optimizer == .sdlm {
                 options[MetadataKey.etaScale] = "\(levenbergMarquardt.etaScale ?? LevenbergMarquardtOptions.defaultEtaScale)"
                 options[MetadataKey.passes] = String(levenbergMarquardt.passes ?? PaperRecipe.paperSchedule.count)

@@ -92,28 +92,23 @@ struct PaperModelOptions: ParsableArguments {
     var mapJ: Float?
 
     @Option(help: ArgumentHelp("lenet5-1998: the initial weights, uniform in ±2.4/sqrt(F) (sqrt-fan-in, the default) or ±2.4/F (fan-in, as the paper prints it, which diverges at the paper's eta here; see docs/lenet-1998.md).", valueName: "rule"))
-    var initialization: InitializationOption?
+    var initialization: LeNet1998.Initialization?
 
     var given: [String] {
         [("--loss", loss != nil), ("--map-j", mapJ != nil), ("--initialization", initialization != nil)].filter(\.1).map(\.0)
     }
 
     var paperLoss: PaperLoss { loss == .map ? .maximumAPosteriori(j: mapJ ?? 5) : .meanSquaredError }
-    var rule: LeNet1998.Initialization { (initialization ?? .sqrtFanIn).rule }
+    var rule: LeNet1998.Initialization { initialization ?? .squareRootFanIn }
 }
 
 extension ModelKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+extension LeNet1998.Initialization: ExpressibleByArgument {}
 
 enum ModelKind: String, CaseIterable {
     case lenet5 = "lenet5"
     case lenet5_1998 = "lenet5-1998"
-}
-
-enum InitializationOption: String, ExpressibleByArgument, CaseIterable {
-    case fanIn = "fan-in"
-    case sqrtFanIn = "sqrt-fan-in"
-    var rule: LeNet1998.Initialization { self == .fanIn ? .fanIn : .squareRootFanIn }
 }
 
 enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
