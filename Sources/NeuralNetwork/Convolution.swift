@@ -130,20 +130,22 @@ public struct ConnectionTableConvolution: Layer {
     public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
                          inputGradient: UnsafeMutablePointer<Float>?) {
         activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
-        for n in 0..<pass.batch {
-            convolution.backward(input: pass.input + n &* inputCount, weight: pass.parameters, outputGradient: outputGradient + n &* outputCount,
-                                 weightGradient: parameterGradient, biasGradient: parameterGradient + convolution.weightCount,
-                                 inputGradient: inputGradient.map { $0 + n &* inputCount }, accumulate: n > 0)
-        }
+        propagate(pass, outputGradient, parameterGradient, inputGradient, second: false)
     }
 
     public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
                                inputSecond: UnsafeMutablePointer<Float>?) {
         activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
+        propagate(pass, outputSecond, parameterSecond, inputSecond, second: true)
+    }
+
+    /// Image by image, the kernel's first or second derivatives, added over the batch.
+    func propagate(_ pass: LayerPass, _ output: UnsafeMutablePointer<Float>, _ parameters: UnsafeMutablePointer<Float>,
+                   _ input: UnsafeMutablePointer<Float>?, second: Bool) {
+        let step = second ? convolution.secondBackward : convolution.backward
         for n in 0..<pass.batch {
-            convolution.secondBackward(input: pass.input + n &* inputCount, weight: pass.parameters, outputSecond: outputSecond + n &* outputCount,
-                                       weightSecond: parameterSecond, biasSecond: parameterSecond + convolution.weightCount,
-                                       inputSecond: inputSecond.map { $0 + n &* inputCount }, accumulate: n > 0)
+            step(pass.input + n &* inputCount, pass.parameters, output + n &* outputCount, parameters, parameters + convolution.weightCount,
+                 input.map { $0 + n &* inputCount }, n > 0)
         }
     }
 }

@@ -3,7 +3,7 @@
 ///   eps_k = eta / (mu + h_kk),   w_k -= eps_k * dE/dw_k
 /// where h_kk is the diagonal Gauss-Newton second derivative of the loss averaged over a sample of
 /// patterns (500 in the paper), re-estimated before each pass. Flat buffers, in the parameters' layout.
-public struct StochasticDiagonalLevenbergMarquardt: Sendable {
+public struct StochasticDiagonalLevenbergMarquardt: Codable, Sendable {
     public var mu: Float
     /// The averaged second derivatives h_kk of the last estimate.
     public private(set) var hessianDiagonal: [Float]

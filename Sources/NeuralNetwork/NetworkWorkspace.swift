@@ -122,7 +122,8 @@ public final class NetworkWorkspace {
         switch loss {
         case .crossEntropy:
             // The Gauss-Newton diagonal of softmax cross-entropy at the logits: p_k (1 - p_k).
-            softmax(batch: batch)
+            _ = softmaxCrossEntropy(batch: batch, classes: classes, logits: scores, labels: labels, probabilities: probabilities,
+                                    logitsGradient: nil)
             for i in 0..<(batch * classes) { second[i] = probabilities[i] * (1 - probabilities[i]) }
         case .penalty:
             // The RBF layer sets its input's curvature itself.
@@ -155,21 +156,6 @@ public final class NetworkWorkspace {
             let scale = 1 / Float(count)
             for i in 0..<(batch * classes) { gradient[i] *= scale }
             return total * scale
-        }
-    }
-
-    private func softmax(batch: Int) {
-        let classes = network.outputCount
-        for n in 0..<batch {
-            let z = scores + n * classes, p = probabilities + n * classes
-            var maximum = z[0]
-            for k in 1..<classes where z[k] > maximum { maximum = z[k] }
-            var sum: Float = 0
-            for k in 0..<classes {
-                p[k] = expf(z[k] - maximum)
-                sum += p[k]
-            }
-            for k in 0..<classes { p[k] /= sum }
         }
     }
 }

@@ -5,7 +5,7 @@
 ///   always:      param -= lr * buf
 /// The momentum buffer is flat, in the parameters' layout. A new `StochasticGradientDescent` starts
 /// afresh, as a new PyTorch optimizer does (the write-up makes one per phase of its schedule).
-public struct StochasticGradientDescent: Sendable {
+public struct StochasticGradientDescent: Codable, Sendable {
     public var learningRate: Float
     public var momentum: Float
     /// The momentum buffer, one float per parameter.

@@ -1,7 +1,5 @@
-import NeuralNetwork
 import Foundation
 import NeuralNetwork
-import LeNet
 
 /// Everything the reports say about an evaluation, computed once: the confusion matrix, per-class
 /// precision and recall, and the confidence analysis. Every number in report.md and report.html
