@@ -112,14 +112,17 @@ struct MapScale: Layer {
         let batch = 2, s = layer.shape
         let input = randomFloats(batch * layer.inputCount, seed: 1), parameters = randomFloats(layer.parameterCount, seed: 2)
         var second = randomFloats(batch * layer.outputCount, seed: 3).map { abs($0) }
-        var output = [Float](repeating: 0, count: batch * layer.outputCount)
         var parameterSecond = [Float](repeating: 0, count: layer.parameterCount)
         var inputSecond = [Float](repeating: 0, count: batch * layer.inputCount)
-        var scratch = [Float](repeating: 0, count: layer.scratchCount(capacity: batch))
+        // The pass keeps its pointers, so they must outlive it: buffers of its own.
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: batch * layer.outputCount)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layer.scratchCount(capacity: batch))
+        defer { output.deallocate(); scratch.deallocate() }
+        output.initialize(repeating: 0, count: batch * layer.outputCount)
         let expectedSecond = second
         input.withUnsafeBufferPointer { x in
             parameters.withUnsafeBufferPointer { p in
-                let pass = LayerPass(batch: batch, kernels: .fast, input: x.baseAddress!, output: &output, parameters: p.baseAddress!, scratch: &scratch)
+                let pass = LayerPass(batch: batch, kernels: .fast, input: x.baseAddress!, output: output, parameters: p.baseAddress!, scratch: scratch)
                 layer.secondBackward(pass, outputSecond: &second, parameterSecond: &parameterSecond, inputSecond: &inputSecond)
             }
         }
