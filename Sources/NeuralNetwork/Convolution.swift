@@ -81,7 +81,7 @@ public struct Convolution: Layer {
 /// size), bias [O]. A weight's fan-in is K*K times the number of input maps of the map it feeds: 75,
 /// 100 or 150 in Table I's C3. Plain loops, image by image: the paper's model trains one pattern at
 /// a time, and the loops are their own oracle.
-public struct ConnectionTableConvolution: Layer {
+public struct ConnectionTableConvolution: ImageByImageLayer {
     public let name: String
     public let prefix: String
     public let convolution: TableConvolution
@@ -127,25 +127,7 @@ public struct ConnectionTableConvolution: Layer {
         activation.forward(pass.output, batch: pass.batch, count: outputCount)
     }
 
-    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
-                         inputGradient: UnsafeMutablePointer<Float>?) {
-        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
-        propagate(pass, outputGradient, parameterGradient, inputGradient, second: false)
-    }
-
-    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
-                               inputSecond: UnsafeMutablePointer<Float>?) {
-        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
-        propagate(pass, outputSecond, parameterSecond, inputSecond, second: true)
-    }
-
-    /// Image by image, the kernel's first or second derivatives, added over the batch.
-    func propagate(_ pass: LayerPass, _ output: UnsafeMutablePointer<Float>, _ parameters: UnsafeMutablePointer<Float>,
-                   _ input: UnsafeMutablePointer<Float>?, second: Bool) {
-        let step = second ? convolution.secondBackward : convolution.backward
-        for n in 0..<pass.batch {
-            step(pass.input + n &* inputCount, pass.parameters, output + n &* outputCount, parameters, parameters + convolution.weightCount,
-                 input.map { $0 + n &* inputCount }, n > 0)
-        }
-    }
+    var secondTensorOffset: Int { convolution.weightCount }
+    var backwardStep: ImageKernelStep { convolution.backward }
+    var secondBackwardStep: ImageKernelStep { convolution.secondBackward }
 }

@@ -130,3 +130,41 @@ extension Layer {
         outputShape.count == 3 ? "\(outputShape[0])@\(outputShape[1])x\(outputShape[2])" : outputShape.map(String.init).joined(separator: "x")
     }
 }
+
+/// The derivatives of a kernel that works on one image: (input, its parameters, dE/da or d2E/da2,
+/// the parameter's first tensor, its second tensor, the input's term or nil, accumulate).
+typealias ImageKernelStep = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                             UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, Bool) -> Void
+
+/// A layer whose kernel works on one image at a time (the 1998 paper's): its backward and
+/// second-derivative passes apply the activation's, then the kernel's, image by image, the parameter
+/// terms added over the batch.
+protocol ImageByImageLayer: Layer {
+    var activation: Activation { get }
+    /// Where the second parameter tensor (the biases) starts.
+    var secondTensorOffset: Int { get }
+    var backwardStep: ImageKernelStep { get }
+    var secondBackwardStep: ImageKernelStep { get }
+}
+
+extension ImageByImageLayer {
+    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?) {
+        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
+        propagate(pass, backwardStep, outputGradient, parameterGradient, inputGradient)
+    }
+
+    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                               inputSecond: UnsafeMutablePointer<Float>?) {
+        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
+        propagate(pass, secondBackwardStep, outputSecond, parameterSecond, inputSecond)
+    }
+
+    func propagate(_ pass: LayerPass, _ step: ImageKernelStep, _ output: UnsafeMutablePointer<Float>, _ parameters: UnsafeMutablePointer<Float>,
+                   _ input: UnsafeMutablePointer<Float>?) {
+        for n in 0..<pass.batch {
+            step(pass.input + n &* inputCount, pass.parameters, output + n &* outputCount, parameters, parameters + secondTensorOffset,
+                 input.map { $0 + n &* inputCount }, n > 0)
+        }
+    }
+}

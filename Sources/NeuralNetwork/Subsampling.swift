@@ -81,7 +81,7 @@ public struct Subsampling: Sendable {
 
 /// The 1998 paper's S2 and S4 as a layer: `Subsampling`, then its activation. coefficient [M] and
 /// bias [M], named `<prefix>.coefficient` and `<prefix>.bias`; fan-in 4. Image by image.
-public struct TrainableSubsampling: Layer {
+public struct TrainableSubsampling: ImageByImageLayer {
     public let name: String
     public let prefix: String
     public let subsampling: Subsampling
@@ -114,25 +114,7 @@ public struct TrainableSubsampling: Layer {
         activation.forward(pass.output, batch: pass.batch, count: outputCount)
     }
 
-    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
-                         inputGradient: UnsafeMutablePointer<Float>?) {
-        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
-        propagate(pass, outputGradient, parameterGradient, inputGradient, second: false)
-    }
-
-    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
-                               inputSecond: UnsafeMutablePointer<Float>?) {
-        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
-        propagate(pass, outputSecond, parameterSecond, inputSecond, second: true)
-    }
-
-    /// Image by image, the kernel's first or second derivatives, added over the batch.
-    func propagate(_ pass: LayerPass, _ output: UnsafeMutablePointer<Float>, _ parameters: UnsafeMutablePointer<Float>,
-                   _ input: UnsafeMutablePointer<Float>?, second: Bool) {
-        let step = second ? subsampling.secondBackward : subsampling.backward
-        for n in 0..<pass.batch {
-            step(pass.input + n &* inputCount, pass.parameters, output + n &* outputCount, parameters, parameters + subsampling.maps,
-                 input.map { $0 + n &* inputCount }, n > 0)
-        }
-    }
+    var secondTensorOffset: Int { subsampling.maps }
+    var backwardStep: ImageKernelStep { subsampling.backward }
+    var secondBackwardStep: ImageKernelStep { subsampling.secondBackward }
 }
