@@ -4,67 +4,62 @@ import Kernels
 import NeuralNetwork
 import Support
 
-/// Either model, as read from a checkpoint whose metadata names its kind: what the commands and the
-/// web server hold. An immutable value, safe to share between threads.
-public enum AnyLeNet: Sendable {
-    case writeup(LeNet5)
-    case paper(LeNet1998)
+/// Either model, as read from a checkpoint whose metadata names its kind: what the commands, the
+/// runs and the web server hold. An immutable value, safe to share between threads; everything it
+/// does is the same code for every kind.
+public struct AnyLeNet: Sendable {
+    /// The model itself.
+    public let model: any LayeredModel
+
+    public init(_ model: any LayeredModel) {
+        self.model = model
+    }
+
+    /// The kinds a checkpoint's metadata may name.
+    public static let kinds: [any LayeredModel.Type] = [LeNet5.self, LeNet1998.self]
 
     public enum LoadError: Error, CustomStringConvertible {
         case unknownKind(path: String, kind: String)
         public var description: String {
             switch self {
             case .unknownKind(let path, let kind):
-                return "\(path): unknown model kind '\(kind)' in the metadata; expected \(LeNet5.kind) or \(LeNet1998.kind)"
+                return "\(path): unknown model kind '\(kind)' in the metadata; expected \(AnyLeNet.kinds.map { $0.kind }.joined(separator: " or "))"
             }
         }
+    }
+
+    /// The type of the models of `kind`.
+    static func modelType(_ kind: String, path: String) throws(LoadError) -> any LayeredModel.Type {
+        guard let type = kinds.first(where: { $0.kind == kind }) else { throw .unknownKind(path: path, kind: kind) }
+        return type
     }
 
     /// Reads a checkpoint; files without a kind in their metadata (PyTorch's) are the write-up's model.
     public static func load(_ path: String) throws -> (model: AnyLeNet, metadata: [String: String]) {
         let file = try SafeTensorsFile(contentsOf: path)
-        let kind = file.metadata[MetadataKey.model] ?? LeNet5.kind
-        switch kind {
-        case LeNet5.kind: return (.writeup(try LeNet5(safeTensors: file)), file.metadata)
-        case LeNet1998.kind: return (.paper(try LeNet1998(safeTensors: file)), file.metadata)
-        default: throw LoadError.unknownKind(path: path, kind: kind)
-        }
-    }
-
-    /// The model itself: everything below is the same code for both.
-    public var model: any LayeredModel {
-        switch self {
-        case .writeup(let model): return model
-        case .paper(let model): return model
-        }
+        func read<Model: LayeredModel>(_ type: Model.Type) throws -> any LayeredModel { try Model(safeTensors: file) }
+        return (AnyLeNet(try read(try modelType(file.metadata[MetadataKey.model] ?? LeNet5.kind, path: path))), file.metadata)
     }
 
     /// The same model with other weights (in its layout).
     public func replacingParameters(_ parameters: [Float]) -> AnyLeNet {
-        switch self {
-        case .writeup(let model): return .writeup(LeNet5(parameters: parameters, classes: model.classes))
-        case .paper: return .paper(LeNet1998(parameters: parameters))
-        }
+        AnyLeNet(type(of: model).init(parameters: parameters, layout: model.layout))
     }
 
     /// A new model of `kind` with weights drawn from `seed`: PyTorch's initialisation for the
     /// write-up's, `initialization` for the 1998 one.
     public static func initial(kind: String, seed: UInt64, classes: Int, initialization: LeNet1998.Initialization) -> AnyLeNet {
-        kind == LeNet1998.kind ? .paper(LeNet1998(seed: seed, initialization: initialization)) : .writeup(LeNet5(seed: seed, classes: classes))
+        AnyLeNet(kind == LeNet1998.kind ? LeNet1998(seed: seed, initialization: initialization) : LeNet5(seed: seed, classes: classes))
     }
 
     /// The layout a checkpoint of `kind` has (the write-up's class count read from the file).
     static func expectedLayout(kind: String, of file: SafeTensorsFile) throws -> ParameterLayout {
-        switch kind {
-        case LeNet5.kind: return try LeNet5.expectedLayout(of: file)
-        case LeNet1998.kind: return LeNet1998.layout
-        default: throw LoadError.unknownKind(path: file.path, kind: kind)
-        }
+        try modelType(kind, path: file.path).expectedLayout(of: file)
     }
 
     /// A model of `kind` with the given weights.
-    public static func make(kind: String, parameters: [Float], layout: ParameterLayout) -> AnyLeNet {
-        kind == LeNet1998.kind ? .paper(LeNet1998(parameters: parameters)) : .writeup(LeNet5(parameters: parameters, layout: layout))
+    public static func make(kind: String, parameters: [Float], layout: ParameterLayout) throws -> AnyLeNet {
+        AnyLeNet(try modelType(kind, path: "").init(parameters: parameters, layout: layout))
     }
 
     public var kind: String { type(of: model).kind }

@@ -347,7 +347,7 @@ public struct RunCheckpoint: Sendable {
             }
             state.order = order.map { Int($0) }
         }
-        return RunCheckpoint(settings: settings, state: state, model: AnyLeNet.make(kind: settings.model, parameters: values, layout: layout))
+        return RunCheckpoint(settings: settings, state: state, model: try AnyLeNet.make(kind: settings.model, parameters: values, layout: layout))
     }
 
     /// A decoding error in one line: the field and what was wrong.

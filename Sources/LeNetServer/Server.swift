@@ -214,12 +214,9 @@ public enum LeNetServer {
 
         init(_ configuration: LeNetServer.Configuration) {
             kind = configuration.model.kind
-            switch configuration.model {
-            case .writeup:
-                architecture = "The write-up's LeNet-5: conv 1->6 5x5, ReLU, 2x2 sum pooling, conv 6->16 5x5, ReLU, sum pooling, 256->120->84->10"
-            case .paper:
-                architecture = "LeNet-5 as published (LeCun et al. 1998): C1, S2, C3 (Table I), S4, C5, F6, Euclidean RBF output"
-            }
+            architecture = configuration.model.kind == LeNet1998.kind
+                ? "LeNet-5 as published (LeCun et al. 1998): C1, S2, C3 (Table I), S4, C5, F6, Euclidean RBF output"
+                : "The write-up's LeNet-5: conv 1->6 5x5, ReLU, 2x2 sum pooling, conv 6->16 5x5, ReLU, sum pooling, 256->120->84->10"
             layers = configuration.model.model.network.summary.map { Layer(name: $0.layer, output: $0.output, parameters: $0.parameters) }
             parameters = configuration.model.parameterCount
             classNames = configuration.classNames
