@@ -47,6 +47,8 @@ public struct LevenbergMarquardtTrainer: TrainingLoop {
     /// that start: resuming runs the pass again, bit for bit.
     public func train<Model: LayeredModel>(_ model: inout Model, on train: LabeledImages, control: TrainingControl = TrainingControl(),
                                            onEvent: (TrainingEvent) -> Void = { _ in }) -> TrainingSummary {
+        // Patterns are presented (and distorted) as 28x28 digits.
+        precondition(train.rows == 28 && train.columns == 28, "the Levenberg-Marquardt loop presents 28x28 images")
         let recipe = self.recipe, network = model.network, parameterCount = network.layout.count
         let workspace = NetworkWorkspace(network, capacity: 1)
         // The recipe's eq. 8 or 9 on penalties; cross-entropy on logits.

@@ -54,13 +54,16 @@ public struct TrainingRun {
         try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
         let initial = resuming?.model
             ?? AnyLeNet.initial(kind: settings.model, seed: settings.seed, classes: train.classCount, initialization: initialization)
+        // The settings name the optimizer and carry its recipe; one without the other is a caller's
+        // mistake, not something to fill with defaults.
         let loop: any TrainingLoop
-        switch settings.optimizer {
-        case .sgd: loop = Trainer(recipe: settings.recipe ?? Recipe(), threads: threads, loss: settings.paperLoss.map { .penalty($0) })
-        case .sdlm: loop = LevenbergMarquardtTrainer(recipe: settings.paperRecipe ?? PaperRecipe(), test: test, threads: threads)
+        switch (settings.optimizer, settings.recipe, settings.paperRecipe) {
+        case (.sgd, let recipe?, _): loop = Trainer(recipe: recipe, threads: threads, loss: settings.paperLoss.map { .penalty($0) })
+        case (.sdlm, _, let recipe?): loop = LevenbergMarquardtTrainer(recipe: recipe, test: test, threads: threads)
+        default: throw SetupError(description: "the run's settings choose \(settings.optimizer.rawValue) but carry no recipe for it")
         }
-        try introduce(train: train, resuming: resuming)
         let display = RunDisplay(settings: settings, train: train, output: output, resuming: resuming?.state)
+        try introduce(train: train, resuming: resuming, batchesPerEpoch: display.batchesPerEpoch)
         var saveError: (any Error)?
         let stop = StopSignal()
         let control = TrainingControl(resuming: resuming?.state, checkpointEvery: checkpointEvery, checkpoint: { state, parameters in
@@ -129,15 +132,14 @@ public struct TrainingRun {
 
     /// What a run says before it starts: where it resumes, or (Levenberg-Marquardt) its recipe, and
     /// the picture of its distortions.
-    func introduce(train: LabeledImages, resuming: RunCheckpoint?) throws {
+    func introduce(train: LabeledImages, resuming: RunCheckpoint?, batchesPerEpoch: Int) throws {
         let passes = settings.totalEpochs
         if let resuming {
             guard !output.quiet || settings.optimizer == .sgd else { return }
             let state = resuming.state
             switch settings.optimizer {
             case .sgd:
-                let batches = (train.count + (settings.recipe?.batchSize ?? 64) - 1) / (settings.recipe?.batchSize ?? 64)
-                print("Resuming \(folder) at phase \(state.phase + 1), epoch \(state.epochInPhase), batch \(state.batch) of \(batches)")
+                print("Resuming \(folder) at phase \(state.phase + 1), epoch \(state.epochInPhase), batch \(state.batch) of \(batchesPerEpoch)")
             case .sdlm:
                 print("Resuming \(folder) at the start of pass \(state.epochsDone + 1) of \(passes)")
             }
