@@ -37,18 +37,26 @@ public struct ConnectionTable: Sendable, Equatable {
 /// A valid, stride-1 KxK convolution over a connection table, for one pattern:
 ///   a[o,y,x] = bias[o] + sum_{k: out(k)=o} sum_{i,j} w[k,i,j] * in[in(k), y+i, x+j]
 /// input [I, H, W], weight [connections, K, K], bias [O], output [O, H-K+1, W-K+1].
-/// Plain loops: this path trains one pattern at a time, and the loops are their own oracle.
+/// `forward`, `backward` and `secondBackward` are plain loops, the oracles of `forwardFast` and
+/// `backwardFast` (below); the second-derivative pass runs on a few hundred patterns per pass and
+/// keeps the plain loops.
 public struct TableConvolution: Sendable {
     public let table: ConnectionTable
     public let kernelSize: Int
     public let inputHeight: Int
     public let inputWidth: Int
+    /// The connections of output map o: firstConnection[o] ..< firstConnection[o + 1].
+    let firstConnection: [Int]
+    /// The connections that read input map m, ascending.
+    let connectionsFrom: [[Int]]
 
     public init(table: ConnectionTable, kernelSize: Int, inputHeight: Int, inputWidth: Int) {
         self.table = table
         self.kernelSize = kernelSize
         self.inputHeight = inputHeight
         self.inputWidth = inputWidth
+        firstConnection = (0...table.outputMaps).map { o in table.outputOf.firstIndex { $0 >= o } ?? table.count }
+        connectionsFrom = (0..<table.inputMaps).map { m in table.inputOf.indices.filter { table.inputOf[$0] == m } }
     }
 
     public var outputHeight: Int { inputHeight - kernelSize + 1 }
@@ -133,6 +141,309 @@ public struct TableConvolution: Sendable {
                     let index = c &* k &* k &+ i &* k &+ j
                     weightTerm[index] = accumulate ? weightTerm[index] + sum : sum
                 }
+            }
+        }
+    }
+}
+
+// MARK: - Fast kernels, for one pattern at a time
+//
+// The 1998 model trains one pattern at a time, so these kernels block over positions, not images.
+// A map of K x K taps over an input of width W is read "wide": output position p = y*W + x, for
+// p in 0 ..< span = (OH-1)*W + OW, takes tap (i, j) from input position p + i*W + j, so every tap
+// is one run of contiguous loads. The positions with x >= OW are computed and dropped (forward) or
+// held at zero (backward); no read leaves the input plane. Sixteen positions per vector, four
+// vectors per register block, a tail of eight and then of single positions.
+
+public typealias Vector16 = SIMD16<Float>
+
+@inline(__always)
+func load16(_ pointer: UnsafePointer<Float>) -> Vector16 {
+    UnsafeRawPointer(pointer).loadUnaligned(as: Vector16.self)
+}
+
+@inline(__always)
+func store16(_ value: Vector16, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector16.self)
+}
+
+@inline(__always)
+func multiplyAdd(_ accumulator: Vector16, _ a: Vector16, _ b: Vector16) -> Vector16 {
+    #if FUSED_MULTIPLY_ADD || arch(arm64)
+    return accumulator.addingProduct(a, b)
+    #else
+    return accumulator + a * b
+    #endif
+}
+
+extension TableConvolution {
+    /// The wide span of an output plane: rows of the input's width, the last cut at the output's.
+    var wideSpan: Int { (outputHeight - 1) &* inputWidth &+ outputWidth }
+    /// Zeros in front of each widened output-gradient plane, so that the input gradient's taps
+    /// (position q - i*W - j) never read before it.
+    var gradientLead: Int { (kernelSize - 1) &* (inputWidth &+ 1) }
+    var gradientStride: Int { gradientLead &+ inputHeight &* inputWidth }
+
+    /// Floats of scratch `forwardFast` and `backwardFast` need.
+    public var fastScratchCount: Int {
+        max(inputHeight &* inputWidth, table.outputMaps &* gradientStride &+ (usesColumns ? outputHeight &* outputWidth &* 32 : 0))
+    }
+
+    /// Whether the weight gradient takes `weightGradientByColumns`: kernels of up to 5x5, on output
+    /// planes whose columns fit in the first-level cache (C3's; C1's 784 positions do better without).
+    var usesColumns: Bool { kernelSize <= 5 && outputHeight &* outputWidth <= 256 }
+
+    /// dw[c, tap] = sum_p dE/da[out(c), p] * columns[p, tap], for kernels of up to 5x5: the input map's
+    /// K*K taps at each output position p laid out in 32 lanes (im2col), so that a position's taps
+    /// are two vectors and each gradient value one broadcast; up to four connections that read the
+    /// map share every load. Lanes K*K ..< 32 are computed and dropped: no horizontal sums.
+    private func weightGradientByColumns(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                         weightGradient: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                         columns: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, taps = k &* k, width = inputWidth, plane = inputHeight &* inputWidth
+        let ow = outputWidth, positions = outputHeight &* ow
+        /// Connections[first ..< first + group] (all reading this map), over every position.
+        @inline(__always) func accumulateGroup(_ group: Int, connections: [Int], first: Int) {
+            let c0 = connections[first]
+            let c1 = group > 1 ? connections[first &+ 1] : c0
+            let c2 = group > 2 ? connections[first &+ 2] : c0
+            let c3 = group > 3 ? connections[first &+ 3] : c0
+            let g0 = outputGradient + table.outputOf[c0] &* positions, g1 = outputGradient + table.outputOf[c1] &* positions
+            let g2 = outputGradient + table.outputOf[c2] &* positions, g3 = outputGradient + table.outputOf[c3] &* positions
+            var a0 = Vector16(), b0 = Vector16(), a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0
+            var column = UnsafePointer(columns)
+            for p in 0..<positions {
+                let low = load16(column), high = load16(column + 16)
+                var g = Vector16(repeating: g0[p])
+                a0 = multiplyAdd(a0, g, low); b0 = multiplyAdd(b0, g, high)
+                if group > 1 { g = Vector16(repeating: g1[p]); a1 = multiplyAdd(a1, g, low); b1 = multiplyAdd(b1, g, high) }
+                if group > 2 { g = Vector16(repeating: g2[p]); a2 = multiplyAdd(a2, g, low); b2 = multiplyAdd(b2, g, high) }
+                if group > 3 { g = Vector16(repeating: g3[p]); a3 = multiplyAdd(a3, g, low); b3 = multiplyAdd(b3, g, high) }
+                column += 32
+            }
+            @inline(__always) func store(_ c: Int, _ low: Vector16, _ high: Vector16) {
+                let target = weightGradient + c &* taps
+                for t in 0..<taps {
+                    let value = t < 16 ? low[t] : high[t &- 16]
+                    target[t] = accumulate ? target[t] + value : value
+                }
+            }
+            store(c0, a0, b0)
+            if group > 1 { store(c1, a1, b1) }
+            if group > 2 { store(c2, a2, b2) }
+            if group > 3 { store(c3, a3, b3) }
+        }
+        for m in 0..<table.inputMaps {
+            let source = input + m &* plane
+            // Position by position (its 128 bytes stay in the cache while they are written): the
+            // lanes past the taps zeroed (their sums are dropped; zeros keep them cheap), then row i
+            // of the taps at lanes i*K ..< i*K + K, written as eight floats (row i + 1 overwrites the
+            // extra), but never read past the end of the last map.
+            let lastMap = m &+ 1 == table.inputMaps
+            @inline(__always) func build(_ k: Int) {
+                var column = columns
+                for y in 0..<outputHeight {
+                    for x in 0..<ow {
+                        store16(Vector16(), column + 16)
+                        for i in 0..<k {
+                            let row = source + ((y &+ i) &* width &+ x)
+                            if !lastMap || (y &+ i) &* width &+ x &+ 8 <= plane {
+                                store8(load8(row), column + i &* k)
+                            } else {
+                                for j in 0..<k { column[i &* k &+ j] = row[j] }
+                            }
+                        }
+                        column += 32
+                    }
+                }
+            }
+            if k == 5 { build(5) } else { build(k) }
+            let connections = connectionsFrom[m]
+            var first = 0
+            while first < connections.count {
+                let group = min(4, connections.count &- first)
+                switch group {
+                case 4: accumulateGroup(4, connections: connections, first: first)
+                case 3: accumulateGroup(3, connections: connections, first: first)
+                case 2: accumulateGroup(2, connections: connections, first: first)
+                default: accumulateGroup(1, connections: connections, first: first)
+                }
+                first &+= group
+            }
+        }
+    }
+
+    /// As `forward`, with register blocks over positions. `scratch` holds `fastScratchCount` floats.
+    public func forwardFast(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                            output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, taps = k &* k, width = inputWidth, span = wideSpan, plane = inputHeight &* inputWidth
+        let ow = outputWidth, outputPlane = outputHeight &* ow
+        for o in 0..<table.outputMaps {
+            let connections = firstConnection[o]..<firstConnection[o &+ 1]
+            let b = bias[o]
+            /// scratch[p ..< p + 16 * vectors] for the taps of every connection of map o.
+            @inline(__always) func block(_ p: Int, _ vectors: Int) {
+                var a0 = Vector16(repeating: b), a1 = a0, a2 = a0, a3 = a0
+                for c in connections {
+                    let source = input + (table.inputOf[c] &* plane &+ p)
+                    let kernel = weight + c &* taps
+                    for i in 0..<k {
+                        let row = source + i &* width
+                        for j in 0..<k {
+                            let t = Vector16(repeating: kernel[i &* k &+ j])
+                            let r = row + j
+                            a0 = multiplyAdd(a0, load16(r), t)
+                            if vectors > 1 { a1 = multiplyAdd(a1, load16(r + 16), t) }
+                            if vectors > 2 { a2 = multiplyAdd(a2, load16(r + 32), t) }
+                            if vectors > 3 { a3 = multiplyAdd(a3, load16(r + 48), t) }
+                        }
+                    }
+                }
+                store16(a0, scratch + p)
+                if vectors > 1 { store16(a1, scratch + (p &+ 16)) }
+                if vectors > 2 { store16(a2, scratch + (p &+ 32)) }
+                if vectors > 3 { store16(a3, scratch + (p &+ 48)) }
+            }
+            var p = 0
+            while p &+ 64 <= span { block(p, 4); p &+= 64 }
+            while p &+ 16 <= span { block(p, 1); p &+= 16 }
+            // The last positions as the last 16 (the overlap computed again, to the same values).
+            if p < span && span >= 16 { block(span &- 16, 1); p = span }
+            while p < span {
+                var a = b
+                for c in connections {
+                    let source = input + (table.inputOf[c] &* plane &+ p)
+                    let kernel = weight + c &* taps
+                    for i in 0..<k {
+                        for j in 0..<k { a += kernel[i &* k &+ j] * source[i &* width &+ j] }
+                    }
+                }
+                scratch[p] = a
+                p &+= 1
+            }
+            let out = output + o &* outputPlane
+            for y in 0..<outputHeight { (out + y &* ow).update(from: scratch + y &* width, count: ow) }
+        }
+    }
+
+    /// As `backward`, with register blocks over positions. `scratch` holds `fastScratchCount` floats.
+    public func backwardFast(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                             weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+                             inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool = false,
+                             scratch: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, taps = k &* k, width = inputWidth, span = wideSpan, plane = inputHeight &* inputWidth
+        let ow = outputWidth, outputPlane = outputHeight &* ow, lead = gradientLead, stride = gradientStride
+        // The output gradient, widened: G_o[p] for p in -lead ..< H*W, zero outside the output.
+        zero(scratch, table.outputMaps &* stride)
+        for o in 0..<table.outputMaps {
+            let wide = scratch + (o &* stride &+ lead), gradient = outputGradient + o &* outputPlane
+            var sum: Float = 0
+            for y in 0..<outputHeight {
+                (wide + y &* width).update(from: gradient + y &* ow, count: ow)
+                sum += rowSum(gradient + y &* ow, ow)
+            }
+            biasGradient[o] = accumulate ? biasGradient[o] + sum : sum
+        }
+        if usesColumns {
+            weightGradientByColumns(input: input, outputGradient: outputGradient, weightGradient: weightGradient, accumulate: accumulate,
+                                    columns: scratch + table.outputMaps &* stride)
+        } else {
+        // dw[c, i, j] = sum_p G_o[p] * in[p + i*W + j]: five taps of a row at a time. The tail's
+        // d lanes already counted are multiplied by the zeros of 16 zeros and 16 ones, from 16 - d.
+        var ramp = SIMD32<Float>(repeating: 0)
+        for lane in 16..<32 { ramp[lane] = 1 }
+        withUnsafePointer(to: &ramp) { ramp in
+        let zerosThenOnes = UnsafeRawPointer(ramp).assumingMemoryBound(to: Float.self)
+        for c in 0..<table.count {
+            let wide = scratch + (table.outputOf[c] &* stride &+ lead)
+            let source = input + table.inputOf[c] &* plane
+            let target = weightGradient + c &* taps
+            for i in 0..<k {
+                let row = source + i &* width
+                var j = 0
+                while j < k {
+                    let count = min(5, k &- j)
+                    var s0 = Vector16(), s1 = Vector16(), s2 = Vector16(), s3 = Vector16(), s4 = Vector16()
+                    let r = row + j
+                    var p = 0
+                    while p &+ 16 <= span {
+                        let g = load16(wide + p), x = r + p
+                        s0 = multiplyAdd(s0, g, load16(x))
+                        if count > 1 { s1 = multiplyAdd(s1, g, load16(x + 1)) }
+                        if count > 2 { s2 = multiplyAdd(s2, g, load16(x + 2)) }
+                        if count > 3 { s3 = multiplyAdd(s3, g, load16(x + 3)) }
+                        if count > 4 { s4 = multiplyAdd(s4, g, load16(x + 4)) }
+                        p &+= 16
+                    }
+                    if p < span && span >= 16 {
+                        // The last 16 positions, with the lanes already counted masked out of G.
+                        let last = span &- 16
+                        let g = load16(wide + last) * load16(zerosThenOnes + (16 &- (p &- last))), x = r + last
+                        s0 = multiplyAdd(s0, g, load16(x))
+                        if count > 1 { s1 = multiplyAdd(s1, g, load16(x + 1)) }
+                        if count > 2 { s2 = multiplyAdd(s2, g, load16(x + 2)) }
+                        if count > 3 { s3 = multiplyAdd(s3, g, load16(x + 3)) }
+                        if count > 4 { s4 = multiplyAdd(s4, g, load16(x + 4)) }
+                        p = span
+                    }
+                    var sums = SIMD8<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum(), s4.sum(), 0, 0, 0)
+                    while p < span {
+                        let g = wide[p]
+                        for t in 0..<count { sums[t] += g * r[p &+ t] }
+                        p &+= 1
+                    }
+                    for t in 0..<count {
+                        let index = i &* k &+ j &+ t
+                        target[index] = accumulate ? target[index] + sums[t] : sums[t]
+                    }
+                    j &+= 5
+                }
+            }
+        }
+        }
+        }
+        guard let inputGradient else { return }
+        // dx[m, q] = sum over the connections c from map m, and taps: w[c, i, j] * G_out(c)[q - i*W - j].
+        for m in 0..<table.inputMaps {
+            let connections = connectionsFrom[m]
+            let target = inputGradient + m &* plane
+            @inline(__always) func block(_ q: Int, _ vectors: Int) {
+                var a0 = Vector16(), a1 = a0, a2 = a0, a3 = a0
+                for c in connections {
+                    let wide = scratch + (table.outputOf[c] &* stride &+ lead &+ q)
+                    let kernel = weight + c &* taps
+                    for i in 0..<k {
+                        let row = wide - i &* width
+                        for j in 0..<k {
+                            let t = Vector16(repeating: kernel[i &* k &+ j])
+                            let r = row - j
+                            a0 = multiplyAdd(a0, load16(r), t)
+                            if vectors > 1 { a1 = multiplyAdd(a1, load16(r + 16), t) }
+                            if vectors > 2 { a2 = multiplyAdd(a2, load16(r + 32), t) }
+                            if vectors > 3 { a3 = multiplyAdd(a3, load16(r + 48), t) }
+                        }
+                    }
+                }
+                store16(a0, target + q)
+                if vectors > 1 { store16(a1, target + (q &+ 16)) }
+                if vectors > 2 { store16(a2, target + (q &+ 32)) }
+                if vectors > 3 { store16(a3, target + (q &+ 48)) }
+            }
+            var q = 0
+            while q &+ 64 <= plane { block(q, 4); q &+= 64 }
+            while q &+ 16 <= plane { block(q, 1); q &+= 16 }
+            if q < plane && plane >= 16 { block(plane &- 16, 1); q = plane }
+            while q < plane {
+                var a: Float = 0
+                for c in connections {
+                    let wide = scratch + (table.outputOf[c] &* stride &+ lead &+ q)
+                    let kernel = weight + c &* taps
+                    for i in 0..<k {
+                        for j in 0..<k { a += kernel[i &* k &+ j] * wide[-(i &* width &+ j)] }
+                    }
+                }
+                target[q] = a
+                q &+= 1
             }
         }
     }

@@ -5,12 +5,12 @@
 /// compiles to calls of `fmaf`.
 public typealias Vector8 = SIMD8<Float>
 
-@inline(__always)
+@inlinable @inline(__always)
 public func load8(_ pointer: UnsafePointer<Float>) -> Vector8 {
     UnsafeRawPointer(pointer).loadUnaligned(as: Vector8.self)
 }
 
-@inline(__always)
+@inlinable @inline(__always)
 public func store8(_ value: Vector8, _ pointer: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector8.self)
 }
@@ -61,9 +61,11 @@ public func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
 /// e^x for eight lanes: x = n ln 2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial,
 /// scaled by 2^n through the exponent bits. Relative error about 2e-7 over [-87, 88]; inputs are
 /// clamped to that range.
-@inline(__always)
+@inlinable @inline(__always)
 public func exponential(_ x: Vector8) -> Vector8 {
-    let clamped = x.clamped(lowerBound: Vector8(repeating: -87.0), upperBound: Vector8(repeating: 88.0))
+    // (Compared and replaced: `clamped` compiles to calls of a generic function.)
+    let low = x.replacing(with: -87, where: x .< -87)
+    let clamped = low.replacing(with: 88, where: low .> 88)
     // Round to the nearest integer, and read it as one, by adding 1.5 * 2^23: the float's low bits
     // then hold n (generic SIMD conversions are not vectorised).
     let magic = Vector8(repeating: 12_582_912)
@@ -83,7 +85,7 @@ public func exponential(_ x: Vector8) -> Vector8 {
 }
 
 /// tanh(x) for eight lanes as sign(x) (1 - 2 / (e^{2|x|} + 1)): absolute error below 3e-7.
-@inline(__always)
+@inlinable @inline(__always)
 public func hyperbolicTangent(_ x: Vector8) -> Vector8 {
     let negative = x .< 0
     let absolute = x.replacing(with: -x, where: negative)

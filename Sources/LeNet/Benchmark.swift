@@ -161,3 +161,46 @@ public enum Benchmark {
         return Double(cores) * megahertz / 1000 * perCycle
     }
 }
+
+extension Benchmark {
+    /// The 1998 model's unit of work, one pattern of stochastic diagonal Levenberg-Marquardt (prepare,
+    /// forward, backward with eq. 8, the step), on one thread: microseconds per pattern, and per layer.
+    public static func paperPattern(train: LabeledImages, patterns: Int) -> (microseconds: Double, layers: [BenchmarkResult.Layer]) {
+        let model = LeNet1998(seed: 0)
+        let network = LeNet1998.network
+        var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: network.layout.count)
+        let ones = [Float](repeating: 0, count: network.layout.count)
+        ones.withUnsafeBufferPointer { optimizer.setSecondDerivatives(sum: $0.baseAddress!, patterns: 1, learningRate: 0.0005) }
+        let workspace = NetworkWorkspace(network, capacity: 1)
+        var parameters = model.parameters
+        let count = min(patterns, train.count)
+        func run(profile: LayerProfile?) -> Double {
+            workspace.profile = profile
+            let start = MonotonicClock.now()
+            parameters.withUnsafeMutableBufferPointer { p in
+                train.pixels.withUnsafeBufferPointer { pixels in
+                    for n in 0..<count {
+                        profile?.start()
+                        LeNet1998.inputPreparation.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
+                        workspace.labels[0] = Int32(train.labels[n])
+                        profile?.lap("prepare")
+                        workspace.forward(parameters: p.baseAddress!, batch: 1)
+                        workspace.backward(parameters: p.baseAddress!, batch: 1, loss: .penalty(.meanSquaredError))
+                        profile?.start()
+                        optimizer.step(parameters: p.baseAddress!, gradients: workspace.parameterGradients)
+                        profile?.lap("step")
+                    }
+                }
+            }
+            return MonotonicClock.now() - start
+        }
+        let seconds = run(profile: nil)
+        let profile = LayerProfile()
+        _ = run(profile: profile)
+        let total = profile.seconds.reduce(0) { $0 + $1.seconds }
+        let layers = profile.seconds.map {
+            BenchmarkResult.Layer(layer: $0.layer, microsecondsPerImage: $0.seconds / Double(count) * 1e6, share: $0.seconds / total)
+        }
+        return (seconds / Double(count) * 1e6, layers)
+    }
+}

@@ -79,8 +79,8 @@ public struct Convolution: Layer {
 /// A convolution over a connection table, then its activation: the 1998 paper's C1, C3 and (with a
 /// full table) C5 (see `TableConvolution`). weight [connections, K, K] (or given a shape of the same
 /// size), bias [O]. A weight's fan-in is K*K times the number of input maps of the map it feeds: 75,
-/// 100 or 150 in Table I's C3. Plain loops, image by image: the paper's model trains one pattern at
-/// a time, and the loops are their own oracle.
+/// 100 or 150 in Table I's C3. Image by image (the paper's model trains one pattern at a time): the
+/// fast kernels block over positions; the plain loops are their oracle and run the second derivatives.
 public struct ConnectionTableConvolution: ImageByImageLayer {
     public let name: String
     public let prefix: String
@@ -119,12 +119,32 @@ public struct ConnectionTableConvolution: ImageByImageLayer {
         return k2 * table.fanIn(of: map)
     }
 
+    public func scratchCount(capacity: Int) -> Int { convolution.fastScratchCount }
+
     public func forward(_ pass: LayerPass) {
         let weight = pass.parameters, bias = pass.parameters + convolution.weightCount
         for n in 0..<pass.batch {
-            convolution.forward(input: pass.input + n &* inputCount, weight: weight, bias: bias, output: pass.output + n &* outputCount)
+            let input = pass.input + n &* inputCount, output = pass.output + n &* outputCount
+            switch pass.kernels {
+            case .fast: convolution.forwardFast(input: input, weight: weight, bias: bias, output: output, scratch: pass.scratch)
+            case .naive: convolution.forward(input: input, weight: weight, bias: bias, output: output)
+            }
         }
         activation.forward(pass.output, batch: pass.batch, count: outputCount)
+    }
+
+    public func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?) {
+        activation.backward(output: pass.output, gradient: outputGradient, batch: pass.batch, count: outputCount)
+        guard pass.kernels == .fast else {
+            propagate(pass, backwardStep, outputGradient, parameterGradient, inputGradient)
+            return
+        }
+        for n in 0..<pass.batch {
+            convolution.backwardFast(input: pass.input + n &* inputCount, weight: pass.parameters, outputGradient: outputGradient + n &* outputCount,
+                                     weightGradient: parameterGradient, biasGradient: parameterGradient + convolution.weightCount,
+                                     inputGradient: inputGradient.map { $0 + n &* inputCount }, accumulate: n > 0, scratch: pass.scratch)
+        }
     }
 
     var secondTensorOffset: Int { convolution.weightCount }

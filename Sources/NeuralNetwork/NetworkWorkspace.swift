@@ -167,9 +167,9 @@ public final class LayerProfile {
 
     public init() {}
 
-    func start() { last = MonotonicClock.now() }
+    public func start() { last = MonotonicClock.now() }
 
-    func lap(_ layer: String) {
+    public func lap(_ layer: String) {
         let now = MonotonicClock.now()
         if let index = seconds.firstIndex(where: { $0.layer == layer }) {
             seconds[index].seconds += now - last

@@ -25,6 +25,12 @@ struct Bench: AsyncParsableCommand {
             guard trainImages >= 64 else { throw CommandError("--train-images must be at least 64, got \(trainImages)") }
             let train = try await dataOptions.load(.train)
             let test = try await dataOptions.load(.test)
+            if ProcessInfo.processInfo.environment["LENET_PAPER_PROFILE"] != nil {
+                let paper = Benchmark.paperPattern(train: train, patterns: 6000)
+                print(String(format: "1998 pattern: %.1f us", paper.microseconds))
+                for layer in paper.layers { print("  \(layer.layer) " + String(format: "%.2f us", layer.microsecondsPerImage)) }
+                return
+            }
             let result = Benchmark.run(train: train, test: test, threads: threadOptions.threads, trainImages: trainImages,
                                        log: { if !json { printError($0) } })
             if json {

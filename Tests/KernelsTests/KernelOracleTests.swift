@@ -149,3 +149,53 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         #expect(hyperbolicTangent(Vector8(repeating: -100))[0] == -1)
     }
 }
+
+@Suite struct TableConvolutionOracleTests {
+    /// Table I of the 1998 paper (rows: input maps; columns: output maps).
+    static let tableI = ConnectionTable(connected: [
+        "X...XXX..XXXX.XX", "XX...XXX..XXXX.X", "XXX...XXX..X.XXX",
+        ".XXX..XXXX..X.XX", "..XXX..XXXX.XX.X", "...XXX..XXXX.XXX",
+    ].map { $0.map { $0 == "X" } })
+
+    static let shapes: [TableConvolution] = [
+        // The 1998 model's C1 (a full table, 784 positions: the wide weight gradient) and C3.
+        TableConvolution(table: .full(inputs: 1, outputs: 6), kernelSize: 5, inputHeight: 32, inputWidth: 32),
+        TableConvolution(table: tableI, kernelSize: 5, inputHeight: 14, inputWidth: 14),
+        // Spans and planes that leave tails of every length; 3x3 and 7x7 kernels.
+        TableConvolution(table: .full(inputs: 2, outputs: 3), kernelSize: 3, inputHeight: 9, inputWidth: 11),
+        TableConvolution(table: ConnectionTable(connected: [[true, false, true], [false, true, true]]), kernelSize: 5,
+                         inputHeight: 7, inputWidth: 6),
+        TableConvolution(table: .full(inputs: 3, outputs: 5), kernelSize: 7, inputHeight: 13, inputWidth: 10),
+        TableConvolution(table: .full(inputs: 5, outputs: 2), kernelSize: 4, inputHeight: 6, inputWidth: 5),
+    ]
+
+    @Test(arguments: shapes.indices)
+    func fastKernelsMatchThePlainLoops(index: Int) {
+        let convolution = Self.shapes[index]
+        let inputCount = convolution.table.inputMaps * convolution.inputHeight * convolution.inputWidth
+        let outputCount = convolution.table.outputMaps * convolution.outputHeight * convolution.outputWidth
+        // Exactly sized buffers: a read past the end would be a crash under the address sanitizer
+        // and garbage here.
+        let input = randomFloats(inputCount, seed: 21), weight = randomFloats(convolution.weightCount, seed: 22)
+        let bias = randomFloats(convolution.table.outputMaps, seed: 23), gradient = randomFloats(outputCount, seed: 24)
+        var scratch = [Float](repeating: .nan, count: convolution.fastScratchCount)
+        var fastOutput = [Float](repeating: .nan, count: outputCount), plainOutput = fastOutput
+        convolution.forwardFast(input: input, weight: weight, bias: bias, output: &fastOutput, scratch: &scratch)
+        convolution.forward(input: input, weight: weight, bias: bias, output: &plainOutput)
+        // Twice: overwritten, then added to (the second image of a batch).
+        var fast = (w: [Float](repeating: .nan, count: convolution.weightCount), b: [Float](repeating: .nan, count: convolution.table.outputMaps),
+                    x: [Float](repeating: .nan, count: inputCount))
+        var plain = fast
+        for accumulate in [false, true] {
+            convolution.backwardFast(input: input, weight: weight, outputGradient: gradient, weightGradient: &fast.w, biasGradient: &fast.b,
+                                     inputGradient: &fast.x, accumulate: accumulate, scratch: &scratch)
+            convolution.backward(input: input, weight: weight, outputGradient: gradient, weightGradient: &plain.w, biasGradient: &plain.b,
+                                 inputGradient: &plain.x, accumulate: accumulate)
+        }
+        let differences = [largestDifference(fastOutput, plainOutput), largestDifference(fast.w, plain.w),
+                           largestDifference(fast.b, plain.b), largestDifference(fast.x, plain.x)]
+        print("table convolution \(index): largest differences (output, weight, bias, input) \(differences)")
+        #expect(differences.allSatisfy { $0 < 1e-3 })
+        #expect(!fastOutput.contains { $0.isNaN } && !fast.w.contains { $0.isNaN } && !fast.x.contains { $0.isNaN })
+    }
+}
