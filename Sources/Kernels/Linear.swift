@@ -117,3 +117,33 @@ func weightedRowSum(terms: Int, width: Int, coefficient: (Int) -> Float, rows: U
         i &+= 1
     }
 }
+
+/// One pattern's backward pass fused with the update of stochastic diagonal Levenberg-Marquardt,
+/// bit for bit `linearBackward` (batch 1) followed by w -= eps * dE/dw, without writing dE/dw:
+///   dinput[i] = sum_o dout[o] * weight[o,i]         (with the weights before the update; o in order)
+///   weight[o,i] -= weightSteps[o,i] * (dout[o] * input[i]),   bias[o] -= biasSteps[o] * dout[o]
+/// One pass over the weights, reading and writing each row once.
+public func linearBackwardStep(inputs: Int, outputs: Int, input: UnsafePointer<Float>, weight: UnsafeMutablePointer<Float>,
+                               bias: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
+                               weightSteps: UnsafePointer<Float>, biasSteps: UnsafePointer<Float>,
+                               inputGradient: UnsafeMutablePointer<Float>?) {
+    if let inputGradient { zero(inputGradient, inputs) }
+    let vectorEnd = inputs & ~7
+    for o in 0..<outputs {
+        let g = outputGradient[o], row = weight + o &* inputs, steps = weightSteps + o &* inputs
+        let gradient = Vector8(repeating: g)
+        var i = 0
+        while i < vectorEnd {
+            let w = load8(row + i)
+            if let inputGradient { store8(multiplyAdd(load8(inputGradient + i), gradient, w), inputGradient + i) }
+            store8(w - load8(steps + i) * (gradient * load8(input + i)), row + i)
+            i &+= 8
+        }
+        while i < inputs {
+            if let inputGradient { inputGradient[i] += g * row[i] }
+            row[i] -= steps[i] * (g * input[i])
+            i &+= 1
+        }
+        bias[o] -= biasSteps[o] * g
+    }
+}

@@ -172,6 +172,7 @@ extension Benchmark {
         let ones = [Float](repeating: 0, count: network.layout.count)
         ones.withUnsafeBufferPointer { optimizer.setSecondDerivatives(sum: $0.baseAddress!, patterns: 1, learningRate: 0.0005) }
         let workspace = NetworkWorkspace(network, capacity: 1)
+        let steps = optimizer.stepSizes
         var parameters = model.parameters
         let count = min(patterns, train.count)
         func run(profile: LayerProfile?) -> Double {
@@ -185,10 +186,9 @@ extension Benchmark {
                         workspace.labels[0] = Int32(train.labels[n])
                         profile?.lap("prepare")
                         workspace.forward(parameters: p.baseAddress!, batch: 1)
-                        workspace.backward(parameters: p.baseAddress!, batch: 1, loss: .penalty(.meanSquaredError))
-                        profile?.start()
-                        optimizer.step(parameters: p.baseAddress!, gradients: workspace.parameterGradients)
-                        profile?.lap("step")
+                        steps.withUnsafeBufferPointer {
+                            _ = workspace.backwardAndStep(parameters: p.baseAddress!, loss: .penalty(.meanSquaredError), stepSizes: $0.baseAddress!)
+                        }
                     }
                 }
             }

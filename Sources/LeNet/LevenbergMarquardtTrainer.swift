@@ -102,12 +102,14 @@ public struct LevenbergMarquardtTrainer: TrainingLoop {
                         }
                         optimizer.setSecondDerivatives(sum: sum.baseAddress!, patterns: samples, learningRate: eta)
                     }
+                    let steps = optimizer.stepSizes
                     for (position, n) in order.enumerated() {
                         if position % 1000 == 0 { onEvent(.passProgress(pass: pass, done: position, total: order.count)) }
                         present(n)
                         workspace.forward(parameters: p, batch: 1)
-                        totalLoss += Double(workspace.backward(parameters: p, batch: 1, loss: loss))
-                        optimizer.step(parameters: p, gradients: workspace.parameterGradients)
+                        totalLoss += Double(steps.withUnsafeBufferPointer {
+                            workspace.backwardAndStep(parameters: p, loss: loss, stepSizes: $0.baseAddress!)
+                        })
                         patterns += 1
                         if control.shouldStop() { return true }
                     }

@@ -117,9 +117,24 @@ public protocol Layer: Sendable {
                   inputGradient: UnsafeMutablePointer<Float>?)
     func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
                         inputSecond: UnsafeMutablePointer<Float>?)
+    /// One pattern's backward pass (`pass.batch` is 1) and then the per-parameter update
+    /// w -= eps * dE/dw of its own parameters (`parameters`, the same memory as `pass.parameters`;
+    /// eps from `stepSizes`, in the same order). By default `backward` into `parameterGradient`,
+    /// then the update; a layer may fuse the two, with the same result bit for bit.
+    func backwardAndStep(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameters: UnsafeMutablePointer<Float>,
+                         stepSizes: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?)
 }
 
 extension Layer {
+    public func backwardAndStep(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameters: UnsafeMutablePointer<Float>,
+                                stepSizes: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                                inputGradient: UnsafeMutablePointer<Float>?) {
+        backward(pass, outputGradient: outputGradient, parameterGradient: parameterGradient, inputGradient: inputGradient)
+        StochasticDiagonalLevenbergMarquardt.update(parameters: parameters, gradients: parameterGradient, stepSizes: stepSizes,
+                                                    count: parameterCount)
+    }
+
     public func fanIn(parameter: Int, element: Int) -> Int { parameters[parameter].fanIn }
     public func scratchCount(capacity: Int) -> Int { 0 }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

@@ -28,8 +28,14 @@ public struct StochasticDiagonalLevenbergMarquardt: Codable, Sendable {
     /// w_k -= eps_k * g_k for every parameter.
     public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
         stepSizes.withUnsafeBufferPointer { steps in
-            for k in 0..<steps.count { parameters[k] -= steps[k] * gradients[k] }
+            Self.update(parameters: parameters, gradients: gradients, stepSizes: steps.baseAddress!, count: steps.count)
         }
+    }
+
+    /// w_k -= eps_k * g_k for k in 0..<count (the product rounded, then subtracted).
+    public static func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, stepSizes: UnsafePointer<Float>,
+                              count: Int) {
+        for k in 0..<count { parameters[k] -= stepSizes[k] * gradients[k] }
     }
 }
 

@@ -59,6 +59,23 @@ public struct FullyConnected: Layer {
         }
     }
 
+    /// The fast kernels fuse the update into the backward pass (`linearBackwardStep`): no gradient
+    /// is written, and each weight row is read and written once.
+    public func backwardAndStep(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameters: UnsafeMutablePointer<Float>,
+                                stepSizes: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
+                                inputGradient: UnsafeMutablePointer<Float>?) {
+        guard pass.kernels == .fast, pass.batch == 1 else {
+            backward(pass, outputGradient: outputGradient, parameterGradient: parameterGradient, inputGradient: inputGradient)
+            StochasticDiagonalLevenbergMarquardt.update(parameters: parameters, gradients: parameterGradient, stepSizes: stepSizes,
+                                                        count: parameterCount)
+            return
+        }
+        activation.backward(output: pass.output, gradient: outputGradient, batch: 1, count: outputs)
+        linearBackwardStep(inputs: inputs, outputs: outputs, input: pass.input, weight: parameters, bias: parameters + inputs * outputs,
+                           outputGradient: outputGradient, weightSteps: stepSizes, biasSteps: stepSizes + inputs * outputs,
+                           inputGradient: inputGradient)
+    }
+
     public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
                                inputSecond: UnsafeMutablePointer<Float>?) {
         activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputs)

@@ -113,6 +113,26 @@ public final class NetworkWorkspace {
         return value
     }
 
+    /// One pattern's loss and backward pass with the update of stochastic diagonal Levenberg-Marquardt,
+    /// w -= eps * dE/dw, applied to each layer's parameters as the backward pass leaves it (a layer
+    /// keeps the weights it had in the forward pass until its own backward pass is done). Bit for bit
+    /// `backward` then `StochasticDiagonalLevenbergMarquardt.step`, with less memory traffic.
+    @discardableResult
+    public func backwardAndStep(parameters: UnsafeMutablePointer<Float>, loss: OutputLoss, stepSizes: UnsafePointer<Float>) -> Float {
+        precondition(training, "backwardAndStep needs a workspace made with training: true")
+        profile?.start()
+        let value = lossAndGradient(loss, batch: 1, normalizer: nil)
+        profile?.lap("loss")
+        for index in layers.indices.reversed() {
+            let offset = parameterOffsets[index]
+            layers[index].backwardAndStep(pass(index, parameters: parameters, batch: 1), outputGradient: gradients[index + 1],
+                                          parameters: parameters + offset, stepSizes: stepSizes + offset,
+                                          parameterGradient: parameterGradients + offset, inputGradient: index == 0 ? nil : gradients[index])
+            profile?.lap(layers[index].name + " backward")
+        }
+        return value
+    }
+
     /// The diagonal Gauss-Newton second derivatives d2E/dw2 of the last forward pass into
     /// `secondDerivatives` (the 1998 paper's eqs. 25 and 27), summed over the batch: the backward
     /// pass's shape with squared weights and inputs, from the loss's curvature at the scores.

@@ -161,6 +161,41 @@ import NeuralNetwork
         #expect(parameters == [1 - optimizer.stepSizes[0], 1 - optimizer.stepSizes[1], 1 - optimizer.stepSizes[2]])
     }
 
+    /// The fused backward pass and update (fully connected layers write no gradient) gives the same
+    /// bits as the backward pass followed by the optimizer's step, for 20 patterns in a row, on both
+    /// models.
+    @Test(arguments: [false, true])
+    func theFusedUpdateIsTheBackwardPassThenTheStep(writeup: Bool) throws {
+        let train = try loadMNIST(.train).prefix(20)
+        let network = writeup ? LeNet5.network : LeNet1998.network
+        let preparation: InputPreparation = writeup ? .writeup : .paperPadded
+        let loss: OutputLoss = writeup ? .crossEntropy : .penalty(.meanSquaredError)
+        var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: network.layout.count)
+        let h = (0..<network.layout.count).map { Float($0 % 97) * 0.01 }
+        optimizer.setSecondDerivatives(sum: h, patterns: 1, learningRate: 0.01)
+        let start = writeup ? LeNet5(seed: 3).parameters : LeNet1998(seed: 3).parameters
+        var fused = start, separate = start
+        let a = NetworkWorkspace(network, capacity: 1), b = NetworkWorkspace(network, capacity: 1)
+        var losses: [(Float, Float)] = []
+        for n in 0..<train.count {
+            for workspace in [a, b] {
+                [n].withUnsafeBufferPointer { preparation.fill(train, indices: $0, input: workspace.input, labels: workspace.labels) }
+            }
+            fused.withUnsafeMutableBufferPointer { p in
+                a.forward(parameters: p.baseAddress!, batch: 1)
+                let value = optimizer.stepSizes.withUnsafeBufferPointer { a.backwardAndStep(parameters: p.baseAddress!, loss: loss, stepSizes: $0.baseAddress!) }
+                separate.withUnsafeMutableBufferPointer { q in
+                    b.forward(parameters: q.baseAddress!, batch: 1)
+                    losses.append((value, b.backward(parameters: q.baseAddress!, batch: 1, loss: loss)))
+                    optimizer.step(parameters: q.baseAddress!, gradients: b.parameterGradients)
+                }
+            }
+        }
+        #expect(fused != start)
+        #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern))
+        #expect(losses.allSatisfy { $0.0.bitPattern == $0.1.bitPattern })
+    }
+
     /// A run stopped inside a pass and resumed from that pass's start ends bit-identical to one
     /// never stopped, distortions included.
     @Test(arguments: [150, 500, 830])
