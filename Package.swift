@@ -32,7 +32,7 @@ let nativeOnly: [SwiftSetting] = native.isEmpty ? [] : [.unsafeFlags(native)]
 
 let package = Package(
     name: "LeNet5",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lenet", targets: ["lenet"]),
         // The web server is its own program, so that `swift run lenet ...` never compiles SwiftNIO.

@@ -155,27 +155,6 @@ public struct TableConvolution: Sendable {
 // held at zero (backward); no read leaves the input plane. Sixteen positions per vector, four
 // vectors per register block, a tail of eight and then of single positions.
 
-public typealias Vector16 = SIMD16<Float>
-
-@inline(__always)
-func load16(_ pointer: UnsafePointer<Float>) -> Vector16 {
-    UnsafeRawPointer(pointer).loadUnaligned(as: Vector16.self)
-}
-
-@inline(__always)
-func store16(_ value: Vector16, _ pointer: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector16.self)
-}
-
-@inline(__always)
-func multiplyAdd(_ accumulator: Vector16, _ a: Vector16, _ b: Vector16) -> Vector16 {
-    #if FUSED_MULTIPLY_ADD || arch(arm64)
-    return accumulator.addingProduct(a, b)
-    #else
-    return accumulator + a * b
-    #endif
-}
-
 extension TableConvolution {
     /// The wide span of an output plane: rows of the input's width, the last cut at the output's.
     var wideSpan: Int { (outputHeight - 1) &* inputWidth &+ outputWidth }

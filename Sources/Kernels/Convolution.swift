@@ -132,14 +132,19 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
     }
 }
 
-/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount` floats. Takes the register-blocked
-/// kernel when the shape allows it (`s.isBlockable`).
+/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount` floats. Takes the 8x8-plane kernels
+/// (`s.hasPlanes8x8`) or the register-blocked ones (`s.isBlockable`) when the shape allows.
 public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                 weightGradient: UnsafeMutablePointer<Float>,
                                 biasGradient: UnsafeMutablePointer<Float>,
                                 inputGradient: UnsafeMutablePointer<Float>?,
                                 scratch: UnsafeMutablePointer<Float>) {
+    if s.hasPlanes8x8 {
+        convolutionBackwardPlanes8x8(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
+                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+        return
+    }
     if s.isBlockable {
         convolutionBackwardBlocked(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
                                    weightGradient: weightGradient, biasGradient: biasGradient,

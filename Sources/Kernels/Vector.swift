@@ -15,6 +15,28 @@ public func store8(_ value: Vector8, _ pointer: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector8.self)
 }
 
+/// Sixteen lanes: one AVX-512 register, or two AVX2 registers (then each operation is two).
+public typealias Vector16 = SIMD16<Float>
+
+@inline(__always)
+public func load16(_ pointer: UnsafePointer<Float>) -> Vector16 {
+    UnsafeRawPointer(pointer).loadUnaligned(as: Vector16.self)
+}
+
+@inline(__always)
+public func store16(_ value: Vector16, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector16.self)
+}
+
+@inline(__always)
+func multiplyAdd(_ accumulator: Vector16, _ a: Vector16, _ b: Vector16) -> Vector16 {
+    #if FUSED_MULTIPLY_ADD || arch(arm64)
+    return accumulator.addingProduct(a, b)
+    #else
+    return accumulator + a * b
+    #endif
+}
+
 /// y[i] += a * x[i] for i in 0..<count.
 @inline(__always)
 public func multiplyAdd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ count: Int) {

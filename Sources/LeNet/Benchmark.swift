@@ -26,6 +26,22 @@ public struct BenchmarkResult: Codable, Sendable {
     public var trainPercentOfPeak: Double
     public var layers: [Layer]
     public var peakMemoryMB: Double
+    /// How the peak was estimated: "2 cores x 2.30 GHz x 2 FMA units x 16 lanes x 2 FLOP".
+    public var peakFormula: String
+    /// Single-image latency percentiles (10, 50, 90, 99), microseconds.
+    public var singleImagePercentiles: [String: Double]
+    /// One thread: a whole training step per image (batch 64) against the sum of the layers' times
+    /// in the profile; the rest is the share outside the layers.
+    public var oneThreadStepMicroseconds: Double
+    public var layersMicroseconds: Double
+    public var outsideLayersShare: Double
+    /// Training images/s by thread count ("1", "2", ...) and by batch size ("16" ... "1024").
+    public var trainImagesPerSecondByThreads: [String: Double]
+    public var trainImagesPerSecondByBatch: [String: Double]
+    public var inferenceImagesPerSecondByBatch: [String: Double]
+    /// The 1998 model: one pattern of stochastic diagonal Levenberg-Marquardt on one thread, and per layer.
+    public var paperPatternMicroseconds: Double
+    public var paperLayers: [Layer]
 }
 
 public enum Benchmark {
@@ -43,38 +59,49 @@ public enum Benchmark {
         #endif
     }
 
+    /// Images/s of the write-up's recipe (first phase, SGD with momentum) at `batchSize`.
+    static func trainingSpeed(_ train: LabeledImages, images: Int, threads: Int, batchSize: Int = 64) -> (LeNet5, TrainingSummary) {
+        var model = LeNet5(seed: 0)
+        let recipe = Recipe(schedule: [Phase(epochs: 1, learningRate: 0.0005)], batchSize: batchSize, seed: 0, logInterval: Int.max)
+        let summary = Trainer(recipe: recipe, threads: threads).train(&model, on: train.prefix(images))
+        return (model, summary)
+    }
+
+    /// Inference images/s over `test` at `batch` (each batch split over the threads); best of `rounds`.
+    static func inferenceSpeed(_ model: LeNet5, _ test: LabeledImages, batch: Int, threads: Int, rounds: Int = 3) -> Double {
+        let perThread = (batch + threads - 1) / threads
+        let runner = ChunkRunner(network: LeNet5.network, preparation: .writeup, chunkSize: perThread, workspaces: .perThread,
+                                 threads: threads, training: false)
+        let indices = Array(0..<test.count)
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            let start = MonotonicClock.now()
+            model.parameters.withUnsafeBufferPointer { p in
+                indices.withUnsafeBufferPointer { indices in
+                    for first in stride(from: 0, to: test.count, by: batch) {
+                        let batchIndices = UnsafeBufferPointer(rebasing: indices[first..<min(test.count, first + batch)])
+                        runner.run(test, indices: batchIndices) { _, _, workspace, size in
+                            workspace.forward(parameters: p.baseAddress!, batch: size)
+                        }
+                    }
+                }
+            }
+            best = min(best, MonotonicClock.now() - start)
+        }
+        return Double(test.count) / best
+    }
+
     public static func run(train: LabeledImages, test: LabeledImages, threads: Int, trainImages: Int,
                            log: (String) -> Void = { _ in }) -> BenchmarkResult {
         // Training: the recipe's first phase over `trainImages` images, batch 64, the real data path.
         log("training on \(trainImages) images...")
-        var model = LeNet5(seed: 0)
-        let recipe = Recipe(schedule: [Phase(epochs: 1, learningRate: 0.0005)], seed: 0, logInterval: Int.max)
-        let summary = Trainer(recipe: recipe, threads: threads).train(&model, on: train.prefix(trainImages))
+        let (model, summary) = trainingSpeed(train, images: trainImages, threads: threads)
 
         // Inference at batch 1000 and 64: each batch split over the threads; best of three passes.
         var inference: [String: Double] = [:]
         for batch in [1000, 64] {
             log("inference at batch \(batch)...")
-            let perThread = (batch + threads - 1) / threads
-            let runner = ChunkRunner(network: LeNet5.network, preparation: .writeup, chunkSize: perThread, workspaces: .perThread,
-                                     threads: threads, training: false)
-            let indices = Array(0..<test.count)
-            var best = Double.infinity
-            for _ in 0..<3 {
-                let start = MonotonicClock.now()
-                model.parameters.withUnsafeBufferPointer { p in
-                    indices.withUnsafeBufferPointer { indices in
-                        for first in stride(from: 0, to: test.count, by: batch) {
-                            let batchIndices = UnsafeBufferPointer(rebasing: indices[first..<min(test.count, first + batch)])
-                            runner.run(test, indices: batchIndices) { _, _, workspace, size in
-                                workspace.forward(parameters: p.baseAddress!, batch: size)
-                            }
-                        }
-                    }
-                }
-                best = min(best, MonotonicClock.now() - start)
-            }
-            inference["\(batch)"] = Double(test.count) / best
+            inference["\(batch)"] = inferenceSpeed(model, test, batch: batch, threads: threads)
         }
 
         // One image at a time: the latency of normalize + forward, median of 2,000 calls.
@@ -96,6 +123,8 @@ public enum Benchmark {
         }
         latencies.sort()
         inference["1"] = Double(latencies.count) / latencies.reduce(0, +)
+        var percentiles: [String: Double] = [:]
+        for p in [10, 50, 90, 99] { percentiles["\(p)"] = latencies[latencies.count * p / 100] * 1e6 }
 
         // Per layer, on one thread, on the chunks of 16 the trainer uses.
         log("per-layer profile...")
@@ -121,7 +150,28 @@ public enum Benchmark {
                                   share: $0.seconds / total)
         }
 
-        let peak = machinePeakGFLOPPerSecond(threads: threads)
+        // Scaling: by threads, and by batch size (training at the recipe's first rate; inference).
+        let scalingImages = min(trainImages, 19_200)
+        var byThreads: [String: Double] = [:], byBatch: [String: Double] = [:], inferenceByBatch: [String: Double] = [:]
+        var oneThread = 0.0
+        for count in Set([1, threads]).sorted() {
+            log("training on \(scalingImages) images, \(count) thread(s)...")
+            let speed = trainingSpeed(train, images: scalingImages, threads: count).1.imagesPerSecond
+            byThreads["\(count)"] = speed
+            if count == 1 { oneThread = speed }
+        }
+        for batch in [16, 64, 256, 1024] {
+            log("batch \(batch)...")
+            byBatch["\(batch)"] = trainingSpeed(train, images: scalingImages, threads: threads, batchSize: batch).1.imagesPerSecond
+            inferenceByBatch["\(batch)"] = inferenceSpeed(model, test, batch: batch, threads: threads, rounds: 2)
+        }
+        let layerMicroseconds = total / Double(profiledImages) * 1e6
+        let stepMicroseconds = oneThread > 0 ? 1e6 / oneThread : 0
+
+        log("the 1998 model, one pattern at a time...")
+        let paper = paperPattern(train: train, patterns: 3000)
+
+        let (peak, formula) = machinePeak(threads: threads)
         let trainGFLOP = summary.imagesPerSecond * trainingFLOP / 1e9
         return BenchmarkResult(
             processor: processorName(), threads: threads, build: build,
@@ -129,7 +179,11 @@ public enum Benchmark {
             inferenceImagesPerSecond: inference, singleImageMicroseconds: latencies[latencies.count / 2] * 1e6,
             trainGFLOPPerSecond: trainGFLOP, inferenceGFLOPPerSecond: (inference["1000"] ?? 0) * forwardFLOP / 1e9,
             machinePeakGFLOPPerSecond: peak, trainPercentOfPeak: peak > 0 ? 100 * trainGFLOP / peak : 0,
-            layers: layers, peakMemoryMB: peakMemoryMB())
+            layers: layers, peakMemoryMB: peakMemoryMB(), peakFormula: formula, singleImagePercentiles: percentiles,
+            oneThreadStepMicroseconds: stepMicroseconds, layersMicroseconds: layerMicroseconds,
+            outsideLayersShare: stepMicroseconds > 0 ? max(0, 1 - layerMicroseconds / stepMicroseconds) : 0,
+            trainImagesPerSecondByThreads: byThreads, trainImagesPerSecondByBatch: byBatch,
+            inferenceImagesPerSecondByBatch: inferenceByBatch, paperPatternMicroseconds: paper.microseconds, paperLayers: paper.layers)
     }
 
     /// The largest resident set so far, in MB (10^6 bytes).
@@ -149,16 +203,23 @@ public enum Benchmark {
         return line.flatMap { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } } ?? "unknown"
     }
 
-    /// An estimate: threads x clock x FLOP per cycle (two FMA units: 64 with AVX-512, 32 with AVX2
-    /// and FMA, 8 otherwise), with the clock /proc/cpuinfo reports. 0 when unknown.
-    static func machinePeakGFLOPPerSecond(threads: Int) -> Double {
+    /// An estimate of the machine's peak for `threads` threads: cores x clock x FMA units x lanes x 2,
+    /// with the clock /proc/cpuinfo reports and the vector width its flags name (16 float lanes with
+    /// AVX-512, 8 with AVX2 and FMA; without FMA, 8 lanes of SSE multiply and add, counted as one
+    /// unit). Two FMA units are assumed: right for server cores of the last decade; some AVX-512
+    /// parts have one, which halves the true peak. 0 when the clock is unknown.
+    static func machinePeak(threads: Int) -> (gflop: Double, formula: String) {
         let lines = cpuInfo()
         guard let megahertz = lines.first(where: { $0.hasPrefix("cpu MHz") })
-            .flatMap({ Double($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") }) else { return 0 }
+            .flatMap({ Double($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") }) else { return (0, "unknown clock") }
         let flags = Set((lines.first { $0.hasPrefix("flags") } ?? "").split(separator: " "))
-        let perCycle = flags.contains("avx512f") ? 64.0 : (flags.contains("avx2") && flags.contains("fma") ? 32.0 : 8.0)
+        let fma = flags.contains("fma")
+        let lanes = flags.contains("avx512f") && fma ? 16.0 : (flags.contains("avx2") && fma ? 8.0 : 4.0)
+        let units = fma ? 2.0 : 1.0
         let cores = min(threads, WorkerPool.availableProcessors)
-        return Double(cores) * megahertz / 1000 * perCycle
+        let formula = String(format: "%d cores x %.2f GHz x %.0f %@ x %.0f lanes x 2 FLOP", cores, megahertz / 1000, units,
+                             fma ? "FMA units" : "multiply and add pair", lanes)
+        return (Double(cores) * megahertz / 1000 * units * lanes * 2, formula)
     }
 }
 
@@ -169,8 +230,9 @@ extension Benchmark {
         let model = LeNet1998(seed: 0)
         let network = LeNet1998.network
         var optimizer = StochasticDiagonalLevenbergMarquardt(parameterCount: network.layout.count)
-        let ones = [Float](repeating: 0, count: network.layout.count)
-        ones.withUnsafeBufferPointer { optimizer.setSecondDerivatives(sum: $0.baseAddress!, patterns: 1, learningRate: 0.0005) }
+        // Steps of eta / mu (no curvature): the cost of a pattern does not depend on them.
+        let noCurvature = [Float](repeating: 0, count: network.layout.count)
+        noCurvature.withUnsafeBufferPointer { optimizer.setSecondDerivatives(sum: $0.baseAddress!, patterns: 1, learningRate: 0.0005) }
         let workspace = NetworkWorkspace(network, capacity: 1)
         let steps = optimizer.stepSizes
         var parameters = model.parameters

@@ -6,7 +6,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training and inference speed, latency, memory and the time per layer.",
         discussion: """
-            Trains the write-up's LeNet-5 for one pass over the training images (batch 64, the real data path), then runs inference on the 10,000 test images at batch 1000, 64 and 1, and times every layer's forward and backward pass on one thread. Prints images per second, GFLOP/s against an estimate of the machine's peak, the median single-image latency and the peak memory.
+            Trains the write-up's LeNet-5 for one pass over the training images (batch 64, the real data path), then runs inference on the 10,000 test images at batch 1000, 64 and 1, and times every layer's forward and backward pass on one thread. Prints images per second, GFLOP/s against an estimate of the machine's peak (from the vector width and FMA units the CPU reports), single-image latency (median and spread) and the peak memory; then how training scales with threads (1 and all) and batch size (16 to 1024), the share of a one-thread training step spent outside the layers, and the 1998 model's cost per pattern and layer.
 
             scripts/bench.sh runs this beside the PyTorch anchor and prints the ratios.
             """)
@@ -25,12 +25,6 @@ struct Bench: AsyncParsableCommand {
             guard trainImages >= 64 else { throw CommandError("--train-images must be at least 64, got \(trainImages)") }
             let train = try await dataOptions.load(.train)
             let test = try await dataOptions.load(.test)
-            if ProcessInfo.processInfo.environment["LENET_PAPER_PROFILE"] != nil {
-                let paper = Benchmark.paperPattern(train: train, patterns: 6000)
-                print(String(format: "1998 pattern: %.1f us", paper.microseconds))
-                for layer in paper.layers { print("  \(layer.layer) " + String(format: "%.2f us", layer.microsecondsPerImage)) }
-                return
-            }
             let result = Benchmark.run(train: train, test: test, threads: threadOptions.threads, trainImages: trainImages,
                                        log: { if !json { printError($0) } })
             if json {
@@ -43,13 +37,34 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "training:   %8.0f images/s  (%d images in %.2f s; %.1f GFLOP/s, %.1f%% of an estimated peak of %.0f GFLOP/s)",
                          result.trainImagesPerSecond, result.trainImages, result.trainSeconds, result.trainGFLOPPerSecond,
                          result.trainPercentOfPeak, result.machinePeakGFLOPPerSecond))
+            print("            the peak: \(result.peakFormula)")
             for batch in ["1000", "64", "1"] {
                 print(String(format: "inference:  %8.0f images/s at batch %@", result.inferenceImagesPerSecond[batch] ?? 0, batch))
             }
-            print(String(format: "one image:  %8.1f us (median)", result.singleImageMicroseconds))
+            let p = result.singleImagePercentiles
+            print(String(format: "one image:  %8.1f us median (10%%: %.1f, 90%%: %.1f, 99%%: %.1f)", p["50"] ?? 0, p["10"] ?? 0, p["90"] ?? 0, p["99"] ?? 0))
             print(String(format: "peak memory: %6.1f MB", result.peakMemoryMB))
+            print("scaling (training: the recipe's first rate, SGD with momentum; inference: the 10,000 test images):")
+            for threads in result.trainImagesPerSecondByThreads.keys.sorted(by: { Int($0)! < Int($1)! }) {
+                print(String(format: "  %@ thread(s), batch 64:    training %8.0f images/s", threads, result.trainImagesPerSecondByThreads[threads] ?? 0))
+            }
+            for batch in result.trainImagesPerSecondByBatch.keys.sorted(by: { Int($0)! < Int($1)! }) {
+                print(String(format: "  batch %4@, %d thread(s): training %8.0f images/s, inference %8.0f images/s", batch, result.threads,
+                             result.trainImagesPerSecondByBatch[batch] ?? 0, result.inferenceImagesPerSecondByBatch[batch] ?? 0))
+            }
+            // The cost is linear in the images: an epoch of a larger set takes images / throughput.
+            print(String(format: "  an epoch of EMNIST byclass (697,932 images) at this rate: %.1f s; the write-up's 20 epochs: %.0f s",
+                         697_932 / result.trainImagesPerSecond, 20 * 697_932 / result.trainImagesPerSecond))
+            print(String(format: "one thread: a training step %.1f us per image, its layers %.1f us: %.1f%% outside the layers",
+                         result.oneThreadStepMicroseconds, result.layersMicroseconds, 100 * result.outsideLayersShare))
             print("time per image and layer (one thread, chunks of 16):")
             for layer in result.layers {
+                let name = layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0)
+                print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share))
+            }
+            print(String(format: "the 1998 model, one pattern of stochastic diagonal Levenberg-Marquardt (one thread): %.1f us; per layer:",
+                         result.paperPatternMicroseconds))
+            for layer in result.paperLayers {
                 let name = layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0)
                 print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share))
             }

@@ -28,12 +28,18 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         ConvolutionShape(inputChannels: 2, outputChannels: 13, inputHeight: 6, inputWidth: 20, kernelSize: 5),
         ConvolutionShape(inputChannels: 16, outputChannels: 6, inputHeight: 16, inputWidth: 20, kernelSize: 5),
         ConvolutionShape(inputChannels: 3, outputChannels: 19, inputHeight: 9, inputWidth: 12, kernelSize: 5),
+        // 8x8 output planes (the 16-lane backward kernels) with 4+3, 4+1 and 2 output channels, and
+        // tap counts that leave blocks of 3, 2 and 1.
+        ConvolutionShape(inputChannels: 3, outputChannels: 7, inputHeight: 12, inputWidth: 12, kernelSize: 5),
+        ConvolutionShape(inputChannels: 2, outputChannels: 5, inputHeight: 12, inputWidth: 12, kernelSize: 5),
+        ConvolutionShape(inputChannels: 1, outputChannels: 2, inputHeight: 12, inputWidth: 12, kernelSize: 5),
     ]
 
     @Test func leNetsShapesTakeTheBlockedKernels() {
         #expect(Self.shapes[0].isBlockable && Self.shapes[1].isBlockable)
         #expect(Self.shapes[6].isBlockable && Self.shapes[7].isBlockable && Self.shapes[8].isBlockable)
         #expect(!Self.shapes[2].isBlockable && !Self.shapes[3].isBlockable)
+        #expect(Self.shapes[1].hasPlanes8x8 && Self.shapes[9].hasPlanes8x8 && !Self.shapes[0].hasPlanes8x8 && !Self.shapes[8].hasPlanes8x8)
     }
 
     @Test(arguments: shapes)
