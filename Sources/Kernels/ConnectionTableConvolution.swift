@@ -365,7 +365,7 @@ extension TableConvolution {
                         if count > 4 { s4 = multiplyAdd(s4, g, load16(x + 4)) }
                         p = span
                     }
-                    var sums = SIMD8<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum(), s4.sum(), 0, 0, 0)
+                    var sums = SIMD8<Float>(horizontalSum(s0), horizontalSum(s1), horizontalSum(s2), horizontalSum(s3), horizontalSum(s4), 0, 0, 0)
                     while p < span {
                         let g = wide[p]
                         for t in 0..<count { sums[t] += g * r[p &+ t] }

@@ -22,8 +22,10 @@ public struct ConvolutionShape: Sendable, Equatable {
     public var inputCount: Int { inputChannels * inputPlane }
     public var outputCount: Int { outputChannels * outputPlane }
     public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
-    /// Floats of scratch the fast kernels need.
-    public var scratchCount: Int { isBlockable ? 1 : outputHeight * inputWidth }
+    /// Floats of scratch the fast kernels need for a batch of `batch` images.
+    public func scratchCount(batch: Int) -> Int {
+        hasPlanes8x8 ? batch * Planes8x8.pairFloats : (isBlockable ? 1 : outputHeight * inputWidth)
+    }
     /// The span of a "wide" output plane: rows of `inputWidth`, the last one cut at `outputWidth`.
     var wideSpan: Int { (outputHeight - 1) * inputWidth + outputWidth }
 }
@@ -99,7 +101,7 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 // scratch and discarded (forward) or kept at zero (backward).
 
 /// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
-/// blocked kernel applies). `scratch` holds `s.scratchCount` floats. Takes the register-blocked
+/// blocked kernel applies). `scratch` holds `s.scratchCount(batch:)` floats. Takes the register-blocked
 /// kernel when the shape allows it (`s.isBlockable`).
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
@@ -114,7 +116,7 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
     for n in 0..<batch {
         let image = input + n &* s.inputCount
         for o in 0..<s.outputChannels {
-            scratch.update(repeating: bias[o], count: s.scratchCount)
+            scratch.update(repeating: bias[o], count: s.outputHeight * width)
             for c in 0..<s.inputChannels {
                 let plane = image + c &* s.inputPlane
                 let taps = weight + (o &* s.inputChannels &+ c) &* k &* k
@@ -132,7 +134,7 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
     }
 }
 
-/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount` floats. Takes the 8x8-plane kernels
+/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount(batch:)` floats. Takes the 8x8-plane kernels
 /// (`s.hasPlanes8x8`) or the register-blocked ones (`s.isBlockable`) when the shape allows.
 public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
@@ -142,7 +144,8 @@ public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: Unsafe
                                 scratch: UnsafeMutablePointer<Float>) {
     if s.hasPlanes8x8 {
         convolutionBackwardPlanes8x8(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
-                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient,
+                                     scratch: scratch)
         return
     }
     if s.isBlockable {
@@ -155,7 +158,7 @@ public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: Unsafe
     zero(weightGradient, s.weightCount)
     zero(biasGradient, s.outputChannels)
     if let inputGradient { zero(inputGradient, batch &* s.inputCount) }
-    zero(scratch, s.scratchCount)
+    zero(scratch, s.outputHeight * width)
     for n in 0..<batch {
         let image = input + n &* s.inputCount
         for o in 0..<s.outputChannels {

@@ -137,7 +137,7 @@ public func convolutionBackwardBlocked(_ s: ConvolutionShape, batch: Int, input:
                 p &+= 8
             }
         }
-        biasGradient[o] = sum.sum()
+        biasGradient[o] = horizontalSum(sum)
     }
     // Weights: dW[o,c,i,j] = sum_{n,y,x} dOut[n,o,y,x] * in[n,c,y+i,x+j], for two output channels
     // at once: their five taps each (10 registers) share every input vector loaded.
@@ -248,9 +248,9 @@ private func weightGradientBlock(_ s: ConvolutionShape, batch: Int, input: Unsaf
         }
     }
     let target = weightGradient + ((o &* s.inputChannels &+ c) &* 25 &+ i &* 5)
-    target[0] = p0.sum(); target[1] = p1.sum(); target[2] = p2.sum(); target[3] = p3.sum(); target[4] = p4.sum()
+    target[0] = horizontalSum(p0); target[1] = horizontalSum(p1); target[2] = horizontalSum(p2); target[3] = horizontalSum(p3); target[4] = horizontalSum(p4)
     if two {
         let second = target + s.inputChannels &* 25
-        second[0] = q0.sum(); second[1] = q1.sum(); second[2] = q2.sum(); second[3] = q3.sum(); second[4] = q4.sum()
+        second[0] = horizontalSum(q0); second[1] = horizontalSum(q1); second[2] = horizontalSum(q2); second[3] = horizontalSum(q3); second[4] = horizontalSum(q4)
     }
 }

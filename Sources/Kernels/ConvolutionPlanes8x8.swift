@@ -4,13 +4,18 @@
 ///
 /// Weight gradient: for four output channels o and one (c, i), the five taps' sums of each (20
 /// accumulators) stay in registers across the whole batch; every input vector (rows y+i and y+1+i,
-/// columns j..j+8) feeds all four. Input gradient: the product of the transposed weights and the
+/// columns j..j+8, laid out once per input channel so that it is one load) feeds all four. Input gradient: the product of the transposed weights and the
 /// output gradient for six taps (c, i, j) by the whole plane (24 accumulators) over the output
 /// channels, each block added straight into the input gradient (a fused col2im).
 
 extension ConvolutionShape {
     /// True when the 8x8-plane backward kernels apply.
     public var hasPlanes8x8: Bool { kernelSize == 5 && outputWidth == 8 && outputHeight == 8 }
+}
+
+enum Planes8x8 {
+    /// Floats of one image's row pairs for one input channel: 5 kernel rows x 4 row pairs x 5 columns x 16.
+    static let pairFloats = 1600
 }
 
 @inline(__always)
@@ -23,7 +28,8 @@ public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, inpu
                                          weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                          weightGradient: UnsafeMutablePointer<Float>,
                                          biasGradient: UnsafeMutablePointer<Float>,
-                                         inputGradient: UnsafeMutablePointer<Float>?) {
+                                         inputGradient: UnsafeMutablePointer<Float>?,
+                                         scratch: UnsafeMutablePointer<Float>) {
     precondition(s.hasPlanes8x8)
     // Bias: the sum of each output-gradient plane, over the batch.
     for o in 0..<s.outputChannels {
@@ -32,27 +38,43 @@ public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, inpu
             let plane = outputGradient + (n &* s.outputChannels &+ o) &* 64
             sum += load16(plane) + load16(plane + 16) + load16(plane + 32) + load16(plane + 48)
         }
-        biasGradient[o] = sum.sum()
+        biasGradient[o] = horizontalSum(sum)
     }
-    // Weights, four output channels at a time (then 3, 2 or 1).
-    var o = 0
-    while o < s.outputChannels {
-        let count = min(4, s.outputChannels &- o)
-        for c in 0..<s.inputChannels {
+    // Weights, input channel by input channel: the channel's row pairs of every image of the batch
+    // laid out once as vectors (`pairs`: [image][i][y / 2][j], 16 floats each: rows y+i and y+1+i,
+    // columns j..j+8), then four output channels at a time (then 3, 2 or 1).
+    let pairs = scratch
+    for c in 0..<s.inputChannels {
+        for n in 0..<batch {
+            let rows = input + (n &* s.inputChannels &+ c) &* s.inputPlane
+            var target = pairs + n &* Planes8x8.pairFloats
             for i in 0..<5 {
-                switch count {
-                case 4: weightGradientPlanes(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                             o: o, count: 4, c: c, i: i)
-                case 3: weightGradientPlanes(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                             o: o, count: 3, c: c, i: i)
-                case 2: weightGradientPlanes(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                             o: o, count: 2, c: c, i: i)
-                default: weightGradientPlanes(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                              o: o, count: 1, c: c, i: i)
+                for y in stride(from: 0, to: 8, by: 2) {
+                    let row = rows + (y &+ i) &* s.inputWidth, next = row + s.inputWidth
+                    for j in 0..<5 {
+                        store16(pair(row + j, next + j), target)
+                        target += 16
+                    }
                 }
             }
         }
-        o &+= count
+        var o = 0
+        while o < s.outputChannels {
+            let count = min(4, s.outputChannels &- o)
+            for i in 0..<5 {
+                switch count {
+                case 4: weightGradientPlanes(s, batch: batch, pairs: pairs, outputGradient: outputGradient, weightGradient: weightGradient,
+                                             o: o, count: 4, c: c, i: i)
+                case 3: weightGradientPlanes(s, batch: batch, pairs: pairs, outputGradient: outputGradient, weightGradient: weightGradient,
+                                             o: o, count: 3, c: c, i: i)
+                case 2: weightGradientPlanes(s, batch: batch, pairs: pairs, outputGradient: outputGradient, weightGradient: weightGradient,
+                                             o: o, count: 2, c: c, i: i)
+                default: weightGradientPlanes(s, batch: batch, pairs: pairs, outputGradient: outputGradient, weightGradient: weightGradient,
+                                              o: o, count: 1, c: c, i: i)
+                }
+            }
+            o &+= count
+        }
     }
     guard let inputGradient else { return }
     let taps = s.inputChannels &* 25
@@ -77,25 +99,23 @@ public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, inpu
 
 /// dW[o+k, c, i, 0..<5] for k < count (at most 4), summed over the batch in registers.
 @inline(__always)
-private func weightGradientPlanes(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+private func weightGradientPlanes(_ s: ConvolutionShape, batch: Int, pairs: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                  weightGradient: UnsafeMutablePointer<Float>, o: Int, count: Int, c: Int, i: Int) {
-    let width = s.inputWidth
     var a0 = Vector16(), a1 = a0, a2 = a0, a3 = a0, a4 = a0
     var b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0
     var c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0
     var d0 = a0, d1 = a0, d2 = a0, d3 = a0, d4 = a0
     for n in 0..<batch {
         let gradient = outputGradient + (n &* s.outputChannels &+ o) &* 64
-        let rows = input + ((n &* s.inputChannels &+ c) &* s.inputPlane &+ i &* width)
+        var vectors = pairs + (n &* Planes8x8.pairFloats &+ i &* 320)
         for y in stride(from: 0, to: 8, by: 2) {
             let g = gradient + y &* 8
             let g0 = load16(g)
             let g1 = count > 1 ? load16(g + 64) : g0
             let g2 = count > 2 ? load16(g + 128) : g0
             let g3 = count > 3 ? load16(g + 192) : g0
-            let row = rows + y &* width, next = row + width
             @inline(__always) func tap(_ j: Int, _ a: inout Vector16, _ b: inout Vector16, _ c: inout Vector16, _ d: inout Vector16) {
-                let v = pair(row + j, next + j)
+                let v = load16(vectors + j &* 16)
                 a = multiplyAdd(a, g0, v)
                 if count > 1 { b = multiplyAdd(b, g1, v) }
                 if count > 2 { c = multiplyAdd(c, g2, v) }
@@ -106,13 +126,14 @@ private func weightGradientPlanes(_ s: ConvolutionShape, batch: Int, input: Unsa
             tap(2, &a2, &b2, &c2, &d2)
             tap(3, &a3, &b3, &c3, &d3)
             tap(4, &a4, &b4, &c4, &d4)
+            vectors += 80
         }
     }
     let stride = s.inputChannels &* 25
     let target = weightGradient + ((o &* s.inputChannels &+ c) &* 25 &+ i &* 5)
     @inline(__always) func store(_ k: Int, _ t0: Vector16, _ t1: Vector16, _ t2: Vector16, _ t3: Vector16, _ t4: Vector16) {
         let row = target + k &* stride
-        row[0] = t0.sum(); row[1] = t1.sum(); row[2] = t2.sum(); row[3] = t3.sum(); row[4] = t4.sum()
+        row[0] = horizontalSum(t0); row[1] = horizontalSum(t1); row[2] = horizontalSum(t2); row[3] = horizontalSum(t3); row[4] = horizontalSum(t4)
     }
     store(0, a0, a1, a2, a3, a4)
     if count > 1 { store(1, b0, b1, b2, b3, b4) }

@@ -45,23 +45,79 @@ public func linearBackwardNaive(batch: Int, inputs: Int, outputs: Int, input: Un
 
 // MARK: - Fast kernels
 
-/// As `linearForwardNaive`: one SIMD dot product per output.
+/// As `linearForwardNaive`, in register blocks of four images by four outputs: sixteen 16-lane
+/// sums over the inputs, each input and weight vector loaded once per block; then each sum's lanes
+/// added as a tree, the inputs past the last multiple of 16 one by one, and the bias.
 public func linearForward(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                           output: UnsafeMutablePointer<Float>) {
-    for n in 0..<batch {
-        let row = input + n &* inputs
-        let out = output + n &* outputs
-        for o in 0..<outputs {
-            out[o] = bias[o] + dot(row, weight + o &* inputs, inputs)
+    var n = 0
+    while n < batch {
+        let images = batch &- n >= 4 ? 4 : 1
+        var o = 0
+        while o < outputs {
+            let units = outputs &- o >= 4 ? 4 : 1
+            switch (images, units) {
+            case (4, 4): linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o, images: 4, units: 4)
+            case (4, _): linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o, images: 4, units: 1)
+            case (_, 4): linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o, images: 1, units: 4)
+            default: linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o, images: 1, units: 1)
+            }
+            o &+= units
+        }
+        n &+= images
+    }
+}
+
+/// out[n ..< n+images, o ..< o+units] (images and units 4 or 1, literal at the call).
+@inline(__always)
+private func linearForwardBlock(inputs: Int, outputs: Int, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, n: Int, o: Int, images: Int, units: Int) {
+    var s00 = Vector16(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00
+    var s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00
+    let x0 = input + n &* inputs, x1 = x0 + inputs, x2 = x1 + inputs, x3 = x2 + inputs
+    let w0 = weight + o &* inputs, w1 = w0 + inputs, w2 = w1 + inputs, w3 = w2 + inputs
+    let vectorEnd = inputs & ~15
+    var i = 0
+    while i < vectorEnd {
+        let a0 = load16(x0 + i)
+        let a1 = images > 1 ? load16(x1 + i) : a0, a2 = images > 1 ? load16(x2 + i) : a0, a3 = images > 1 ? load16(x3 + i) : a0
+        let b0 = load16(w0 + i)
+        s00 = multiplyAdd(s00, a0, b0)
+        if images > 1 { s10 = multiplyAdd(s10, a1, b0); s20 = multiplyAdd(s20, a2, b0); s30 = multiplyAdd(s30, a3, b0) }
+        if units > 1 {
+            let b1 = load16(w1 + i), b2 = load16(w2 + i), b3 = load16(w3 + i)
+            s01 = multiplyAdd(s01, a0, b1); s02 = multiplyAdd(s02, a0, b2); s03 = multiplyAdd(s03, a0, b3)
+            if images > 1 {
+                s11 = multiplyAdd(s11, a1, b1); s12 = multiplyAdd(s12, a1, b2); s13 = multiplyAdd(s13, a1, b3)
+                s21 = multiplyAdd(s21, a2, b1); s22 = multiplyAdd(s22, a2, b2); s23 = multiplyAdd(s23, a2, b3)
+                s31 = multiplyAdd(s31, a3, b1); s32 = multiplyAdd(s32, a3, b2); s33 = multiplyAdd(s33, a3, b3)
+            }
+        }
+        i &+= 16
+    }
+    @inline(__always) func finish(_ image: Int, _ unit: Int, _ sum: Vector16) {
+        let x = input + (n &+ image) &* inputs, w = weight + (o &+ unit) &* inputs
+        var total = horizontalSum(sum)
+        for t in vectorEnd..<inputs { total += x[t] * w[t] }
+        output[(n &+ image) &* outputs &+ o &+ unit] = total + bias[o &+ unit]
+    }
+    finish(0, 0, s00)
+    if units > 1 { finish(0, 1, s01); finish(0, 2, s02); finish(0, 3, s03) }
+    if images > 1 {
+        finish(1, 0, s10); finish(2, 0, s20); finish(3, 0, s30)
+        if units > 1 {
+            finish(1, 1, s11); finish(1, 2, s12); finish(1, 3, s13)
+            finish(2, 1, s21); finish(2, 2, s22); finish(2, 3, s23)
+            finish(3, 1, s31); finish(3, 2, s32); finish(3, 3, s33)
         }
     }
 }
 
-/// As `linearBackwardNaive`. Each gradient row is built in registers, 32 columns at a time, and
-/// stored once:
-///   dweight[o, i..i+32] = sum_n dout[n,o] * input[n, i..i+32]
-///   dinput[n, i..i+32]  = sum_o dout[n,o] * weight[o, i..i+32]
+/// As `linearBackwardNaive`. The gradient rows are built in registers two at a time (two outputs'
+/// weight rows, two images' input rows), 64 columns of each at a time, and stored once:
+///   dweight[o, i..i+64] = sum_n dout[n,o] * input[n, i..i+64]
+///   dinput[n, i..i+64]  = sum_o dout[n,o] * weight[o, i..i+64]
 public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
                            weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                            weightGradient: UnsafeMutablePointer<Float>,
@@ -71,49 +127,70 @@ public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafeP
         var sum: Float = 0
         for n in 0..<batch { sum += outputGradient[n &* outputs &+ o] }
         biasGradient[o] = sum
-        weightedRowSum(terms: batch, width: inputs, coefficient: { outputGradient[$0 &* outputs &+ o] },
-                       rows: input, rowStride: inputs, into: weightGradient + o &* inputs)
+    }
+    var o = 0
+    while o < outputs {
+        let two = o &+ 1 < outputs
+        weightedRowSums(terms: batch, width: inputs, two: two, first: { outputGradient[$0 &* outputs &+ o] },
+                        second: { outputGradient[$0 &* outputs &+ o &+ 1] }, rows: input, rowStride: inputs,
+                        into: weightGradient + o &* inputs, and: weightGradient + (o &+ 1) &* inputs)
+        o &+= 2
     }
     if let inputGradient {
-        for n in 0..<batch {
-            let gradientRow = outputGradient + n &* outputs
-            weightedRowSum(terms: outputs, width: inputs, coefficient: { gradientRow[$0] },
-                           rows: weight, rowStride: inputs, into: inputGradient + n &* inputs)
+        var n = 0
+        while n < batch {
+            let two = n &+ 1 < batch
+            let gradientRow = outputGradient + n &* outputs, nextRow = gradientRow + outputs
+            weightedRowSums(terms: outputs, width: inputs, two: two, first: { gradientRow[$0] }, second: { nextRow[$0] },
+                            rows: weight, rowStride: inputs, into: inputGradient + n &* inputs, and: inputGradient + (n &+ 1) &* inputs)
+            n &+= 2
         }
     }
 }
 
-/// target[0..<width] = sum_t coefficient(t) * rows[t * rowStride ..< + width], accumulated in
-/// registers in the order t = 0, 1, ...
+/// target[0..<width] = sum_t first(t) * rows[t * rowStride ..< + width], and when `two` the same with
+/// `second` into `and` (each row loaded once for both), accumulated in registers in the order
+/// t = 0, 1, ...; `second` and `and` are not touched when `two` is false.
 @inline(__always)
-func weightedRowSum(terms: Int, width: Int, coefficient: (Int) -> Float, rows: UnsafePointer<Float>,
-                    rowStride: Int, into target: UnsafeMutablePointer<Float>) {
+func weightedRowSums(terms: Int, width: Int, two: Bool, first: (Int) -> Float, second: (Int) -> Float, rows: UnsafePointer<Float>,
+                     rowStride: Int, into target: UnsafeMutablePointer<Float>, and other: UnsafeMutablePointer<Float>) {
     var i = 0
-    while i &+ 32 <= width {
-        var a0 = Vector8(), a1 = Vector8(), a2 = Vector8(), a3 = Vector8()
+    while i &+ 64 <= width {
+        var a0 = Vector16(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0
         for t in 0..<terms {
-            let c = Vector8(repeating: coefficient(t))
             let row = rows + (t &* rowStride &+ i)
-            a0 = multiplyAdd(a0, c, load8(row))
-            a1 = multiplyAdd(a1, c, load8(row + 8))
-            a2 = multiplyAdd(a2, c, load8(row + 16))
-            a3 = multiplyAdd(a3, c, load8(row + 24))
+            let r0 = load16(row), r1 = load16(row + 16), r2 = load16(row + 32), r3 = load16(row + 48)
+            let c = Vector16(repeating: first(t))
+            a0 = multiplyAdd(a0, c, r0); a1 = multiplyAdd(a1, c, r1); a2 = multiplyAdd(a2, c, r2); a3 = multiplyAdd(a3, c, r3)
+            if two {
+                let d = Vector16(repeating: second(t))
+                b0 = multiplyAdd(b0, d, r0); b1 = multiplyAdd(b1, d, r1); b2 = multiplyAdd(b2, d, r2); b3 = multiplyAdd(b3, d, r3)
+            }
         }
-        store8(a0, target + i); store8(a1, target + (i &+ 8)); store8(a2, target + (i &+ 16)); store8(a3, target + (i &+ 24))
-        i &+= 32
+        store16(a0, target + i); store16(a1, target + (i &+ 16)); store16(a2, target + (i &+ 32)); store16(a3, target + (i &+ 48))
+        if two { store16(b0, other + i); store16(b1, other + (i &+ 16)); store16(b2, other + (i &+ 32)); store16(b3, other + (i &+ 48)) }
+        i &+= 64
     }
-    while i &+ 8 <= width {
-        var a0 = Vector8()
+    while i &+ 16 <= width {
+        var a = Vector16(), b = Vector16()
         for t in 0..<terms {
-            a0 = multiplyAdd(a0, Vector8(repeating: coefficient(t)), load8(rows + (t &* rowStride &+ i)))
+            let r = load16(rows + (t &* rowStride &+ i))
+            a = multiplyAdd(a, Vector16(repeating: first(t)), r)
+            if two { b = multiplyAdd(b, Vector16(repeating: second(t)), r) }
         }
-        store8(a0, target + i)
-        i &+= 8
+        store16(a, target + i)
+        if two { store16(b, other + i) }
+        i &+= 16
     }
     while i < width {
-        var a: Float = 0
-        for t in 0..<terms { a += coefficient(t) * rows[t &* rowStride &+ i] }
+        var a: Float = 0, b: Float = 0
+        for t in 0..<terms {
+            let r = rows[t &* rowStride &+ i]
+            a += first(t) * r
+            if two { b += second(t) * r }
+        }
         target[i] = a
+        if two { other[i] = b }
         i &+= 1
     }
 }
@@ -128,7 +205,8 @@ public func linearBackwardStep(inputs: Int, outputs: Int, input: UnsafePointer<F
                                weightSteps: UnsafePointer<Float>, biasSteps: UnsafePointer<Float>,
                                inputGradient: UnsafeMutablePointer<Float>?) {
     if let inputGradient { zero(inputGradient, inputs) }
-    let vectorEnd = inputs & ~7
+    // The columns `linearBackward` takes as vectors (multiply-adds) and one by one (a product, then a sum).
+    let vectorEnd = inputs & ~15
     for o in 0..<outputs {
         let g = outputGradient[o], row = weight + o &* inputs, steps = weightSteps + o &* inputs
         let gradient = Vector8(repeating: g)

@@ -37,6 +37,18 @@ func multiplyAdd(_ accumulator: Vector16, _ a: Vector16, _ b: Vector16) -> Vecto
     #endif
 }
 
+/// The sum of the lanes as a tree, halves added to halves (a fixed order, so the same on every run;
+/// `sum()` adds the lanes one after another, a chain of fifteen dependent additions).
+@inline(__always)
+public func horizontalSum(_ v: Vector16) -> Float { horizontalSum(v.lowHalf + v.highHalf) }
+
+@inline(__always)
+public func horizontalSum(_ v: Vector8) -> Float {
+    let four = v.lowHalf + v.highHalf
+    let two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}
+
 /// y[i] += a * x[i] for i in 0..<count.
 @inline(__always)
 public func multiplyAdd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ count: Int) {
@@ -66,7 +78,7 @@ public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: I
         sum0 += load8(x + i) * load8(y + i)
         i &+= 8
     }
-    var total = (sum0 + sum1).sum()
+    var total = horizontalSum(sum0 + sum1)
     while i < count {
         total += x[i] * y[i]
         i &+= 1

@@ -34,7 +34,7 @@ public struct Convolution: Layer {
     public var connections: Int { shape.outputCount * (weightsPerUnit + 1) }
 
     /// The fast kernels' scratch, or the squared input and weights of the second-derivative pass.
-    public func scratchCount(capacity: Int) -> Int { max(shape.scratchCount, capacity * shape.inputCount + shape.weightCount) }
+    public func scratchCount(capacity: Int) -> Int { max(shape.scratchCount(batch: capacity), capacity * shape.inputCount + shape.weightCount) }
 
     public func forward(_ pass: LayerPass) {
         let weight = pass.parameters, bias = pass.parameters + shape.weightCount

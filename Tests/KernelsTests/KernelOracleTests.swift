@@ -50,7 +50,7 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         let bias = randomFloats(shape.outputChannels, seed: 3)
         var fast = [Float](repeating: .nan, count: batch * shape.outputCount)
         var naive = fast
-        var scratch = [Float](repeating: 0, count: shape.scratchCount)
+        var scratch = [Float](repeating: 0, count: shape.scratchCount(batch: 3))
         convolutionForward(shape, batch: batch, input: input, weight: weight, bias: bias, output: &fast, scratch: &scratch)
         convolutionForwardNaive(shape, batch: batch, input: input, weight: weight, bias: bias, output: &naive)
         let difference = largestDifference(fast, naive)
@@ -64,7 +64,7 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         let input = randomFloats(batch * shape.inputCount, seed: 4)
         let weight = randomFloats(shape.weightCount, seed: 5)
         let outputGradient = randomFloats(batch * shape.outputCount, seed: 6)
-        var scratch = [Float](repeating: 0, count: shape.scratchCount)
+        var scratch = [Float](repeating: 0, count: shape.scratchCount(batch: 3))
         var fast = (w: [Float](repeating: .nan, count: shape.weightCount), b: [Float](repeating: .nan, count: shape.outputChannels),
                     x: [Float](repeating: .nan, count: batch * shape.inputCount))
         var naive = fast

@@ -44,7 +44,7 @@ func weightedSum(_ output: [Float], _ r: [Float]) -> Double {
         let weight = randomFloats(shape.weightCount, seed: 2)
         let bias = randomFloats(shape.outputChannels, seed: 3)
         let r = randomFloats(batch * shape.outputCount, seed: 4)
-        var scratch = [Float](repeating: 0, count: shape.scratchCount)
+        var scratch = [Float](repeating: 0, count: shape.scratchCount(batch: batch))
         func forward(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double {
             var out = [Float](repeating: 0, count: batch * shape.outputCount)
             convolutionForward(shape, batch: batch, input: x, weight: w, bias: b, output: &out, scratch: &scratch)
