@@ -165,7 +165,135 @@ extension TableConvolution {
 
     /// Floats of scratch `forwardFast` and `backwardFast` need.
     public var fastScratchCount: Int {
-        max(inputHeight &* inputWidth, table.outputMaps &* gradientStride &+ (usesColumns ? outputHeight &* outputWidth &* 32 : 0))
+        let columns: Int = usesColumns ? outputHeight &* outputWidth &* 32 : 0
+        let shifted: Int = hasRows16 ? table.outputMaps &* 800 &+ 32 : 0
+        return max(3 &* inputHeight &* inputWidth, table.outputMaps &* gradientStride &+ columns &+ shifted)
+    }
+
+    /// The shape of the 1998 paper's C3 (5x5 kernels over 14x14 input maps: an input row fits 16
+    /// lanes): the input gradient then keeps all fourteen input rows in registers.
+    var hasRows16: Bool { kernelSize == 5 && inputHeight == 14 && inputWidth == 14 }
+
+    /// dx[m] for `hasRows16`, all fourteen input rows in registers: for each connection from map m
+    /// and column tap j, the ten rows of the output gradient shifted right by j (`shifted`) are loaded
+    /// once and feed the five kernel rows i, row t into input row t + i.
+    @inline(__always)
+    private func inputGradientRows(connections: [Int], weight: UnsafePointer<Float>, shifted: UnsafePointer<Float>,
+                                   target: UnsafeMutablePointer<Float>) {
+        var r0 = Vector16(), r1 = Vector16(), r2 = Vector16(), r3 = Vector16(), r4 = Vector16(), r5 = Vector16(), r6 = Vector16(), r7 = Vector16(), r8 = Vector16(), r9 = Vector16(), r10 = Vector16(), r11 = Vector16(), r12 = Vector16(), r13 = Vector16()
+        for c in connections {
+            let kernel = weight + c &* 25, rows = shifted + table.outputOf[c] &* 800
+            for j in 0..<5 {
+                let w0 = Vector16(repeating: kernel[0 &+ j]), w1 = Vector16(repeating: kernel[5 &+ j]), w2 = Vector16(repeating: kernel[10 &+ j]), w3 = Vector16(repeating: kernel[15 &+ j]), w4 = Vector16(repeating: kernel[20 &+ j])
+                let g = rows + j &* 160
+                var v: Vector16
+                v = load16(g + 0)
+                r0 = multiplyAdd(r0, w0, v); r1 = multiplyAdd(r1, w1, v); r2 = multiplyAdd(r2, w2, v); r3 = multiplyAdd(r3, w3, v); r4 = multiplyAdd(r4, w4, v)
+                v = load16(g + 16)
+                r1 = multiplyAdd(r1, w0, v); r2 = multiplyAdd(r2, w1, v); r3 = multiplyAdd(r3, w2, v); r4 = multiplyAdd(r4, w3, v); r5 = multiplyAdd(r5, w4, v)
+                v = load16(g + 32)
+                r2 = multiplyAdd(r2, w0, v); r3 = multiplyAdd(r3, w1, v); r4 = multiplyAdd(r4, w2, v); r5 = multiplyAdd(r5, w3, v); r6 = multiplyAdd(r6, w4, v)
+                v = load16(g + 48)
+                r3 = multiplyAdd(r3, w0, v); r4 = multiplyAdd(r4, w1, v); r5 = multiplyAdd(r5, w2, v); r6 = multiplyAdd(r6, w3, v); r7 = multiplyAdd(r7, w4, v)
+                v = load16(g + 64)
+                r4 = multiplyAdd(r4, w0, v); r5 = multiplyAdd(r5, w1, v); r6 = multiplyAdd(r6, w2, v); r7 = multiplyAdd(r7, w3, v); r8 = multiplyAdd(r8, w4, v)
+                v = load16(g + 80)
+                r5 = multiplyAdd(r5, w0, v); r6 = multiplyAdd(r6, w1, v); r7 = multiplyAdd(r7, w2, v); r8 = multiplyAdd(r8, w3, v); r9 = multiplyAdd(r9, w4, v)
+                v = load16(g + 96)
+                r6 = multiplyAdd(r6, w0, v); r7 = multiplyAdd(r7, w1, v); r8 = multiplyAdd(r8, w2, v); r9 = multiplyAdd(r9, w3, v); r10 = multiplyAdd(r10, w4, v)
+                v = load16(g + 112)
+                r7 = multiplyAdd(r7, w0, v); r8 = multiplyAdd(r8, w1, v); r9 = multiplyAdd(r9, w2, v); r10 = multiplyAdd(r10, w3, v); r11 = multiplyAdd(r11, w4, v)
+                v = load16(g + 128)
+                r8 = multiplyAdd(r8, w0, v); r9 = multiplyAdd(r9, w1, v); r10 = multiplyAdd(r10, w2, v); r11 = multiplyAdd(r11, w3, v); r12 = multiplyAdd(r12, w4, v)
+                v = load16(g + 144)
+                r9 = multiplyAdd(r9, w0, v); r10 = multiplyAdd(r10, w1, v); r11 = multiplyAdd(r11, w2, v); r12 = multiplyAdd(r12, w3, v); r13 = multiplyAdd(r13, w4, v)
+            }
+        }
+        store16(r0, target + 0)
+        store16(r1, target + 14)
+        store16(r2, target + 28)
+        store16(r3, target + 42)
+        store16(r4, target + 56)
+        store16(r5, target + 70)
+        store16(r6, target + 84)
+        store16(r7, target + 98)
+        store16(r8, target + 112)
+        store16(r9, target + 126)
+        store16(r10, target + 140)
+        store16(r11, target + 154)
+        store16(r12, target + 168)
+        // The last row without its two extra lanes (nothing is written past the map).
+        store8(r13.lowHalf, target + 182)
+        for lane in 8..<14 { target[182 &+ lane] = r13[lane] }
+    }
+
+    /// Every output map reads every input map (C1): maps can share each load.
+    var isFull: Bool { table.count == table.inputMaps &* table.outputMaps }
+
+    /// `forwardFast` for a full table: three output maps at a time (twelve accumulators), each input
+    /// vector loaded once for the three.
+    private func forwardFull(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                             output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, taps = k &* k, width = inputWidth, span = wideSpan, plane = inputHeight &* inputWidth
+        let ow = outputWidth, outputPlane = outputHeight &* ow, inputs = table.inputMaps
+        /// Maps o ..< o + maps, positions p ..< p + 16 * vectors, into scratch planes 0 ..< maps.
+        @inline(__always) func block(_ o: Int, _ maps: Int, _ p: Int, _ vectors: Int) {
+            var a0 = Vector16(repeating: bias[o]), a1 = a0, a2 = a0, a3 = a0
+            var b0 = maps > 1 ? Vector16(repeating: bias[o &+ 1]) : a0, b1 = b0, b2 = b0, b3 = b0
+            var c0 = maps > 2 ? Vector16(repeating: bias[o &+ 2]) : a0, c1 = c0, c2 = c0, c3 = c0
+            for m in 0..<inputs {
+                let source = input + (m &* plane &+ p)
+                let first = weight + (o &* inputs &+ m) &* taps, second = first + inputs &* taps, third = second + inputs &* taps
+                for i in 0..<k {
+                    let row = source + i &* width
+                    for j in 0..<k {
+                        let r = row + j, t = i &* k &+ j
+                        let x0 = load16(r)
+                        let x1 = vectors > 1 ? load16(r + 16) : x0, x2 = vectors > 1 ? load16(r + 32) : x0, x3 = vectors > 1 ? load16(r + 48) : x0
+                        let u = Vector16(repeating: first[t])
+                        a0 = multiplyAdd(a0, x0, u)
+                        if vectors > 1 { a1 = multiplyAdd(a1, x1, u); a2 = multiplyAdd(a2, x2, u); a3 = multiplyAdd(a3, x3, u) }
+                        if maps > 1 {
+                            let v = Vector16(repeating: second[t])
+                            b0 = multiplyAdd(b0, x0, v)
+                            if vectors > 1 { b1 = multiplyAdd(b1, x1, v); b2 = multiplyAdd(b2, x2, v); b3 = multiplyAdd(b3, x3, v) }
+                        }
+                        if maps > 2 {
+                            let w = Vector16(repeating: third[t])
+                            c0 = multiplyAdd(c0, x0, w)
+                            if vectors > 1 { c1 = multiplyAdd(c1, x1, w); c2 = multiplyAdd(c2, x2, w); c3 = multiplyAdd(c3, x3, w) }
+                        }
+                    }
+                }
+            }
+            @inline(__always) func put(_ map: Int, _ v0: Vector16, _ v1: Vector16, _ v2: Vector16, _ v3: Vector16) {
+                let target = scratch + (map &* plane &+ p)
+                store16(v0, target)
+                if vectors > 1 { store16(v1, target + 16); store16(v2, target + 32); store16(v3, target + 48) }
+            }
+            put(0, a0, a1, a2, a3)
+            if maps > 1 { put(1, b0, b1, b2, b3) }
+            if maps > 2 { put(2, c0, c1, c2, c3) }
+        }
+        @inline(__always) func maps(_ o: Int, _ count: Int) {
+            var p = 0
+            while p &+ 64 <= span { block(o, count, p, 4); p &+= 64 }
+            while p &+ 16 <= span { block(o, count, p, 1); p &+= 16 }
+            if p < span { block(o, count, span &- 16, 1) }
+            for map in 0..<count {
+                let out = output + (o &+ map) &* outputPlane, wide = scratch + map &* plane
+                for y in 0..<outputHeight { (out + y &* ow).update(from: wide + y &* width, count: ow) }
+            }
+        }
+        var o = 0
+        while o < table.outputMaps {
+            switch min(3, table.outputMaps &- o) {
+            case 3: maps(o, 3)
+            case 2: maps(o, 2)
+            default: maps(o, 1)
+            }
+            o &+= 3
+        }
     }
 
     /// Whether the weight gradient takes `weightGradientByColumns`: kernels of up to 5x5, on output
@@ -257,6 +385,10 @@ extension TableConvolution {
                             output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let k = kernelSize, taps = k &* k, width = inputWidth, span = wideSpan, plane = inputHeight &* inputWidth
         let ow = outputWidth, outputPlane = outputHeight &* ow
+        if isFull && span >= 16 {
+            forwardFull(input: input, weight: weight, bias: bias, output: output, scratch: scratch)
+            return
+        }
         for o in 0..<table.outputMaps {
             let connections = firstConnection[o]..<firstConnection[o &+ 1]
             let b = bias[o]
@@ -382,6 +514,24 @@ extension TableConvolution {
         }
         }
         guard let inputGradient else { return }
+        if hasRows16 {
+            // Each output-gradient row t of map o shifted right by j: shifted[o, j, t, x] = G[o, t, x - j],
+            // zero outside the row (from a 32-float row with 16 zeros before it).
+            let columnFloats: Int = usesColumns ? outputHeight &* ow &* 32 : 0
+            let shifted: UnsafeMutablePointer<Float> = scratch + (table.outputMaps &* stride &+ columnFloats)
+            let padded = shifted + table.outputMaps &* 800
+            zero(padded, 32)
+            for o in 0..<table.outputMaps {
+                for t in 0..<10 {
+                    (padded + 16).update(from: outputGradient + (o &* outputPlane &+ t &* ow), count: ow)
+                    for j in 0..<5 { store16(load16(padded + (16 &- j)), shifted + (o &* 800 &+ j &* 160 &+ t &* 16)) }
+                }
+            }
+            for m in 0..<table.inputMaps {
+                inputGradientRows(connections: connectionsFrom[m], weight: weight, shifted: shifted, target: inputGradient + m &* plane)
+            }
+            return
+        }
         // dx[m, q] = sum over the connections c from map m, and taps: w[c, i, j] * G_out(c)[q - i*W - j].
         for m in 0..<table.inputMaps {
             let connections = connectionsFrom[m]

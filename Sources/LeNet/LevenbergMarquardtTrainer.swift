@@ -17,6 +17,9 @@ public struct PassRecord: Codable, Sendable, Equatable {
     public var smallestStep: Float
     public var largestStep: Float
     public var seconds: Double
+    /// Of `seconds`, the time the two error measurements took (batched, on every thread); nil in
+    /// records from before it was kept.
+    public var measuringSeconds: Double?
 }
 
 /// The 1998 paper's loop (Sec. III-B, Appendix C): stochastic diagonal Levenberg-Marquardt, one
@@ -120,11 +123,13 @@ public struct LevenbergMarquardtTrainer: TrainingLoop {
                 model.parameters = weightsAtStart
                 return TrainingSummary(images: patterns, seconds: MonotonicClock.now() - runStart, interrupted: passStart, passes: state.passes)
             }
-            let record = PassRecord(pass: pass, learningRate: eta, trainError: Self.errorRate(model, on: train, threads: threads),
+            let measuringStart = MonotonicClock.now()
+            var record = PassRecord(pass: pass, learningRate: eta, trainError: Self.errorRate(model, on: train, threads: threads),
                                     testError: test.map { Self.errorRate(model, on: $0, threads: threads) } ?? .nan,
                                     meanLoss: totalLoss / Double(max(order.count, 1)), patterns: order.count,
                                     smallestStep: optimizer.stepSizes.min() ?? 0, largestStep: optimizer.stepSizes.max() ?? 0,
                                     seconds: MonotonicClock.now() - start)
+            record.measuringSeconds = MonotonicClock.now() - measuringStart
             state.passes.append(record)
             state.epochsDone += 1
             state.order = order

@@ -119,14 +119,15 @@ public struct ConnectionTableConvolution: ImageByImageLayer {
         return k2 * table.fanIn(of: map)
     }
 
-    public func scratchCount(capacity: Int) -> Int { convolution.fastScratchCount }
+    /// The fast kernels' scratch, after the squared input and weights of the second-derivative pass.
+    public func scratchCount(capacity: Int) -> Int { inputCount + convolution.weightCount + convolution.fastScratchCount }
 
     public func forward(_ pass: LayerPass) {
         let weight = pass.parameters, bias = pass.parameters + convolution.weightCount
         for n in 0..<pass.batch {
             let input = pass.input + n &* inputCount, output = pass.output + n &* outputCount
             switch pass.kernels {
-            case .fast: convolution.forwardFast(input: input, weight: weight, bias: bias, output: output, scratch: pass.scratch)
+            case .fast: convolution.forwardFast(input: input, weight: weight, bias: bias, output: output, scratch: fastScratch(pass))
             case .naive: convolution.forward(input: input, weight: weight, bias: bias, output: output)
             }
         }
@@ -143,7 +144,29 @@ public struct ConnectionTableConvolution: ImageByImageLayer {
         for n in 0..<pass.batch {
             convolution.backwardFast(input: pass.input + n &* inputCount, weight: pass.parameters, outputGradient: outputGradient + n &* outputCount,
                                      weightGradient: parameterGradient, biasGradient: parameterGradient + convolution.weightCount,
-                                     inputGradient: inputGradient.map { $0 + n &* inputCount }, accumulate: n > 0, scratch: pass.scratch)
+                                     inputGradient: inputGradient.map { $0 + n &* inputCount }, accumulate: n > 0, scratch: fastScratch(pass))
+        }
+    }
+
+    func fastScratch(_ pass: LayerPass) -> UnsafeMutablePointer<Float> { pass.scratch + inputCount + convolution.weightCount }
+
+    /// The backward pass of the squared input and weights, by the fast kernels when they are chosen.
+    public func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
+                               inputSecond: UnsafeMutablePointer<Float>?) {
+        activation.secondBackward(output: pass.output, second: outputSecond, batch: pass.batch, count: outputCount)
+        guard pass.kernels == .fast else {
+            propagate(pass, secondBackwardStep, outputSecond, parameterSecond, inputSecond)
+            return
+        }
+        let squaredInput = pass.scratch, squaredWeight = pass.scratch + inputCount
+        let scratch = squaredWeight + convolution.weightCount
+        for i in 0..<convolution.weightCount { squaredWeight[i] = pass.parameters[i] * pass.parameters[i] }
+        for n in 0..<pass.batch {
+            let input = pass.input + n &* inputCount
+            for i in 0..<inputCount { squaredInput[i] = input[i] * input[i] }
+            convolution.backwardFast(input: squaredInput, weight: squaredWeight, outputGradient: outputSecond + n &* outputCount,
+                                     weightGradient: parameterSecond, biasGradient: parameterSecond + convolution.weightCount,
+                                     inputGradient: inputSecond.map { $0 + n &* inputCount }, accumulate: n > 0, scratch: scratch)
         }
     }
 

@@ -26,11 +26,13 @@ public enum Squashing {
         }
     }
 
-    /// f'(a) from y = f(a).
+    /// f'(a) from y = f(a): S A - (S / A) y^2, with the constants folded (no division per unit).
     @inline(__always)
     public static func derivative(output y: Float) -> Float {
-        slope * (amplitude - y * y / amplitude)
+        slopeTimesAmplitude - slopeOverAmplitude * (y * y)
     }
+    static let slopeTimesAmplitude: Float = slope * amplitude
+    static let slopeOverAmplitude: Float = slope / amplitude
 
     /// dE/da = f'(a) dE/dy, in place on the gradient.
     public static func backward(output y: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int) {

@@ -235,9 +235,10 @@ final class RunDisplay {
                        details: String(format: "%.0f patterns/s", Double(done) / max(elapsed, 1e-9)))
         case .passFinished(let record):
             guard !output.quiet else { return }
-            bar.line(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s)",
+            let measuring = record.measuringSeconds.map { String(format: ", %.1f s of it measuring", $0) } ?? ""
+            bar.line(String(format: "pass %2d  eta %-8@ train error %5.2f%%  test error %5.2f%%  loss %.4f  steps %.2g..%.2g  (%.1f s%@)",
                             record.pass, PythonFormat.repr(record.learningRate), 100 * record.trainError,
-                            100 * record.testError, record.meanLoss, record.smallestStep, record.largestStep, record.seconds))
+                            100 * record.testError, record.meanLoss, record.smallestStep, record.largestStep, record.seconds, measuring))
         }
     }
 }

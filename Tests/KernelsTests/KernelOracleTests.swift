@@ -184,6 +184,10 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
                          inputHeight: 7, inputWidth: 6),
         TableConvolution(table: .full(inputs: 3, outputs: 5), kernelSize: 7, inputHeight: 13, inputWidth: 10),
         TableConvolution(table: .full(inputs: 5, outputs: 2), kernelSize: 4, inputHeight: 6, inputWidth: 5),
+        // C3's 14x14 maps (the input gradient with every row in registers) with another table, whose
+        // last input map feeds one output map.
+        TableConvolution(table: ConnectionTable(connected: [[true, true, false], [false, true, true], [false, false, true]]),
+                         kernelSize: 5, inputHeight: 14, inputWidth: 14),
     ]
 
     @Test(arguments: shapes.indices)
