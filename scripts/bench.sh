@@ -3,6 +3,11 @@
 # the ratios (the machines are shared and noisy: compare ratios from one run, never times from two).
 #
 #   scripts/bench.sh              # SCALE=0.25: PyTorch trains on a quarter of each of the 20 epochs
+#   FULL=1 scripts/bench.sh       # also the full recipe as whole commands, lenet train against the
+#                                 # PyTorch anchor's 20 epochs (about 3 minutes more)
+#
+# It also builds the portable binary (LENET_PORTABLE=1, no CPU-specific flags, in .build-portable)
+# and measures it beside the native one, and times one pass of the 1998 model.
 #
 # The PyTorch side is the project's own scripts/pytorch_anchor.py (preloaded data, PyTorch at its best)
 # and scripts/pytorch_writeup_pipeline.py (the write-up's DataLoader). Install PyTorch once (about a
@@ -21,6 +26,16 @@ echo "$(date -u +%Y-%m-%dT%H:%MZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d
 
 echo "lenet bench..." >&2
 .build/release/lenet bench --json > "$out/ours.json"
+echo "the portable build (LENET_PORTABLE=1) and its bench..." >&2
+LENET_PORTABLE=1 swift build -c release --product lenet --scratch-path .build-portable >/dev/null
+.build-portable/release/lenet bench --json > "$out/portable.json"
+echo "the 1998 model, one pass (60,000 patterns and both error measurements)..." >&2
+.build/release/lenet train --model lenet5-1998 --passes 1 --output "$out/run1998" 2>&1 | grep '^pass' > "$out/pass1998.txt"
+if [ "${FULL:-0}" = 1 ]; then
+    echo "the full recipe, whole commands: lenet train, then the PyTorch anchor's 20 epochs..." >&2
+    /usr/bin/time -f '%e %M' -o "$out/ours-full.txt" .build/release/lenet train --output "$out/full" > /dev/null
+    /usr/bin/time -f '%e %M' -o "$out/torch-full.txt" "$PY" "$ANCHOR" train --epochs-scale 1 > /dev/null
+fi
 echo "lenet train (one epoch, for the peak memory of training)..." >&2
 /usr/bin/time -f '%M' -o "$out/ours-train-rss.txt" .build/release/lenet train --schedule 1x0.0005 --output "$out/run" > /dev/null
 echo "PyTorch anchor, training (--epochs-scale $SCALE)..." >&2
@@ -53,7 +68,29 @@ latency_torch = 1e6 / infer["infer_img_per_s_batch1"]
 print("| one image, microseconds | %.1f (median) | %.1f (mean) | %.2fx faster |" % (ours["singleImageMicroseconds"], latency_torch, latency_torch / ours["singleImageMicroseconds"]))
 print("| peak memory while training, MB | %.0f | %.0f | %.1fx less |" % (ours_rss, train["peak_rss_mib"], train["peak_rss_mib"] / ours_rss))
 print()
-print("lenet: %s; %d threads; training at %.1f GFLOP/s, %.1f%% of an estimated peak of %.0f GFLOP/s"
-      % (ours["build"], ours["threads"], ours["trainGFLOPPerSecond"], ours["trainPercentOfPeak"], ours["machinePeakGFLOPPerSecond"]))
+if os.path.exists(os.path.join(out, "ours-full.txt")):
+    ours_full = open(os.path.join(out, "ours-full.txt")).read().split()
+    torch_full = open(os.path.join(out, "torch-full.txt")).read().split()
+    print("| the full recipe (20 epochs), whole command, s | %.1f | %.1f | %.2fx |"
+          % (float(ours_full[0]), float(torch_full[0]), float(torch_full[0]) / float(ours_full[0])))
+    print("| the full recipe, peak memory, MB | %.0f | %.0f | %.1fx less |"
+          % (int(ours_full[1]) / 1024, int(torch_full[1]) / 1024, int(torch_full[1]) / int(ours_full[1])))
+portable = json.load(open(os.path.join(out, "portable.json")))
+print()
+print("| the same bench | native build | portable build | native / portable |")
+print("|---|---|---|---|")
+for name, key in [("training, images/s", "trainImagesPerSecond")]:
+    print("| %s | %.0f | %.0f | %.2fx |" % (name, ours[key], portable[key], ours[key] / portable[key]))
+for batch in ["1000", "64", "1"]:
+    a, b = ours["inferenceImagesPerSecond"][batch], portable["inferenceImagesPerSecond"][batch]
+    print("| inference batch %s, images/s | %.0f | %.0f | %.2fx |" % (batch, a, b, a / b))
+print("| the 1998 model, one pattern, us | %.1f | %.1f | %.2fx |"
+      % (ours["paperPatternMicroseconds"], portable["paperPatternMicroseconds"], portable["paperPatternMicroseconds"] / ours["paperPatternMicroseconds"]))
+print()
+print("lenet: %s; %d threads; training at %.1f GFLOP/s, %.1f%% of an estimated peak of %.0f GFLOP/s (%s)"
+      % (ours["build"], ours["threads"], ours["trainGFLOPPerSecond"], ours["trainPercentOfPeak"], ours["machinePeakGFLOPPerSecond"], ours["peakFormula"]))
+print("lenet, one thread: a training step %.1f us per image, %.1f%% of it outside the layers"
+      % (ours["oneThreadStepMicroseconds"], 100 * ours["outsideLayersShare"]))
+print("lenet, the 1998 model: " + open(os.path.join(out, "pass1998.txt")).read().strip())
 print("PyTorch: %d threads, %d training images in %.1f s" % (train["threads"], train["train_images"], train["train_s"]))
 PYTHON

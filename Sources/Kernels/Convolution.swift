@@ -24,7 +24,8 @@ public struct ConvolutionShape: Sendable, Equatable {
     public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
     /// Floats of scratch the fast kernels need for a batch of `batch` images.
     public func scratchCount(batch: Int) -> Int {
-        hasPlanes8x8 ? batch * Planes8x8.pairFloats : (isBlockable ? 1 : outputHeight * inputWidth)
+        if hasPlanes8x8 { return max(batch, inputChannels) * Planes8x8.pairFloats }
+        return isBlockable ? 1 : outputHeight * inputWidth
     }
     /// The span of a "wide" output plane: rows of `inputWidth`, the last one cut at `outputWidth`.
     var wideSpan: Int { (outputHeight - 1) * inputWidth + outputWidth }
@@ -101,12 +102,17 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 // scratch and discarded (forward) or kept at zero (backward).
 
 /// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
-/// blocked kernel applies). `scratch` holds `s.scratchCount(batch:)` floats. Takes the register-blocked
-/// kernel when the shape allows it (`s.isBlockable`).
+/// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats. Takes the 8x8-plane
+/// kernel (`s.hasPlanes8x8`) or the register-blocked one (`s.isBlockable`) when the shape allows.
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                applyReLU: Bool = false) {
+    if s.hasPlanes8x8 {
+        convolutionForwardPlanes8x8(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU,
+                                    scratch: scratch)
+        return
+    }
     if s.isBlockable {
         convolutionForwardBlocked(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU)
         return

@@ -183,3 +183,94 @@ private func inputGradientPlanes(_ s: ConvolutionShape, gradient: UnsafePointer<
     if rows > 4 { add(r &+ 4, e0, e1, e2, e3) }
     if rows > 5 { add(r &+ 5, f0, f1, f2, f3) }
 }
+
+/// As `convolutionForwardNaive` (then ReLU when `applyReLU`), for shapes where `hasPlanes8x8`:
+/// image by image, the input's row pairs laid out once as vectors (as for the weight gradient, all
+/// channels), then four output channels by the four row pairs of the plane (16 accumulators), each
+/// input vector feeding four channels and each weight four row pairs. `scratch` holds
+/// `s.scratchCount(batch:)` floats.
+public func convolutionForwardPlanes8x8(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                        output: UnsafeMutablePointer<Float>, applyReLU: Bool,
+                                        scratch: UnsafeMutablePointer<Float>) {
+    precondition(s.hasPlanes8x8)
+    let taps = s.inputChannels &* 25
+    for n in 0..<batch {
+        let image = input + n &* s.inputCount
+        var target = scratch
+        for c in 0..<s.inputChannels {
+            let rows = image + c &* s.inputPlane
+            for i in 0..<5 {
+                for y in stride(from: 0, to: 8, by: 2) {
+                    let row = rows + (y &+ i) &* s.inputWidth, next = row + s.inputWidth
+                    for j in 0..<5 {
+                        store16(pair(row + j, next + j), target)
+                        target += 16
+                    }
+                }
+            }
+        }
+        let out = output + n &* s.outputCount
+        var o = 0
+        while o < s.outputChannels {
+            switch min(4, s.outputChannels &- o) {
+            case 4: forwardPlanes(taps: taps, pairs: scratch, weight: weight, bias: bias, output: out, o: o, count: 4, applyReLU: applyReLU)
+            case 3: forwardPlanes(taps: taps, pairs: scratch, weight: weight, bias: bias, output: out, o: o, count: 3, applyReLU: applyReLU)
+            case 2: forwardPlanes(taps: taps, pairs: scratch, weight: weight, bias: bias, output: out, o: o, count: 2, applyReLU: applyReLU)
+            default: forwardPlanes(taps: taps, pairs: scratch, weight: weight, bias: bias, output: out, o: o, count: 1, applyReLU: applyReLU)
+            }
+            o &+= 4
+        }
+    }
+}
+
+/// Output channels o ..< o + count (at most 4) of one image, all four row pairs.
+@inline(__always)
+private func forwardPlanes(taps: Int, pairs: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                           output: UnsafeMutablePointer<Float>, o: Int, count: Int, applyReLU: Bool) {
+    var a0 = Vector16(repeating: bias[o]), a1 = a0, a2 = a0, a3 = a0
+    var b0 = count > 1 ? Vector16(repeating: bias[o &+ 1]) : a0, b1 = b0, b2 = b0, b3 = b0
+    var c0 = count > 2 ? Vector16(repeating: bias[o &+ 2]) : a0, c1 = c0, c2 = c0, c3 = c0
+    var d0 = count > 3 ? Vector16(repeating: bias[o &+ 3]) : a0, d1 = d0, d2 = d0, d3 = d0
+    let w = weight + o &* taps
+    // Tap (c, i, j) is at c*25 + i*5 + j in the weights; its vectors for row pairs y/2 = 0..3 at
+    // ((c*5 + i)*4 + y/2)*5 + j in `pairs`.
+    for ci in 0..<(taps / 5) {
+        let vectors = pairs + ci &* 320
+        for j in 0..<5 {
+            let t = ci &* 5 &+ j
+            let v0 = load16(vectors + j &* 16), v1 = load16(vectors + (80 &+ j &* 16))
+            let v2 = load16(vectors + (160 &+ j &* 16)), v3 = load16(vectors + (240 &+ j &* 16))
+            var u = Vector16(repeating: w[t])
+            a0 = multiplyAdd(a0, v0, u); a1 = multiplyAdd(a1, v1, u); a2 = multiplyAdd(a2, v2, u); a3 = multiplyAdd(a3, v3, u)
+            if count > 1 {
+                u = Vector16(repeating: w[taps &+ t])
+                b0 = multiplyAdd(b0, v0, u); b1 = multiplyAdd(b1, v1, u); b2 = multiplyAdd(b2, v2, u); b3 = multiplyAdd(b3, v3, u)
+            }
+            if count > 2 {
+                u = Vector16(repeating: w[2 &* taps &+ t])
+                c0 = multiplyAdd(c0, v0, u); c1 = multiplyAdd(c1, v1, u); c2 = multiplyAdd(c2, v2, u); c3 = multiplyAdd(c3, v3, u)
+            }
+            if count > 3 {
+                u = Vector16(repeating: w[3 &* taps &+ t])
+                d0 = multiplyAdd(d0, v0, u); d1 = multiplyAdd(d1, v1, u); d2 = multiplyAdd(d2, v2, u); d3 = multiplyAdd(d3, v3, u)
+            }
+        }
+    }
+    @inline(__always) func put(_ k: Int, _ x0: Vector16, _ x1: Vector16, _ x2: Vector16, _ x3: Vector16) {
+        let plane = output + (o &+ k) &* 64
+        if applyReLU {
+            let zero = Vector16()
+            store16(x0.replacing(with: zero, where: x0 .< zero), plane)
+            store16(x1.replacing(with: zero, where: x1 .< zero), plane + 16)
+            store16(x2.replacing(with: zero, where: x2 .< zero), plane + 32)
+            store16(x3.replacing(with: zero, where: x3 .< zero), plane + 48)
+        } else {
+            store16(x0, plane); store16(x1, plane + 16); store16(x2, plane + 32); store16(x3, plane + 48)
+        }
+    }
+    put(0, a0, a1, a2, a3)
+    if count > 1 { put(1, b0, b1, b2, b3) }
+    if count > 2 { put(2, c0, c1, c2, c3) }
+    if count > 3 { put(3, d0, d1, d2, d3) }
+}
