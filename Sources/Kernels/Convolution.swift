@@ -103,7 +103,8 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 
 /// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
 /// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats. Takes the 8x8-plane
-/// kernel (`s.hasPlanes8x8`) or the register-blocked one (`s.isBlockable`) when the shape allows.
+/// kernel (`s.hasPlanes8x8`), the 24-column one (`s.hasRows24`) or the register-blocked one
+/// (`s.isBlockable`) when the shape allows.
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -111,6 +112,10 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
     if s.hasPlanes8x8 {
         convolutionForwardPlanes8x8(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU,
                                     scratch: scratch)
+        return
+    }
+    if s.hasRows24 {
+        convolutionForwardRows24(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU)
         return
     }
     if s.isBlockable {

@@ -33,6 +33,9 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         ConvolutionShape(inputChannels: 3, outputChannels: 7, inputHeight: 12, inputWidth: 12, kernelSize: 5),
         ConvolutionShape(inputChannels: 2, outputChannels: 5, inputHeight: 12, inputWidth: 12, kernelSize: 5),
         ConvolutionShape(inputChannels: 1, outputChannels: 2, inputHeight: 12, inputWidth: 12, kernelSize: 5),
+        // 24-column rows (C1's forward kernel) with 6 + 1 and 4 output channels.
+        ConvolutionShape(inputChannels: 2, outputChannels: 7, inputHeight: 9, inputWidth: 28, kernelSize: 5),
+        ConvolutionShape(inputChannels: 3, outputChannels: 4, inputHeight: 5, inputWidth: 28, kernelSize: 5),
     ]
 
     @Test func leNetsShapesTakeTheBlockedKernels() {
@@ -40,6 +43,7 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         #expect(Self.shapes[6].isBlockable && Self.shapes[7].isBlockable && Self.shapes[8].isBlockable)
         #expect(!Self.shapes[2].isBlockable && !Self.shapes[3].isBlockable)
         #expect(Self.shapes[1].hasPlanes8x8 && Self.shapes[9].hasPlanes8x8 && !Self.shapes[0].hasPlanes8x8 && !Self.shapes[8].hasPlanes8x8)
+        #expect(Self.shapes[0].hasRows24 && Self.shapes[12].hasRows24 && Self.shapes[13].hasRows24 && !Self.shapes[1].hasRows24)
     }
 
     @Test(arguments: shapes)
