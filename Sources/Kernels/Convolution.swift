@@ -146,7 +146,8 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
 }
 
 /// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount(batch:)` floats. Takes the 8x8-plane kernels
-/// (`s.hasPlanes8x8`) or the register-blocked ones (`s.isBlockable`) when the shape allows.
+/// (`s.hasPlanes8x8`), the 24-column weight gradient of a first layer (`s.hasRows24`, no input
+/// gradient) or the register-blocked ones (`s.isBlockable`) when the shape allows.
 public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                 weightGradient: UnsafeMutablePointer<Float>,
@@ -157,6 +158,11 @@ public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: Unsafe
         convolutionBackwardPlanes8x8(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
                                      weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient,
                                      scratch: scratch)
+        return
+    }
+    if s.hasRows24 && inputGradient == nil {
+        convolutionWeightGradientRows24(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                        biasGradient: biasGradient)
         return
     }
     if s.isBlockable {

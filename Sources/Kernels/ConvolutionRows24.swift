@@ -82,3 +82,80 @@ private func rows24Block(_ s: ConvolutionShape, image: UnsafePointer<Float>, wei
         if maps > 5 { put(5, a5, h5) }
     }
 }
+
+/// As `convolutionBackwardNaive` without the input gradient (a first layer's: C1's), for shapes where
+/// `hasRows24`: for two output channels and one (c, i), the five taps' sums of each over the batch
+/// (ten 16-lane and ten 8-lane accumulators) stay in registers; every input row is loaded once for
+/// both. The gradients are overwritten.
+public func convolutionWeightGradientRows24(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                                            outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+                                            biasGradient: UnsafeMutablePointer<Float>) {
+    precondition(s.hasRows24)
+    for o in 0..<s.outputChannels {
+        var sum = Vector8()
+        for n in 0..<batch {
+            let plane = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
+            var p = 0
+            while p < s.outputPlane {
+                sum += load8(plane + p)
+                p &+= 8
+            }
+        }
+        biasGradient[o] = horizontalSum(sum)
+    }
+    var o = 0
+    while o < s.outputChannels {
+        let two = o &+ 1 < s.outputChannels
+        for c in 0..<s.inputChannels {
+            for i in 0..<5 {
+                if two {
+                    rows24WeightBlock(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                      o: o, two: true, c: c, i: i)
+                } else {
+                    rows24WeightBlock(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                      o: o, two: false, c: c, i: i)
+                }
+            }
+        }
+        o &+= 2
+    }
+}
+
+/// dW[o, c, i, 0..<5] (and dW[o+1, c, i, 0..<5] when `two`), summed over the batch in registers.
+@inline(__always)
+private func rows24WeightBlock(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                               weightGradient: UnsafeMutablePointer<Float>, o: Int, two: Bool, c: Int, i: Int) {
+    let width = s.inputWidth
+    var p0 = Vector16(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0, q4 = p0
+    var r0 = Vector8(), r1 = r0, r2 = r0, r3 = r0, r4 = r0, t0 = r0, t1 = r0, t2 = r0, t3 = r0, t4 = r0
+    for n in 0..<batch {
+        let gradient = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
+        let rows = input + ((n &* s.inputChannels &+ c) &* s.inputPlane &+ i &* width)
+        for y in 0..<s.outputHeight {
+            let g = gradient + y &* 24
+            let g0 = load16(g), h0 = load8(g + 16)
+            let g1 = two ? load16(g + s.outputPlane) : g0, h1 = two ? load8(g + (s.outputPlane &+ 16)) : h0
+            let row = rows + y &* width
+            @inline(__always) func tap(_ j: Int, _ p: inout Vector16, _ q: inout Vector16, _ r: inout Vector8, _ t: inout Vector8) {
+                let v = load16(row + j), x = load8(row + (16 &+ j))
+                p = multiplyAdd(p, g0, v); r = multiplyAdd(r, h0, x)
+                if two { q = multiplyAdd(q, g1, v); t = multiplyAdd(t, h1, x) }
+            }
+            tap(0, &p0, &q0, &r0, &t0)
+            tap(1, &p1, &q1, &r1, &t1)
+            tap(2, &p2, &q2, &r2, &t2)
+            tap(3, &p3, &q3, &r3, &t3)
+            tap(4, &p4, &q4, &r4, &t4)
+        }
+    }
+    let target = weightGradient + ((o &* s.inputChannels &+ c) &* 25 &+ i &* 5)
+    target[0] = horizontalSum(p0) + horizontalSum(r0); target[1] = horizontalSum(p1) + horizontalSum(r1)
+    target[2] = horizontalSum(p2) + horizontalSum(r2); target[3] = horizontalSum(p3) + horizontalSum(r3)
+    target[4] = horizontalSum(p4) + horizontalSum(r4)
+    if two {
+        let second = target + s.inputChannels &* 25
+        second[0] = horizontalSum(q0) + horizontalSum(t0); second[1] = horizontalSum(q1) + horizontalSum(t1)
+        second[2] = horizontalSum(q2) + horizontalSum(t2); second[3] = horizontalSum(q3) + horizontalSum(t3)
+        second[4] = horizontalSum(q4) + horizontalSum(t4)
+    }
+}

@@ -79,6 +79,13 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         let differences = [largestDifference(fast.w, naive.w), largestDifference(fast.b, naive.b), largestDifference(fast.x, naive.x)]
         print("convolution backward \(shape): largest differences (weight, bias, input) \(differences)")
         #expect(differences.allSatisfy { $0 < 1e-3 })
+        // A first layer's: no input gradient (some shapes take another kernel then).
+        var first = (w: [Float](repeating: .nan, count: shape.weightCount), b: [Float](repeating: .nan, count: shape.outputChannels))
+        convolutionBackward(shape, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
+                            weightGradient: &first.w, biasGradient: &first.b, inputGradient: nil, scratch: &scratch)
+        let firstDifferences = [largestDifference(first.w, naive.w), largestDifference(first.b, naive.b)]
+        print("convolution backward without the input gradient \(shape): largest differences (weight, bias) \(firstDifferences)")
+        #expect(firstDifferences.allSatisfy { $0 < 1e-3 })
     }
 }
 
