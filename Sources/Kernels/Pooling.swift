@@ -46,7 +46,7 @@ public func sumPoolForward(planes: Int, height: Int, width: Int, input: UnsafePo
     }
 }
 
-/// As `sumPoolBackwardNaive`, with unchecked pointer arithmetic.
+/// As `sumPoolBackwardNaive`: eight gradients at a time, each duplicated into two columns of both rows.
 public func sumPoolBackward(planes: Int, height: Int, width: Int, outputGradient: UnsafePointer<Float>,
                             inputGradient: UnsafeMutablePointer<Float>) {
     let outWidth = width / 2
@@ -54,7 +54,17 @@ public func sumPoolBackward(planes: Int, height: Int, width: Int, outputGradient
     for rowPair in 0..<(planes &* (height / 2)) {
         let top = inputGradient + rowPair &* 2 &* width
         let bottom = top + width
-        for x in 0..<outWidth {
+        var start = 0
+        while start &+ 8 <= outWidth {
+            let g = load8(gradient + start)
+            let low = Vector8(g[0], g[0], g[1], g[1], g[2], g[2], g[3], g[3])
+            let high = Vector8(g[4], g[4], g[5], g[5], g[6], g[6], g[7], g[7])
+            let j = start &* 2
+            store8(low, top + j); store8(high, top + (j &+ 8))
+            store8(low, bottom + j); store8(high, bottom + (j &+ 8))
+            start &+= 8
+        }
+        for x in start..<outWidth {
             let g = gradient[x], j = x &* 2
             top[j] = g; top[j &+ 1] = g; bottom[j] = g; bottom[j &+ 1] = g
         }

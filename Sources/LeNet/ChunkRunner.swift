@@ -39,6 +39,16 @@ public final class ChunkRunner {
         }
     }
 
+    /// Runs body(range) for ranges that cover 0..<count, one per thread, at once (each range a
+    /// multiple of 16 long but the last).
+    public func shareOut(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let parts = pool.threadCount, size = ((count + parts - 1) / parts + 15) / 16 * 16
+        pool.run(tasks: parts) { part, _ in
+            let start = min(count, part * size), end = min(count, start + size)
+            if start < end { body(start..<end) }
+        }
+    }
+
     /// The number of chunks `count` images make.
     public func chunks(_ count: Int) -> Int { (count + chunkSize - 1) / chunkSize }
 

@@ -70,15 +70,20 @@ public struct Trainer: TrainingLoop {
                                 workspace.forward(parameters: p, batch: size)
                                 losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count)
                             }
-                            // The batch's gradient: the chunks' gradients added in chunk order.
-                            let gradient = runner.workspaces[0].parameterGradients
+                            // The batch's gradient (the chunks' gradients added in chunk order) and the step,
+                            // the parameters shared out over the threads: the same sums in the same order.
+                            let gradient = runner.workspaces[0].parameterGradients, chunks = runner.chunks(count)
                             var total = losses[0]
-                            for chunk in 1..<runner.chunks(count) {
-                                let chunkGradient = runner.workspaces[chunk].parameterGradients
-                                for i in 0..<parameterCount { gradient[i] += chunkGradient[i] }
-                                total += losses[chunk]
+                            for chunk in 1..<chunks { total += losses[chunk] }
+                            optimizer.step(parameters: p, gradients: gradient) { stepRange in
+                                runner.shareOut(parameterCount) { range in
+                                    for chunk in 1..<chunks {
+                                        let chunkGradient = runner.workspaces[chunk].parameterGradients
+                                        for i in range { gradient[i] += chunkGradient[i] }
+                                    }
+                                    stepRange(range)
+                                }
                             }
-                            optimizer.step(parameters: p, gradients: gradient)
                             return Double(total)
                         }
                     }

@@ -47,6 +47,31 @@ public struct StochasticGradientDescent: Codable, Sendable {
         steps += 1
     }
 
+    /// One step whose parameters are shared out: `body` gets the velocity buffer and a function
+    /// that steps the parameters in a range, which may run for disjoint ranges on several threads at
+    /// once; every parameter must be stepped exactly once. The same result as `step`, bit for bit.
+    public mutating func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                              inRanges body: (_ stepRange: (Range<Int>) -> Void) -> Void) {
+        let lr = learningRate, mu = momentum, first = steps == 0
+        velocity.withUnsafeMutableBufferPointer { buffer in
+            let v = buffer.baseAddress!
+            body { range in
+                if first || mu == 0 {
+                    for i in range {
+                        v[i] = gradients[i]
+                        parameters[i] -= lr * v[i]
+                    }
+                } else {
+                    for i in range {
+                        v[i] = mu * v[i] + gradients[i]
+                        parameters[i] -= lr * v[i]
+                    }
+                }
+            }
+        }
+        steps += 1
+    }
+
     public mutating func step(parameters: inout [Float], gradients: [Float]) {
         precondition(parameters.count == velocity.count && gradients.count == velocity.count)
         parameters.withUnsafeMutableBufferPointer { p in

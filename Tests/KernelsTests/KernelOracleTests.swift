@@ -114,7 +114,7 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 @Suite struct PoolingAndActivationTests {
-    @Test(arguments: [(1, 2, 2), (12, 24, 24), (32, 8, 8), (3, 6, 10)])
+    @Test(arguments: [(1, 2, 2), (12, 24, 24), (32, 8, 8), (3, 6, 10), (2, 4, 34)])
     func sumPoolingMatchesNaive(planes: Int, height: Int, width: Int) {
         let input = randomFloats(planes * height * width, seed: 11)
         let gradient = randomFloats(planes * height * width / 4, seed: 12)
