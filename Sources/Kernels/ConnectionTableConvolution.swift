@@ -167,7 +167,8 @@ extension TableConvolution {
     public var fastScratchCount: Int {
         let columns: Int = usesColumns ? outputHeight &* outputWidth &* 32 : 0
         let shifted: Int = hasRows16 ? table.outputMaps &* 800 &+ 32 : 0
-        return max(3 &* inputHeight &* inputWidth, table.outputMaps &* gradientStride &+ columns &+ shifted)
+        let mapsInLanes: Int = hasSixteenMaps ? (table.inputMaps &* kernelSize &* kernelSize &+ outputHeight &* outputWidth) &* 16 : 0
+        return max(3 &* inputHeight &* inputWidth, table.outputMaps &* gradientStride &+ columns &+ shifted, mapsInLanes)
     }
 
     /// The shape of the 1998 paper's C3 (5x5 kernels over 14x14 input maps: an input row fits 16
@@ -225,6 +226,60 @@ extension TableConvolution {
         // The last row without its two extra lanes (nothing is written past the map).
         store8(r13.lowHalf, target + 182)
         for lane in 8..<14 { target[182 &+ lane] = r13[lane] }
+    }
+
+    /// Sixteen output maps (C3): the forward pass runs with the maps in the lanes (`forwardMapsInLanes`).
+    var hasSixteenMaps: Bool { table.outputMaps == 16 }
+
+    /// `forwardFast` with the sixteen output maps in the lanes: the weights laid out densely as
+    /// wt[c, tap] = the 16 maps' weights for input map c and tap (0 where the table has no
+    /// connection), then for four output positions at a time each input value is broadcast and
+    /// multiplied by its tap's weight vector (no unaligned vector loads, no position computed twice).
+    /// The results are written position by position and transposed into the maps.
+    private func forwardMapsInLanes(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, taps = k &* k, width = inputWidth, plane = inputHeight &* inputWidth
+        let ow = outputWidth, positions = outputHeight &* ow
+        let dense = scratch, byPosition = scratch + table.inputMaps &* taps &* 16
+        zero(dense, table.inputMaps &* taps &* 16)
+        for c in 0..<table.count {
+            let column = dense + (table.inputOf[c] &* taps &* 16 &+ table.outputOf[c]), kernel = weight + c &* taps
+            for t in 0..<taps { column[t &* 16] = kernel[t] }
+        }
+        let biases = load16(bias)
+        @inline(__always) func block(_ p: Int, _ count: Int) {
+            let b0 = (p / ow) &* width &+ p % ow
+            let b1 = count > 1 ? ((p &+ 1) / ow) &* width &+ (p &+ 1) % ow : b0
+            let b2 = count > 2 ? ((p &+ 2) / ow) &* width &+ (p &+ 2) % ow : b0
+            let b3 = count > 3 ? ((p &+ 3) / ow) &* width &+ (p &+ 3) % ow : b0
+            var a0 = biases, a1 = biases, a2 = biases, a3 = biases
+            for m in 0..<table.inputMaps {
+                let source = input + m &* plane
+                var w = UnsafePointer(dense + m &* taps &* 16)
+                for i in 0..<k {
+                    let row = source + i &* width
+                    for j in 0..<k {
+                        let vector = load16(w), r = row + j
+                        a0 = multiplyAdd(a0, Vector16(repeating: r[b0]), vector)
+                        if count > 1 { a1 = multiplyAdd(a1, Vector16(repeating: r[b1]), vector) }
+                        if count > 2 { a2 = multiplyAdd(a2, Vector16(repeating: r[b2]), vector) }
+                        if count > 3 { a3 = multiplyAdd(a3, Vector16(repeating: r[b3]), vector) }
+                        w += 16
+                    }
+                }
+            }
+            store16(a0, byPosition + p &* 16)
+            if count > 1 { store16(a1, byPosition + (p &+ 1) &* 16) }
+            if count > 2 { store16(a2, byPosition + (p &+ 2) &* 16) }
+            if count > 3 { store16(a3, byPosition + (p &+ 3) &* 16) }
+        }
+        var p = 0
+        while p &+ 4 <= positions { block(p, 4); p &+= 4 }
+        while p < positions { block(p, 1); p &+= 1 }
+        for o in 0..<16 {
+            let out = output + o &* positions
+            for q in 0..<positions { out[q] = byPosition[q &* 16 &+ o] }
+        }
     }
 
     /// Every output map reads every input map (C1): maps can share each load.
@@ -387,6 +442,10 @@ extension TableConvolution {
         let ow = outputWidth, outputPlane = outputHeight &* ow
         if isFull && span >= 16 {
             forwardFull(input: input, weight: weight, bias: bias, output: output, scratch: scratch)
+            return
+        }
+        if hasSixteenMaps {
+            forwardMapsInLanes(input: input, weight: weight, bias: bias, output: output, scratch: scratch)
             return
         }
         for o in 0..<table.outputMaps {
