@@ -22,6 +22,24 @@ extension ConvolutionShape {
     public var isBlockable: Bool { kernelSize == 5 && outputWidth % 8 == 0 && outputWidth > 0 && outputHeight > 0 }
 }
 
+/// Bias: the sum of each output-gradient plane over the batch, eight lanes at a time (the plane a
+/// multiple of 8 long).
+func biasGradientOfPlanes(_ s: ConvolutionShape, batch: Int, outputGradient: UnsafePointer<Float>,
+                          biasGradient: UnsafeMutablePointer<Float>) {
+    for o in 0..<s.outputChannels {
+        var sum = Vector8()
+        for n in 0..<batch {
+            let plane = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
+            var p = 0
+            while p < s.outputPlane {
+                sum += load8(plane + p)
+                p &+= 8
+            }
+        }
+        biasGradient[o] = horizontalSum(sum)
+    }
+}
+
 /// Output rows for channels o..<o+count of one image: out[o+k, y, x..x+8] for all y and x-chunks.
 /// `count` is 8, 6, 4 or 1 (the register block), taken as a literal by the callers.
 @inline(__always)
@@ -126,19 +144,7 @@ public func convolutionBackwardBlocked(_ s: ConvolutionShape, batch: Int, input:
                                        inputGradient: UnsafeMutablePointer<Float>?) {
     precondition(s.isBlockable)
     let ow = s.outputWidth
-    // Bias: the sum of each output-gradient plane, over the batch.
-    for o in 0..<s.outputChannels {
-        var sum = Vector8()
-        for n in 0..<batch {
-            let plane = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
-            var p = 0
-            while p < s.outputPlane {
-                sum += load8(plane + p)
-                p &+= 8
-            }
-        }
-        biasGradient[o] = horizontalSum(sum)
-    }
+    biasGradientOfPlanes(s, batch: batch, outputGradient: outputGradient, biasGradient: biasGradient)
     // Weights: dW[o,c,i,j] = sum_{n,y,x} dOut[n,o,y,x] * in[n,c,y+i,x+j], for two output channels
     // at once: their five taps each (10 registers) share every input vector loaded.
     var o = 0

@@ -23,6 +23,22 @@ private func pair(_ row: UnsafePointer<Float>, _ next: UnsafePointer<Float>) -> 
     Vector16(lowHalf: load8(row), highHalf: load8(next))
 }
 
+/// One input channel's row pairs as vectors, [i][y / 2][j] (`Planes8x8.pairFloats` floats): rows y+i
+/// and y+1+i, columns j..j+8.
+@inline(__always)
+private func layOutRowPairs(_ s: ConvolutionShape, of rows: UnsafePointer<Float>, into pairs: UnsafeMutablePointer<Float>) {
+    var target = pairs
+    for i in 0..<5 {
+        for y in stride(from: 0, to: 8, by: 2) {
+            let row = rows + (y &+ i) &* s.inputWidth, next = row + s.inputWidth
+            for j in 0..<5 {
+                store16(pair(row + j, next + j), target)
+                target += 16
+            }
+        }
+    }
+}
+
 /// As `convolutionBackwardNaive`, for shapes where `hasPlanes8x8`. The gradients are overwritten.
 public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                          weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
@@ -46,17 +62,7 @@ public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, inpu
     let pairs = scratch
     for c in 0..<s.inputChannels {
         for n in 0..<batch {
-            let rows = input + (n &* s.inputChannels &+ c) &* s.inputPlane
-            var target = pairs + n &* Planes8x8.pairFloats
-            for i in 0..<5 {
-                for y in stride(from: 0, to: 8, by: 2) {
-                    let row = rows + (y &+ i) &* s.inputWidth, next = row + s.inputWidth
-                    for j in 0..<5 {
-                        store16(pair(row + j, next + j), target)
-                        target += 16
-                    }
-                }
-            }
+            layOutRowPairs(s, of: input + (n &* s.inputChannels &+ c) &* s.inputPlane, into: pairs + n &* Planes8x8.pairFloats)
         }
         var o = 0
         while o < s.outputChannels {
@@ -197,18 +203,8 @@ public func convolutionForwardPlanes8x8(_ s: ConvolutionShape, batch: Int, input
     let taps = s.inputChannels &* 25
     for n in 0..<batch {
         let image = input + n &* s.inputCount
-        var target = scratch
         for c in 0..<s.inputChannels {
-            let rows = image + c &* s.inputPlane
-            for i in 0..<5 {
-                for y in stride(from: 0, to: 8, by: 2) {
-                    let row = rows + (y &+ i) &* s.inputWidth, next = row + s.inputWidth
-                    for j in 0..<5 {
-                        store16(pair(row + j, next + j), target)
-                        target += 16
-                    }
-                }
-            }
+            layOutRowPairs(s, of: image + c &* s.inputPlane, into: scratch + c &* Planes8x8.pairFloats)
         }
         let out = output + n &* s.outputCount
         var o = 0

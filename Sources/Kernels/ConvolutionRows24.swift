@@ -91,18 +91,7 @@ public func convolutionWeightGradientRows24(_ s: ConvolutionShape, batch: Int, i
                                             outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
                                             biasGradient: UnsafeMutablePointer<Float>) {
     precondition(s.hasRows24)
-    for o in 0..<s.outputChannels {
-        var sum = Vector8()
-        for n in 0..<batch {
-            let plane = outputGradient + (n &* s.outputChannels &+ o) &* s.outputPlane
-            var p = 0
-            while p < s.outputPlane {
-                sum += load8(plane + p)
-                p &+= 8
-            }
-        }
-        biasGradient[o] = horizontalSum(sum)
-    }
+    biasGradientOfPlanes(s, batch: batch, outputGradient: outputGradient, biasGradient: biasGradient)
     var o = 0
     while o < s.outputChannels {
         let two = o &+ 1 < s.outputChannels
