@@ -38,8 +38,8 @@ public struct ConnectionTable: Sendable, Equatable {
 ///   a[o,y,x] = bias[o] + sum_{k: out(k)=o} sum_{i,j} w[k,i,j] * in[in(k), y+i, x+j]
 /// input [I, H, W], weight [connections, K, K], bias [O], output [O, H-K+1, W-K+1].
 /// `forward`, `backward` and `secondBackward` are plain loops, the oracles of `forwardFast` and
-/// `backwardFast` (below); the second-derivative pass runs on a few hundred patterns per pass and
-/// keeps the plain loops.
+/// `backwardFast` (below); with the fast kernels, the layer's second-derivative pass is
+/// `backwardFast` on the squared input and weights.
 public struct TableConvolution: Sendable {
     public let table: ConnectionTable
     public let kernelSize: Int
@@ -153,7 +153,9 @@ public struct TableConvolution: Sendable {
 // p in 0 ..< span = (OH-1)*W + OW, takes tap (i, j) from input position p + i*W + j, so every tap
 // is one run of contiguous loads. The positions with x >= OW are computed and dropped (forward) or
 // held at zero (backward); no read leaves the input plane. Sixteen positions per vector, four
-// vectors per register block, a tail of eight and then of single positions.
+// vectors per register block, then single vectors, then the last 16 positions again (recomputed to
+// the same values, or masked where they are summed). C1 and C3 take their own kernels where these
+// shapes allow better (`isFull`, `hasSixteenMaps`, `usesColumns`, `hasRows16`).
 
 extension TableConvolution {
     /// The wide span of an output plane: rows of the input's width, the last cut at the output's.
@@ -181,11 +183,14 @@ extension TableConvolution {
     @inline(__always)
     private func inputGradientRows(connections: [Int], weight: UnsafePointer<Float>, shifted: UnsafePointer<Float>,
                                    target: UnsafeMutablePointer<Float>) {
-        var r0 = Vector16(), r1 = Vector16(), r2 = Vector16(), r3 = Vector16(), r4 = Vector16(), r5 = Vector16(), r6 = Vector16(), r7 = Vector16(), r8 = Vector16(), r9 = Vector16(), r10 = Vector16(), r11 = Vector16(), r12 = Vector16(), r13 = Vector16()
+        var r0 = Vector16(), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0, r6 = r0
+        var r7 = r0, r8 = r0, r9 = r0, r10 = r0, r11 = r0, r12 = r0, r13 = r0
         for c in connections {
             let kernel = weight + c &* 25, rows = shifted + table.outputOf[c] &* 800
             for j in 0..<5 {
-                let w0 = Vector16(repeating: kernel[0 &+ j]), w1 = Vector16(repeating: kernel[5 &+ j]), w2 = Vector16(repeating: kernel[10 &+ j]), w3 = Vector16(repeating: kernel[15 &+ j]), w4 = Vector16(repeating: kernel[20 &+ j])
+                let w0 = Vector16(repeating: kernel[j]), w1 = Vector16(repeating: kernel[5 &+ j])
+                let w2 = Vector16(repeating: kernel[10 &+ j]), w3 = Vector16(repeating: kernel[15 &+ j])
+                let w4 = Vector16(repeating: kernel[20 &+ j])
                 let g = rows + j &* 160
                 var v: Vector16
                 v = load16(g + 0)
@@ -497,101 +502,107 @@ extension TableConvolution {
     }
 
     /// As `backward`, with register blocks over positions. `scratch` holds `fastScratchCount` floats.
+    /// The weight gradient takes im2col columns (`usesColumns`, C3) or widened positions (C1); the
+    /// input gradient keeps every input row in registers (`hasRows16`, C3) or reads widened positions.
     public func backwardFast(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                              weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
                              inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool = false,
                              scratch: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, taps = k &* k, width = inputWidth, span = wideSpan, plane = inputHeight &* inputWidth
-        let ow = outputWidth, outputPlane = outputHeight &* ow, lead = gradientLead, stride = gradientStride
-        // The output gradient, widened: G_o[p] for p in -lead ..< H*W, zero outside the output.
-        zero(scratch, table.outputMaps &* stride)
+        let ow = outputWidth, outputPlane = outputHeight &* ow, stride = gradientStride
         for o in 0..<table.outputMaps {
-            let wide = scratch + (o &* stride &+ lead), gradient = outputGradient + o &* outputPlane
+            let gradient = outputGradient + o &* outputPlane
             var sum: Float = 0
-            for y in 0..<outputHeight {
-                (wide + y &* width).update(from: gradient + y &* ow, count: ow)
-                sum += rowSum(gradient + y &* ow, ow)
-            }
+            for y in 0..<outputHeight { sum += rowSum(gradient + y &* ow, ow) }
             biasGradient[o] = accumulate ? biasGradient[o] + sum : sum
+        }
+        // The output gradient widened, for the kernels that read widened positions: G_o[p] for p in
+        // -lead ..< H*W, zero outside the output.
+        if !usesColumns || (inputGradient != nil && !hasRows16) {
+            zero(scratch, table.outputMaps &* stride)
+            for o in 0..<table.outputMaps {
+                let wide = scratch + (o &* stride &+ gradientLead), gradient = outputGradient + o &* outputPlane
+                for y in 0..<outputHeight { (wide + y &* inputWidth).update(from: gradient + y &* ow, count: ow) }
+            }
         }
         if usesColumns {
             weightGradientByColumns(input: input, outputGradient: outputGradient, weightGradient: weightGradient, accumulate: accumulate,
                                     columns: scratch + table.outputMaps &* stride)
         } else {
-        // dw[c, i, j] = sum_p G_o[p] * in[p + i*W + j]: five taps of a row at a time. The tail's
-        // d lanes already counted are multiplied by the zeros of 16 zeros and 16 ones, from 16 - d.
-        var ramp = SIMD32<Float>(repeating: 0)
-        for lane in 16..<32 { ramp[lane] = 1 }
-        withUnsafePointer(to: &ramp) { ramp in
-        let zerosThenOnes = UnsafeRawPointer(ramp).assumingMemoryBound(to: Float.self)
-        for c in 0..<table.count {
-            let wide = scratch + (table.outputOf[c] &* stride &+ lead)
-            let source = input + table.inputOf[c] &* plane
-            let target = weightGradient + c &* taps
-            for i in 0..<k {
-                let row = source + i &* width
-                var j = 0
-                while j < k {
-                    let count = min(5, k &- j)
-                    var s0 = Vector16(), s1 = Vector16(), s2 = Vector16(), s3 = Vector16(), s4 = Vector16()
-                    let r = row + j
-                    var p = 0
-                    while p &+ 16 <= span {
-                        let g = load16(wide + p), x = r + p
-                        s0 = multiplyAdd(s0, g, load16(x))
-                        if count > 1 { s1 = multiplyAdd(s1, g, load16(x + 1)) }
-                        if count > 2 { s2 = multiplyAdd(s2, g, load16(x + 2)) }
-                        if count > 3 { s3 = multiplyAdd(s3, g, load16(x + 3)) }
-                        if count > 4 { s4 = multiplyAdd(s4, g, load16(x + 4)) }
-                        p &+= 16
-                    }
-                    if p < span && span >= 16 {
-                        // The last 16 positions, with the lanes already counted masked out of G.
-                        let last = span &- 16
-                        let g = load16(wide + last) * load16(zerosThenOnes + (16 &- (p &- last))), x = r + last
-                        s0 = multiplyAdd(s0, g, load16(x))
-                        if count > 1 { s1 = multiplyAdd(s1, g, load16(x + 1)) }
-                        if count > 2 { s2 = multiplyAdd(s2, g, load16(x + 2)) }
-                        if count > 3 { s3 = multiplyAdd(s3, g, load16(x + 3)) }
-                        if count > 4 { s4 = multiplyAdd(s4, g, load16(x + 4)) }
-                        p = span
-                    }
-                    var sums = SIMD8<Float>(horizontalSum(s0), horizontalSum(s1), horizontalSum(s2), horizontalSum(s3), horizontalSum(s4), 0, 0, 0)
-                    while p < span {
-                        let g = wide[p]
-                        for t in 0..<count { sums[t] += g * r[p &+ t] }
-                        p &+= 1
-                    }
-                    for t in 0..<count {
-                        let index = i &* k &+ j &+ t
-                        target[index] = accumulate ? target[index] + sums[t] : sums[t]
-                    }
-                    j &+= 5
-                }
-            }
-        }
-        }
+            weightGradientWide(input: input, weightGradient: weightGradient, accumulate: accumulate, wide: scratch)
         }
         guard let inputGradient else { return }
         if hasRows16 {
-            // Each output-gradient row t of map o shifted right by j: shifted[o, j, t, x] = G[o, t, x - j],
-            // zero outside the row (from a 32-float row with 16 zeros before it).
             let columnFloats: Int = usesColumns ? outputHeight &* ow &* 32 : 0
-            let shifted: UnsafeMutablePointer<Float> = scratch + (table.outputMaps &* stride &+ columnFloats)
-            let padded = shifted + table.outputMaps &* 800
-            zero(padded, 32)
-            for o in 0..<table.outputMaps {
-                for t in 0..<10 {
-                    (padded + 16).update(from: outputGradient + (o &* outputPlane &+ t &* ow), count: ow)
-                    for j in 0..<5 { store16(load16(padded + (16 &- j)), shifted + (o &* 800 &+ j &* 160 &+ t &* 16)) }
+            inputGradientByRows(outputGradient: outputGradient, weight: weight, inputGradient: inputGradient,
+                                scratch: scratch + (table.outputMaps &* stride &+ columnFloats))
+        } else {
+            inputGradientWide(weight: weight, inputGradient: inputGradient, wide: scratch)
+        }
+    }
+
+    /// dw[c, i, j] = sum_p G_o[p] * in[p + i*W + j] over the widened output gradient `wide`: five taps
+    /// of a row at a time, in 16-lane sums. The tail's d lanes already counted are multiplied by the
+    /// zeros of a row of 16 zeros and 16 ones, read from 16 - d.
+    private func weightGradientWide(input: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                    wide scratch: UnsafePointer<Float>) {
+        let k = kernelSize, taps = k &* k, width = inputWidth, span = wideSpan, plane = inputHeight &* inputWidth
+        var ramp = SIMD32<Float>(repeating: 0)
+        for lane in 16..<32 { ramp[lane] = 1 }
+        withUnsafePointer(to: &ramp) { ramp in
+            let zerosThenOnes = UnsafeRawPointer(ramp).assumingMemoryBound(to: Float.self)
+            for c in 0..<table.count {
+                let wide = scratch + (table.outputOf[c] &* gradientStride &+ gradientLead)
+                let source = input + table.inputOf[c] &* plane
+                let target = weightGradient + c &* taps
+                for i in 0..<k {
+                    let row = source + i &* width
+                    var j = 0
+                    while j < k {
+                        let count = min(5, k &- j)
+                        var s0 = Vector16(), s1 = Vector16(), s2 = Vector16(), s3 = Vector16(), s4 = Vector16()
+                        let r = row + j
+                        @inline(__always) func add(_ g: Vector16, _ x: UnsafePointer<Float>) {
+                            s0 = multiplyAdd(s0, g, load16(x))
+                            if count > 1 { s1 = multiplyAdd(s1, g, load16(x + 1)) }
+                            if count > 2 { s2 = multiplyAdd(s2, g, load16(x + 2)) }
+                            if count > 3 { s3 = multiplyAdd(s3, g, load16(x + 3)) }
+                            if count > 4 { s4 = multiplyAdd(s4, g, load16(x + 4)) }
+                        }
+                        var p = 0
+                        while p &+ 16 <= span {
+                            add(load16(wide + p), r + p)
+                            p &+= 16
+                        }
+                        if p < span && span >= 16 {
+                            // The last 16 positions, with the lanes already counted masked out of G.
+                            let last = span &- 16
+                            add(load16(wide + last) * load16(zerosThenOnes + (16 &- (p &- last))), r + last)
+                            p = span
+                        }
+                        var sums = SIMD8<Float>(horizontalSum(s0), horizontalSum(s1), horizontalSum(s2), horizontalSum(s3),
+                                                horizontalSum(s4), 0, 0, 0)
+                        while p < span {
+                            let g = wide[p]
+                            for t in 0..<count { sums[t] += g * r[p &+ t] }
+                            p &+= 1
+                        }
+                        for t in 0..<count {
+                            let index = i &* k &+ j &+ t
+                            target[index] = accumulate ? target[index] + sums[t] : sums[t]
+                        }
+                        j &+= 5
+                    }
                 }
             }
-            for m in 0..<table.inputMaps {
-                inputGradientRows(connections: connectionsFrom[m], weight: weight, shifted: shifted, target: inputGradient + m &* plane)
-            }
-            return
         }
-        // dx[m, q] = sum over the connections c from map m, and taps: w[c, i, j] * G_out(c)[q - i*W - j].
+    }
+
+    /// dx[m, q] = sum over the connections c from map m, and taps: w[c, i, j] * G_out(c)[q - i*W - j],
+    /// over the widened output gradient `wide`, in register blocks over positions.
+    private func inputGradientWide(weight: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+                                   wide scratch: UnsafePointer<Float>) {
+        let k = kernelSize, taps = k &* k, width = inputWidth, plane = inputHeight &* inputWidth
+        let stride = gradientStride, lead = gradientLead
         for m in 0..<table.inputMaps {
             let connections = connectionsFrom[m]
             let target = inputGradient + m &* plane
@@ -633,6 +644,25 @@ extension TableConvolution {
                 target[q] = a
                 q &+= 1
             }
+        }
+    }
+
+    /// dx for `hasRows16` (C3): each output-gradient row t of map o shifted right by j,
+    /// shifted[o, j, t, x] = G[o, t, x - j] (zero outside the row, from a 32-float row with 16 zeros
+    /// before it), then `inputGradientRows` per input map.
+    private func inputGradientByRows(outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                     inputGradient: UnsafeMutablePointer<Float>, scratch shifted: UnsafeMutablePointer<Float>) {
+        let ow = outputWidth, outputPlane = outputHeight &* ow, plane = inputHeight &* inputWidth
+        let padded = shifted + table.outputMaps &* 800
+        zero(padded, 32)
+        for o in 0..<table.outputMaps {
+            for t in 0..<10 {
+                (padded + 16).update(from: outputGradient + (o &* outputPlane &+ t &* ow), count: ow)
+                for j in 0..<5 { store16(load16(padded + (16 &- j)), shifted + (o &* 800 &+ j &* 160 &+ t &* 16)) }
+            }
+        }
+        for m in 0..<table.inputMaps {
+            inputGradientRows(connections: connectionsFrom[m], weight: weight, shifted: shifted, target: inputGradient + m &* plane)
         }
     }
 }

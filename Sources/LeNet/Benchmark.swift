@@ -213,8 +213,7 @@ public enum Benchmark {
 
     /// An estimate of the machine's peak for `threads` threads: cores x clock x FMA units x lanes x 2,
     /// with the clock /proc/cpuinfo reports and the vector width its flags name (16 float lanes with
-    /// AVX-512, 8 with AVX2 and FMA; without FMA, 8 lanes of SSE multiply and add, counted as one
-    /// unit). Two FMA units are assumed: right for server cores of the last decade; some AVX-512
+    /// AVX-512, 8 with AVX2 and FMA; without FMA, 4 lanes of SSE, one multiply and one add a cycle). Two FMA units are assumed: right for server cores of the last decade; some AVX-512
     /// parts have one, which halves the true peak. 0 when the clock is unknown.
     static func machinePeak(threads: Int) -> (gflop: Double, formula: String) {
         let lines = cpuInfo()

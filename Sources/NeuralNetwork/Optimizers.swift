@@ -29,22 +29,8 @@ public struct StochasticGradientDescent: Codable, Sendable {
 
     /// One step over every parameter: a single loop over the flat buffers.
     public mutating func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
-        let lr = learningRate, mu = momentum, first = steps == 0
-        velocity.withUnsafeMutableBufferPointer { buffer in
-            let v = buffer.baseAddress!
-            if first || mu == 0 {
-                for i in 0..<buffer.count {
-                    v[i] = gradients[i]
-                    parameters[i] -= lr * v[i]
-                }
-            } else {
-                for i in 0..<buffer.count {
-                    v[i] = mu * v[i] + gradients[i]
-                    parameters[i] -= lr * v[i]
-                }
-            }
-        }
-        steps += 1
+        let count = velocity.count
+        step(parameters: parameters, gradients: gradients) { stepRange in stepRange(0..<count) }
     }
 
     /// One step whose parameters are shared out: `body` gets the velocity buffer and a function
