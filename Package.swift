@@ -6,7 +6,8 @@ import PackageDescription
 //
 // - Built as the root package (`swift build`, `swift test`, `swift run` in this folder), the code is
 //   compiled for the CPU it is built on (`-target-cpu native`: AVX2 or AVX-512 where present) and,
-//   when that CPU has FMA, with fused multiply-adds (`-DFUSED_MULTIPLY_ADD`). The numeric targets
+//   when that CPU has FMA, with fused multiply-adds (`-DFUSED_MULTIPLY_ADD`); with AVX-512, `-DAVX512`
+//   lets kernels keep register blocks that need its 32 vector registers. The numeric targets
 //   are optimised even in debug builds: SIMD code at -Onone is hundreds of times slower.
 // - SwiftPM refuses unsafe flags in a package used as a dependency, so there (a checkout under
 //   .build/checkouts) none are set: the library builds for the portable baseline of the platform,
@@ -24,6 +25,7 @@ let cpuFlags: Set<Substring> = {
 }()
 let native: [String] = isDependency || portable ? [] :
     ["-target-cpu", "native"] + (cpuFlags.contains("fma") ? ["-DFUSED_MULTIPLY_ADD"] : [])
+        + (cpuFlags.contains("avx512f") ? ["-DAVX512"] : [])
 let optimisedInDebug: [SwiftSetting] = isDependency ? [] : [
     .unsafeFlags(["-O"], .when(configuration: .debug)),
     .unsafeFlags(native),
