@@ -1,4 +1,5 @@
 import Datasets
+import Imaging
 import Kernels
 import NeuralNetwork
 
@@ -54,14 +55,34 @@ public final class ChunkRunner {
 
     /// Prepares and runs every chunk of the images `indices` of `data`: `body(chunk, first, workspace,
     /// count)`, where `first` is the chunk's position in `indices` and `count` its images.
+    ///
+    /// With `distortion`, each image is first resampled through the transform it returns for the
+    /// image's position in `indices` (training's augmentation), then prepared as usual.
     public func run(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>,
+                    distortion: ((_ position: Int) -> AffineDistortion.Transform)? = nil,
                     _ body: (_ chunk: Int, _ first: Int, _ workspace: NetworkWorkspace, _ count: Int) -> Void) {
         let chunkSize = self.chunkSize
         pool.run(tasks: chunks(indices.count)) { chunk, thread in
             let first = chunk * chunkSize, count = min(chunkSize, indices.count - first)
             let workspace = workspaces[perChunk ? chunk : thread]
-            preparation.fill(data, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + count)]),
-                             input: workspace.input, labels: workspace.labels)
+            if let distortion {
+                let size = data.imageSize, inputCount = preparation.inputCount(rows: data.rows, columns: data.columns)
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { distorted in
+                    data.pixels.withUnsafeBufferPointer { pixels in
+                        for slot in 0..<count {
+                            let index = indices[first + slot]
+                            AffineDistortion.apply(distortion(first + slot), to: pixels.baseAddress! + index * size, width: data.columns,
+                                                   height: data.rows, output: distorted.baseAddress!)
+                            preparation.prepare(distorted.baseAddress!, rows: data.rows, columns: data.columns,
+                                                into: workspace.input + slot * inputCount)
+                            workspace.labels[slot] = Int32(data.labels[index])
+                        }
+                    }
+                }
+            } else {
+                preparation.fill(data, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + count)]),
+                                 input: workspace.input, labels: workspace.labels)
+            }
             body(chunk, first, workspace, count)
         }
     }

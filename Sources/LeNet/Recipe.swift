@@ -1,3 +1,4 @@
+import Foundation
 import Imaging
 import NeuralNetwork
 import Support
@@ -25,6 +26,9 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Print the running loss every this many batches.
     public var logInterval: Int
+    /// What `--recipe modern` adds to the loop; nil in the write-up's recipe (and in run files from
+    /// before it existed).
+    public var refinements: Refinements?
 
     /// 2 epochs at 0.0005, 3 at 0.0002, 3 at 0.0001, 4 at 0.00005, 8 at 0.00001; batch 64; momentum 0.9.
     public static let writeupSchedule = [
@@ -34,15 +38,107 @@ public struct Recipe: Codable, Sendable, Equatable {
     ]
 
     public init(schedule: [Phase] = Recipe.writeupSchedule, batchSize: Int = 64, momentum: Float = 0.9,
-                seed: UInt64 = 0, logInterval: Int = 100) {
+                seed: UInt64 = 0, logInterval: Int = 100, refinements: Refinements? = nil) {
         self.schedule = schedule
         self.batchSize = batchSize
         self.momentum = momentum
         self.seed = seed
         self.logInterval = logInterval
+        self.refinements = refinements
+    }
+
+    /// Training practice the write-up's recipe does not use (`--recipe modern`).
+    public struct Refinements: Codable, Sendable, Equatable {
+        /// The share of the run's batches over which the rate rises from 0 to the phase's rate
+        /// (then it falls to 0 along a half cosine: a one-cycle schedule).
+        public var warmup: Double
+        /// PyTorch's `SGD(nesterov=True)`.
+        public var nesterov: Bool
+        /// PyTorch's `SGD(weight_decay=...)`: the gradient plus this times the weight, for every parameter.
+        public var weightDecay: Float
+        /// PyTorch's `CrossEntropyLoss(label_smoothing=...)`.
+        public var labelSmoothing: Float
+        /// Random affine distortions of every training image, drawn anew each epoch; nil for none.
+        public var augmentation: Augmentation?
+
+        public init(warmup: Double, nesterov: Bool, weightDecay: Float, labelSmoothing: Float, augmentation: Augmentation?) {
+            self.warmup = warmup
+            self.nesterov = nesterov
+            self.weightDecay = weightDecay
+            self.labelSmoothing = labelSmoothing
+            self.augmentation = augmentation
+        }
+    }
+
+    /// The bounds of the random distortions (`AffineDistortion`'s, with a rotation in radians).
+    public struct Augmentation: Codable, Sendable, Equatable {
+        public var translation: Float
+        public var scaling: Float
+        public var squeezing: Float
+        public var shear: Float
+        public var rotation: Float
+        /// Mirror left to right half of the time (nil: no).
+        public var horizontalFlip: Bool?
+
+        public init(translation: Float, scaling: Float, squeezing: Float, shear: Float, rotation: Float, horizontalFlip: Bool = false) {
+            self.translation = translation
+            self.scaling = scaling
+            self.squeezing = squeezing
+            self.shear = shear
+            self.rotation = rotation
+            self.horizontalFlip = horizontalFlip ? true : nil
+        }
+
+        public var distortion: AffineDistortion {
+            AffineDistortion(translation: translation, scaling: scaling, squeezing: squeezing, shear: shear, rotation: rotation,
+                             horizontalFlip: horizontalFlip ?? false)
+        }
     }
 
     public var totalEpochs: Int { schedule.reduce(0) { $0 + $1.epochs } }
+
+    /// The modern recipe for the write-up's network: the same layers and 44,426 parameters, trained
+    /// the way the last 25 years taught (the measurements behind each choice: docs/RESULTS.md):
+    ///   SGD with Nesterov momentum 0.9 and weight decay 5e-4, batch 64, 10 epochs;
+    ///   a one-cycle rate: up from 0 to the peak 0.05 over the first fifth of the batches, then down
+    ///   to 0 along a half cosine;
+    ///   cross-entropy with label smoothing 0.1;
+    ///   for handwriting (`distort`), every training image randomly shifted (±2 px), scaled and
+    ///   squeezed (±10%), sheared (±0.15) and rotated (±0.17 rad, about 10 degrees) each epoch.
+    ///   Clothes (Fashion-MNIST) are not distorted: they are upright and centred, and this small
+    ///   network underfits them already (measured: distorted 88.7%, mirrored and shifted 89.6%, plain 91.0%).
+    public static func modern(seed: UInt64 = 0, distort: Bool = true) -> Recipe {
+        Recipe(schedule: modernSchedule, batchSize: 64, momentum: 0.9, seed: seed, logInterval: 100,
+               refinements: Refinements(warmup: 0.2, nesterov: true, weightDecay: 5e-4, labelSmoothing: 0.1,
+                                        augmentation: distort ? handwritingDistortions : nil))
+    }
+    public static let handwritingDistortions = Augmentation(translation: 2, scaling: 0.1, squeezing: 0.1, shear: 0.15, rotation: 0.17)
+    public static let modernSchedule = [Phase(epochs: 10, learningRate: 0.05)]
+
+    /// One line on what the refinements add, or nil for the write-up's recipe.
+    public var refinementsDescription: String? {
+        guard let refinements else { return nil }
+        var parts = ["SGD\(refinements.nesterov ? " with Nesterov momentum" : " with momentum") \(momentum)",
+                     "weight decay \(refinements.weightDecay)",
+                     "a one-cycle rate peaking at \(schedule.map { PythonFormat.repr($0.learningRate) }.joined(separator: ", ")) (\(Int((refinements.warmup * 100).rounded()))% warm-up, cosine down to 0)",
+                     "label smoothing \(refinements.labelSmoothing)"]
+        if let a = refinements.augmentation {
+            parts.append("distortions each epoch (shift ±\(a.translation) px, scale and squeeze ±\(Int((a.scaling * 100).rounded()))%, shear ±\(a.shear), rotation ±\(a.rotation) rad\(a.horizontalFlip == true ? ", mirrored half the time" : ""))")
+        } else {
+            parts.append("no distortions")
+        }
+        return parts.joined(separator: ", ") + "; \(totalEpochs) epoch\(totalEpochs == 1 ? "" : "s") of batch \(batchSize)"
+    }
+
+    /// The learning rate of batch `step` (counted over the whole run, from 0) of a phase at `rate`:
+    /// the phase's rate, or with the refinements' one-cycle shape, its share of the peak.
+    public func learningRate(_ rate: Double, step: Int, totalSteps: Int) -> Double {
+        guard let refinements else { return rate }
+        let total = Double(max(totalSteps, 1)), warm = refinements.warmup * total, t = Double(step) + 1
+        if t <= warm { return rate * t / warm }
+        let progress = min(1, (t - warm) / max(total - warm, 1))
+        return rate * 0.5 * (1 + cos(Double.pi * progress))
+    }
 
     /// Bounds that keep every count derived from a schedule (epochs x batches) far from overflow.
     public static let maximumPhases = 1_000
@@ -100,7 +196,7 @@ public struct PaperRecipe: Sendable, Equatable {
     public var distortion: AffineDistortion?
 
     public init(learningRates: [Float] = PaperRecipe.paperSchedule, mu: Float = 0.02, hessianPatterns: Int = 500,
-                loss: PaperLoss = .meanSquaredError, seed: UInt64 = 0, distortion: AffineDistortion? = nil) {
+                loss: PaperLoss = .maximumAPosteriori(j: 5), seed: UInt64 = 0, distortion: AffineDistortion? = nil) {
         self.learningRates = learningRates
         self.mu = mu
         self.hessianPatterns = hessianPatterns

@@ -30,6 +30,9 @@ public enum MetadataKey {
     public static let passes = "passes"
     public static let etaScale = "eta_scale"
     public static let initialization = "initialization"
+    /// "modern" for `--recipe modern`, with `refinements` saying what it added.
+    public static let recipe = "recipe"
+    public static let refinements = "refinements"
     /// Resume files: the version of their layout, the settings and the state.
     public static let resume = "resume"
     public static let run = "run"
@@ -95,6 +98,10 @@ public struct RunSettings: Codable, Sendable, Equatable {
             metadata[MetadataKey.schedule] = Recipe.formatSchedule(recipe.schedule)
             metadata[MetadataKey.batchSize] = String(recipe.batchSize)
             metadata[MetadataKey.momentum] = "\(recipe.momentum)"
+            if let description = recipe.refinementsDescription {
+                metadata[MetadataKey.recipe] = "modern"
+                metadata[MetadataKey.refinements] = description
+            }
         }
         if model == LeNet1998.kind || optimizer == .sdlm { metadata[MetadataKey.loss] = lossDescription }
         if let paperRecipe, paperRecipe.distortion != nil {
@@ -316,6 +323,24 @@ public struct RunCheckpoint: Sendable {
                 try check("recipe.schedule[\(index)].epochs", phase.epochs, 1...Recipe.maximumEpochsPerPhase)
                 guard phase.learningRate > 0, phase.learningRate.isFinite else {
                     throw fail("'recipe.schedule[\(index)].learning_rate' is \(phase.learningRate), expected a positive number")
+                }
+            }
+            if let refinements = recipe.refinements {
+                /// A number of the refinements within its bounds, or an error that names it.
+                func check(_ name: String, _ value: Double, _ range: ClosedRange<Double>) throws {
+                    guard range.contains(value) else {
+                        throw fail("'recipe.refinements.\(name)' is \(value), expected \(range.lowerBound) to \(range.upperBound)")
+                    }
+                }
+                try check("warmup", refinements.warmup, 0...1)
+                try check("weight_decay", Double(refinements.weightDecay), 0...1)
+                try check("label_smoothing", Double(refinements.labelSmoothing), 0...0.99)
+                if let augmentation = refinements.augmentation {
+                    try check("augmentation.translation", Double(augmentation.translation), 0...100)
+                    try check("augmentation.scaling", Double(augmentation.scaling), 0...0.9)
+                    try check("augmentation.squeezing", Double(augmentation.squeezing), 0...0.9)
+                    try check("augmentation.shear", Double(augmentation.shear), 0...10)
+                    try check("augmentation.rotation", Double(augmentation.rotation), 0...Double.pi)
                 }
             }
             let batchesPerEpoch = (settings.trainingImages + recipe.batchSize - 1) / recipe.batchSize

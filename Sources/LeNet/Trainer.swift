@@ -1,4 +1,5 @@
 import Datasets
+import Imaging
 import Kernels
 import NeuralNetwork
 import Support
@@ -39,7 +40,10 @@ public struct Trainer: TrainingLoop {
                                            onEvent: (TrainingEvent) -> Void = { _ in }) -> TrainingSummary {
         precondition(Model.inputPreparation.inputCount(rows: data.rows, columns: data.columns) == model.network.inputCount,
                      "the images' size does not fit the network's input")
-        let loss = self.loss ?? model.defaultLoss, recipe = self.recipe
+        let recipe = self.recipe
+        var loss = self.loss ?? model.defaultLoss
+        if let smoothing = recipe.refinements?.labelSmoothing, smoothing > 0, loss == .crossEntropy { loss = .smoothedCrossEntropy(smoothing) }
+        let distortion = recipe.refinements?.augmentation?.distortion
         let parameterCount = model.layout.count
         let chunkSize = min(Self.chunkSize, recipe.batchSize)
         let runner = ChunkRunner(network: model.network, preparation: Model.inputPreparation, chunkSize: chunkSize,
@@ -57,16 +61,31 @@ public struct Trainer: TrainingLoop {
             while state.phase < recipe.schedule.count {
                 let learningRate = recipe.schedule[state.phase].learningRate
                 var optimizer = StochasticGradientDescent(learningRate: Float(learningRate), momentum: recipe.momentum,
-                                                          velocity: state.velocity, steps: state.optimizerSteps)
+                                                          velocity: state.velocity, steps: state.optimizerSteps,
+                                                          weightDecay: recipe.refinements?.weightDecay ?? 0,
+                                                          nesterov: recipe.refinements?.nesterov ?? false)
                 let epochStart = MonotonicClock.now()
                 var shuffle = state.shuffle
                 for i in 0..<order.count { order[i] = i }
                 shuffle.shuffle(&order)
+                // The epoch's distortions: one draw from the run's generator, then one generator per
+                // image from it and the image's place in the epoch (so any thread may draw any image's).
+                var distortions = state.distortions
+                let epochSeed = distortion == nil ? 0 : distortions.next()
                 while state.batch * recipe.batchSize < order.count {
                     let first = state.batch * recipe.batchSize, count = min(recipe.batchSize, order.count - first)
+                    optimizer.learningRate = Float(recipe.learningRate(learningRate, step: state.epochsDone * batchesPerEpoch + state.batch,
+                                                                       totalSteps: totalEpochs * batchesPerEpoch))
+                    let transform = distortion.map { distortion in
+                        { (position: Int) -> AffineDistortion.Transform in
+                            var generator = SeededGenerator(seed: epochSeed &+ UInt64(first + position) &* 0x9E37_79B9_7F4A_7C15)
+                            return distortion.random(using: &generator)
+                        }
+                    }
                     let batchLoss = order.withUnsafeBufferPointer { order in
                         chunkLosses.withUnsafeMutableBufferPointer { losses in
-                            runner.run(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)])) { chunk, _, workspace, size in
+                            runner.run(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)]),
+                                       distortion: transform) { chunk, _, workspace, size in
                                 workspace.forward(parameters: p, batch: size)
                                 losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count)
                             }
@@ -111,6 +130,7 @@ public struct Trainer: TrainingLoop {
                                        meanLoss: state.epochTotal / Double(max(state.batch, 1)), seconds: MonotonicClock.now() - epochStart))
                 state.velocity = optimizer.velocity
                 state.optimizerSteps = optimizer.steps
+                state.distortions = distortions
                 state.finishEpoch(of: recipe.schedule, next: shuffle)
             }
             return nil

@@ -14,12 +14,15 @@ public enum ScoreKind: String, Sendable, Codable {
 public enum OutputLoss: Sendable, Equatable, CustomStringConvertible {
     /// Mean softmax cross-entropy of the logits (PyTorch's `CrossEntropyLoss`).
     case crossEntropy
+    /// The same with label smoothing e (PyTorch's `CrossEntropyLoss(label_smoothing=e)`).
+    case smoothedCrossEntropy(Float)
     /// The 1998 paper's eq. 8 or 9 on the RBF penalties.
     case penalty(PaperLoss)
 
     public var description: String {
         switch self {
         case .crossEntropy: return "cross-entropy"
+        case .smoothedCrossEntropy(let e): return "cross-entropy with label smoothing \(e)"
         case .penalty(let loss): return loss.description
         }
     }

@@ -140,7 +140,7 @@ public final class NetworkWorkspace {
         precondition(training, "secondBackward needs a workspace made with training: true")
         let classes = network.outputCount, second = gradients[gradients.count - 1]
         switch loss {
-        case .crossEntropy:
+        case .crossEntropy, .smoothedCrossEntropy:
             // The Gauss-Newton diagonal of softmax cross-entropy at the logits: p_k (1 - p_k).
             _ = softmaxCrossEntropy(batch: batch, classes: classes, logits: scores, labels: labels, probabilities: probabilities,
                                     logitsGradient: nil)
@@ -165,6 +165,9 @@ public final class NetworkWorkspace {
         case .crossEntropy:
             return softmaxCrossEntropy(batch: batch, classes: classes, logits: scores, labels: labels, probabilities: probabilities,
                                        logitsGradient: gradient, normalizer: normalizer)
+        case .smoothedCrossEntropy(let smoothing):
+            return softmaxCrossEntropy(batch: batch, classes: classes, logits: scores, labels: labels, probabilities: probabilities,
+                                       logitsGradient: gradient, normalizer: normalizer, labelSmoothing: smoothing)
         case .penalty(let paperLoss):
             var total: Float = 0
             for n in 0..<batch {

@@ -1,13 +1,17 @@
-/// Stochastic gradient descent with momentum, exactly as PyTorch's `torch.optim.SGD(lr, momentum)`
-/// with no dampening, no weight decay and no Nesterov:
+/// Stochastic gradient descent with momentum, exactly as PyTorch's `torch.optim.SGD(lr, momentum,
+/// weight_decay, nesterov)` with no dampening:
+///   with weight decay: grad = grad + weight_decay * param
 ///   first step:  buf = grad
 ///   afterwards:  buf = momentum * buf + grad
-///   always:      param -= lr * buf
+///   always:      param -= lr * buf, or with Nesterov: param -= lr * (grad + momentum * buf)
+/// (The write-up's optimizer has neither weight decay nor Nesterov.)
 /// The momentum buffer is flat, in the parameters' layout. A new `StochasticGradientDescent` starts
 /// afresh, as a new PyTorch optimizer does (the write-up makes one per phase of its schedule).
 public struct StochasticGradientDescent: Codable, Sendable {
     public var learningRate: Float
     public var momentum: Float
+    public var weightDecay: Float = 0
+    public var nesterov = false
     /// The momentum buffer, one float per parameter.
     public private(set) var velocity: [Float]
     /// How many steps were taken; the first one copies the gradient into the buffer.
@@ -20,9 +24,11 @@ public struct StochasticGradientDescent: Codable, Sendable {
     }
 
     /// An optimizer in the middle of its work (a resumed run): its buffer and step count restored.
-    public init(learningRate: Float, momentum: Float, velocity: [Float], steps: Int) {
+    public init(learningRate: Float, momentum: Float, velocity: [Float], steps: Int, weightDecay: Float = 0, nesterov: Bool = false) {
         self.learningRate = learningRate
         self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
         self.velocity = velocity
         self.steps = steps
     }
@@ -38,11 +44,17 @@ public struct StochasticGradientDescent: Codable, Sendable {
     /// once; every parameter must be stepped exactly once. The same result as `step`, bit for bit.
     public mutating func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                               inRanges body: (_ stepRange: (Range<Int>) -> Void) -> Void) {
-        let lr = learningRate, mu = momentum, first = steps == 0
+        let lr = learningRate, mu = momentum, first = steps == 0, decay = weightDecay, nesterov = nesterov
         velocity.withUnsafeMutableBufferPointer { buffer in
             let v = buffer.baseAddress!
             body { range in
-                if first || mu == 0 {
+                if decay != 0 || nesterov {
+                    for i in range {
+                        let g = gradients[i] + decay * parameters[i]
+                        v[i] = first ? g : mu * v[i] + g
+                        parameters[i] -= lr * (nesterov ? g + mu * v[i] : v[i])
+                    }
+                } else if first || mu == 0 {
                     for i in range {
                         v[i] = gradients[i]
                         parameters[i] -= lr * v[i]

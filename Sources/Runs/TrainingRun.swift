@@ -145,6 +145,9 @@ public struct TrainingRun {
             }
             return
         }
+        if let recipe = settings.recipe, let description = recipe.refinementsDescription, !output.quiet {
+            print("The modern recipe: \(description)")
+        }
         guard settings.optimizer == .sdlm, let recipe = settings.paperRecipe else { return }
         if let distortion = recipe.distortion {
             let picture = file("distortions.png")

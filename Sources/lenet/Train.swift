@@ -15,6 +15,7 @@ struct Train: AsyncParsableCommand {
             Examples:
               lenet train                                  the full 20-epoch recipe
               lenet train --schedule 1x0.0005 --seed 3     one epoch
+              lenet train --recipe modern                  the same network, trained as today
               lenet train --limit 2000 --schedule 1x0.001  a quick look on 2,000 images
               lenet train --model lenet5-1998              the paper's model and recipe
               lenet train --optimizer sdlm --passes 1      the paper's optimizer, one pass
@@ -47,6 +48,9 @@ struct Train: AsyncParsableCommand {
         if let limit, limit <= 0 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         // Options of one model or optimizer given with the other would be silently ignored: say so instead.
+        if modelOptions.model != .lenet5, gradientDescent.recipe == .modern {
+            throw ValidationError("--recipe modern trains the write-up's network (--model lenet5); the 1998 model keeps the paper's loss and output")
+        }
         if modelOptions.model == .lenet5, !paperModel.given.isEmpty {
             throw ValidationError("\(paperModel.given.joined(separator: ", ")) only apply to --model lenet5-1998")
         }
@@ -83,7 +87,7 @@ struct Train: AsyncParsableCommand {
             }
             let settings = RunSettings(
                 model: model, optimizer: optimizer,
-                recipe: optimizer == .sgd ? try gradientDescent.recipe(seed: seed) : nil,
+                recipe: optimizer == .sgd ? try gradientDescent.recipe(seed: seed, dataset: dataset) : nil,
                 paperRecipe: optimizer == .sdlm ? levenbergMarquardt.recipe(seed: seed, loss: paperModel.paperLoss) : nil,
                 paperLoss: optimizer == .sgd && model == LeNet1998.kind ? paperModel.paperLoss : nil,
                 dataset: dataset, dataRoot: dataOptions.data, trainingImages: train.count, classNames: train.classNames, options: options)

@@ -121,6 +121,40 @@ func weightedSum(_ output: [Float], _ r: [Float]) -> Double {
     }
 }
 
+@Suite struct LabelSmoothingTests {
+    @Test func smoothedCrossEntropyGradientAgreesWithFiniteDifferences() {
+        let (batch, classes) = (4, 10)
+        let logits = randomFloats(batch * classes, seed: 17).map { $0 * 3 }
+        let labels: [Int32] = [3, 0, 9, 3]
+        var probabilities = [Float](repeating: 0, count: logits.count), gradient = probabilities
+        _ = softmaxCrossEntropy(batch: batch, classes: classes, logits: logits, labels: labels,
+                                probabilities: &probabilities, logitsGradient: &gradient, labelSmoothing: 0.1)
+        checkGradient("smoothed cross-entropy", values: logits, analytic: gradient, epsilon: 1e-2, tolerance: 1e-3) { z in
+            var p = [Float](repeating: 0, count: z.count)
+            return Double(softmaxCrossEntropy(batch: batch, classes: classes, logits: z, labels: labels,
+                                              probabilities: &p, logitsGradient: nil, labelSmoothing: 0.1))
+        }
+    }
+
+    /// PyTorch's definition: (1 - e) * CE(label) + e * mean over classes of CE(class), by hand.
+    @Test func smoothedLossIsTheMixtureOfTargets() {
+        let logits: [Float] = [2, -1, 0.5, 0, 1]
+        var p = [Float](repeating: 0, count: 5)
+        let e: Float = 0.2
+        let loss = softmaxCrossEntropy(batch: 1, classes: 5, logits: logits, labels: [2], probabilities: &p, logitsGradient: nil, labelSmoothing: e)
+        let logSum = log(logits.map { exp(Double($0)) }.reduce(0, +))
+        let perClass = logits.map { logSum - Double($0) }
+        let expected = (1 - Double(e)) * perClass[2] + Double(e) * perClass.reduce(0, +) / 5
+        print("smoothed loss \(loss), by hand \(expected)")
+        #expect(abs(Double(loss) - expected) < 1e-5)
+        // No smoothing is the plain loss, bit for bit.
+        var q = p, g1 = p, g2 = p
+        let plain = softmaxCrossEntropy(batch: 1, classes: 5, logits: logits, labels: [2], probabilities: &q, logitsGradient: &g1)
+        let zero = softmaxCrossEntropy(batch: 1, classes: 5, logits: logits, labels: [2], probabilities: &q, logitsGradient: &g2, labelSmoothing: 0)
+        #expect(plain.bitPattern == zero.bitPattern && g1 == g2)
+    }
+}
+
 @Suite struct LossTests {
     @Test func uniformLogitsGiveLogOfTheClassCount() {
         let logits = [Float](repeating: 0.25, count: 20)
@@ -156,5 +190,29 @@ func weightedSum(_ output: [Float], _ r: [Float]) -> Double {
             #expect(sgd.velocity == buffer)
         }
         #expect(sgd.steps == 3)
+    }
+
+    /// torch.optim.SGD(lr, momentum, weight_decay, nesterov=True), written out:
+    ///   g = grad + wd * p; buf = g (first step) or mu * buf + g; p -= lr * (g + mu * buf).
+    @Test func nesterovAndWeightDecayFollowPyTorchsRule() {
+        var sgd = StochasticGradientDescent(learningRate: 0.1, momentum: 0.9, velocity: [0, 0], steps: 0, weightDecay: 0.01, nesterov: true)
+        var parameters: [Float] = [1, -1]
+        let gradients: [[Float]] = [[0.5, 1], [0.25, -1], [1, 0]]
+        var buffer: [Float] = [0, 0], expected = parameters
+        for (step, g) in gradients.enumerated() {
+            for i in 0..<2 {
+                let decayed = g[i] + 0.01 * expected[i]
+                buffer[i] = step == 0 ? decayed : 0.9 * buffer[i] + decayed
+                expected[i] -= 0.1 * (decayed + 0.9 * buffer[i])
+            }
+            sgd.step(parameters: &parameters, gradients: g)
+            #expect(parameters == expected)
+            #expect(sgd.velocity == buffer)
+        }
+        // Weight decay alone pulls a parameter with no gradient towards 0.
+        var decayOnly = StochasticGradientDescent(learningRate: 0.5, momentum: 0, velocity: [0], steps: 0, weightDecay: 0.1)
+        var weight: [Float] = [2]
+        decayOnly.step(parameters: &weight, gradients: [0])
+        #expect(weight == [2 - 0.5 * 0.1 * 2])
     }
 }
