@@ -194,24 +194,30 @@ public struct PaperRecipe: Sendable, Equatable {
     /// randomly chosen training patterns: over 20 passes of MNIST, 540,000 distorted patterns beside
     /// the 60,000 originals, as in the paper's Sec. III-C.
     public var distortion: AffineDistortion?
+    /// With `distortion`: distorted patterns per pass for each original, in twentieths (nil: 9, the
+    /// 540,000 over 20 passes above). 180 reads the paper's training set as 600,000 patterns every
+    /// pass: the originals and 540,000 distortions (9 per original).
+    public var distortionTwentieths: Int?
 
     public init(learningRates: [Float] = PaperRecipe.paperSchedule, mu: Float = 0.02, hessianPatterns: Int = 500,
-                loss: PaperLoss = .maximumAPosteriori(j: 5), seed: UInt64 = 0, distortion: AffineDistortion? = nil) {
+                loss: PaperLoss = .maximumAPosteriori(j: 5), seed: UInt64 = 0, distortion: AffineDistortion? = nil,
+                distortionTwentieths: Int? = nil) {
         self.learningRates = learningRates
         self.mu = mu
         self.hessianPatterns = hessianPatterns
         self.loss = loss
         self.seed = seed
         self.distortion = distortion
+        self.distortionTwentieths = distortionTwentieths
     }
 
     /// Distorted patterns per pass for a training set of `count` images.
-    public func distortedPerPass(_ count: Int) -> Int { distortion == nil ? 0 : count * 9 / 20 }
+    public func distortedPerPass(_ count: Int) -> Int { distortion == nil ? 0 : count * (distortionTwentieths ?? 9) / 20 }
 }
 
 extension PaperRecipe: Codable {
     enum CodingKeys: String, CodingKey {
-        case learningRates, mu, hessianPatterns, loss, seed, distort
+        case learningRates, mu, hessianPatterns, loss, seed, distort, distortionTwentieths
     }
 
     /// The distortions are the paper's (`AffineDistortion()`), so a flag says all.
@@ -220,7 +226,8 @@ extension PaperRecipe: Codable {
         self.init(learningRates: try values.decode([Float].self, forKey: .learningRates), mu: try values.decode(Float.self, forKey: .mu),
                   hessianPatterns: try values.decode(Int.self, forKey: .hessianPatterns), loss: try values.decode(PaperLoss.self, forKey: .loss),
                   seed: try values.decode(UInt64.self, forKey: .seed),
-                  distortion: try values.decode(Bool.self, forKey: .distort) ? AffineDistortion() : nil)
+                  distortion: try values.decode(Bool.self, forKey: .distort) ? AffineDistortion() : nil,
+                  distortionTwentieths: try values.decodeIfPresent(Int.self, forKey: .distortionTwentieths))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -231,5 +238,6 @@ extension PaperRecipe: Codable {
         try values.encode(loss, forKey: .loss)
         try values.encode(seed, forKey: .seed)
         try values.encode(distortion != nil, forKey: .distort)
+        try values.encodeIfPresent(distortionTwentieths, forKey: .distortionTwentieths)
     }
 }

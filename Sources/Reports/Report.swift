@@ -33,9 +33,12 @@ public struct Report {
     /// What was evaluated: ("model", "lenet5"), ("checkpoint", path), then the checkpoint's metadata.
     public var about: [(String, String)]
     public var curve: TrainingCurve?
+    /// The recipes this run sits among (MNIST runs), or nil.
+    public var comparison: RecipeComparison?
 
     public init(evaluation: Evaluation, images: LabeledImages, about: [(String, String)], curve: TrainingCurve?,
-                classNames: [String]? = nil) {
+                classNames: [String]? = nil, comparison: RecipeComparison? = nil) {
+        self.comparison = comparison
         self.evaluation = evaluation
         self.analysis = Analysis(evaluation, classNames: classNames)
         self.images = images
@@ -112,6 +115,7 @@ public struct Report {
         for (key, value) in about { md += "- **\(key)**: \(value)\n" }
         md += "\n## Accuracy\n\n"
         md += evaluation.accuracyLine + "\n\n"
+        if let comparison { md += comparisonMarkdown(comparison) + "\n" }
         md += "## The first 10 wrong predictions\n\n" + exampleTable(evaluation.firstIncorrect(10))
         md += "\n## The first 10 correct predictions\n\n" + exampleTable(evaluation.firstCorrect(10))
         md += "\n`*` marks the predicted class's \(evaluation.scores.smallestWins ? "penalty (the smallest)" : "logit (the largest)").\n"
@@ -200,6 +204,7 @@ public struct Report {
                 + Charts.lines(curve.series, bands: curve.bands, title: curve.title, xLabel: curve.xLabel, yLabel: curve.yLabel, percentY: curve.percentY)
                 + "</div>\n"
         }
+        if let comparison { h += comparisonHTML(comparison) }
         h += "<h2>The first 10 wrong predictions</h2>" + (try exampleTableHTML(evaluation.firstIncorrect(10), wrong: true))
         h += "<h2>The first 10 correct predictions</h2>" + (try exampleTableHTML(evaluation.firstCorrect(10), wrong: false))
         h += "<p class=\"muted\">The bold \(evaluation.scores.smallestWins ? "penalty is the smallest, the predicted class" : "logit is the largest, the predicted class").</p>\n"

@@ -35,8 +35,12 @@ public enum ReportFiles {
             try NumPyArray.write(evaluation.logitsTensor, to: logitsPath)
             print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
         }
+        let metadata = Dictionary(about, uniquingKeysWith: { first, _ in first })
+        let comparison = RecipeComparison.entry(model: metadata["model"] ?? "", metadata: metadata).map {
+            RecipeComparison(highlighted: $0, runError: 1 - evaluation.accuracy)
+        }
         let report = Report(evaluation: evaluation, images: test, about: about.filter { $0.0 != MetadataKey.classNames }, curve: curve,
-                            classNames: test.classNames.count == evaluation.classCount ? test.classNames : nil)
+                            classNames: test.classNames.count == evaluation.classCount ? test.classNames : nil, comparison: comparison)
         let written = try report.write(into: folder)
         if !output.quiet { print(report.analysis.confidence.summary) }
         print("Report: \(written[1]) (also \((written[0] as NSString).lastPathComponent) and \((written[2] as NSString).lastPathComponent))")

@@ -71,6 +71,9 @@ struct LevenbergMarquardtOptions: ParsableArguments {
     @Flag(help: ArgumentHelp("sdlm: add random affine distortions (translation ±2 px, scaling and squeezing 0.9-1.1, horizontal shear ±0.2): 9N/20 distorted patterns per pass beside the N originals. Saves distortions.png in the run folder."))
     var distort = false
 
+    @Option(name: .customLong("distortions-per-pattern"), help: ArgumentHelp("sdlm with --distort: distorted patterns per original per pass (default: 0.45, the paper's 540,000 spread over its 20 passes; 9 presents the paper's 600,000-pattern set every pass). A multiple of 0.05.", valueName: "r"))
+    var distortionsPerPattern: Double?
+
     @Option(name: .customLong("eta-scale"), help: ArgumentHelp("sdlm: multiply the paper's eta schedule by this factor (default: \(Self.defaultEtaScale); 1 is the paper's).", valueName: "factor"))
     var etaScale: Float?
 
@@ -78,7 +81,8 @@ struct LevenbergMarquardtOptions: ParsableArguments {
     static let defaultEtaScale: Float = 0.5
 
     var given: [String] {
-        [("--passes", passes != nil), ("--distort", distort), ("--eta-scale", etaScale != nil)].filter(\.1).map(\.0)
+        [("--passes", passes != nil), ("--distort", distort), ("--distortions-per-pattern", distortionsPerPattern != nil),
+         ("--eta-scale", etaScale != nil)].filter(\.1).map(\.0)
     }
 
     func validate() throws {
@@ -86,12 +90,20 @@ struct LevenbergMarquardtOptions: ParsableArguments {
             throw ValidationError("--passes must be between 1 and \(PaperRecipe.paperSchedule.count), got \(passes)")
         }
         if let etaScale, !(etaScale > 0 && etaScale.isFinite) { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
+        if let r = distortionsPerPattern {
+            guard distort else { throw ValidationError("--distortions-per-pattern needs --distort") }
+            let twentieths = (r * 20).rounded()
+            guard r > 0, r <= 100, abs(r * 20 - twentieths) < 1e-9 else {
+                throw ValidationError("--distortions-per-pattern must be a multiple of 0.05 from 0.05 to 100, got \(r)")
+            }
+        }
     }
 
     func recipe(seed: UInt64, loss: PaperLoss) -> PaperRecipe {
         let scale = etaScale ?? Self.defaultEtaScale
         return PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes ?? PaperRecipe.paperSchedule.count).map { $0 * scale },
-                           loss: loss, seed: seed, distortion: distort ? AffineDistortion() : nil)
+                           loss: loss, seed: seed, distortion: distort ? AffineDistortion() : nil,
+                           distortionTwentieths: distortionsPerPattern.map { Int(($0 * 20).rounded()) })
     }
 }
 

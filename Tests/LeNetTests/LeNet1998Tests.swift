@@ -243,5 +243,16 @@ import NeuralNetwork
         #expect(records[0].patterns == 290)
         #expect(a.parameters.map(\.bitPattern) == b.parameters.map(\.bitPattern))
         #expect(a != plain)
+        // The paper's 600,000-pattern reading: nine distortions per original, every pass.
+        var everyPass = recipe
+        everyPass.distortionTwentieths = 180
+        var c = LeNet1998(seed: 2)
+        #expect(LevenbergMarquardtTrainer(recipe: everyPass, test: nil, threads: 1).train(&c, on: train).passes[0].patterns == 2000)
+        // Recipes saved before the setting existed read back as the 9/20 default; a set one round-trips.
+        var json = String(decoding: try JSONEncoder().encode(recipe), as: UTF8.self)
+        #expect(!json.contains("distortionTwentieths"))
+        #expect(try JSONDecoder().decode(PaperRecipe.self, from: Data(json.utf8)) == recipe)
+        json = String(decoding: try JSONEncoder().encode(everyPass), as: UTF8.self)
+        #expect(try JSONDecoder().decode(PaperRecipe.self, from: Data(json.utf8)) == everyPass)
     }
 }

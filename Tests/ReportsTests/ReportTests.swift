@@ -82,4 +82,25 @@ import Testing
         #expect(html.contains("lr 0.01") && html.contains("lr 0.001"))
         #expect(!html.contains("<script"))
     }
+
+    /// A run's report places it among the recipes: its row follows the recipe it used, with its own error.
+    @Test func theComparisonPlacesTheRunUnderItsRecipe() {
+        #expect(RecipeComparison.entry(model: "lenet5", metadata: ["dataset": "mnist"]) == 0)
+        #expect(RecipeComparison.entry(model: "lenet5", metadata: [:]) == 0)
+        #expect(RecipeComparison.entry(model: "lenet5", metadata: ["recipe": "modern"]) == 3)
+        #expect(RecipeComparison.entry(model: "lenet5-1998", metadata: [:]) == 1)
+        #expect(RecipeComparison.entry(model: "lenet5-1998", metadata: ["distortions": "27000 per pass"]) == 2)
+        #expect(RecipeComparison.entry(model: "lenet5", metadata: ["dataset": "fashion-mnist"]) == nil)
+        let comparison = RecipeComparison(highlighted: 3, runError: 0.0043)
+        let report = Report(evaluation: Self.evaluation(), images: Self.images(), about: [("model", "lenet5")], curve: nil, comparison: comparison)
+        let markdown = report.markdown()
+        let lines = markdown.split(separator: "\n")
+        let modern = lines.firstIndex { $0.contains("`lenet train --recipe modern`") }!
+        #expect(lines[modern + 1] == "| **this run** | **0.43%** | | | | |")
+        #expect(lines.filter { $0.hasPrefix("| **this run**") }.count == 1)
+        let html = (try? report.html()) ?? ""
+        #expect(html.contains("Where this run stands") && html.contains("<td class=\"pick\">0.43%</td>"))
+        let plain = Report(evaluation: Self.evaluation(), images: Self.images(), about: [("model", "test")], curve: nil)
+        #expect(!plain.markdown().contains("Where this run stands"))
+    }
 }
