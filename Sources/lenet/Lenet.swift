@@ -19,9 +19,10 @@ struct Lenet: AsyncParsableCommand {
               lenet serve                         a page to draw digits on (lenet-server)
               lenet train                         the whole recipe on the MNIST in ./data; reports in runs/
               lenet evaluate --checkpoint latest  the newest run's model, with its reports
+              lenet export --output lenet5.onnx   the model as ONNX, for ONNX Runtime and the rest
             Also: --dataset fashion-mnist | emnist-<split> | folder:PATH, and lenet train --model lenet5-1998 (the paper's own).
             """,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, Info.self, Download.self, Bench.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, Info.self, Download.self, Bench.self, Export.self],
         defaultSubcommand: nil
     )
 }
