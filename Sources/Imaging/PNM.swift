@@ -5,6 +5,8 @@ public enum ImageFileError: Error, Equatable, CustomStringConvertible {
     case unknownFormat(file: String, found: [UInt8])
     case malformed(file: String, reason: String)
     case unreadable(file: String, reason: String)
+    /// A kind of file this tool knows of but does not decode (progressive JPEG, ...).
+    case unsupported(file: String, what: String)
     /// Its pixels would take more memory than allowed.
     case tooLarge(PictureTooLarge)
 
@@ -12,9 +14,10 @@ public enum ImageFileError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unknownFormat(let file, let found):
             let shown = found.map { (32...126).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
-            return "\(file): not an image this tool reads (expected PNG, or PGM/PPM/PBM starting P1-P6; the file starts with \"\(shown)\")"
+            return "\(file): not an image this tool reads (expected PNG, JPEG, or PGM/PPM/PBM starting P1-P6; the file starts with \"\(shown)\")"
         case .malformed(let file, let reason): return "\(file): malformed image: \(reason)"
         case .unreadable(let file, let reason): return "\(file): \(reason)"
+        case .unsupported(let file, let what): return "\(file): \(what) is not supported (save the picture as PNG or as baseline JPEG)"
         case .tooLarge(let error): return error.description
         }
     }
@@ -166,6 +169,8 @@ public enum ImageFile {
                                                   maximumBytes: Int = defaultMaximumDecodedBytes) throws {
         if bytes.count >= 8, Array(bytes[0..<8]) == PNG.signature {
             try PNG.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
+        } else if bytes.count >= 2, Array(bytes[0..<2]) == JPEG.signature {
+            try JPEG.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
         } else {
             try PNM.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
         }

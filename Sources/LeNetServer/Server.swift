@@ -270,7 +270,7 @@ public enum LeNetServer {
     }
 
     /// The media types of a picture body (an empty type is taken by the body's first bytes).
-    static let pictureTypes: Set<String> = ["", "image/png", "image/x-portable-graymap", "image/x-portable-pixmap",
+    static let pictureTypes: Set<String> = ["", "image/png", "image/jpeg", "image/x-portable-graymap", "image/x-portable-pixmap",
                                             "image/x-portable-bitmap", "image/x-portable-anymap", "application/octet-stream"]
 }
 
@@ -297,7 +297,7 @@ struct Predictor: Sendable {
             let isJSON = type == "application/json"
             guard isJSON || LeNetServer.pictureTypes.contains(type) else {
                 throw BadRequest(status: .unsupportedMediaType,
-                                 message: "Content-Type \(type) is not accepted: send image/png (or a PGM/PPM image), or application/json with {\"pixels\": [...]}")
+                                 message: "Content-Type \(type) is not accepted: send image/png or image/jpeg (or a PGM/PPM image), or application/json with {\"pixels\": [...]}")
             }
             let limit = isJSON ? limits.maximumJSONBody : limits.maximumBody
             let (body, reserved) = try await collect(request, limit: limit, kind: isJSON ? "a JSON body" : "a picture body", context: context)

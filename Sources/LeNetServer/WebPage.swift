@@ -21,7 +21,7 @@ enum WebPage {
     <div class="buttons">
       <button id="undo" type="button" title="Undo the last stroke (Ctrl+Z)">↶ Undo</button>
       <button id="clear" type="button" title="Clear the drawing (Esc)">✕ Clear</button>
-      <label class="upload" title="Read a PNG or PGM file instead">⇪ Upload an image<input id="file" type="file" accept="image/png,.png,.pgm,.ppm,.pbm"></label>
+      <label class="upload" title="Read a photo, or a PNG, JPEG or PGM file, instead">⇪ Upload or take a photo<input id="file" type="file" accept="image/*,.pgm,.ppm,.pbm" capture="environment"></label>
     </div>
     <p class="hint">Mouse, pen or finger. One digit, as large as you like.</p>
   </section>

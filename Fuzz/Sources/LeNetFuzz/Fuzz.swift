@@ -11,6 +11,7 @@ import Support
 ///   safetensors  checkpoints: header JSON, offsets, dtypes, shapes
 ///   png          the PNG decoder (the whole 8-bit image)
 ///   pnm          PGM/PPM/PBM
+///   jpeg         the JPEG decoder (markers, Huffman tables, scans, restarts, EXIF), 56 MB bound
 ///   image        any picture decoded straight to grey and through the digit preparation (what
 ///                `lenet predict` and the web API run), with the server's 56 MB decode bound
 ///   json         the web API's {"pixels": [...]} body
@@ -42,6 +43,8 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         _ = try? PNG.decode(bytes, file: "fuzz", maximumBytes: 256 << 20)
     case "pnm":
         _ = try? PNM.decode(bytes, file: "fuzz")
+    case "jpeg":
+        _ = try? JPEG.decode(bytes, file: "fuzz", maximumBytes: 56 << 20)
     case "image":
         if let picture = try? ImageFile.decodeGrey(bytes, file: "fuzz", maximumBytes: 56 << 20) { _ = try? DigitPreprocessing.prepare(picture) }
     case "json":

@@ -1,0 +1,557 @@
+import Foundation
+
+/// Baseline JPEG (ITU-T T.81, sequential DCT with Huffman coding, 8-bit samples): greyscale and
+/// YCbCr, any sampling factors up to 4 (4:4:4, 4:2:2, 4:2:0, ...), restart markers, interleaved or
+/// not, and the EXIF orientation (the picture comes out upright). Progressive, lossless, 12-bit and
+/// arithmetic-coded files are refused by name. Colour is upsampled as libjpeg's default ("fancy",
+/// triangular) and converted with JFIF's YCbCr formulas, so the pixels match Pillow's within a grey
+/// level or two (the same integer inverse DCT and colour conversion as libjpeg's: on the test files, identical).
+///
+/// Memory: the component planes (one byte a sample) are kept until the end, then rows go to the sink;
+/// the limit is checked from the header before any of it is allocated.
+public enum JPEG {
+    public static let signature: [UInt8] = [0xFF, 0xD8]
+
+    public static func decode(_ bytes: [UInt8], file: String = "(JPEG data)",
+                              maximumBytes: Int = defaultMaximumDecodedBytes) throws(ImageFileError) -> Image {
+        var rows = ImageRows()
+        try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes)
+        return rows.image
+    }
+
+    public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,
+                                                  maximumBytes: Int = defaultMaximumDecodedBytes) throws(ImageFileError) {
+        var decoder = Decoder(bytes: bytes, file: file, maximumBytes: maximumBytes, bytesPerPixel: { Sink.bytesPerPixel(channels: $0) })
+        try decoder.run()
+        try decoder.emit(into: &sink)
+    }
+
+    struct Component {
+        var id: Int
+        var horizontal: Int
+        var vertical: Int
+        var table: Int
+        /// Blocks across and down, covering whole MCUs.
+        var blocksWide = 0, blocksHigh = 0
+        /// The samples, `blocksWide * 8` per row.
+        var plane: [UInt8] = []
+        var dcTable = 0, acTable = 0
+        var predictor = 0
+    }
+
+    /// A Huffman table as T.81's Annex C builds it: for each code length, the largest code and the
+    /// offset of its first symbol; plus a lookup of the first 9 bits for the short codes.
+    struct HuffmanTable {
+        var symbols: [UInt8] = []
+        var maximumCode = [Int](repeating: -1, count: 18)
+        var offset = [Int](repeating: 0, count: 17)
+        /// For a 9-bit prefix: (length << 8) | symbol, or 0 when the code is longer.
+        var fast = [UInt16](repeating: 0, count: 512)
+        var defined = false
+
+        init() {}
+
+        init(counts: [Int], symbols: [UInt8]) {
+            self.symbols = symbols
+            var code = 0, k = 0
+            for length in 1...16 {
+                offset[length] = k - code
+                for _ in 0..<counts[length - 1] {
+                    if length <= 9 {
+                        let shift = 9 - length
+                        for fill in 0..<(1 << shift) { fast[(code << shift) | fill] = UInt16(length << 8) | UInt16(symbols[k]) }
+                    }
+                    code += 1
+                    k += 1
+                }
+                maximumCode[length] = counts[length - 1] > 0 ? code - 1 : -1
+                code <<= 1
+            }
+            maximumCode[17] = Int.max
+            defined = true
+        }
+    }
+
+    struct Decoder {
+        let bytes: [UInt8]
+        let file: String
+        let maximumBytes: Int
+        let bytesPerPixel: (Int) -> Int
+        var position = 2
+        var quantization = [[Int]](repeating: [], count: 4)
+        var dcTables = [HuffmanTable](repeating: HuffmanTable(), count: 4)
+        var acTables = [HuffmanTable](repeating: HuffmanTable(), count: 4)
+        var components: [Component] = []
+        var width = 0, height = 0
+        var maximumHorizontal = 1, maximumVertical = 1
+        var restartInterval = 0
+        var orientation = 1
+        var adobeTransform: Int?
+        var frameSeen = false, scanSeen = false
+        // The bit reader.
+        var bitBuffer: UInt64 = 0, bitCount = 0
+        var hitMarker = false
+
+        init(bytes: [UInt8], file: String, maximumBytes: Int, bytesPerPixel: @escaping (Int) -> Int) {
+            self.bytes = bytes
+            self.file = file
+            self.maximumBytes = maximumBytes
+            self.bytesPerPixel = bytesPerPixel
+        }
+
+        func malformed(_ reason: String) -> ImageFileError { .malformed(file: file, reason: reason) }
+
+        mutating func byte() throws(ImageFileError) -> Int {
+            guard position < bytes.count else { throw malformed("the file ends early (truncated at byte \(bytes.count))") }
+            defer { position += 1 }
+            return Int(bytes[position])
+        }
+
+        mutating func word() throws(ImageFileError) -> Int { (try byte() << 8) | (try byte()) }
+
+        mutating func run() throws(ImageFileError) {
+            guard bytes.count >= 2, bytes[0] == 0xFF, bytes[1] == 0xD8 else {
+                throw .unknownFormat(file: file, found: Array(bytes.prefix(8)))
+            }
+            while true {
+                // A marker: 0xFF (any number of fill bytes), then its code.
+                guard try byte() == 0xFF else { throw malformed("expected a marker at byte \(position - 1)") }
+                var marker = try byte()
+                while marker == 0xFF { marker = try byte() }
+                switch marker {
+                case 0xD9:  // EOI
+                    guard scanSeen else { throw malformed("the image ends before any scan") }
+                    return
+                case 0xD8, 0x01, 0xD0...0xD7:
+                    continue  // stray SOI, TEM and restart markers carry no segment
+                default:
+                    break
+                }
+                let length = try word()
+                guard length >= 2, position + length - 2 <= bytes.count else {
+                    throw malformed("segment 0xFF\(String(marker, radix: 16, uppercase: true)) claims \(length) bytes; the file ends early (truncated at byte \(bytes.count))")
+                }
+                let end = position + length - 2
+                switch marker {
+                case 0xC0, 0xC1: try frame(end: end)
+                case 0xC2, 0xC6, 0xCA, 0xCE:
+                    throw .unsupported(file: file, what: "progressive JPEG")
+                case 0xC3, 0xC5, 0xC7, 0xCB, 0xCD, 0xCF:
+                    throw .unsupported(file: file, what: "lossless or hierarchical JPEG")
+                case 0xC9: throw .unsupported(file: file, what: "arithmetic-coded JPEG")
+                case 0xC4: try huffmanTables(end: end)
+                case 0xDB: try quantizationTables(end: end)
+                case 0xDD:
+                    guard length == 4 else { throw malformed("the restart interval segment has \(length) bytes, expected 4") }
+                    restartInterval = try word()
+                case 0xDA:
+                    try scan(end: end)
+                    continue  // `scan` leaves the position at the next marker
+                case 0xE1: readExif(end: end)
+                case 0xEE: if end - position >= 12, Array(bytes[position..<position + 5]) == Array("Adobe".utf8) { adobeTransform = Int(bytes[position + 11]) }
+                default: break  // APPn, COM and the rest: skipped
+                }
+                position = end
+            }
+        }
+
+        mutating func frame(end: Int) throws(ImageFileError) {
+            guard !frameSeen else { throw malformed("a second frame header") }
+            frameSeen = true
+            let precision = try byte()
+            guard precision == 8 else { throw .unsupported(file: file, what: "\(precision)-bit JPEG") }
+            height = try word()
+            width = try word()
+            let count = try byte()
+            guard height > 0 else { throw .unsupported(file: file, what: "a JPEG whose height is given after the first scan (DNL)") }
+            guard width > 0 else { throw malformed("the width is 0") }
+            guard count == 1 || count == 3 else { throw .unsupported(file: file, what: "a JPEG with \(count) components (expected 1, grey, or 3, YCbCr)") }
+            guard end - position == 3 * count else { throw malformed("the frame header has \(end - position) bytes of components, expected \(3 * count)") }
+            for _ in 0..<count {
+                let id = try byte(), sampling = try byte(), table = try byte()
+                let h = sampling >> 4, v = sampling & 15
+                guard (1...4).contains(h), (1...4).contains(v) else { throw malformed("component \(id) has sampling factors \(h)x\(v), expected 1 to 4") }
+                guard table < 4 else { throw malformed("component \(id) uses quantization table \(table), expected 0 to 3") }
+                components.append(Component(id: id, horizontal: h, vertical: v, table: table))
+            }
+            maximumHorizontal = components.map(\.horizontal).max()!
+            maximumVertical = components.map(\.vertical).max()!
+            // The decoded planes and the picture handed on must fit the limit.
+            let channels = count == 1 ? 1 : 3
+            do {
+                try PictureTooLarge.check(file: file, width: width, height: height, bytesPerPixel: bytesPerPixel(channels) + count, limit: maximumBytes)
+            } catch { throw .tooLarge(error) }
+            let mcusWide = (width + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
+            let mcusHigh = (height + 8 * maximumVertical - 1) / (8 * maximumVertical)
+            for index in components.indices {
+                components[index].blocksWide = mcusWide * components[index].horizontal
+                components[index].blocksHigh = mcusHigh * components[index].vertical
+            }
+        }
+
+        mutating func huffmanTables(end: Int) throws(ImageFileError) {
+            while position < end {
+                let info = try byte(), kind = info >> 4, id = info & 15
+                guard kind <= 1, id < 4 else { throw malformed("Huffman table class \(kind), id \(id): expected class 0 or 1, id 0 to 3") }
+                var counts: [Int] = []
+                for _ in 0..<16 { counts.append(try byte()) }
+                let total = counts.reduce(0, +)
+                guard total <= 256, position + total <= end else { throw malformed("a Huffman table lists \(total) symbols beyond its segment") }
+                // Kraft: no length may hold more codes than are left.
+                var available = 1
+                for count in counts {
+                    available *= 2
+                    guard count <= available else { throw malformed("a Huffman table has more codes of one length than fit") }
+                    available -= count
+                }
+                let symbols = Array(bytes[position..<position + total])
+                position += total
+                if kind == 0 { dcTables[id] = HuffmanTable(counts: counts, symbols: symbols) } else { acTables[id] = HuffmanTable(counts: counts, symbols: symbols) }
+            }
+        }
+
+        mutating func quantizationTables(end: Int) throws(ImageFileError) {
+            while position < end {
+                let info = try byte(), precision = info >> 4, id = info & 15
+                guard precision <= 1, id < 4 else { throw malformed("quantization table precision \(precision), id \(id): expected 0 or 1, 0 to 3") }
+                var table = [Int](repeating: 0, count: 64)
+                for k in 0..<64 { table[zigzag[k]] = precision == 0 ? try byte() : try word() }
+                quantization[id] = table
+            }
+        }
+
+        /// EXIF's orientation (tag 0x0112 in IFD0), if the segment is EXIF and well formed; anything
+        /// else in it is ignored, and a broken one leaves the picture as stored.
+        mutating func readExif(end: Int) {
+            let start = position + 6
+            guard end - position > 14, Array(bytes[position..<position + 6]) == [0x45, 0x78, 0x69, 0x66, 0, 0] else { return }
+            let little = bytes[start] == 0x49
+            func read(_ at: Int, _ size: Int) -> Int? {
+                guard at >= start, at + size <= end else { return nil }
+                var value = 0
+                for k in 0..<size { value |= Int(bytes[at + (little ? k : size - 1 - k)]) << (8 * k) }
+                return value
+            }
+            guard let ifd = read(start + 4, 4), let entries = read(start + ifd, 2) else { return }
+            for entry in 0..<min(entries, 512) {
+                let at = start + ifd + 2 + 12 * entry
+                guard let tag = read(at, 2) else { return }
+                if tag == 0x0112, let value = read(at + 8, 2), (1...8).contains(value) { orientation = value; return }
+            }
+        }
+
+        // MARK: Entropy-coded data
+
+        /// Fills the bit buffer; at a marker, stops and supplies zeros (T.81 F.2.2.5).
+        mutating func refill() {
+            while bitCount <= 56 {
+                var value: UInt64 = 0
+                if !hitMarker, position < bytes.count {
+                    let b = bytes[position]
+                    if b == 0xFF {
+                        let next = position + 1 < bytes.count ? bytes[position + 1] : 0xD9
+                        if next == 0 { position += 2; value = 0xFF } else { hitMarker = true }
+                    } else {
+                        position += 1
+                        value = UInt64(b)
+                    }
+                }
+                bitBuffer |= value << (56 - bitCount)
+                bitCount += 8
+            }
+        }
+
+        mutating func bits(_ n: Int) -> Int {
+            if n == 0 { return 0 }
+            if bitCount < n { refill() }
+            let value = Int(bitBuffer >> (64 - UInt64(n)))
+            bitBuffer <<= UInt64(n)
+            bitCount -= n
+            return value
+        }
+
+        /// A value of `size` bits in JPEG's sign convention (T.81 F.2.2.1, EXTEND).
+        mutating func extended(_ size: Int) -> Int {
+            let value = bits(size)
+            return value < 1 << (size - 1) ? value - (1 << size) + 1 : value
+        }
+
+        mutating func symbol(_ table: HuffmanTable) throws(ImageFileError) -> Int {
+            if bitCount < 16 { refill() }
+            let entry = table.fast[Int(bitBuffer >> 55)]
+            if entry != 0 {
+                let length = Int(entry >> 8)
+                bitBuffer <<= UInt64(length)
+                bitCount -= length
+                return Int(entry & 0xFF)
+            }
+            var code = 0
+            for length in 1...16 {
+                code = (code << 1) | bits(1)
+                if code <= table.maximumCode[length] { return Int(table.symbols[code + table.offset[length]]) }
+            }
+            throw malformed("a Huffman code that no table defines (the data is corrupt)")
+        }
+
+        mutating func scan(end: Int) throws(ImageFileError) {
+            guard frameSeen else { throw malformed("a scan before the frame header") }
+            let count = try byte()
+            guard (1...4).contains(count), end - position == 2 * count + 3 else { throw malformed("the scan header lists \(count) components in \(end - position + 1) bytes") }
+            var members: [Int] = []
+            for _ in 0..<count {
+                let id = try byte(), tables = try byte()
+                guard let index = components.firstIndex(where: { $0.id == id }) else { throw malformed("the scan names component \(id), which the frame does not have") }
+                let dc = tables >> 4, ac = tables & 15
+                guard dc < 4, ac < 4, dcTables[dc].defined, acTables[ac].defined else { throw malformed("component \(id) uses Huffman tables \(dc)/\(ac), which are not defined") }
+                guard !quantization[components[index].table].isEmpty else { throw malformed("component \(id) uses quantization table \(components[index].table), which is not defined") }
+                components[index].dcTable = dc
+                components[index].acTable = ac
+                components[index].predictor = 0
+                members.append(index)
+            }
+            let spectralStart = try byte(), spectralEnd = try byte(), approximation = try byte()
+            guard spectralStart == 0, spectralEnd == 63, approximation == 0 else { throw malformed("a sequential scan with spectral selection \(spectralStart)-\(spectralEnd)") }
+            position = end
+            if !scanSeen {
+                for index in components.indices {
+                    components[index].plane = [UInt8](repeating: 0, count: components[index].blocksWide * components[index].blocksHigh * 64)
+                }
+                scanSeen = true
+            }
+            bitBuffer = 0; bitCount = 0; hitMarker = false
+
+            // One component: its blocks in raster order over the picture (T.81 A.2.2); several: MCUs.
+            let single = members.count == 1
+            let unitsWide: Int, unitsHigh: Int
+            if single {
+                let c = components[members[0]]
+                unitsWide = (width * c.horizontal + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
+                unitsHigh = (height * c.vertical + 8 * maximumVertical - 1) / (8 * maximumVertical)
+            } else {
+                unitsWide = (width + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
+                unitsHigh = (height + 8 * maximumVertical - 1) / (8 * maximumVertical)
+            }
+            var coefficients = [Int](repeating: 0, count: 64)
+            var samples = [Int](repeating: 0, count: 64)
+            var unitsLeft = restartInterval
+            for unitRow in 0..<unitsHigh {
+                for unitColumn in 0..<unitsWide {
+                    if restartInterval > 0 {
+                        if unitsLeft == 0 { try restart(members) ; unitsLeft = restartInterval }
+                        unitsLeft -= 1
+                    }
+                    for index in members {
+                        let (h, v) = single ? (1, 1) : (components[index].horizontal, components[index].vertical)
+                        for by in 0..<v {
+                            for bx in 0..<h {
+                                try block(index, into: &coefficients)
+                                inverseTransform(coefficients, table: quantization[components[index].table], into: &samples)
+                                store(samples, component: index, blockRow: unitRow * v + by, blockColumn: unitColumn * h + bx)
+                            }
+                        }
+                    }
+                }
+            }
+            // On to the next marker (skipping what is left of the data, fill bytes included).
+            while position + 1 < bytes.count, !(bytes[position] == 0xFF && bytes[position + 1] != 0 && !(0xD0...0xD7).contains(bytes[position + 1])) {
+                position += 1
+            }
+            guard position + 1 < bytes.count else { throw malformed("the file ends inside the image data (truncated at byte \(bytes.count))") }
+        }
+
+        /// At a restart interval: the next marker must be RSTn; the predictors start again.
+        mutating func restart(_ members: [Int]) throws(ImageFileError) {
+            bitBuffer = 0; bitCount = 0; hitMarker = false
+            while position + 1 < bytes.count, !(bytes[position] == 0xFF && (0xD0...0xD7).contains(bytes[position + 1])) {
+                if bytes[position] == 0xFF, bytes[position + 1] != 0, bytes[position + 1] != 0xFF { break }
+                position += 1
+            }
+            guard position + 1 < bytes.count else { throw malformed("the file ends inside the image data (truncated at byte \(bytes.count))") }
+            if (0xD0...0xD7).contains(bytes[position + 1]) { position += 2 }
+            for index in members { components[index].predictor = 0 }
+        }
+
+        mutating func block(_ index: Int, into coefficients: inout [Int]) throws(ImageFileError) {
+            for k in 0..<64 { coefficients[k] = 0 }
+            let size = try symbol(dcTables[components[index].dcTable])
+            guard size <= 11 else { throw malformed("a DC difference of \(size) bits (at most 11)") }
+            components[index].predictor += size == 0 ? 0 : extended(size)
+            coefficients[0] = components[index].predictor
+            var k = 1
+            let ac = acTables[components[index].acTable]
+            while k < 64 {
+                let rs = try symbol(ac)
+                let run = rs >> 4, size = rs & 15
+                if size == 0 {
+                    if run == 15 { k += 16; continue }
+                    break  // end of block
+                }
+                k += run
+                guard k < 64 else { throw malformed("an AC run past the end of a block (the data is corrupt)") }
+                coefficients[zigzag[k]] = extended(size)
+                k += 1
+            }
+        }
+
+        /// Dequantizes and inverse-transforms one block: s(x,y) = 1/4 sum_u sum_v C(u)C(v) F(u,v)
+        /// cos((2x+1)u pi/16) cos((2y+1)v pi/16) + 128, computed as libjpeg's "islow" does (the
+        /// Loeffler-Ligtenberg-Moschytz factorisation in 13-bit fixed point, columns then rows), so
+        /// that the samples are the ones other decoders give, bit for bit on valid data.
+        func inverseTransform(_ coefficients: [Int], table: [Int], into samples: inout [Int]) {
+            let constBits = 13, pass1Bits = 2
+            @inline(__always) func descale(_ x: Int, _ n: Int) -> Int { (x + (1 << (n - 1))) >> n }
+            /// One 8-point pass over in[0], in[step], ... (already dequantized); returns the 8 outputs before descaling.
+            @inline(__always) func pass(_ i0: Int, _ i1: Int, _ i2: Int, _ i3: Int, _ i4: Int, _ i5: Int, _ i6: Int, _ i7: Int)
+                -> (Int, Int, Int, Int, Int, Int, Int, Int) {
+                // Even part.
+                var z1 = (i2 + i6) * 4433
+                let t2 = z1 + i6 * -15137, t3 = z1 + i2 * 6270
+                let t0 = (i0 + i4) << constBits, t1 = (i0 - i4) << constBits
+                let t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2
+                // Odd part.
+                var o0 = i7, o1 = i5, o2 = i3, o3 = i1
+                z1 = o0 + o3
+                var z2 = o1 + o2, z3 = o0 + o2, z4 = o1 + o3
+                let z5 = (z3 + z4) * 9633
+                o0 *= 2446; o1 *= 16819; o2 *= 25172; o3 *= 12299
+                z1 *= -7373; z2 *= -20995; z3 *= -16069; z4 *= -3196
+                z3 += z5; z4 += z5
+                o0 += z1 + z3; o1 += z2 + z4; o2 += z2 + z3; o3 += z1 + z4
+                return (t10 + o3, t11 + o2, t12 + o1, t13 + o0, t13 - o0, t12 - o1, t11 - o2, t10 - o3)
+            }
+            var workspace = [Int](repeating: 0, count: 64)
+            for x in 0..<8 {
+                @inline(__always) func q(_ row: Int) -> Int { coefficients[row * 8 + x] * table[row * 8 + x] }
+                if (1..<8).allSatisfy({ coefficients[$0 * 8 + x] == 0 }) {
+                    let dc = q(0) << pass1Bits
+                    for row in 0..<8 { workspace[row * 8 + x] = dc }
+                    continue
+                }
+                let r = pass(q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7)), n = constBits - pass1Bits
+                workspace[x] = descale(r.0, n); workspace[8 + x] = descale(r.1, n); workspace[16 + x] = descale(r.2, n)
+                workspace[24 + x] = descale(r.3, n); workspace[32 + x] = descale(r.4, n); workspace[40 + x] = descale(r.5, n)
+                workspace[48 + x] = descale(r.6, n); workspace[56 + x] = descale(r.7, n)
+            }
+            for y in 0..<8 {
+                let w = y * 8, n = constBits + pass1Bits + 3
+                @inline(__always) func put(_ x: Int, _ value: Int) { samples[w + x] = max(0, min(255, value + 128)) }
+                if (1..<8).allSatisfy({ workspace[w + $0] == 0 }) {
+                    let value = descale(workspace[w], pass1Bits + 3)
+                    for x in 0..<8 { put(x, value) }
+                    continue
+                }
+                let r = pass(workspace[w], workspace[w + 1], workspace[w + 2], workspace[w + 3], workspace[w + 4], workspace[w + 5],
+                             workspace[w + 6], workspace[w + 7])
+                put(0, descale(r.0, n)); put(1, descale(r.1, n)); put(2, descale(r.2, n)); put(3, descale(r.3, n))
+                put(4, descale(r.4, n)); put(5, descale(r.5, n)); put(6, descale(r.6, n)); put(7, descale(r.7, n))
+            }
+        }
+
+        mutating func store(_ samples: [Int], component index: Int, blockRow: Int, blockColumn: Int) {
+            let stride = components[index].blocksWide * 8
+            guard blockRow < components[index].blocksHigh, blockColumn < components[index].blocksWide else { return }
+            components[index].plane.withUnsafeMutableBufferPointer { plane in
+                for y in 0..<8 {
+                    let row = (blockRow * 8 + y) * stride + blockColumn * 8
+                    for x in 0..<8 { plane[row + x] = UInt8(samples[y * 8 + x]) }
+                }
+            }
+        }
+
+        // MARK: Output
+
+        /// Upsamples, converts to RGB (or grey), turns the picture upright and hands the rows on.
+        func emit<Sink: PixelRowSink>(into sink: inout Sink) throws(ImageFileError) {
+            guard scanSeen else { throw malformed("no image data") }
+            let channels = components.count == 1 ? 1 : 3
+            var full: [[UInt8]] = components.map { upsampled($0) }
+            if channels == 3, adobeTransform != 0 || adobeTransform == nil {
+                // YCbCr -> RGB (JFIF): R = Y + 1.402 Cr', G = Y - 0.34414 Cb' - 0.71414 Cr', B = Y + 1.772 Cb',
+                // in libjpeg's 16-bit fixed point (each term rounded as its tables are), so the
+                // colours are the ones other decoders give.
+                func fixed(_ x: Double) -> Int { Int(x * 65536 + 0.5) }
+                let half = 1 << 15
+                for i in 0..<(width * height) {
+                    let y = Int(full[0][i]), cb = Int(full[1][i]) - 128, cr = Int(full[2][i]) - 128
+                    let r = y + ((fixed(1.402) * cr + half) >> 16)
+                    let g = y + ((-fixed(0.34414) * cb - fixed(0.71414) * cr + half) >> 16)
+                    let b = y + ((fixed(1.772) * cb + half) >> 16)
+                    full[0][i] = UInt8(max(0, min(255, r)))
+                    full[1][i] = UInt8(max(0, min(255, g)))
+                    full[2][i] = UInt8(max(0, min(255, b)))
+                }
+            }
+            // EXIF orientations 5-8 swap the sides.
+            let swapped = orientation >= 5
+            let outWidth = swapped ? height : width, outHeight = swapped ? width : height
+            sink.begin(width: outWidth, height: outHeight, channels: channels)
+            var row = [UInt8](repeating: 0, count: outWidth * channels)
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
+                    // The stored pixel shown at (ox, oy).
+                    let (sx, sy): (Int, Int)
+                    switch orientation {
+                    case 2: (sx, sy) = (width - 1 - ox, oy)
+                    case 3: (sx, sy) = (width - 1 - ox, height - 1 - oy)
+                    case 4: (sx, sy) = (ox, height - 1 - oy)
+                    case 5: (sx, sy) = (oy, ox)
+                    case 6: (sx, sy) = (oy, height - 1 - ox)
+                    case 7: (sx, sy) = (width - 1 - oy, height - 1 - ox)
+                    case 8: (sx, sy) = (width - 1 - oy, ox)
+                    default: (sx, sy) = (ox, oy)
+                    }
+                    for c in 0..<channels { row[ox * channels + c] = full[c][sy * width + sx] }
+                }
+                row.withUnsafeBufferPointer { sink.append(row: $0) }
+            }
+        }
+
+        /// A component's samples at the picture's size: as they are, or upsampled as libjpeg's
+        /// "fancy" upsampling does for 2:1 (triangular weights 3/4, 1/4), and by replication otherwise.
+        func upsampled(_ c: Component) -> [UInt8] {
+            let stride = c.blocksWide * 8
+            let factorX = maximumHorizontal / c.horizontal, factorY = maximumVertical / c.vertical
+            let planeWidth = (width * c.horizontal + maximumHorizontal - 1) / maximumHorizontal
+            let planeHeight = (height * c.vertical + maximumVertical - 1) / maximumVertical
+            var out = [UInt8](repeating: 0, count: width * height)
+            func sample(_ x: Int, _ y: Int) -> Int { Int(c.plane[min(y, planeHeight - 1) * stride + min(x, planeWidth - 1)]) }
+            let exact = maximumHorizontal % c.horizontal == 0 && maximumVertical % c.vertical == 0
+            if factorX == 1 && factorY == 1 && exact {
+                for y in 0..<height { for x in 0..<width { out[y * width + x] = UInt8(sample(x, y)) } }
+            } else if exact && factorX == 2 && factorY == 1 {
+                // h2v1: each output pixel 3/4 of the nearer sample, 1/4 of the next one out.
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let i = x / 2, near = sample(i, y)
+                        let value = x % 2 == 0 ? (3 * near + sample(max(i - 1, 0), y) + 1) >> 2 : (3 * near + sample(i + 1, y) + 2) >> 2
+                        out[y * width + x] = UInt8(value)
+                    }
+                }
+            } else if exact && factorX == 2 && factorY == 2 {
+                // h2v2: the same in both directions, summed over a 4x4 neighbourhood (weights 9, 3, 3, 1).
+                for y in 0..<height {
+                    let j = y / 2, other = y % 2 == 0 ? max(j - 1, 0) : j + 1
+                    for x in 0..<width {
+                        let i = x / 2
+                        let column = 3 * sample(i, j) + sample(i, other)
+                        let neighbour = x % 2 == 0 ? 3 * sample(max(i - 1, 0), j) + sample(max(i - 1, 0), other)
+                            : 3 * sample(i + 1, j) + sample(i + 1, other)
+                        out[y * width + x] = UInt8(x % 2 == 0 ? (3 * column + neighbour + 8) >> 4 : (3 * column + neighbour + 7) >> 4)
+                    }
+                }
+            } else {
+                for y in 0..<height {
+                    for x in 0..<width { out[y * width + x] = UInt8(sample(x * c.horizontal / maximumHorizontal, y * c.vertical / maximumVertical)) }
+                }
+            }
+            return out
+        }
+    }
+
+    /// The zig-zag order: the k-th coefficient of the stream goes to zigzag[k] in the block.
+    static let zigzag: [Int] = [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
+        28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61,
+        54, 47, 55, 62, 63,
+    ]
+}
