@@ -19,9 +19,14 @@ public enum JPEG {
         return rows.image
     }
 
+    /// With `maximumPixels`, a larger picture is decoded at 1/2, 1/4 or 1/8 of its size (the first
+    /// that fits; each 8x8 block's samples averaged in 2x2, 4x4 or 8x8 groups), as a phone's 12-
+    /// megapixel photo needs for reading a digit: less memory, and the same picture.
     public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,
-                                                  maximumBytes: Int = defaultMaximumDecodedBytes) throws(ImageFileError) {
+                                                  maximumBytes: Int = defaultMaximumDecodedBytes,
+                                                  maximumPixels: Int? = nil) throws(ImageFileError) {
         var decoder = Decoder(bytes: bytes, file: file, maximumBytes: maximumBytes, bytesPerPixel: { Sink.bytesPerPixel(channels: $0) })
+        decoder.maximumPixels = maximumPixels
         try decoder.run()
         try decoder.emit(into: &sink)
     }
@@ -88,6 +93,11 @@ public enum JPEG {
         var orientation = 1
         var adobeTransform: Int?
         var frameSeen = false, scanSeen = false
+        var maximumPixels: Int?
+        /// The reduction (1, 2, 4 or 8) and the block's side once reduced (8 / scale).
+        var scale = 1, side = 8
+        /// The size of the picture as stored in the file; `width` and `height` become the reduced size.
+        var storedWidth = 0, storedHeight = 0
         // The bit reader.
         var bitBuffer: UInt64 = 0, bitCount = 0
         var hitMarker = false
@@ -176,13 +186,24 @@ public enum JPEG {
             }
             maximumHorizontal = components.map(\.horizontal).max()!
             maximumVertical = components.map(\.vertical).max()!
+            storedWidth = width
+            storedHeight = height
+            if let maximumPixels {
+                while scale < 8, ((width + scale - 1) / scale).multipliedReportingOverflow(by: (height + scale - 1) / scale).partialValue > maximumPixels
+                        || width.multipliedReportingOverflow(by: height).overflow {
+                    scale *= 2
+                }
+                side = 8 / scale
+                width = (width + scale - 1) / scale
+                height = (height + scale - 1) / scale
+            }
             // The decoded planes and the picture handed on must fit the limit.
             let channels = count == 1 ? 1 : 3
             do {
                 try PictureTooLarge.check(file: file, width: width, height: height, bytesPerPixel: bytesPerPixel(channels) + count, limit: maximumBytes)
             } catch { throw .tooLarge(error) }
-            let mcusWide = (width + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
-            let mcusHigh = (height + 8 * maximumVertical - 1) / (8 * maximumVertical)
+            let mcusWide = (storedWidth + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
+            let mcusHigh = (storedHeight + 8 * maximumVertical - 1) / (8 * maximumVertical)
             for index in components.indices {
                 components[index].blocksWide = mcusWide * components[index].horizontal
                 components[index].blocksHigh = mcusHigh * components[index].vertical
@@ -314,7 +335,7 @@ public enum JPEG {
             position = end
             if !scanSeen {
                 for index in components.indices {
-                    components[index].plane = [UInt8](repeating: 0, count: components[index].blocksWide * components[index].blocksHigh * 64)
+                    components[index].plane = [UInt8](repeating: 0, count: components[index].blocksWide * components[index].blocksHigh * side * side)
                 }
                 scanSeen = true
             }
@@ -325,11 +346,11 @@ public enum JPEG {
             let unitsWide: Int, unitsHigh: Int
             if single {
                 let c = components[members[0]]
-                unitsWide = (width * c.horizontal + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
-                unitsHigh = (height * c.vertical + 8 * maximumVertical - 1) / (8 * maximumVertical)
+                unitsWide = (storedWidth * c.horizontal + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
+                unitsHigh = (storedHeight * c.vertical + 8 * maximumVertical - 1) / (8 * maximumVertical)
             } else {
-                unitsWide = (width + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
-                unitsHigh = (height + 8 * maximumVertical - 1) / (8 * maximumVertical)
+                unitsWide = (storedWidth + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
+                unitsHigh = (storedHeight + 8 * maximumVertical - 1) / (8 * maximumVertical)
             }
             var coefficients = [Int](repeating: 0, count: 64)
             var samples = [Int](repeating: 0, count: 64)
@@ -447,13 +468,20 @@ public enum JPEG {
             }
         }
 
+        /// Puts a block's samples into its plane: all 64, or each scale x scale group's rounded mean.
         mutating func store(_ samples: [Int], component index: Int, blockRow: Int, blockColumn: Int) {
-            let stride = components[index].blocksWide * 8
+            let side = self.side, scale = self.scale, stride = components[index].blocksWide * side
             guard blockRow < components[index].blocksHigh, blockColumn < components[index].blocksWide else { return }
+            let area = scale * scale
             components[index].plane.withUnsafeMutableBufferPointer { plane in
-                for y in 0..<8 {
-                    let row = (blockRow * 8 + y) * stride + blockColumn * 8
-                    for x in 0..<8 { plane[row + x] = UInt8(samples[y * 8 + x]) }
+                for y in 0..<side {
+                    let row = (blockRow * side + y) * stride + blockColumn * side
+                    for x in 0..<side {
+                        if scale == 1 { plane[row + x] = UInt8(samples[y * 8 + x]); continue }
+                        var sum = 0
+                        for dy in 0..<scale { for dx in 0..<scale { sum += samples[(y * scale + dy) * 8 + x * scale + dx] } }
+                        plane[row + x] = UInt8((sum + area / 2) / area)
+                    }
                 }
             }
         }
@@ -509,7 +537,7 @@ public enum JPEG {
         /// A component's samples at the picture's size: as they are, or upsampled as libjpeg's
         /// "fancy" upsampling does for 2:1 (triangular weights 3/4, 1/4), and by replication otherwise.
         func upsampled(_ c: Component) -> [UInt8] {
-            let stride = c.blocksWide * 8
+            let stride = c.blocksWide * side
             let factorX = maximumHorizontal / c.horizontal, factorY = maximumVertical / c.vertical
             let planeWidth = (width * c.horizontal + maximumHorizontal - 1) / maximumHorizontal
             let planeHeight = (height * c.vertical + maximumVertical - 1) / maximumVertical

@@ -161,28 +161,34 @@ public enum ImageFile {
     /// bytes a pixel (five with transparency) and no full-size 8-bit copy.
     public static func decodeGrey(_ bytes: [UInt8], file: String, maximumBytes: Int = defaultMaximumDecodedBytes) throws -> GreyPicture {
         var rows = GreyPicture.Rows()
-        try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes)
+        try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes, photoPixels: digitPhotoPixels)
         return rows.takePicture()
     }
 
+    /// A digit reader needs no more than this many pixels of a photo: larger JPEGs are decoded at
+    /// 1/2, 1/4 or 1/8 of their size (a 12-megapixel photo at 3 megapixels).
+    public static let digitPhotoPixels = 4_000_000
+
+    /// `photoPixels`: JPEGs larger than this are decoded at a reduced size (`JPEG.decode`).
     public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,
-                                                  maximumBytes: Int = defaultMaximumDecodedBytes) throws {
+                                                  maximumBytes: Int = defaultMaximumDecodedBytes, photoPixels: Int? = nil) throws {
         if bytes.count >= 8, Array(bytes[0..<8]) == PNG.signature {
             try PNG.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
         } else if bytes.count >= 2, Array(bytes[0..<2]) == JPEG.signature {
-            try JPEG.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
+            try JPEG.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes, maximumPixels: photoPixels)
         } else {
             try PNM.decode(bytes, file: file, into: &sink, maximumBytes: maximumBytes)
         }
     }
 
     /// Reads a picture file into `sink`.
-    public static func read<Sink: PixelRowSink>(_ path: String, into sink: inout Sink, maximumBytes: Int = defaultMaximumDecodedBytes) throws {
+    public static func read<Sink: PixelRowSink>(_ path: String, into sink: inout Sink, maximumBytes: Int = defaultMaximumDecodedBytes,
+                                                photoPixels: Int? = nil) throws {
         let bytes: [UInt8]
         do { bytes = try Files.read(path) } catch {
             throw ImageFileError.unreadable(file: path, reason: error.reason)
         }
-        try decode(bytes, file: path, into: &sink, maximumBytes: maximumBytes)
+        try decode(bytes, file: path, into: &sink, maximumBytes: maximumBytes, photoPixels: photoPixels)
     }
 
     public static func read(_ path: String) throws -> Image {
@@ -194,7 +200,7 @@ public enum ImageFile {
     /// A picture file's grey levels (see `decodeGrey`).
     public static func readGrey(_ path: String, maximumBytes: Int = defaultMaximumDecodedBytes) throws -> GreyPicture {
         var rows = GreyPicture.Rows()
-        try read(path, into: &rows, maximumBytes: maximumBytes)
+        try read(path, into: &rows, maximumBytes: maximumBytes, photoPixels: digitPhotoPixels)
         return rows.takePicture()
     }
 }

@@ -53,6 +53,21 @@ import Testing
         #expect(throws: ImageFileError.self) { try JPEG.decode([0xFF, 0xD8, 0xFF, 0xD9], file: "empty.jpg") }
     }
 
+    /// A phone-sized photo (4000x3000, EXIF: turned a quarter) read for a digit: decoded at half size,
+    /// upright, within the server's 56 MB bound; at full size it would not fit.
+    @Test func aTwelveMegapixelPhotoIsReadAtAReducedSize() throws {
+        let data = try bytes("photo-12mp.jpg")
+        let picture = try ImageFile.decodeGrey(data, file: "photo.jpg", maximumBytes: 56 << 20)
+        #expect(picture.width == 1500 && picture.height == 2000)
+        // The ink (blue, dark) is where the quarter turn puts it: stored at x 2300-3100, y 900.
+        let stroke = picture.grey[(2300 / 2 + 100) * picture.width + (picture.width - 1 - 900 / 2)]
+        let paper = picture.grey[100 * picture.width + 100]
+        #expect(stroke < 0.4 && paper > 0.8)
+        #expect(throws: ImageFileError.self) { try JPEG.decode(data, file: "photo.jpg", maximumBytes: 56 << 20) }
+        let full = try JPEG.decode(data, file: "photo.jpg")
+        #expect(full.width == 3000 && full.height == 4000)
+    }
+
     /// The header's size is checked against the limit before any plane is allocated.
     @Test func aHugeHeaderIsRefusedBeforeDecoding() throws {
         var data = try bytes("baseline-420.jpg")
