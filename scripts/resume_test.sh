@@ -31,6 +31,19 @@ cmp "$work/whole/model.safetensors" "$work/int/model.safetensors" || { echo "FAI
 [ ! -f "$work/int/resume.safetensors" ] || { echo "FAIL: resume.safetensors left behind after the run finished"; exit 1; }
 echo "resumed after SIGINT: byte-identical model"
 
+echo "== the modern recipe (its rate curve and per-image distortions): SIGINT, then --resume"
+modern=(--recipe modern --limit 6400 --schedule 3x0.05 --threads 1 -q)
+"$lenet" train "${modern[@]}" --output "$work/modern-whole" > /dev/null
+"$lenet" train "${modern[@]}" --output "$work/modern" --checkpoint-every 40 > "$work/modern.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ -f "$work/modern/resume.safetensors" ] && break; sleep 0.02; done
+kill -INT $pid
+status=0; wait $pid || status=$?
+[ "$status" -eq 130 ] || { cat "$work/modern.log"; echo "FAIL: the interrupted modern run should exit with 130, got $status"; exit 1; }
+"$lenet" train --resume "$work/modern" -q > /dev/null
+cmp "$work/modern-whole/model.safetensors" "$work/modern/model.safetensors" || { echo "FAIL: the resumed modern run differs"; exit 1; }
+echo "modern recipe resumed after SIGINT: byte-identical model"
+
 echo "== kill -9 while checkpoints are written after every batch"
 for round in 1 2 3 4 5; do
   rm -rf "$work/k9"

@@ -9,7 +9,7 @@ import Support
 ///   y divided by s), horizontal shear up to ±0.2 (x += 0.2 * (y - centre)).
 /// Each is drawn uniformly and independently. The image is resampled bilinearly about its centre;
 /// what comes from outside the image is background (0).
-public struct AffineDistortion: Sendable, Equatable {
+public struct AffineDistortion: Sendable, Equatable, Codable {
     public var translation: Float = 2
     public var scaling: Float = 0.1
     public var squeezing: Float = 0.1

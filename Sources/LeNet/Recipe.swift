@@ -59,9 +59,9 @@ public struct Recipe: Codable, Sendable, Equatable {
         /// PyTorch's `CrossEntropyLoss(label_smoothing=...)`.
         public var labelSmoothing: Float
         /// Random affine distortions of every training image, drawn anew each epoch; nil for none.
-        public var augmentation: Augmentation?
+        public var augmentation: AffineDistortion?
 
-        public init(warmup: Double, nesterov: Bool, weightDecay: Float, labelSmoothing: Float, augmentation: Augmentation?) {
+        public init(warmup: Double, nesterov: Bool, weightDecay: Float, labelSmoothing: Float, augmentation: AffineDistortion?) {
             self.warmup = warmup
             self.nesterov = nesterov
             self.weightDecay = weightDecay
@@ -70,30 +70,6 @@ public struct Recipe: Codable, Sendable, Equatable {
         }
     }
 
-    /// The bounds of the random distortions (`AffineDistortion`'s, with a rotation in radians).
-    public struct Augmentation: Codable, Sendable, Equatable {
-        public var translation: Float
-        public var scaling: Float
-        public var squeezing: Float
-        public var shear: Float
-        public var rotation: Float
-        /// Mirror left to right half of the time (nil: no).
-        public var horizontalFlip: Bool?
-
-        public init(translation: Float, scaling: Float, squeezing: Float, shear: Float, rotation: Float, horizontalFlip: Bool = false) {
-            self.translation = translation
-            self.scaling = scaling
-            self.squeezing = squeezing
-            self.shear = shear
-            self.rotation = rotation
-            self.horizontalFlip = horizontalFlip ? true : nil
-        }
-
-        public var distortion: AffineDistortion {
-            AffineDistortion(translation: translation, scaling: scaling, squeezing: squeezing, shear: shear, rotation: rotation,
-                             horizontalFlip: horizontalFlip ?? false)
-        }
-    }
 
     public var totalEpochs: Int { schedule.reduce(0) { $0 + $1.epochs } }
 
@@ -112,7 +88,7 @@ public struct Recipe: Codable, Sendable, Equatable {
                refinements: Refinements(warmup: 0.2, nesterov: true, weightDecay: 5e-4, labelSmoothing: 0.1,
                                         augmentation: distort ? handwritingDistortions : nil))
     }
-    public static let handwritingDistortions = Augmentation(translation: 2, scaling: 0.1, squeezing: 0.1, shear: 0.15, rotation: 0.17)
+    public static let handwritingDistortions = AffineDistortion(translation: 2, scaling: 0.1, squeezing: 0.1, shear: 0.15, rotation: 0.17)
     public static let modernSchedule = [Phase(epochs: 10, learningRate: 0.05)]
 
     /// One line on what the refinements add, or nil for the write-up's recipe.
@@ -123,7 +99,7 @@ public struct Recipe: Codable, Sendable, Equatable {
                      "a one-cycle rate peaking at \(schedule.map { PythonFormat.repr($0.learningRate) }.joined(separator: ", ")) (\(Int((refinements.warmup * 100).rounded()))% warm-up, cosine down to 0)",
                      "label smoothing \(refinements.labelSmoothing)"]
         if let a = refinements.augmentation {
-            parts.append("distortions each epoch (shift ±\(a.translation) px, scale and squeeze ±\(Int((a.scaling * 100).rounded()))%, shear ±\(a.shear), rotation ±\(a.rotation) rad\(a.horizontalFlip == true ? ", mirrored half the time" : ""))")
+            parts.append("distortions each epoch (shift ±\(a.translation) px, scale and squeeze ±\(Int((a.scaling * 100).rounded()))%, shear ±\(a.shear), rotation ±\(a.rotation) rad\(a.horizontalFlip ? ", mirrored half the time" : ""))")
         } else {
             parts.append("no distortions")
         }

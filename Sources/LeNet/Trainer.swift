@@ -43,7 +43,7 @@ public struct Trainer: TrainingLoop {
         let recipe = self.recipe
         var loss = self.loss ?? model.defaultLoss
         if let smoothing = recipe.refinements?.labelSmoothing, smoothing > 0, loss == .crossEntropy { loss = .smoothedCrossEntropy(smoothing) }
-        let distortion = recipe.refinements?.augmentation?.distortion
+        let distortion = recipe.refinements?.augmentation
         let parameterCount = model.layout.count
         let chunkSize = min(Self.chunkSize, recipe.batchSize)
         let runner = ChunkRunner(network: model.network, preparation: Model.inputPreparation, chunkSize: chunkSize,
