@@ -42,11 +42,14 @@ public enum JPEG {
         var plane: [UInt8] = []
         var dcTable = 0, acTable = 0
         var predictor = 0
+        /// Whether a scan has carried it: in a sequential JPEG each component is in exactly one scan
+        /// (so a file cannot make the decoder go over the picture again and again).
+        var scanned = false
     }
 
     /// A Huffman table as T.81's Annex C builds it: for each code length, the largest code and the
     /// offset of its first symbol; plus a lookup of the first 9 bits for the short codes.
-    struct HuffmanTable {
+    final class HuffmanTable {
         var symbols: [UInt8] = []
         var maximumCode = [Int](repeating: -1, count: 18)
         var offset = [Int](repeating: 0, count: 17)
@@ -84,8 +87,8 @@ public enum JPEG {
         let bytesPerPixel: (Int) -> Int
         var position = 2
         var quantization = [[Int]](repeating: [], count: 4)
-        var dcTables = [HuffmanTable](repeating: HuffmanTable(), count: 4)
-        var acTables = [HuffmanTable](repeating: HuffmanTable(), count: 4)
+        var dcTables = (0..<4).map { _ in HuffmanTable() }
+        var acTables = (0..<4).map { _ in HuffmanTable() }
         var components: [Component] = []
         var width = 0, height = 0
         var maximumHorizontal = 1, maximumVertical = 1
@@ -322,6 +325,8 @@ public enum JPEG {
             for _ in 0..<count {
                 let id = try byte(), tables = try byte()
                 guard let index = components.firstIndex(where: { $0.id == id }) else { throw malformed("the scan names component \(id), which the frame does not have") }
+                guard !components[index].scanned, !members.contains(index) else { throw malformed("component \(id) is in a second scan") }
+                components[index].scanned = true
                 let dc = tables >> 4, ac = tables & 15
                 guard dc < 4, ac < 4, dcTables[dc].defined, acTables[ac].defined else { throw malformed("component \(id) uses Huffman tables \(dc)/\(ac), which are not defined") }
                 guard !quantization[components[index].table].isEmpty else { throw malformed("component \(id) uses quantization table \(components[index].table), which is not defined") }
@@ -352,8 +357,11 @@ public enum JPEG {
                 unitsWide = (storedWidth + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
                 unitsHigh = (storedHeight + 8 * maximumVertical - 1) / (8 * maximumVertical)
             }
-            var coefficients = [Int](repeating: 0, count: 64)
-            var samples = [Int](repeating: 0, count: 64)
+            // Scratch for one block: coefficients, samples, the transform's workspace; the tables as pointers.
+            let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 64 + 4 * 64)
+            defer { scratch.deallocate() }
+            let coefficients = scratch, samples = scratch + 64, workspace = scratch + 128, tables = scratch + 192
+            for (t, table) in quantization.enumerated() where !table.isEmpty { (tables + 64 * t).update(from: table, count: 64) }
             var unitsLeft = restartInterval
             for unitRow in 0..<unitsHigh {
                 for unitColumn in 0..<unitsWide {
@@ -365,8 +373,8 @@ public enum JPEG {
                         let (h, v) = single ? (1, 1) : (components[index].horizontal, components[index].vertical)
                         for by in 0..<v {
                             for bx in 0..<h {
-                                try block(index, into: &coefficients)
-                                inverseTransform(coefficients, table: quantization[components[index].table], into: &samples)
+                                try block(index, into: coefficients)
+                                inverseTransform(coefficients, table: tables + 64 * components[index].table, into: samples, workspace: workspace)
                                 store(samples, component: index, blockRow: unitRow * v + by, blockColumn: unitColumn * h + bx)
                             }
                         }
@@ -392,7 +400,7 @@ public enum JPEG {
             for index in members { components[index].predictor = 0 }
         }
 
-        mutating func block(_ index: Int, into coefficients: inout [Int]) throws(ImageFileError) {
+        mutating func block(_ index: Int, into coefficients: UnsafeMutablePointer<Int>) throws(ImageFileError) {
             for k in 0..<64 { coefficients[k] = 0 }
             let size = try symbol(dcTables[components[index].dcTable])
             guard size <= 11 else { throw malformed("a DC difference of \(size) bits (at most 11)") }
@@ -418,7 +426,8 @@ public enum JPEG {
         /// cos((2x+1)u pi/16) cos((2y+1)v pi/16) + 128, computed as libjpeg's "islow" does (the
         /// Loeffler-Ligtenberg-Moschytz factorisation in 13-bit fixed point, columns then rows), so
         /// that the samples are the ones other decoders give, bit for bit on valid data.
-        func inverseTransform(_ coefficients: [Int], table: [Int], into samples: inout [Int]) {
+        func inverseTransform(_ coefficients: UnsafePointer<Int>, table: UnsafePointer<Int>, into samples: UnsafeMutablePointer<Int>,
+                              workspace: UnsafeMutablePointer<Int>) {
             let constBits = 13, pass1Bits = 2
             @inline(__always) func descale(_ x: Int, _ n: Int) -> Int { (x + (1 << (n - 1))) >> n }
             /// One 8-point pass over in[0], in[step], ... (already dequantized); returns the 8 outputs before descaling.
@@ -440,7 +449,6 @@ public enum JPEG {
                 o0 += z1 + z3; o1 += z2 + z4; o2 += z2 + z3; o3 += z1 + z4
                 return (t10 + o3, t11 + o2, t12 + o1, t13 + o0, t13 - o0, t12 - o1, t11 - o2, t10 - o3)
             }
-            var workspace = [Int](repeating: 0, count: 64)
             for x in 0..<8 {
                 @inline(__always) func q(_ row: Int) -> Int { coefficients[row * 8 + x] * table[row * 8 + x] }
                 if (1..<8).allSatisfy({ coefficients[$0 * 8 + x] == 0 }) {
@@ -469,7 +477,7 @@ public enum JPEG {
         }
 
         /// Puts a block's samples into its plane: all 64, or each scale x scale group's rounded mean.
-        mutating func store(_ samples: [Int], component index: Int, blockRow: Int, blockColumn: Int) {
+        mutating func store(_ samples: UnsafePointer<Int>, component index: Int, blockRow: Int, blockColumn: Int) {
             let side = self.side, scale = self.scale, stride = components[index].blocksWide * side
             guard blockRow < components[index].blocksHigh, blockColumn < components[index].blocksWide else { return }
             let area = scale * scale

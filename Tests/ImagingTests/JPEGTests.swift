@@ -51,6 +51,19 @@ import Testing
             #expect("\(error)".contains("corrupt.jpg"))
         }
         #expect(throws: ImageFileError.self) { try JPEG.decode([0xFF, 0xD8, 0xFF, 0xD9], file: "empty.jpg") }
+        // Found by the fuzzer (over 5 s there): a 65218-pixel-wide frame decoded scan after scan. Each
+        // component may be in one scan only, so the second is an error.
+        #expect {
+            try JPEG.decode(try bytes("fuzz-slow-wide.jpg"), file: "wide.jpg", maximumBytes: 56 << 20)
+        } throws: { "\($0)".contains("wide.jpg") && "\($0)".contains("second scan") }
+        // A component in two scans would have the picture decoded twice: refused.
+        var twice = try bytes("grey.jpg")
+        let scanStart = try #require((0..<(twice.count - 1)).first { twice[$0] == 0xFF && twice[$0 + 1] == 0xDA })
+        let end = twice.count - 2
+        twice = Array(twice[0..<end]) + Array(twice[scanStart..<end]) + [0xFF, 0xD9]
+        #expect {
+            try JPEG.decode(twice, file: "twice.jpg")
+        } throws: { "\($0)".contains("twice.jpg") && "\($0)".contains("second scan") }
     }
 
     /// A phone-sized photo (4000x3000, EXIF: turned a quarter) read for a digit: decoded at half size,
