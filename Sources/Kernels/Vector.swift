@@ -100,23 +100,7 @@ public func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
 public func exponential(_ x: Vector8) -> Vector8 {
     // (Compared and replaced: `clamped` compiles to calls of a generic function.)
     let low = x.replacing(with: -87, where: x .< -87)
-    let clamped = low.replacing(with: 88, where: low .> 88)
-    // Round to the nearest integer, and read it as one, by adding 1.5 * 2^23: the float's low bits
-    // then hold n (generic SIMD conversions are not vectorised).
-    let magic = Vector8(repeating: 12_582_912)
-    let shifted = clamped * 1.442_695_04 + magic
-    let n = shifted - magic
-    let r = (clamped - n * 0.693_359_375) - n * -2.121_944_4e-4
-    var p = Vector8(repeating: 1.0 / 720)
-    p = polynomialStep(p, r, 1.0 / 120)
-    p = polynomialStep(p, r, 1.0 / 24)
-    p = polynomialStep(p, r, 1.0 / 6)
-    p = polynomialStep(p, r, 0.5)
-    p = polynomialStep(p, r, 1)
-    p = polynomialStep(p, r, 1)
-    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-    let exponent = (integer &+ 127) &<< 23
-    return p * unsafeBitCast(exponent, to: Vector8.self)
+    return unclampedExponential(low.replacing(with: 88, where: low .> 88))
 }
 
 /// p * r + c: a fused multiply-add where the build has them.
@@ -137,14 +121,16 @@ public func hyperbolicTangent(_ x: Vector8) -> Vector8 {
     let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
     let magnitudeOfX = unsafeBitCast(bits & 0x7FFF_FFFF, to: Vector8.self)
     let absolute = magnitudeOfX.replacing(with: 10, where: magnitudeOfX .> 10)
-    let e = exponentialOfNonPositive(-2 * absolute)
+    let e = unclampedExponential(-2 * absolute)
     let magnitude = (1 - e) / (1 + e)
     return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | (bits & 0x8000_0000), to: Vector8.self)
 }
 
-/// e^x for x in [-87, 0], as `exponential` without its clamping (the caller's range is known).
-@inlinable @inline(__always)
-func exponentialOfNonPositive(_ x: Vector8) -> Vector8 {
+/// e^x for x in [-87, 88], as `exponential` without its clamping (for callers whose range is known).
+@usableFromInline @inline(__always)
+func unclampedExponential(_ x: Vector8) -> Vector8 {
+    // Round to the nearest integer, and read it as one, by adding 1.5 * 2^23: the float's low bits
+    // then hold n (generic SIMD conversions are not vectorised).
     let magic = Vector8(repeating: 12_582_912)
     let shifted = x * 1.442_695_04 + magic
     let n = shifted - magic
@@ -165,23 +151,7 @@ func exponentialOfNonPositive(_ x: Vector8) -> Vector8 {
 public func exponential(_ x: Vector16) -> Vector16 {
     // (Compared and replaced: `clamped` compiles to calls of a generic function.)
     let low = x.replacing(with: -87, where: x .< -87)
-    let clamped = low.replacing(with: 88, where: low .> 88)
-    // Round to the nearest integer, and read it as one, by adding 1.5 * 2^23: the float's low bits
-    // then hold n (generic SIMD conversions are not vectorised).
-    let magic = Vector16(repeating: 12_582_912)
-    let shifted = clamped * 1.442_695_04 + magic
-    let n = shifted - magic
-    let r = (clamped - n * 0.693_359_375) - n * -2.121_944_4e-4
-    var p = Vector16(repeating: 1.0 / 720)
-    p = polynomialStep(p, r, 1.0 / 120)
-    p = polynomialStep(p, r, 1.0 / 24)
-    p = polynomialStep(p, r, 1.0 / 6)
-    p = polynomialStep(p, r, 0.5)
-    p = polynomialStep(p, r, 1)
-    p = polynomialStep(p, r, 1)
-    let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
-    let exponent = (integer &+ 127) &<< 23
-    return p * unsafeBitCast(exponent, to: Vector16.self)
+    return unclampedExponential(low.replacing(with: 88, where: low .> 88))
 }
 
 /// p * r + c: a fused multiply-add where the build has them.
@@ -202,14 +172,16 @@ public func hyperbolicTangent(_ x: Vector16) -> Vector16 {
     let bits = unsafeBitCast(x, to: SIMD16<UInt32>.self)
     let magnitudeOfX = unsafeBitCast(bits & 0x7FFF_FFFF, to: Vector16.self)
     let absolute = magnitudeOfX.replacing(with: 10, where: magnitudeOfX .> 10)
-    let e = exponentialOfNonPositive(-2 * absolute)
+    let e = unclampedExponential(-2 * absolute)
     let magnitude = (1 - e) / (1 + e)
     return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD16<UInt32>.self) | (bits & 0x8000_0000), to: Vector16.self)
 }
 
-/// e^x for x in [-87, 0], as `exponential` without its clamping (the caller's range is known).
-@inlinable @inline(__always)
-func exponentialOfNonPositive(_ x: Vector16) -> Vector16 {
+/// e^x for x in [-87, 88], as `exponential` without its clamping (for callers whose range is known).
+@usableFromInline @inline(__always)
+func unclampedExponential(_ x: Vector16) -> Vector16 {
+    // Round to the nearest integer, and read it as one, by adding 1.5 * 2^23: the float's low bits
+    // then hold n (generic SIMD conversions are not vectorised).
     let magic = Vector16(repeating: 12_582_912)
     let shifted = x * 1.442_695_04 + magic
     let n = shifted - magic

@@ -65,24 +65,8 @@ public final class ChunkRunner {
         pool.run(tasks: chunks(indices.count)) { chunk, thread in
             let first = chunk * chunkSize, count = min(chunkSize, indices.count - first)
             let workspace = workspaces[perChunk ? chunk : thread]
-            if let distortion {
-                let size = data.imageSize, inputCount = preparation.inputCount(rows: data.rows, columns: data.columns)
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { distorted in
-                    data.pixels.withUnsafeBufferPointer { pixels in
-                        for slot in 0..<count {
-                            let index = indices[first + slot]
-                            AffineDistortion.apply(distortion(first + slot), to: pixels.baseAddress! + index * size, width: data.columns,
-                                                   height: data.rows, output: distorted.baseAddress!)
-                            preparation.prepare(distorted.baseAddress!, rows: data.rows, columns: data.columns,
-                                                into: workspace.input + slot * inputCount)
-                            workspace.labels[slot] = Int32(data.labels[index])
-                        }
-                    }
-                }
-            } else {
-                preparation.fill(data, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + count)]),
-                                 input: workspace.input, labels: workspace.labels)
-            }
+            preparation.fill(data, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + count)]),
+                             input: workspace.input, labels: workspace.labels, distortion: distortion.map { d in { d(first + $0) } })
             body(chunk, first, workspace, count)
         }
     }

@@ -1,5 +1,6 @@
 import Datasets
 import Kernels
+import Imaging
 import NeuralNetwork
 import Support
 
@@ -87,17 +88,24 @@ public enum InputPreparation: Sendable, Equatable {
     }
 
     /// Writes the input of the images `indices` of `data` into `input` (one after another) and their
-    /// labels into `labels`.
+    /// labels into `labels`. With `distortion`, each image is first resampled through the transform it
+    /// returns for the image's slot (training's augmentation).
     public func fill(_ data: LabeledImages, indices: UnsafeBufferPointer<Int>, input: UnsafeMutablePointer<Float>,
-                     labels: UnsafeMutablePointer<Int32>) {
-        switch self {
-        case .writeup:
+                     labels: UnsafeMutablePointer<Int32>, distortion: ((_ slot: Int) -> AffineDistortion.Transform)? = nil) {
+        if self == .writeup && distortion == nil {
             Normalization.writeup.fill(data, indices: indices, input: input, labels: labels)
-        case .paperPadded:
-            let count = inputCount(rows: data.rows, columns: data.columns)
+            return
+        }
+        let count = inputCount(rows: data.rows, columns: data.columns), size = data.imageSize
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: distortion == nil ? 0 : size) { distorted in
             data.pixels.withUnsafeBufferPointer { pixels in
                 for (slot, index) in indices.enumerated() {
-                    prepare(pixels.baseAddress! + index &* data.imageSize, rows: data.rows, columns: data.columns, into: input + slot &* count)
+                    var source = pixels.baseAddress! + index &* size
+                    if let distortion {
+                        AffineDistortion.apply(distortion(slot), to: source, width: data.columns, height: data.rows, output: distorted.baseAddress!)
+                        source = UnsafePointer(distorted.baseAddress!)
+                    }
+                    prepare(source, rows: data.rows, columns: data.columns, into: input + slot &* count)
                     labels[slot] = Int32(data.labels[index])
                 }
             }
