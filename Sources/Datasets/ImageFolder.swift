@@ -6,7 +6,7 @@ import Support
 /// `PATH/<class name>/<any name>.png|.pgm|.ppm|.pbm`. Class names are the subfolder names in sorted
 /// order; each image, of any size, is prepared like `lenet predict`'s input (MNIST-style 28x28).
 public enum ImageFolder {
-    public static let extensions: Set<String> = ["png", "pgm", "ppm", "pbm", "pnm"]
+    public static let extensions: Set<String> = ["png", "jpg", "jpeg", "pgm", "ppm", "pbm", "pnm"]
 
     public enum LoadError: Error, CustomStringConvertible, Equatable {
         case notAFolder(String)

@@ -5,10 +5,9 @@
 ///
 /// 1. grey = 0.299 R + 0.587 G + 0.114 B; transparent pixels are laid on a background that contrasts
 ///    with the opaque ones (white under dark ink, black under light ink);
-/// 2. the polarity: the border pixels are the background; if they are lighter than the middle grey
-///    the image is dark-on-light and is inverted, so ink is bright on black as in MNIST;
-/// 3. the background level (the median of the border) is subtracted and the contrast stretched so the
-///    strongest ink is 255;
+/// 2. and 3. the character's ink is found (`InkFinding`: the polarity, the paper's level estimated
+///    locally so uneven light and shadow edges do not count, the character's connected strokes apart
+///    from noise and the frame's edges) and scaled so its strokes are full ink;
 /// 4. the box around the ink (pixels above `inkThreshold` of the strongest) is cropped and scaled so
 ///    its longer side is 20 pixels, keeping the aspect ratio: area averaging when shrinking (the
 ///    anti-aliasing), bilinear interpolation when enlarging;
@@ -31,25 +30,14 @@ public enum DigitPreprocessing {
     }
 
     /// The 28x28 bytes of a picture's grey levels (step 1 done as it was decoded), ink 255 on
-    /// background 0. The picture's buffer is worked on in place.
+    /// background 0.
     public static func prepare(_ picture: consuming GreyPicture) throws(Failure) -> [UInt8] {
-        let width = picture.width, height = picture.height
-        var ink = picture.grey
-        picture.grey = []
-        // Steps 2 and 3.
-        var border: [Float] = []
-        for x in 0..<width { border.append(ink[x]); if height > 1 { border.append(ink[(height - 1) * width + x]) } }
-        for y in 1..<max(1, height - 1) { border.append(ink[y * width]); if width > 1 { border.append(ink[y * width + width - 1]) } }
-        border.sort()
-        var background = border[border.count / 2]
-        if background > 0.5 {
-            for i in 0..<ink.count { ink[i] = 1 - ink[i] }
-            background = 1 - background
-        }
-        let strongest = ink.max() ?? 0
-        guard strongest - background > 1.0 / 255 else { throw .blank }
-        let scale = 1 / (strongest - background)
-        for i in 0..<ink.count { ink[i] = max(0, (ink[i] - background) * scale) }
+        let plane = try InkFinding.ink(picture)
+        return try frame(plane.values, width: plane.width, height: plane.height)
+    }
+
+    /// Steps 4 and 5: the 28x28 bytes of an ink plane (0 background, 1 full ink).
+    static func frame(_ ink: [Float], width: Int, height: Int) throws(Failure) -> [UInt8] {
         // Step 4: the box around the ink.
         var left = width, right = -1, top = height, bottom = -1
         for y in 0..<height {

@@ -89,6 +89,21 @@ import Testing
         }
     }
 
+    /// 200 MNIST test digits (5000-5199) rendered by scripts/make_photo_digits.py as phone photos
+    /// (uneven light, shadow edges, tinted paper, coloured ink, grain, JPEG, a table past the paper's
+    /// edge, small and off-centre, rotated): read from their folder as `lenet evaluate --dataset
+    /// folder:` reads it, prepared, and read by the shipped model.
+    @Test func photosOfDigitsOnPaperAreReadRight() throws {
+        let folder = repositoryRoot + "/Tests/LeNetTests/Fixtures/photos"
+        let photos = try ImageFolder.load(folder)
+        #expect(photos.count == 200)
+        #expect(photos.classNames == (0..<10).map(String.init))
+        let model = try LeNet5(checkpoint: Self.shippedModel)
+        let evaluation = Evaluator.evaluate(model, on: photos, threads: 2)
+        print(String(format: "photo-like digits read right: %.1f%% (%d images)", 100 * evaluation.accuracy, photos.count))
+        #expect(evaluation.accuracy >= 0.90)
+    }
+
     @Test func anMNISTDigitPreparedAgainStaysCloseToItself() throws {
         let test = try MNIST.load(.test, root: repositoryRoot + "/data").prefix(200)
         var total = 0.0
