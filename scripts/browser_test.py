@@ -2,9 +2,11 @@
 """The browser test of `lenet serve`: headless Chromium (Debian's chromium-headless-shell) loads the
 page, a script draws a real MNIST test digit on the canvas with pointer events (one horizontal stroke
 per run of ink in each row of the 28x28 digit, scaled to the 280x280 pad), and the page must show the
-digit's label as its answer. Also saves a screenshot of the page.
+digit's label as its answer. Then each --photo FILE:LABEL is chosen in the page's upload button (as a
+user picks a file) and the page must answer LABEL: a photo over 3 MB is shrunk by the page before it
+is sent, since the server takes at most 4 MB. Also saves a screenshot of the page.
 
-  python3 scripts/browser_test.py http://127.0.0.1:PORT/ SCREENSHOT.png [TEST_INDEX ...]
+  python3 scripts/browser_test.py http://127.0.0.1:PORT/ SCREENSHOT.png [TEST_INDEX ...] [--photo FILE:LABEL ...]
 
 Needs websocket-client (PyPI) to speak the DevTools protocol.
 """
@@ -12,7 +14,9 @@ import base64, gzip, json, os, shutil, subprocess, sys, tempfile, time, urllib.r
 import websocket
 
 url, screenshot = sys.argv[1], sys.argv[2]
-indices = [int(i) for i in sys.argv[3:]] or [0, 1, 2, 3, 4]
+arguments = sys.argv[3:]
+photos = [arguments[i + 1] for i, a in enumerate(arguments) if a == "--photo"]
+indices = [int(a) for i, a in enumerate(arguments) if a != "--photo" and (i == 0 or arguments[i - 1] != "--photo")] or [0, 1, 2, 3, 4]
 root = os.path.join(os.path.dirname(__file__), "..", "data", "MNIST", "raw")
 images = gzip.open(os.path.join(root, "t10k-images-idx3-ubyte.gz")).read()[16:]
 labels = gzip.open(os.path.join(root, "t10k-labels-idx1-ubyte.gz")).read()[8:]
@@ -102,6 +106,27 @@ try:
         ok = shown == str(label)
         failures += not ok
         print(f"test digit {index} (a {label}), drawn in {len(strokes)} strokes: the page says {shown} {'ok' if ok else 'WRONG'}")
+    for photo in photos:
+        path, label = photo.rsplit(":", 1)
+        evaluate("window.lenet.clear(), window.lenet.last = null, window.lenet.error = null, 0")
+        call("DOM.enable")
+        document = call("DOM.getDocument")["root"]["nodeId"]
+        node = call("DOM.querySelector", nodeId=document, selector="#file")["nodeId"]
+        call("DOM.setFileInputFiles", files=[os.path.abspath(path)], nodeId=node)
+        shown = evaluate("""
+        (async () => {
+          for (let i = 0; i < 400; i++) {
+            await new Promise((r) => setTimeout(r, 25));
+            const w = document.getElementById("winner");
+            if (window.lenet.error && !window.lenet.busy()) return "error: " + window.lenet.error;
+            if (window.lenet.last && !window.lenet.busy()) return w.textContent;
+          }
+          return "no answer";
+        })()
+        """)
+        ok = shown == label
+        failures += not ok
+        print(f"photo {path} ({os.path.getsize(path):,} bytes, a {label}), uploaded: the page says {shown} {'ok' if ok else 'WRONG'}")
     time.sleep(0.5)  # let the bars finish their short transition
     shot = call("Page.captureScreenshot", format="png")
     with open(screenshot, "wb") as f:
@@ -109,8 +134,8 @@ try:
     print(f"screenshot: {screenshot}")
     socket.close()
     if failures:
-        sys.exit(f"FAIL: {failures} of {len(indices)} drawn digits were not read right")
-    print("the page reads digits drawn on its canvas")
+        sys.exit(f"FAIL: {failures} of {len(indices) + len(photos)} drawn digits and photos were not read right")
+    print("the page reads digits drawn on its canvas" + (" and uploaded photos" if photos else ""))
 finally:
     chrome.terminate()
     chrome.wait()

@@ -16,7 +16,8 @@ What a photo gets (each drawn at random, per image, from the seed):
 - defocus blur (up to 1.2 pixels), sensor grain (noise of 2-8 grey levels per channel), and JPEG
   compression at quality 55-92 with 4:2:0 chroma subsampling.
 
-Usage: make_photo_digits.py --output DIR [--count N] [--start I] [--seed S] [--mnist data/MNIST/raw]
+Usage: make_photo_digits.py --output DIR [--count N] [--start I] [--seed S] [--size WxH] [--quality Q]
+                            [--mnist data/MNIST/raw]
 Needs numpy and Pillow. The same arguments give the same images with the same Pillow.
 """
 import argparse
@@ -130,6 +131,7 @@ def main():
     parser.add_argument("--start", type=int, default=0, help="the first MNIST test image")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", default="320x240")
+    parser.add_argument("--quality", type=int, help="the JPEG quality (default: 55-92 at random)")
     parser.add_argument("--mnist", default=os.path.join(os.path.dirname(__file__), "..", "data", "MNIST", "raw"))
     args = parser.parse_args()
     images = read_idx(find(args.mnist, "t10k-images-idx3-ubyte"))
@@ -141,6 +143,8 @@ def main():
         rng = np.random.default_rng([args.seed, index])
         photo = render(images[index], rng, size)
         quality = int(rng.integers(55, 93))
+        if args.quality:
+            quality = args.quality
         path = os.path.join(args.output, str(labels[index]), f"{index:05d}.jpg")
         photo.save(path + ".tmp", "JPEG", quality=quality, subsampling=2)
         os.replace(path + ".tmp", path)

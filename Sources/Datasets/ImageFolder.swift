@@ -3,7 +3,7 @@ import Imaging
 import Support
 
 /// Images in a folder with one subfolder per class, as torchvision's ImageFolder reads them:
-/// `PATH/<class name>/<any name>.png|.pgm|.ppm|.pbm`. Class names are the subfolder names in sorted
+/// `PATH/<class name>/<any name>.png|.jpg|.jpeg|.pgm|.ppm|.pbm`. Class names are the subfolder names in sorted
 /// order; each image, of any size, is prepared like `lenet predict`'s input (MNIST-style 28x28).
 public enum ImageFolder {
     public static let extensions: Set<String> = ["png", "jpg", "jpeg", "pgm", "ppm", "pbm", "pnm"]
@@ -19,7 +19,7 @@ public enum ImageFolder {
             switch self {
             case .notAFolder(let path): return "\(path): expected a folder with one subfolder of images per class"
             case .noClasses(let path): return "\(path): no class subfolders found (expected PATH/<class>/<image>.png)"
-            case .emptyClass(let folder): return "\(folder): a class folder without any PNG/PGM/PPM image"
+            case .emptyClass(let folder): return "\(folder): a class folder without any PNG, JPEG or PGM/PPM/PBM image"
             case .badImage(let file, let reason): return "\(file): \(reason)"
             case .tooManyClasses(let folder, let count): return "\(folder): \(count) class folders; at most 255 are supported"
             }

@@ -247,7 +247,7 @@ public enum LeNetServer {
         var c3: AnyLeNet.FeatureMaps
     }
 
-    /// A PNG/PGM/PPM picture's grey levels, or JSON `{"pixels": [784 numbers 0-255]}` (a 28x28
+    /// A PNG/JPEG/PGM/PPM picture's grey levels, or JSON `{"pixels": [784 numbers 0-255]}` (a 28x28
     /// grey image, either polarity: it is prepared like any picture).
     static func decodePicture(_ body: [UInt8], isJSON: Bool, maximumBytes: Int) throws -> GreyPicture {
         guard !body.isEmpty else {

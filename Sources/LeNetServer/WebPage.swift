@@ -38,7 +38,7 @@ enum WebPage {
   <section class="panel seen">
     <h2>What the network saw</h2>
     <canvas id="input" width="28" height="28" class="pixels big" aria-label="the 28x28 input"></canvas>
-    <p class="muted small">Your drawing cropped to its ink, scaled to fit 20x20 and centred by its mass in 28x28, the way MNIST's digits were made.</p>
+    <p class="muted small">Your drawing or photo reduced to its ink (in a photo: apart from shadows, uneven light and the paper's edge), cropped, scaled to fit 20x20 and centred by its mass in 28x28, the way MNIST's digits were made.</p>
   </section>
   <section class="panel inside">
     <h2>Inside the network</h2>
@@ -52,7 +52,7 @@ enum WebPage {
 <footer>
   <a id="report-link" href="/report">The latest training report</a> ·
   <a href="/api/model">/api/model</a> ·
-  API: <code>POST /api/predict</code> with a PNG, or JSON <code>{"pixels": [784 numbers]}</code>
+  API: <code>POST /api/predict</code> with a PNG or JPEG, or JSON <code>{"pixels": [784 numbers]}</code>
 </footer>
 <script src="/app.js"></script>
 </body>
@@ -190,13 +190,30 @@ document.getElementById("file").addEventListener("change", async (event) => {
   uploaded = null;
   const url = URL.createObjectURL(file);
   const picture = new Image();
-  picture.onload = () => { uploaded = picture; redraw(); };
-  picture.onerror = () => { redraw(); pen.fillStyle = "#6b7280"; pen.font = "15px system-ui"; pen.fillText(file.name, 12, 140); };
+  // The server takes bodies of up to 4 MB: a larger photo (a phone's 12 Mpx JPEG) is sent as the
+  // browser shows it (upright), at most 1600 pixels on its longer side.
+  const large = file.size > 3 * 1024 * 1024;
+  picture.onload = async () => {
+    uploaded = picture; redraw();
+    if (large) await post(await shrunk(picture), "image/jpeg");
+  };
+  picture.onerror = async () => {
+    redraw(); pen.fillStyle = "#6b7280"; pen.font = "15px system-ui"; pen.fillText(file.name, 12, 140);
+    if (large) await post(file, file.type || "application/octet-stream");
+  };
   picture.src = url;
   inFlight = true;
-  await post(file, file.type || "application/octet-stream");
+  if (!large) await post(file, file.type || "application/octet-stream");
   event.target.value = "";
 });
+function shrunk(picture) {
+  const scale = Math.min(1, 1600 / Math.max(picture.naturalWidth, picture.naturalHeight));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, Math.round(picture.naturalWidth * scale));
+  canvas.height = Math.max(1, Math.round(picture.naturalHeight * scale));
+  canvas.getContext("2d").drawImage(picture, 0, 0, canvas.width, canvas.height);
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
+}
 
 // The answer.
 const bars = document.getElementById("bars");
@@ -251,6 +268,7 @@ function showError(message) {
   winner.dataset.state = "empty";
   confidence.textContent = "No answer";
   runnerUp.textContent = message;
+  window.lenet.error = message;
 }
 
 function drawGrey(canvas, values, width, height, low, high) {
@@ -291,7 +309,7 @@ fetch("/api/model").then((r) => r.json()).then((model) => {
     `${model.kind === "lenet5-1998" ? "LeNet-5 as published in 1998" : "The write-up's LeNet-5"} · ${model.parameters.toLocaleString("en")} parameters${accuracy}`;
 }).catch(() => { document.getElementById("model-line").textContent = "The model description is not available."; });
 
-window.lenet = { strokes, redraw, schedule, clear: clearAll, last: null, busy: () => inFlight || dirty };
+window.lenet = { strokes, redraw, schedule, clear: clearAll, last: null, error: null, busy: () => inFlight || dirty };
 redraw();
 """#
 }

@@ -37,7 +37,7 @@ struct DataOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(
         "The data set: mnist, fashion-mnist, emnist-<split> (byclass, bymerge, balanced, letters, digits, mnist) or folder:PATH (one subfolder of images per class).",
-        discussion: "Fashion-MNIST is read from <root>/FashionMNIST/raw/ or Debian's /usr/share/datasets/fashion-mnist/ (apt-get install dataset-fashion-mnist), and downloaded when missing. EMNIST is read from <root>/EMNIST/raw/emnist-<split>-*. A folder's images (PNG/PGM/PPM, any size) are prepared like `lenet predict`'s. Default: mnist, or for evaluate the checkpoint's.",
+        discussion: "Fashion-MNIST is read from <root>/FashionMNIST/raw/ or Debian's /usr/share/datasets/fashion-mnist/ (apt-get install dataset-fashion-mnist), and downloaded when missing. EMNIST is read from <root>/EMNIST/raw/emnist-<split>-*. A folder's images (PNG, JPEG, PGM/PPM/PBM, any size) are prepared like `lenet predict`'s. Default: mnist, or for evaluate the checkpoint's.",
         valueName: "name"))
     var dataset: String?
 
