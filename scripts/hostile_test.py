@@ -39,15 +39,35 @@ def png(width, height, rows, depth=16, colour=6):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
 
 
+def paeth_filtered(row, above, bpp=8):
+    """One row filtered with PNG's Paeth filter (type 4) against the row above (raw bytes)."""
+    out = bytearray(len(row))
+    for i in range(len(row)):
+        a = row[i - bpp] if i >= bpp else 0
+        b = above[i] if above else 0
+        c = above[i - bpp] if above and i >= bpp else 0
+        p = a + b - c
+        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+        predictor = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+        out[i] = (row[i] - predictor) & 0xFF
+    return b"\x04" + bytes(out)
+
+
 def worst_case_picture():
-    """16-bit RGBA (8 bytes a pixel to inflate, unfilter and convert) just under the server's 56 MB
-    decode bound (5 bytes a pixel kept as grey and alpha): 3340x3340, 11.2 Mpx, with a dark square
-    as ink so the whole preparation runs."""
+    """16-bit RGBA (8 bytes a pixel to inflate, unfilter with Paeth and convert) just under the
+    server's 56 MB decode bound (5 bytes a pixel kept as grey and alpha): 3340x3340, 11.2 Mpx, white
+    with a dark square as ink (540 pixels, at 1400-1940 on both axes) so the whole preparation runs."""
     side = 3340
-    white = b"\x04" + b"\xff" * (8 * side)
-    ink = b"\x04" + b"\xff" * (8 * 1400) + b"\x20\x00" * 4 * 540 + b"\xff" * (8 * (side - 1940))
-    rows = b"".join(ink if 1400 <= y < 1940 else white for y in range(side))
-    return png(side, side, rows)
+    white = b"\xff" * (8 * side)
+    ink = b"\xff" * (8 * 1400) + b"\x20\x00\x20\x00\x20\x00\xff\xff" * 540 + b"\xff" * (8 * (side - 1940))
+    filtered = {}
+    def row(y):
+        current, above = (ink if 1400 <= y < 1940 else white), (None if y == 0 else (ink if 1400 <= y - 1 < 1940 else white))
+        key = (current is ink, None if above is None else above is ink)
+        if key not in filtered:
+            filtered[key] = paeth_filtered(current, above)
+        return filtered[key]
+    return png(side, side, b"".join(row(y) for y in range(side)))
 
 
 def rss_mb(pid, field="VmRSS"):

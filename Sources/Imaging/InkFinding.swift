@@ -33,8 +33,9 @@ import Foundation
 ///    the most ink is the character; regions near it (within a quarter of its size) join it, so
 ///    broken strokes and a 5's detached bar stay.
 /// 6. **Two passes**: the first, at half size for planes over 192 pixels on their shorter side, uses
-///    a window of half that side, to find where the character is and how large. The second, at
-///    working size, uses one of 0.6 times the character's size (the strokes are far narrower), which
+///    a window of half that side, to find where the character is, how large, and how thick its
+///    thickest part is. The second, at working size, uses one of 0.6 times the character's size (the
+///    strokes are far narrower), or 1.5 times that thickness if more (a filled blob stays ink), which
 ///    follows the light more closely, and keeps to the first pass's region.
 /// 7. The ink is scaled so that the character's median stroke pixel is full ink (MNIST's strokes are
 ///    saturated at their core), and everything outside its strokes (dilated by one pixel, for the
@@ -96,10 +97,13 @@ public enum InkFinding {
         // The first pass finds where the character is and how large: at half size for large planes.
         let coarse = shorter >= 192 ? halved(grey) : grey
         let scale = grey.width / coarse.width
-        let found = try strokes(coarse, window: max(5, min(coarse.width, coarse.height) / 2) | 1, within: nil, avoidingEdges: photo).box
+        let first = try strokes(coarse, window: max(5, min(coarse.width, coarse.height) / 2) | 1, within: nil, avoidingEdges: photo)
+        let found = first.box
         let box = Box(left: found.left * scale, top: found.top * scale, right: found.right * scale + scale - 1, bottom: found.bottom * scale + scale - 1)
         let size = max(box.width, box.height)
-        let secondWindow = min(firstWindow, max(5, Int(0.6 * Float(size)))) | 1
+        // Wider than the character's thickest part too, so a filled blob stays ink.
+        let thickest = first.thickness * scale * 3 / 2 + 2
+        let secondWindow = min(firstWindow, max(5, Int(0.6 * Float(size)), thickest)) | 1
         return try strokes(grey, window: secondWindow, within: box.expanded(by: size / 4), avoidingEdges: photo).plane
     }
 
@@ -180,7 +184,9 @@ public enum InkFinding {
     }
 
     /// Steps 3 to 5 and 7 with one window; `within`, when given, is where the character must be.
-    static func strokes(_ grey: Plane, window: Int, within: Box?, avoidingEdges: Bool) throws(DigitPreprocessing.Failure) -> (plane: Plane, box: Box) {
+    /// `thickness` is the width of the character's thickest part: twice the largest chessboard
+    /// distance from a stroke pixel to the nearest pixel outside the strokes, less one.
+    static func strokes(_ grey: Plane, window: Int, within: Box?, avoidingEdges: Bool) throws(DigitPreprocessing.Failure) -> (plane: Plane, box: Box, thickness: Int) {
         let width = grey.width, height = grey.height
         // Step 3: the closing.
         let background = closing(grey, window: window)
@@ -223,8 +229,10 @@ public enum InkFinding {
         // Step 7: the character's strokes, dilated by a pixel, scaled so the median stroke pixel is 1.
         var strokeValues: [Float] = []
         var keep = [Bool](repeating: false, count: width * height)
+        var stroke = [Bool](repeating: false, count: width * height)
+        for i in stroke.indices where labels[i] >= 0 && chosen.contains(Int(labels[i])) { stroke[i] = true }
         for y in 0..<height {
-            for x in 0..<width where labels[y * width + x] >= 0 && chosen.contains(Int(labels[y * width + x])) {
+            for x in 0..<width where stroke[y * width + x] {
                 strokeValues.append(ink.values[y * width + x])
                 for dy in -1...1 where (0..<height).contains(y + dy) {
                     for dx in -1...1 where (0..<width).contains(x + dx) { keep[(y + dy) * width + x + dx] = true }
@@ -235,7 +243,28 @@ public enum InkFinding {
         let full = max(strokeValues.isEmpty ? 0 : strokeValues[(strokeValues.count - 1) / 2], 1.0 / 255)
         var plane = Plane(width: width, height: height)
         for i in plane.values.indices where keep[i] { plane.values[i] = min(1, ink.values[i] / full) }
-        return (plane, box.expanded(by: 1).clamped(width: width, height: height))
+        return (plane, box.expanded(by: 1).clamped(width: width, height: height), 2 * largestDistance(stroke, width: width, height: height) - 1)
+    }
+
+    /// The largest chessboard distance from a pixel of `mask` to the nearest pixel outside it (the
+    /// frame's outside counts as outside), by two raster passes.
+    static func largestDistance(_ mask: [Bool], width: Int, height: Int) -> Int {
+        var distance = mask.map { $0 ? Int.max / 2 : 0 }
+        func at(_ x: Int, _ y: Int) -> Int { x < 0 || y < 0 || x >= width || y >= height ? 0 : distance[y * width + x] }
+        for y in 0..<height {
+            for x in 0..<width where mask[y * width + x] {
+                distance[y * width + x] = min(at(x - 1, y), at(x - 1, y - 1), at(x, y - 1), at(x + 1, y - 1)) + 1
+            }
+        }
+        var largest = 0
+        for y in stride(from: height - 1, through: 0, by: -1) {
+            for x in stride(from: width - 1, through: 0, by: -1) where mask[y * width + x] {
+                let d = min(distance[y * width + x], at(x + 1, y) + 1, at(x + 1, y + 1) + 1, at(x, y + 1) + 1, at(x - 1, y + 1) + 1)
+                distance[y * width + x] = d
+                largest = max(largest, d)
+            }
+        }
+        return largest
     }
 
     /// The value below which `share` of `values` lie, for values in 0...1 (others are clamped), to

@@ -213,15 +213,22 @@ public enum Benchmark {
 
     /// An estimate of the machine's peak for `threads` threads: cores x clock x FMA units x lanes x 2,
     /// with the clock /proc/cpuinfo reports and the vector width its flags name (16 float lanes with
-    /// AVX-512, 8 with AVX2 and FMA; without FMA, 4 lanes of SSE, one multiply and one add a cycle). Two FMA units are assumed: right for server cores of the last decade; some AVX-512
-    /// parts have one, which halves the true peak. 0 when the clock is unknown.
+    /// AVX-512, 8 with AVX2 and FMA, and with AVX-512 on AMD's Zen 4, whose units are 256 bits wide;
+    /// without FMA, 4 lanes of SSE, one multiply and one add a cycle). Two FMA units are assumed: right
+    /// for server cores of the last decade; some AVX-512 parts have one, which halves the true peak.
+    /// 0 when the clock is unknown.
     static func machinePeak(threads: Int) -> (gflop: Double, formula: String) {
         let lines = cpuInfo()
         guard let megahertz = lines.first(where: { $0.hasPrefix("cpu MHz") })
             .flatMap({ Double($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") }) else { return (0, "unknown clock") }
         let flags = Set((lines.first { $0.hasPrefix("flags") } ?? "").split(separator: " "))
         let fma = flags.contains("fma")
-        let lanes = flags.contains("avx512f") && fma ? 16.0 : (flags.contains("avx2") && fma ? 8.0 : 4.0)
+        // AMD's Zen 4 (family 25) decodes AVX-512 into two 256-bit halves: 8 lanes' rate per unit.
+        // Zen 5 (family 26) and Intel's AVX-512 cores have 512-bit units.
+        let vendor = lines.first { $0.hasPrefix("vendor_id") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
+        let family = lines.first { $0.hasPrefix("cpu family") }.flatMap { Int($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") }
+        let halfWidth = vendor == "AuthenticAMD" && family == 25
+        let lanes = flags.contains("avx512f") && fma && !halfWidth ? 16.0 : (flags.contains("avx2") && fma ? 8.0 : 4.0)
         let units = fma ? 2.0 : 1.0
         let cores = min(threads, WorkerPool.availableProcessors)
         let formula = String(format: "%d cores x %.2f GHz x %.0f %@ x %.0f lanes x 2 FLOP", cores, megahertz / 1000, units,

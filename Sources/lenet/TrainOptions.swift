@@ -74,6 +74,9 @@ struct LevenbergMarquardtOptions: ParsableArguments {
     @Option(name: .customLong("distortions-per-pattern"), help: ArgumentHelp("sdlm with --distort: distorted patterns per original per pass (default: 0.45, the paper's 540,000 spread over its 20 passes; 9 presents the paper's 600,000-pattern set every pass). A multiple of 0.05.", valueName: "r"))
     var distortionsPerPattern: Double?
 
+    @Option(name: .customLong("distortion-strength"), help: ArgumentHelp("sdlm with --distort: multiply every distortion's magnitude (translation, scaling, squeezing, shear) by this factor (default: 1; 0.5 gives ±1 px, 0.95-1.05 and ±0.1).", valueName: "factor"))
+    var distortionStrength: Float?
+
     @Option(name: .customLong("eta-scale"), help: ArgumentHelp("sdlm: multiply the paper's eta schedule by this factor (default: \(Self.defaultEtaScale); 1 is the paper's).", valueName: "factor"))
     var etaScale: Float?
 
@@ -82,7 +85,7 @@ struct LevenbergMarquardtOptions: ParsableArguments {
 
     var given: [String] {
         [("--passes", passes != nil), ("--distort", distort), ("--distortions-per-pattern", distortionsPerPattern != nil),
-         ("--eta-scale", etaScale != nil)].filter(\.1).map(\.0)
+         ("--distortion-strength", distortionStrength != nil), ("--eta-scale", etaScale != nil)].filter(\.1).map(\.0)
     }
 
     func validate() throws {
@@ -90,6 +93,12 @@ struct LevenbergMarquardtOptions: ParsableArguments {
             throw ValidationError("--passes must be between 1 and \(PaperRecipe.paperSchedule.count), got \(passes)")
         }
         if let etaScale, !(etaScale > 0 && etaScale.isFinite) { throw ValidationError("--eta-scale must be a positive number, got \(etaScale)") }
+        if let distortionStrength {
+            guard distort else { throw ValidationError("--distortion-strength needs --distort") }
+            guard distortionStrength > 0, distortionStrength <= 4 else {
+                throw ValidationError("--distortion-strength must be above 0 and at most 4, got \(distortionStrength)")
+            }
+        }
         if let r = distortionsPerPattern {
             guard distort else { throw ValidationError("--distortions-per-pattern needs --distort") }
             let twentieths = (r * 20).rounded()
@@ -102,8 +111,17 @@ struct LevenbergMarquardtOptions: ParsableArguments {
     func recipe(seed: UInt64, loss: PaperLoss) -> PaperRecipe {
         let scale = etaScale ?? Self.defaultEtaScale
         return PaperRecipe(learningRates: PaperRecipe.paperSchedule.prefix(passes ?? PaperRecipe.paperSchedule.count).map { $0 * scale },
-                           loss: loss, seed: seed, distortion: distort ? AffineDistortion() : nil,
+                           loss: loss, seed: seed, distortion: distort ? Self.distortion(strength: distortionStrength ?? 1) : nil,
                            distortionTwentieths: distortionsPerPattern.map { Int(($0 * 20).rounded()) })
+    }
+}
+
+extension LevenbergMarquardtOptions {
+    /// The default distortion with every magnitude multiplied by `strength`.
+    static func distortion(strength: Float) -> AffineDistortion {
+        let base = AffineDistortion()
+        return AffineDistortion(translation: base.translation * strength, scaling: base.scaling * strength,
+                                squeezing: base.squeezing * strength, shear: base.shear * strength, rotation: base.rotation)
     }
 }
 

@@ -160,6 +160,33 @@ import Testing
         #expect(mean < 8, "mean difference \(mean) grey levels")
     }
 
+    @Test func aFilledBlobStaysInkWhole() throws {
+        // A dark square a sixth of a 700x700 white picture: wider than 0.6 times its own size, so
+        // the second pass's window must follow its thickness.
+        let picture = Self.photo(width: 700, height: 700, light: { _, _ in 1 }, coverage: { x, y in
+            (300..<420).contains(x) && (250..<370).contains(y) ? 1 : 0
+        })
+        let digit = try DigitPreprocessing.prepare(picture)
+        #expect(digit.filter { $0 > 200 }.count >= 18 * 18)
+    }
+
+    @Test func theLargestDistanceIsTheNaiveOne() {
+        for seed in 0..<20 as Range<UInt64> {
+            let width = 9 + Int(seed % 5), height = 7 + Int(seed % 3)
+            let mask = Self.randomPlane(width: width, height: height, seed: seed + 100).values.map { $0 < 0.8 }
+            var naive = 0
+            for y in 0..<height {
+                for x in 0..<width where mask[y * width + x] {
+                    // The chessboard distance to the nearest pixel outside: out of the frame, or unmasked.
+                    var nearest = min(x + 1, y + 1, width - x, height - y)
+                    for v in 0..<height { for u in 0..<width where !mask[v * width + u] { nearest = min(nearest, max(abs(u - x), abs(v - y))) } }
+                    naive = max(naive, nearest)
+                }
+            }
+            #expect(InkFinding.largestDistance(mask, width: width, height: height) == naive, "seed \(seed)")
+        }
+    }
+
     @Test func onAPlainBackgroundACharacterMayTouchTheEdge() throws {
         // A bar from the top edge to the bottom edge of a plain white picture.
         let picture = Self.photo(width: 60, height: 40, light: { _, _ in 1 }, coverage: { x, _ in x >= 20 && x < 26 ? 1 : 0 })
