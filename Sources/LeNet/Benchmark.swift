@@ -11,6 +11,9 @@ public struct BenchmarkResult: Codable, Sendable {
         public var layer: String
         public var microsecondsPerImage: Double
         public var share: Double
+        /// For the layers with weights: their multiply-adds x 2 per microsecond, as a share of one
+        /// core's peak (the machine's peak over its threads).
+        public var percentOfOneCore: Double?
     }
     public var processor: String
     public var threads: Int
@@ -180,6 +183,11 @@ public enum Benchmark {
         let paper = paperPattern(train: train, patterns: 3000)
 
         let (peak, formula) = machinePeak(threads: threads)
+        let layersWithRates = layers.map { layer in
+            var rated = layer
+            rated.percentOfOneCore = layerFLOP(layer.layer).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / (peak / Double(min(threads, WorkerPool.availableProcessors))) }
+            return rated
+        }
         let trainGFLOP = summary.imagesPerSecond * trainingFLOP / 1e9
         return BenchmarkResult(
             processor: processorName(), threads: threads, build: build,
@@ -187,11 +195,27 @@ public enum Benchmark {
             inferenceImagesPerSecond: inference, singleImageMicroseconds: latencies[latencies.count / 2] * 1e6,
             trainGFLOPPerSecond: trainGFLOP, inferenceGFLOPPerSecond: (inference["1000"] ?? 0) * forwardFLOP / 1e9,
             machinePeakGFLOPPerSecond: peak, trainPercentOfPeak: peak > 0 ? 100 * trainGFLOP / peak : 0,
-            layers: layers, peakMemoryMB: peakMemoryMB(), peakFormula: formula, singleImagePercentiles: percentiles,
+            layers: layersWithRates, peakMemoryMB: peakMemoryMB(), peakFormula: formula, singleImagePercentiles: percentiles,
             oneThreadStepMicroseconds: stepMicroseconds, layersMicroseconds: layerMicroseconds,
             outsideLayersShare: stepMicroseconds > 0 ? max(0, 1 - layerMicroseconds / stepMicroseconds) : 0,
             trainImagesPerSecondByThreads: byThreads, trainImagesPerSecondByBatch: byBatch,
             inferenceImagesPerSecondByBatch: inferenceByBatch, paperPatternMicroseconds: paper.microseconds, paperLayers: paper.layers)
+    }
+
+    /// The FLOP per image of a profiled step of the write-up's network ("C3 forward", "F6 backward"):
+    /// 2 per multiply-add; a backward pass is the weights' gradient and the input's (the first
+    /// layer's, the weights' only). nil for the layers without weights (pooling, the loss).
+    static func layerFLOP(_ step: String) -> Double? {
+        let parts = step.split(separator: " ")
+        guard parts.count == 2 else { return nil }
+        let layers = LeNet5.network.layers
+        guard let index = layers.firstIndex(where: { $0.name == parts[0] }), layers[index].parameterCount > 0 else { return nil }
+        let forward = 2 * Double(layers[index].multiplyAdds)
+        switch parts[1] {
+        case "forward": return forward
+        case "backward": return index == 0 ? forward : 2 * forward
+        default: return nil
+        }
     }
 
     /// The largest resident set so far, in MB (10^6 bytes).

@@ -57,10 +57,11 @@ struct Bench: AsyncParsableCommand {
                          697_932 / result.trainImagesPerSecond, 20 * 697_932 / result.trainImagesPerSecond))
             print(String(format: "one thread: a training step %.1f us per image, its layers %.1f us: %.1f%% outside the layers",
                          result.oneThreadStepMicroseconds, result.layersMicroseconds, 100 * result.outsideLayersShare))
-            print("time per image and layer (one thread, chunks of 16):")
+            print("time per image and layer (one thread, chunks of 16; the share of the layers' time; the layers with weights as a share of one core's peak):")
             for layer in result.layers {
                 let name = layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0)
-                print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share))
+                let core = layer.percentOfOneCore.map { String(format: "  %5.1f%% of a core", $0) } ?? ""
+                print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share) + core)
             }
             print(String(format: "the 1998 model, one pattern of stochastic diagonal Levenberg-Marquardt (one thread): %.1f us; per layer:",
                          result.paperPatternMicroseconds))
