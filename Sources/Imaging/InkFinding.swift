@@ -120,20 +120,23 @@ public enum InkFinding {
         return output
     }
 
-    /// Step 1: the picture averaged down in whole blocks to at most `workingSide` on its longer side.
+    /// Step 1: the picture averaged down in whole blocks to at most `workingSide` on its longer side
+    /// (the shorter side by the same factor, or to one pixel if it has fewer).
     static func workingPlane(_ picture: GreyPicture) -> Plane {
         let factor = (max(picture.width, picture.height) + workingSide - 1) / workingSide
         guard factor > 1 else { return Plane(width: picture.width, height: picture.height, values: picture.grey) }
-        let width = max(1, picture.width / factor), height = max(1, picture.height / factor)
+        // Blocks of factor x factor, or as many rows (columns) as a very flat (narrow) picture has.
+        let blockWidth = min(factor, picture.width), blockHeight = min(factor, picture.height)
+        let width = picture.width / blockWidth, height = picture.height / blockHeight
         var plane = Plane(width: width, height: height)
-        let scale = 1 / Float(factor * factor)
+        let scale = 1 / Float(blockWidth * blockHeight)
         picture.grey.withUnsafeBufferPointer { grey in
             for y in 0..<height {
                 for x in 0..<width {
                     var sum: Float = 0
-                    for dy in 0..<factor {
-                        let row = (y &* factor &+ dy) &* picture.width &+ x &* factor
-                        for dx in 0..<factor { sum += grey[row &+ dx] }
+                    for dy in 0..<blockHeight {
+                        let row = (y &* blockHeight &+ dy) &* picture.width &+ x &* blockWidth
+                        for dx in 0..<blockWidth { sum += grey[row &+ dx] }
                     }
                     plane.values[y &* width &+ x] = sum * scale
                 }

@@ -42,6 +42,25 @@ import Testing
         }
     }
 
+    @Test func aVeryFlatOrNarrowPictureIsAveragedWithinItsRows() throws {
+        // 2048x3: blocks of 4 columns by all 3 rows (the fuzzer found a 64829x46 JPEG read past
+        // its last row when the blocks were square).
+        let values = (0..<(2048 * 3)).map { Float($0 % 7) / 7 }
+        let flat = InkFinding.workingPlane(GreyPicture(width: 2048, height: 3, grey: values))
+        #expect(flat.width == 512 && flat.height == 1)
+        for x in [0, 1, 255, 511] {
+            var sum: Float = 0
+            for y in 0..<3 { for dx in 0..<4 { sum += values[y * 2048 + 4 * x + dx] } }
+            #expect(abs(flat.values[x] - sum / 12) < 1e-6)
+        }
+        let narrow = InkFinding.workingPlane(GreyPicture(width: 2, height: 4096, grey: [Float](repeating: 0.25, count: 8192)))
+        #expect(narrow.width == 1 && narrow.height == 512 && narrow.values.allSatisfy { $0 == 0.25 })
+        // And the whole preparation of such pictures ends in an answer or a clear error.
+        var mark = [Float](repeating: 1, count: 64829 * 2)
+        for x in 30000..<30400 { mark[x] = 0; mark[64829 + x] = 0 }
+        _ = try? DigitPreprocessing.prepare(GreyPicture(width: 64829, height: 2, grey: mark))
+    }
+
     @Test func theClosingRepeatsTheFramesEdgesOutwards() {
         let width = 12, height = 9, window = 5, r = window / 2
         let plane = Self.randomPlane(width: width, height: height, seed: 7)
