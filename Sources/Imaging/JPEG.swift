@@ -104,6 +104,8 @@ public enum JPEG {
         // The bit reader.
         var bitBuffer: UInt64 = 0, bitCount = 0
         var hitMarker = false
+        /// Zero bits supplied past the end of the scan's data since the scan or restart began.
+        var suppliedZeroBits = 0
 
         init(bytes: [UInt8], file: String, maximumBytes: Int, bytesPerPixel: @escaping (Int) -> Int) {
             self.bytes = bytes
@@ -269,17 +271,19 @@ public enum JPEG {
         /// Fills the bit buffer; at a marker, stops and supplies zeros (T.81 F.2.2.5).
         mutating func refill() {
             while bitCount <= 56 {
-                var value: UInt64 = 0
+                var value: UInt64 = 0, real = false
                 if !hitMarker, position < bytes.count {
                     let b = bytes[position]
                     if b == 0xFF {
                         let next = position + 1 < bytes.count ? bytes[position + 1] : 0xD9
-                        if next == 0 { position += 2; value = 0xFF } else { hitMarker = true }
+                        if next == 0 { position += 2; value = 0xFF; real = true } else { hitMarker = true }
                     } else {
                         position += 1
                         value = UInt64(b)
+                        real = true
                     }
                 }
+                if !real { suppliedZeroBits += 8 }
                 bitBuffer |= value << (56 - bitCount)
                 bitCount += 8
             }
@@ -344,7 +348,7 @@ public enum JPEG {
                 }
                 scanSeen = true
             }
-            bitBuffer = 0; bitCount = 0; hitMarker = false
+            bitBuffer = 0; bitCount = 0; hitMarker = false; suppliedZeroBits = 0
 
             // One component: its blocks in raster order over the picture (T.81 A.2.2); several: MCUs.
             let single = members.count == 1
@@ -380,6 +384,12 @@ public enum JPEG {
                         }
                     }
                 }
+                // The data ran out with rows still to come: a truncated or corrupt file. (Decoding
+                // the rest from zero bits, as T.81 allows, would let a few bytes claiming a huge
+                // frame cost seconds.)
+                if unitRow < unitsHigh - 1, suppliedZeroBits - bitCount > 0 {
+                    throw malformed("the image data ends in MCU row \(unitRow + 1) of \(unitsHigh) (truncated or corrupt)")
+                }
             }
             // On to the next marker (skipping what is left of the data, fill bytes included).
             while position + 1 < bytes.count, !(bytes[position] == 0xFF && bytes[position + 1] != 0 && !(0xD0...0xD7).contains(bytes[position + 1])) {
@@ -390,7 +400,7 @@ public enum JPEG {
 
         /// At a restart interval: the next marker must be RSTn; the predictors start again.
         mutating func restart(_ members: [Int]) throws(ImageFileError) {
-            bitBuffer = 0; bitCount = 0; hitMarker = false
+            bitBuffer = 0; bitCount = 0; hitMarker = false; suppliedZeroBits = 0
             while position + 1 < bytes.count, !(bytes[position] == 0xFF && (0xD0...0xD7).contains(bytes[position + 1])) {
                 if bytes[position] == 0xFF, bytes[position + 1] != 0, bytes[position + 1] != 0xFF { break }
                 position += 1

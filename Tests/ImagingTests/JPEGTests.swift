@@ -51,11 +51,16 @@ import Testing
             #expect("\(error)".contains("corrupt.jpg"))
         }
         #expect(throws: ImageFileError.self) { try JPEG.decode([0xFF, 0xD8, 0xFF, 0xD9], file: "empty.jpg") }
-        // Found by the fuzzer (over 5 s there): a 65218-pixel-wide frame decoded scan after scan. Each
-        // component may be in one scan only, so the second is an error.
+        // Found by the fuzzer (over 5 s there): a 65218-pixel-wide frame decoded scan after scan (each
+        // component may be in one scan only), and a 1,827-byte file claiming a 5441x39321 frame,
+        // decoded from zero bits after its data ran out (2.7 s). Both end at once with an error now.
         #expect {
             try JPEG.decode(try bytes("fuzz-slow-wide.jpg"), file: "wide.jpg", maximumBytes: 56 << 20)
-        } throws: { "\($0)".contains("wide.jpg") && "\($0)".contains("second scan") }
+        } throws: { "\($0)".contains("wide.jpg") && ("\($0)".contains("second scan") || "\($0)".contains("image data ends")) }
+        // (Read as a photo, at 1/8 of its size: 4,916 rows of blocks, of which the first is where it stops.)
+        #expect {
+            try ImageFile.decodeGrey(try bytes("fuzz-slow-tall.jpg"), file: "tall.jpg", maximumBytes: 56 << 20)
+        } throws: { "\($0)".contains("tall.jpg") && "\($0)".contains("the image data ends in MCU row 1 of 4916") }
         // A component in two scans would have the picture decoded twice: refused.
         var twice = try bytes("grey.jpg")
         let scanStart = try #require((0..<(twice.count - 1)).first { twice[$0] == 0xFF && twice[$0 + 1] == 0xDA })
