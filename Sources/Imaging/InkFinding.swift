@@ -89,7 +89,8 @@ public enum InkFinding {
         var grey = workingPlane(picture)
         if min(grey.width, grey.height) >= 96 { grey = boxBlur3(grey) }
         let shorter = min(grey.width, grey.height)
-        let firstWindow = max(5, shorter / 2) | 1
+        // No window wider than half the shorter side (the first pass's, at working size).
+        let largestWindow = max(5, shorter / 2) | 1
         let (inkIsDark, photo) = polarity(grey)
         if !inkIsDark {
             for i in grey.values.indices { grey.values[i] = 1 - grey.values[i] }
@@ -102,8 +103,9 @@ public enum InkFinding {
         let box = Box(left: found.left * scale, top: found.top * scale, right: found.right * scale + scale - 1, bottom: found.bottom * scale + scale - 1)
         let size = max(box.width, box.height)
         // Wider than the character's thickest part too, so a filled blob stays ink.
-        let thickest = first.thickness * scale * 3 / 2 + 2
-        let secondWindow = min(firstWindow, max(5, Int(0.6 * Float(size)), thickest)) | 1
+        let thickness = 2 * largestDistance(first.stroke, width: coarse.width, height: coarse.height) - 1
+        let thickest = thickness * scale * 3 / 2 + 2
+        let secondWindow = min(largestWindow, max(5, Int(0.6 * Float(size)), thickest)) | 1
         return try strokes(grey, window: secondWindow, within: box.expanded(by: size / 4), avoidingEdges: photo).plane
     }
 
@@ -187,9 +189,10 @@ public enum InkFinding {
     }
 
     /// Steps 3 to 5 and 7 with one window; `within`, when given, is where the character must be.
-    /// `thickness` is the width of the character's thickest part: twice the largest chessboard
-    /// distance from a stroke pixel to the nearest pixel outside the strokes, less one.
-    static func strokes(_ grey: Plane, window: Int, within: Box?, avoidingEdges: Bool) throws(DigitPreprocessing.Failure) -> (plane: Plane, box: Box, thickness: Int) {
+    /// Returns the ink plane, the character's box and which pixels are its strokes (the first pass
+    /// measures their thickness from them: twice the largest chessboard distance to a pixel outside,
+    /// less one).
+    static func strokes(_ grey: Plane, window: Int, within: Box?, avoidingEdges: Bool) throws(DigitPreprocessing.Failure) -> (plane: Plane, box: Box, stroke: [Bool]) {
         let width = grey.width, height = grey.height
         // Step 3: the closing.
         let background = closing(grey, window: window)
@@ -246,7 +249,7 @@ public enum InkFinding {
         let full = max(strokeValues.isEmpty ? 0 : strokeValues[(strokeValues.count - 1) / 2], 1.0 / 255)
         var plane = Plane(width: width, height: height)
         for i in plane.values.indices where keep[i] { plane.values[i] = min(1, ink.values[i] / full) }
-        return (plane, box.expanded(by: 1).clamped(width: width, height: height), 2 * largestDistance(stroke, width: width, height: height) - 1)
+        return (plane, box.expanded(by: 1).clamped(width: width, height: height), stroke)
     }
 
     /// The largest chessboard distance from a pixel of `mask` to the nearest pixel outside it (the
