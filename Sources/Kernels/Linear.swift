@@ -102,6 +102,26 @@ private func linearForwardBlock(inputs: Int, outputs: Int, input: UnsafePointer<
         for t in vectorEnd..<inputs { total += x[t] * w[t] }
         output[(n &+ image) &* outputs &+ o &+ unit] = total + bias[o &+ unit]
     }
+    if images == 4 && units == 4 {
+        // The sixteen trees at once, lane p = 4 image + unit, then the tail and the bias as vectors.
+        var sums = blockSums(s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33)
+        var t = vectorEnd
+        while t < inputs {
+            let x = Vector16(lowHalf: Vector8(lowHalf: SIMD4(repeating: x0[t]), highHalf: SIMD4(repeating: x1[t])),
+                             highHalf: Vector8(lowHalf: SIMD4(repeating: x2[t]), highHalf: SIMD4(repeating: x3[t])))
+            let w4 = SIMD4(w0[t], w1[t], w2[t], w3[t]), w8 = Vector8(lowHalf: w4, highHalf: w4)
+            sums = sums + x * Vector16(lowHalf: w8, highHalf: w8)
+            t &+= 1
+        }
+        let b4 = UnsafeRawPointer(bias + o).loadUnaligned(as: SIMD4<Float>.self), b8 = Vector8(lowHalf: b4, highHalf: b4)
+        sums = sums + Vector16(lowHalf: b8, highHalf: b8)
+        let row = output + (n &* outputs &+ o)
+        UnsafeMutableRawPointer(row).storeBytes(of: sums.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(row + outputs).storeBytes(of: sums.lowHalf.highHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(row + (2 &* outputs)).storeBytes(of: sums.highHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(row + (3 &* outputs)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
+        return
+    }
     finish(0, 0, s00)
     if units > 1 { finish(0, 1, s01); finish(0, 2, s02); finish(0, 3, s03) }
     if images > 1 {
@@ -112,6 +132,39 @@ private func linearForwardBlock(inputs: Int, outputs: Int, input: UnsafePointer<
             finish(3, 1, s31); finish(3, 2, s32); finish(3, 3, s33)
         }
     }
+}
+
+/// `horizontalSum` of sixteen vectors at once: lane p of the result is the tree sum of the p-th
+/// argument, the same additions of the same pairs (eight lanes to eight, four to four, two to two,
+/// then the last two), four of the trees' levels in one vector each.
+@inline(__always)
+func blockSums(_ v0: Vector16, _ v1: Vector16, _ v2: Vector16, _ v3: Vector16, _ v4: Vector16, _ v5: Vector16, _ v6: Vector16,
+               _ v7: Vector16, _ v8: Vector16, _ v9: Vector16, _ v10: Vector16, _ v11: Vector16, _ v12: Vector16,
+               _ v13: Vector16, _ v14: Vector16, _ v15: Vector16) -> Vector16 {
+    // Eight lanes: [a.low + a.high, b.low + b.high].
+    @inline(__always) func eights(_ a: Vector16, _ b: Vector16) -> Vector16 {
+        Vector16(lowHalf: a.lowHalf, highHalf: b.lowHalf) + Vector16(lowHalf: a.highHalf, highHalf: b.highHalf)
+    }
+    // Four lanes: from [h_a, h_b] and [h_c, h_d] (eight lanes each), [f_a, f_b, f_c, f_d].
+    @inline(__always) func fours(_ ab: Vector16, _ cd: Vector16) -> Vector16 {
+        Vector16(lowHalf: Vector8(lowHalf: ab.lowHalf.lowHalf, highHalf: ab.highHalf.lowHalf),
+                 highHalf: Vector8(lowHalf: cd.lowHalf.lowHalf, highHalf: cd.highHalf.lowHalf))
+            + Vector16(lowHalf: Vector8(lowHalf: ab.lowHalf.highHalf, highHalf: ab.highHalf.highHalf),
+                       highHalf: Vector8(lowHalf: cd.lowHalf.highHalf, highHalf: cd.highHalf.highHalf))
+    }
+    // Two lanes: from two vectors of four 4-lane groups, the eight groups' low pairs plus their high pairs.
+    @inline(__always) func twos(_ a: Vector16, _ b: Vector16) -> Vector16 {
+        let da = unsafeBitCast(a, to: SIMD8<Double>.self), db = unsafeBitCast(b, to: SIMD8<Double>.self)
+        return unsafeBitCast(SIMD8<Double>(lowHalf: da.evenHalf, highHalf: db.evenHalf), to: Vector16.self)
+            + unsafeBitCast(SIMD8<Double>(lowHalf: da.oddHalf, highHalf: db.oddHalf), to: Vector16.self)
+    }
+    // One lane: from two vectors of eight 2-lane groups, each group's two lanes added.
+    @inline(__always) func ones(_ a: Vector16, _ b: Vector16) -> Vector16 {
+        Vector16(lowHalf: a.evenHalf, highHalf: b.evenHalf) + Vector16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+    }
+    let f0 = fours(eights(v0, v1), eights(v2, v3)), f1 = fours(eights(v4, v5), eights(v6, v7))
+    let f2 = fours(eights(v8, v9), eights(v10, v11)), f3 = fours(eights(v12, v13), eights(v14, v15))
+    return ones(twos(f0, f1), twos(f2, f3))
 }
 
 /// As `linearBackwardNaive`. The gradient rows are built in registers two at a time (two outputs'
@@ -150,7 +203,11 @@ public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafeP
 
 /// target[0..<width] = sum_t first(t) * rows[t * rowStride ..< + width], and when `two` the same with
 /// `second` into `and` (each row loaded once for both), accumulated in registers in the order
-/// t = 0, 1, ...; `second` and `and` are not touched when `two` is false.
+/// t = 0, 1, ...; `second` and `and` are not touched when `two` is false. Each element is its own
+/// chain over t, so the blocking below changes nothing in the result: the columns below the last
+/// multiple of 16 by multiply-adds, 64 at a time and then the remaining 16s together (up to six
+/// independent chains in flight); the columns past it (fewer than 16) by a product and a sum,
+/// eight and four lanes at a time, then one by one.
 @inline(__always)
 func weightedRowSums(terms: Int, width: Int, two: Bool, first: (Int) -> Float, second: (Int) -> Float, rows: UnsafePointer<Float>,
                      rowStride: Int, into target: UnsafeMutablePointer<Float>, and other: UnsafeMutablePointer<Float>) {
@@ -171,16 +228,61 @@ func weightedRowSums(terms: Int, width: Int, two: Bool, first: (Int) -> Float, s
         if two { store16(b0, other + i); store16(b1, other + (i &+ 16)); store16(b2, other + (i &+ 32)); store16(b3, other + (i &+ 48)) }
         i &+= 64
     }
-    while i &+ 16 <= width {
-        var a = Vector16(), b = Vector16()
+    let sixteens = (width &- i) >> 4
+    if sixteens > 0 {
+        // One, two or three vectors of 16 columns, in one pass over the terms.
+        var a0 = Vector16(), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0
         for t in 0..<terms {
-            let r = load16(rows + (t &* rowStride &+ i))
-            a = multiplyAdd(a, Vector16(repeating: first(t)), r)
-            if two { b = multiplyAdd(b, Vector16(repeating: second(t)), r) }
+            let row = rows + (t &* rowStride &+ i)
+            let c = Vector16(repeating: first(t)), d = Vector16(repeating: two ? second(t) : 0)
+            let r0 = load16(row)
+            a0 = multiplyAdd(a0, c, r0)
+            if two { b0 = multiplyAdd(b0, d, r0) }
+            if sixteens > 1 {
+                let r1 = load16(row + 16)
+                a1 = multiplyAdd(a1, c, r1)
+                if two { b1 = multiplyAdd(b1, d, r1) }
+            }
+            if sixteens > 2 {
+                let r2 = load16(row + 32)
+                a2 = multiplyAdd(a2, c, r2)
+                if two { b2 = multiplyAdd(b2, d, r2) }
+            }
         }
-        store16(a, target + i)
-        if two { store16(b, other + i) }
-        i &+= 16
+        store16(a0, target + i)
+        if two { store16(b0, other + i) }
+        if sixteens > 1 {
+            store16(a1, target + (i &+ 16))
+            if two { store16(b1, other + (i &+ 16)) }
+        }
+        if sixteens > 2 {
+            store16(a2, target + (i &+ 32))
+            if two { store16(b2, other + (i &+ 32)) }
+        }
+        i &+= sixteens &* 16
+    }
+    // The tail: a product, then a sum (not fused), as one by one.
+    if i &+ 8 <= width {
+        var a = Vector8(), b = Vector8()
+        for t in 0..<terms {
+            let r = load8(rows + (t &* rowStride &+ i))
+            a = a + Vector8(repeating: first(t)) * r
+            if two { b = b + Vector8(repeating: second(t)) * r }
+        }
+        store8(a, target + i)
+        if two { store8(b, other + i) }
+        i &+= 8
+    }
+    if i &+ 4 <= width {
+        var a = SIMD4<Float>(), b = SIMD4<Float>()
+        for t in 0..<terms {
+            let r = UnsafeRawPointer(rows + (t &* rowStride &+ i)).loadUnaligned(as: SIMD4<Float>.self)
+            a = a + SIMD4(repeating: first(t)) * r
+            if two { b = b + SIMD4(repeating: second(t)) * r }
+        }
+        UnsafeMutableRawPointer(target + i).storeBytes(of: a, as: SIMD4<Float>.self)
+        if two { UnsafeMutableRawPointer(other + i).storeBytes(of: b, as: SIMD4<Float>.self) }
+        i &+= 4
     }
     while i < width {
         var a: Float = 0, b: Float = 0

@@ -90,7 +90,8 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 @Suite struct LinearOracleTests {
-    @Test(arguments: [(1, 1, 1), (64, 256, 120), (7, 120, 84), (5, 84, 10), (3, 17, 9), (2, 8, 16)])
+    @Test(arguments: [(1, 1, 1), (64, 256, 120), (7, 120, 84), (16, 120, 84), (5, 84, 10), (3, 17, 9), (2, 8, 16), (4, 400, 120),
+                      (9, 44, 12), (6, 63, 7), (8, 36, 8)])
     func forwardAndBackwardMatchNaive(batch: Int, inputs: Int, outputs: Int) {
         let input = randomFloats(batch * inputs, seed: 7)
         let weight = randomFloats(outputs * inputs, seed: 8)
@@ -110,6 +111,25 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
                            largestDifference(fast.b, naive.b), largestDifference(fast.x, naive.x)]
         print("linear \(batch)x\(inputs)->\(outputs): largest differences (out, weight, bias, input) \(differences)")
         #expect(differences.allSatisfy { $0 < 1e-4 })
+    }
+
+    /// An image's outputs are the same bits whatever the batch it is computed in (blocks of four
+    /// images by four outputs add their trees as vectors; single images one by one).
+    @Test(arguments: [(120, 84), (84, 10), (256, 120), (17, 8), (63, 12)])
+    func forwardIsTheSameBitsInAnyBatch(inputs: Int, outputs: Int) {
+        let batch = 9
+        let input = randomFloats(batch * inputs, seed: 21), weight = randomFloats(outputs * inputs, seed: 22)
+        let bias = randomFloats(outputs, seed: 23)
+        var together = [Float](repeating: .nan, count: batch * outputs)
+        linearForward(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: &together)
+        var alone = [Float](repeating: .nan, count: batch * outputs)
+        for n in 0..<batch {
+            var one = [Float](repeating: .nan, count: outputs)
+            linearForward(batch: 1, inputs: inputs, outputs: outputs, input: Array(input[(n * inputs)..<((n + 1) * inputs)]), weight: weight,
+                          bias: bias, output: &one)
+            alone.replaceSubrange((n * outputs)..<((n + 1) * outputs), with: one)
+        }
+        #expect(together == alone)
     }
 }
 
