@@ -39,6 +39,9 @@ public enum WeightInitialization: Sendable, Equatable {
     /// The same with ±2.4/sqrt(F): every layer's weighted sums keep a standard deviation near 1
     /// (LeCun et al., "Efficient BackProp", 1998, sec. 4.6).
     case lecunSquareRootFanIn
+    /// ±2.4/sqrt(F) for the weighted sums of many inputs (convolutions, full connections) and ±2.4/F,
+    /// as the paper prints it, for the trainable subsampling's coefficients (F = 4: ±0.6, not ±1.2).
+    case lecunSquareRootFanInSubsamplingAsPrinted
 }
 
 /// A sequential network: an ordered list of layers and what its outputs are. Everything else follows
@@ -85,11 +88,12 @@ public struct Network: Sendable {
                 case .pytorchDefault:
                     let bound = 1 / Float(tensor.fanIn).squareRoot()
                     for k in 0..<tensor.count { values[offset + k] = generator.nextFloat(symmetricBound: bound) }
-                case .lecunFanIn, .lecunSquareRootFanIn:
+                case .lecunFanIn, .lecunSquareRootFanIn, .lecunSquareRootFanInSubsamplingAsPrinted:
                     guard !tensor.isBias else { continue }
+                    let asPrinted = rule == .lecunFanIn || (rule == .lecunSquareRootFanInSubsamplingAsPrinted && layer is TrainableSubsampling)
                     for k in 0..<tensor.count {
                         let f = Float(layer.fanIn(parameter: index, element: k))
-                        values[offset + k] = generator.nextFloat(symmetricBound: 2.4 / (rule == .lecunFanIn ? f : f.squareRoot()))
+                        values[offset + k] = generator.nextFloat(symmetricBound: 2.4 / (asPrinted ? f : f.squareRoot()))
                     }
                 }
             }

@@ -27,7 +27,7 @@ public struct TrainingRun {
     public var initialization: LeNet1998.Initialization
 
     public init(settings: RunSettings, folder: String, threads: Int, checkpointEvery: Int? = nil, logitsPath: String? = nil,
-                output: Verbosity = Verbosity(), initialization: LeNet1998.Initialization = .squareRootFanIn) {
+                output: Verbosity = Verbosity(), initialization: LeNet1998.Initialization = .mixed) {
         self.settings = settings
         self.folder = folder
         self.threads = threads
@@ -159,7 +159,7 @@ public struct TrainingRun {
         print("\(isPaperModel ? "LeNet-5 (1998)" : "The write-up's LeNet-5"): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(settings.lossDescription)")
         let scale = settings.options[MetadataKey.etaScale] ?? "1"
         if isPaperModel {
-            print("Initial weights \(initialization == .fanIn ? "±2.4/F" : "±2.4/sqrt(F)"), eta x\(scale) (the paper prints ±2.4/F and x1, which diverges here: see docs/lenet-1998.md)")
+            print("Initial weights \(initialization.description), eta x\(scale) (the paper prints ±2.4/F and x1, which diverges here: see docs/lenet-1998.md)")
         } else {
             print("PyTorch's initial weights, eta x\(scale) of the paper's schedule")
         }

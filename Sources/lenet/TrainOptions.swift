@@ -132,7 +132,7 @@ struct PaperModelOptions: ParsableArguments {
     @Option(name: .customLong("map-j"), help: ArgumentHelp("lenet5-1998: the constant j of eq. 9 (the paper gives no value; default: 5).", valueName: "j"))
     var mapJ: Float?
 
-    @Option(help: ArgumentHelp("lenet5-1998: the initial weights, uniform in ±2.4/sqrt(F) (sqrt-fan-in, the default) or ±2.4/F (fan-in, as the paper prints it, which diverges at the paper's eta here; see docs/lenet-1998.md).", valueName: "rule"))
+    @Option(help: ArgumentHelp("lenet5-1998: the initial weights: mixed (the default: uniform in ±2.4/sqrt(F) for the convolutions and full connections, ±2.4/F as printed for the subsampling coefficients, F = 4), sqrt-fan-in (±2.4/sqrt(F) everywhere, the default until the subsampling's was measured: a worse model) or fan-in (±2.4/F everywhere, as the paper prints it, which diverges at the paper's eta here; see docs/lenet-1998.md).", valueName: "rule"))
     var initialization: LeNet1998.Initialization?
 
     var given: [String] {
@@ -146,7 +146,7 @@ struct PaperModelOptions: ParsableArguments {
         if loss == .mse, mapJ != nil { throw ValidationError("--map-j is eq. 9's constant; it does not apply with --loss mse") }
         if let mapJ, !(mapJ > 0 && mapJ.isFinite) { throw ValidationError("--map-j must be a positive number, got \(mapJ)") }
     }
-    var rule: LeNet1998.Initialization { initialization ?? .squareRootFanIn }
+    var rule: LeNet1998.Initialization { initialization ?? .mixed }
 }
 
 extension ModelKind: ExpressibleByArgument {}

@@ -55,6 +55,14 @@ import NeuralNetwork
         #expect(rootLargest("c5.weight") <= 2.4 / 20 && rootLargest("c5.weight") > 2.2 / 20)
         let c1 = model.tensor("c1.weight")!.scalars, c1Root = root.tensor("c1.weight")!.scalars
         #expect(zip(c1, c1Root).allSatisfy { abs($0 * 5 - $1) <= 1e-6 })
+        #expect(rootLargest("s2.coefficient") > 0.6 && rootLargest("s4.coefficient") <= 1.2)
+        // The default, mixed: the square root's weights, the printed rule's subsampling coefficients.
+        let mixed = LeNet1998(seed: 1, initialization: .mixed)
+        for name in LeNet1998.layout.tensors.map(\.name) {
+            let drawn = mixed.tensor(name)!.scalars
+            let expected = (name.hasPrefix("s") ? model : root).tensor(name)!.scalars
+            #expect(drawn == expected, "\(name)")
+        }
     }
 
     /// E(parameters) for one pattern, in double precision from the float forward pass.
