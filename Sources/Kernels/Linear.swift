@@ -203,11 +203,7 @@ public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafeP
 
 /// target[0..<width] = sum_t first(t) * rows[t * rowStride ..< + width], and when `two` the same with
 /// `second` into `and` (each row loaded once for both), accumulated in registers in the order
-/// t = 0, 1, ...; `second` and `and` are not touched when `two` is false. Each element is its own
-/// chain over t, so the blocking below changes nothing in the result: the columns below the last
-/// multiple of 16 by multiply-adds, 64 at a time and then the remaining 16s together (up to six
-/// independent chains in flight); the columns past it (fewer than 16) by a product and a sum,
-/// eight and four lanes at a time, then one by one.
+/// t = 0, 1, ...; `second` and `and` are not touched when `two` is false.
 @inline(__always)
 func weightedRowSums(terms: Int, width: Int, two: Bool, first: (Int) -> Float, second: (Int) -> Float, rows: UnsafePointer<Float>,
                      rowStride: Int, into target: UnsafeMutablePointer<Float>, and other: UnsafeMutablePointer<Float>) {
@@ -228,61 +224,16 @@ func weightedRowSums(terms: Int, width: Int, two: Bool, first: (Int) -> Float, s
         if two { store16(b0, other + i); store16(b1, other + (i &+ 16)); store16(b2, other + (i &+ 32)); store16(b3, other + (i &+ 48)) }
         i &+= 64
     }
-    let sixteens = (width &- i) >> 4
-    if sixteens > 0 {
-        // One, two or three vectors of 16 columns, in one pass over the terms.
-        var a0 = Vector16(), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0
+    while i &+ 16 <= width {
+        var a = Vector16(), b = Vector16()
         for t in 0..<terms {
-            let row = rows + (t &* rowStride &+ i)
-            let c = Vector16(repeating: first(t)), d = Vector16(repeating: two ? second(t) : 0)
-            let r0 = load16(row)
-            a0 = multiplyAdd(a0, c, r0)
-            if two { b0 = multiplyAdd(b0, d, r0) }
-            if sixteens > 1 {
-                let r1 = load16(row + 16)
-                a1 = multiplyAdd(a1, c, r1)
-                if two { b1 = multiplyAdd(b1, d, r1) }
-            }
-            if sixteens > 2 {
-                let r2 = load16(row + 32)
-                a2 = multiplyAdd(a2, c, r2)
-                if two { b2 = multiplyAdd(b2, d, r2) }
-            }
+            let r = load16(rows + (t &* rowStride &+ i))
+            a = multiplyAdd(a, Vector16(repeating: first(t)), r)
+            if two { b = multiplyAdd(b, Vector16(repeating: second(t)), r) }
         }
-        store16(a0, target + i)
-        if two { store16(b0, other + i) }
-        if sixteens > 1 {
-            store16(a1, target + (i &+ 16))
-            if two { store16(b1, other + (i &+ 16)) }
-        }
-        if sixteens > 2 {
-            store16(a2, target + (i &+ 32))
-            if two { store16(b2, other + (i &+ 32)) }
-        }
-        i &+= sixteens &* 16
-    }
-    // The tail: a product, then a sum (not fused), as one by one.
-    if i &+ 8 <= width {
-        var a = Vector8(), b = Vector8()
-        for t in 0..<terms {
-            let r = load8(rows + (t &* rowStride &+ i))
-            a = a + Vector8(repeating: first(t)) * r
-            if two { b = b + Vector8(repeating: second(t)) * r }
-        }
-        store8(a, target + i)
-        if two { store8(b, other + i) }
-        i &+= 8
-    }
-    if i &+ 4 <= width {
-        var a = SIMD4<Float>(), b = SIMD4<Float>()
-        for t in 0..<terms {
-            let r = UnsafeRawPointer(rows + (t &* rowStride &+ i)).loadUnaligned(as: SIMD4<Float>.self)
-            a = a + SIMD4(repeating: first(t)) * r
-            if two { b = b + SIMD4(repeating: second(t)) * r }
-        }
-        UnsafeMutableRawPointer(target + i).storeBytes(of: a, as: SIMD4<Float>.self)
-        if two { UnsafeMutableRawPointer(other + i).storeBytes(of: b, as: SIMD4<Float>.self) }
-        i &+= 4
+        store16(a, target + i)
+        if two { store16(b, other + i) }
+        i &+= 16
     }
     while i < width {
         var a: Float = 0, b: Float = 0
