@@ -181,23 +181,71 @@ public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafeP
         for n in 0..<batch { sum += outputGradient[n &* outputs &+ o] }
         biasGradient[o] = sum
     }
+    // The columns below the last multiple of 16 as vectors of 16 (multiply-adds); the others, fewer
+    // than 16, each a chain of products and sums (`tailRowSums`, eight and four at a time).
+    let vectorWidth = inputs & ~15
     var o = 0
     while o < outputs {
         let two = o &+ 1 < outputs
-        weightedRowSums(terms: batch, width: inputs, two: two, first: { outputGradient[$0 &* outputs &+ o] },
+        weightedRowSums(terms: batch, width: vectorWidth, two: two, first: { outputGradient[$0 &* outputs &+ o] },
                         second: { outputGradient[$0 &* outputs &+ o &+ 1] }, rows: input, rowStride: inputs,
                         into: weightGradient + o &* inputs, and: weightGradient + (o &+ 1) &* inputs)
         o &+= 2
+    }
+    if vectorWidth < inputs {
+        for o in 0..<outputs {
+            tailRowSums(terms: batch, coefficients: outputGradient + o, coefficientStride: outputs, rows: input, rowStride: inputs,
+                        columns: vectorWidth..<inputs, into: weightGradient + o &* inputs)
+        }
     }
     if let inputGradient {
         var n = 0
         while n < batch {
             let two = n &+ 1 < batch
             let gradientRow = outputGradient + n &* outputs, nextRow = gradientRow + outputs
-            weightedRowSums(terms: outputs, width: inputs, two: two, first: { gradientRow[$0] }, second: { nextRow[$0] },
+            weightedRowSums(terms: outputs, width: vectorWidth, two: two, first: { gradientRow[$0] }, second: { nextRow[$0] },
                             rows: weight, rowStride: inputs, into: inputGradient + n &* inputs, and: inputGradient + (n &+ 1) &* inputs)
             n &+= 2
         }
+        if vectorWidth < inputs {
+            for n in 0..<batch {
+                tailRowSums(terms: outputs, coefficients: outputGradient + n &* outputs, coefficientStride: 1, rows: weight,
+                            rowStride: inputs, columns: vectorWidth..<inputs, into: inputGradient + n &* inputs)
+            }
+        }
+    }
+}
+
+/// target[i] = sum_t coefficients[t * coefficientStride] * rows[t * rowStride + i] for i in `columns`
+/// (fewer than 16), each a chain over t = 0, 1, ... of a product, then a sum (not fused): the same
+/// bits as one by one, eight and four columns at a time. Kept out of line: inlined into
+/// `linearBackward`, the same code made its main loops slower (measured).
+@inline(never)
+func tailRowSums(terms: Int, coefficients: UnsafePointer<Float>, coefficientStride: Int, rows: UnsafePointer<Float>, rowStride: Int,
+                 columns: Range<Int>, into target: UnsafeMutablePointer<Float>) {
+    var i = columns.lowerBound
+    if i &+ 8 <= columns.upperBound {
+        var a = Vector8()
+        for t in 0..<terms {
+            a = a + Vector8(repeating: coefficients[t &* coefficientStride]) * load8(rows + (t &* rowStride &+ i))
+        }
+        store8(a, target + i)
+        i &+= 8
+    }
+    if i &+ 4 <= columns.upperBound {
+        var a = SIMD4<Float>()
+        for t in 0..<terms {
+            a = a + SIMD4(repeating: coefficients[t &* coefficientStride])
+                * UnsafeRawPointer(rows + (t &* rowStride &+ i)).loadUnaligned(as: SIMD4<Float>.self)
+        }
+        UnsafeMutableRawPointer(target + i).storeBytes(of: a, as: SIMD4<Float>.self)
+        i &+= 4
+    }
+    while i < columns.upperBound {
+        var a: Float = 0
+        for t in 0..<terms { a += coefficients[t &* coefficientStride] * rows[t &* rowStride &+ i] }
+        target[i] = a
+        i &+= 1
     }
 }
 
