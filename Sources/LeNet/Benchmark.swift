@@ -97,6 +97,9 @@ public enum Benchmark {
     public static func run(train: LabeledImages, test: LabeledImages, threads: Int, trainImages: Int,
                            log: (String) -> Void = { _ in }) -> BenchmarkResult {
         // Training: the recipe's first phase over `trainImages` images, batch 64, the real data path.
+        // The machine's rate is sampled at the start, in the middle and at the end, and the best
+        // kept: a neighbour's load on a shared machine can only make a sample slower.
+        var rateSamples = [multiplyAddRateSample(threads: threads)]
         log("training on \(trainImages) images...")
         let (model, summary) = trainingSpeed(train, images: trainImages, threads: threads)
 
@@ -157,6 +160,7 @@ public enum Benchmark {
             let step = trainingSpeed(train, images: 3200, threads: 1).1
             bestStep = min(bestStep, step.seconds / Double(step.images))
         }
+        rateSamples.append(multiplyAddRateSample(threads: threads))
         let total = bestLayers
         let layers = (bestProfile?.seconds ?? []).map {
             BenchmarkResult.Layer(layer: $0.layer, microsecondsPerImage: $0.seconds / Double(profiledImages) * 1e6,
@@ -182,7 +186,8 @@ public enum Benchmark {
         log("the 1998 model, one pattern at a time...")
         let paper = paperPattern(train: train, patterns: 3000)
 
-        let (peak, formula) = machinePeak(threads: threads)
+        rateSamples.append(multiplyAddRateSample(threads: threads))
+        let (peak, formula) = machinePeak(threads: threads, measured: rateSamples)
         let layersWithRates = layers.map { layer in
             var rated = layer
             rated.percentOfOneCore = layerFLOP(layer.layer).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / (peak / Double(min(threads, WorkerPool.availableProcessors))) }
@@ -243,7 +248,18 @@ public enum Benchmark {
     /// without FMA, 4 lanes of SSE, one multiply and one add a cycle). Two FMA units are assumed: right
     /// for server cores of the last decade; some AVX-512 parts have one, which halves the true peak.
     /// 0 when the clock is unknown.
-    static func machinePeak(threads: Int) -> (gflop: Double, formula: String) {
+    /// FLOP per second of every core at once (`multiplyAddRate`), 0 in a build without fused multiply-adds.
+    static func multiplyAddRateSample(threads: Int) -> Double {
+        #if FUSED_MULTIPLY_ADD
+        return multiplyAddRate(threads: min(threads, WorkerPool.availableProcessors)).reduce(0, +)
+        #else
+        return 0
+        #endif
+    }
+
+    /// `measured`: samples of `multiplyAddRateSample`, of which the best is the rate (builds with
+    /// fused multiply-adds; the others use the nominal clock).
+    static func machinePeak(threads: Int, measured samples: [Double]) -> (gflop: Double, formula: String) {
         let lines = cpuInfo()
         let megahertz = lines.first(where: { $0.hasPrefix("cpu MHz") })
             .flatMap({ Double($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") })
@@ -261,11 +277,12 @@ public enum Benchmark {
         #if FUSED_MULTIPLY_ADD
         // The clock under load, measured: cpuinfo's is the nominal one (a virtual machine's cores
         // were measured running 37% faster than it says).
-        let measured = multiplyAddRate(threads: cores).reduce(0, +)
+        let measured = samples.max() ?? 0
         let gigahertz = measured / Double(cores) / (units * lanes * 2) / 1e9
         let nominal = megahertz.map { String(format: "; /proc/cpuinfo says %.2f", $0 / 1000) } ?? ""
-        let formula = String(format: "%d cores x %.2f GHz (measured by 16-lane multiply-adds on every core at once%@) x %.0f %@ x %.0f lanes x 2 FLOP",
-                             cores, gigahertz, nominal, units, unitName, lanes)
+        let spread = samples.map { String(format: "%.2f", $0 / Double(cores) / (units * lanes * 2) / 1e9) }.joined(separator: ", ")
+        let formula = String(format: "%d cores x %.2f GHz (measured by 16-lane multiply-adds on every core at once, the best of %d samples through the bench: %@%@) x %.0f %@ x %.0f lanes x 2 FLOP",
+                             cores, gigahertz, samples.count, spread, nominal, units, unitName, lanes)
         return (measured / 1e9, formula)
         #else
         guard let megahertz else { return (0, "unknown clock") }
