@@ -126,7 +126,7 @@ extension LevenbergMarquardtOptions {
 }
 
 struct PaperModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("lenet5-1998: the loss, map (eq. 9, the default: 0.93% test error over three seeds) or mse (eq. 8: 1.3%).", valueName: "loss"))
+    @Option(help: ArgumentHelp("lenet5-1998: the loss, map (eq. 9, the default: 0.91% test error over three seeds) or mse (eq. 8).", valueName: "loss"))
     var loss: PaperLossOption?
 
     @Option(name: .customLong("map-j"), help: ArgumentHelp("lenet5-1998: the constant j of eq. 9 (the paper gives no value; default: 5).", valueName: "j"))
