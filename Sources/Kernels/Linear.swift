@@ -47,7 +47,9 @@ public func linearBackwardNaive(batch: Int, inputs: Int, outputs: Int, input: Un
 
 /// As `linearForwardNaive`, in register blocks of four images by four outputs: sixteen 16-lane
 /// sums over the inputs, each input and weight vector loaded once per block; then each sum's lanes
-/// added as a tree, the inputs past the last multiple of 16 one by one, and the bias.
+/// added as a tree, the inputs past the last multiple of 16 one by one (a product, then a sum), and
+/// the bias. A full block does the sixteen trees and tails as vectors (`blockSums`), the same
+/// additions in the same order, so an image's outputs are the same bits in any batch.
 public func linearForward(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                           output: UnsafeMutablePointer<Float>) {
