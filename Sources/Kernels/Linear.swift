@@ -183,39 +183,99 @@ public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafeP
         for n in 0..<batch { sum += outputGradient[n &* outputs &+ o] }
         biasGradient[o] = sum
     }
-    // The columns below the last multiple of 16 as vectors of 16 (multiply-adds); the others, fewer
-    // than 16, each a chain of products and sums (`tailRowSums`, eight and four at a time).
-    let vectorWidth = inputs & ~15
+    // The columns below the last multiple of 64 by the inlined row sums, two rows at a time; the
+    // rest (F6's 56 of 120) out of line, four rows at a time (`remainderRowSums`).
+    let blockWidth = inputs & ~63
     var o = 0
-    while o < outputs {
+    while blockWidth > 0 && o < outputs {
         let two = o &+ 1 < outputs
-        weightedRowSums(terms: batch, width: vectorWidth, two: two, first: { outputGradient[$0 &* outputs &+ o] },
+        weightedRowSums(terms: batch, width: blockWidth, two: two, first: { outputGradient[$0 &* outputs &+ o] },
                         second: { outputGradient[$0 &* outputs &+ o &+ 1] }, rows: input, rowStride: inputs,
                         into: weightGradient + o &* inputs, and: weightGradient + (o &+ 1) &* inputs)
         o &+= 2
     }
-    if vectorWidth < inputs {
-        for o in 0..<outputs {
-            tailRowSums(terms: batch, coefficients: outputGradient + o, coefficientStride: outputs, rows: input, rowStride: inputs,
-                        columns: vectorWidth..<inputs, into: weightGradient + o &* inputs)
-        }
+    if blockWidth < inputs {
+        remainderRowSums(terms: batch, coefficients: outputGradient, coefficientStride: outputs, targets: outputs, coefficientStep: 1,
+                         rows: input, rowStride: inputs, columns: blockWidth..<inputs, into: weightGradient, targetStride: inputs)
     }
     if let inputGradient {
         var n = 0
-        while n < batch {
+        while blockWidth > 0 && n < batch {
             let two = n &+ 1 < batch
             let gradientRow = outputGradient + n &* outputs, nextRow = gradientRow + outputs
-            weightedRowSums(terms: outputs, width: vectorWidth, two: two, first: { gradientRow[$0] }, second: { nextRow[$0] },
+            weightedRowSums(terms: outputs, width: blockWidth, two: two, first: { gradientRow[$0] }, second: { nextRow[$0] },
                             rows: weight, rowStride: inputs, into: inputGradient + n &* inputs, and: inputGradient + (n &+ 1) &* inputs)
             n &+= 2
         }
-        if vectorWidth < inputs {
-            for n in 0..<batch {
-                tailRowSums(terms: outputs, coefficients: outputGradient + n &* outputs, coefficientStride: 1, rows: weight,
-                            rowStride: inputs, columns: vectorWidth..<inputs, into: inputGradient + n &* inputs)
-            }
+        if blockWidth < inputs {
+            remainderRowSums(terms: outputs, coefficients: outputGradient, coefficientStride: 1, targets: batch, coefficientStep: outputs,
+                             rows: weight, rowStride: inputs, columns: blockWidth..<inputs, into: inputGradient, targetStride: inputs)
         }
     }
+}
+
+/// For k in 0..<targets: target[k * targetStride + i] = sum_t coefficients[t * coefficientStride +
+/// k * coefficientStep] * rows[t * rowStride + i], i in `columns` (fewer than 64, from a multiple of
+/// 16): each element one chain over t = 0, 1, ..., of multiply-adds for the columns below the last
+/// multiple of 16, of a product then a sum past it (`tailRowSums`), exactly as `weightedRowSums`
+/// adds them. The vectors of 16 for four targets at once (up to twelve chains in flight). Kept out
+/// of line: inlined into `linearBackward`, such code made its main loops slower (measured).
+@inline(never)
+func remainderRowSums(terms: Int, coefficients: UnsafePointer<Float>, coefficientStride: Int, targets: Int, coefficientStep: Int,
+                      rows: UnsafePointer<Float>, rowStride: Int, columns: Range<Int>, into target: UnsafeMutablePointer<Float>,
+                      targetStride: Int) {
+    let sixteens = columns.count >> 4, vectorEnd = columns.lowerBound &+ sixteens &* 16
+    var k = 0
+    while k < targets {
+        let count = targets &- k >= 4 ? 4 : 1
+        switch (count, sixteens) {
+        case (_, 0): break
+        case (4, 1): sixteenSums(4, 1, terms, coefficients + k &* coefficientStep, coefficientStride, coefficientStep, rows, rowStride, columns.lowerBound, target + k &* targetStride, targetStride)
+        case (4, 2): sixteenSums(4, 2, terms, coefficients + k &* coefficientStep, coefficientStride, coefficientStep, rows, rowStride, columns.lowerBound, target + k &* targetStride, targetStride)
+        case (4, _): sixteenSums(4, 3, terms, coefficients + k &* coefficientStep, coefficientStride, coefficientStep, rows, rowStride, columns.lowerBound, target + k &* targetStride, targetStride)
+        case (_, 1): sixteenSums(1, 1, terms, coefficients + k &* coefficientStep, coefficientStride, coefficientStep, rows, rowStride, columns.lowerBound, target + k &* targetStride, targetStride)
+        case (_, 2): sixteenSums(1, 2, terms, coefficients + k &* coefficientStep, coefficientStride, coefficientStep, rows, rowStride, columns.lowerBound, target + k &* targetStride, targetStride)
+        default: sixteenSums(1, 3, terms, coefficients + k &* coefficientStep, coefficientStride, coefficientStep, rows, rowStride, columns.lowerBound, target + k &* targetStride, targetStride)
+        }
+        k &+= count
+    }
+    if vectorEnd < columns.upperBound {
+        for k in 0..<targets {
+            tailRowSums(terms: terms, coefficients: coefficients + k &* coefficientStep, coefficientStride: coefficientStride, rows: rows,
+                        rowStride: rowStride, columns: vectorEnd..<columns.upperBound, into: target + k &* targetStride)
+        }
+    }
+}
+
+/// `count` (4 or 1) targets by `vectors` (1 to 3) vectors of 16 columns from `first`, literal at the call.
+@inline(__always)
+private func sixteenSums(_ count: Int, _ vectors: Int, _ terms: Int, _ coefficients: UnsafePointer<Float>, _ coefficientStride: Int,
+                         _ coefficientStep: Int, _ rows: UnsafePointer<Float>, _ rowStride: Int, _ first: Int,
+                         _ target: UnsafeMutablePointer<Float>, _ targetStride: Int) {
+    var a0 = Vector16(), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0, c0 = a0, c1 = a0, c2 = a0, d0 = a0, d1 = a0, d2 = a0
+    for t in 0..<terms {
+        let row = rows + (t &* rowStride &+ first), coefficient = coefficients + t &* coefficientStride
+        let r0 = load16(row), r1 = vectors > 1 ? load16(row + 16) : r0, r2 = vectors > 2 ? load16(row + 32) : r0
+        let ca = Vector16(repeating: coefficient[0])
+        a0 = multiplyAdd(a0, ca, r0)
+        if vectors > 1 { a1 = multiplyAdd(a1, ca, r1) }
+        if vectors > 2 { a2 = multiplyAdd(a2, ca, r2) }
+        if count > 1 {
+            let cb = Vector16(repeating: coefficient[coefficientStep]), cc = Vector16(repeating: coefficient[2 &* coefficientStep])
+            let cd = Vector16(repeating: coefficient[3 &* coefficientStep])
+            b0 = multiplyAdd(b0, cb, r0); c0 = multiplyAdd(c0, cc, r0); d0 = multiplyAdd(d0, cd, r0)
+            if vectors > 1 { b1 = multiplyAdd(b1, cb, r1); c1 = multiplyAdd(c1, cc, r1); d1 = multiplyAdd(d1, cd, r1) }
+            if vectors > 2 { b2 = multiplyAdd(b2, cb, r2); c2 = multiplyAdd(c2, cc, r2); d2 = multiplyAdd(d2, cd, r2) }
+        }
+    }
+    @inline(__always) func store(_ k: Int, _ v0: Vector16, _ v1: Vector16, _ v2: Vector16) {
+        let row = target + (k &* targetStride &+ first)
+        store16(v0, row)
+        if vectors > 1 { store16(v1, row + 16) }
+        if vectors > 2 { store16(v2, row + 32) }
+    }
+    store(0, a0, a1, a2)
+    if count > 1 { store(1, b0, b1, b2); store(2, c0, c1, c2); store(3, d0, d1, d2) }
 }
 
 /// target[i] = sum_t coefficients[t * coefficientStride] * rows[t * rowStride + i] for i in `columns`
