@@ -170,7 +170,8 @@ func blockSums(_ v0: Vector16, _ v1: Vector16, _ v2: Vector16, _ v3: Vector16, _
 }
 
 /// As `linearBackwardNaive`. The gradient rows are built in registers two at a time (two outputs'
-/// weight rows, two images' input rows), 64 columns of each at a time, and stored once:
+/// weight rows, two images' input rows), 64 columns of each at a time, and stored once (the
+/// columns past the last multiple of 64: `remainderRowSums`):
 ///   dweight[o, i..i+64] = sum_n dout[n,o] * input[n, i..i+64]
 ///   dinput[n, i..i+64]  = sum_o dout[n,o] * weight[o, i..i+64]
 public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
@@ -280,8 +281,7 @@ private func sixteenSums(_ count: Int, _ vectors: Int, _ terms: Int, _ coefficie
 
 /// target[i] = sum_t coefficients[t * coefficientStride] * rows[t * rowStride + i] for i in `columns`
 /// (fewer than 16), each a chain over t = 0, 1, ... of a product, then a sum (not fused): the same
-/// bits as one by one, eight and four columns at a time. Kept out of line: inlined into
-/// `linearBackward`, the same code made its main loops slower (measured).
+/// bits as one by one, eight and four columns at a time. The last columns of `remainderRowSums`.
 @inline(never)
 func tailRowSums(terms: Int, coefficients: UnsafePointer<Float>, coefficientStride: Int, rows: UnsafePointer<Float>, rowStride: Int,
                  columns: Range<Int>, into target: UnsafeMutablePointer<Float>) {

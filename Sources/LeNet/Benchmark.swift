@@ -240,14 +240,6 @@ public enum Benchmark {
         return line.flatMap { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } } ?? "unknown"
     }
 
-    /// An estimate of the machine's peak for `threads` threads: cores x clock x FMA units x lanes x 2,
-    /// with the clock measured (native builds: the rate of 16-lane multiply-adds on every core at
-    /// once, divided by units x lanes x 2; other builds: the clock /proc/cpuinfo reports) and the
-    /// vector width /proc/cpuinfo's flags name (16 float lanes with
-    /// AVX-512, 8 with AVX2 and FMA, and with AVX-512 on AMD's Zen 4, whose units are 256 bits wide;
-    /// without FMA, 4 lanes of SSE, one multiply and one add a cycle). Two FMA units are assumed: right
-    /// for server cores of the last decade; some AVX-512 parts have one, which halves the true peak.
-    /// 0 when the clock is unknown.
     /// FLOP per second of every core at once (`multiplyAddRate`), 0 in a build without fused multiply-adds.
     static func multiplyAddRateSample(threads: Int) -> Double {
         #if FUSED_MULTIPLY_ADD
@@ -257,8 +249,14 @@ public enum Benchmark {
         #endif
     }
 
-    /// `measured`: samples of `multiplyAddRateSample`, of which the best is the rate (builds with
-    /// fused multiply-adds; the others use the nominal clock).
+    /// An estimate of the machine's peak for `threads` threads: cores x clock x FMA units x lanes x 2,
+    /// with the clock measured (native builds: the best of `measured`, rates of 16-lane multiply-adds
+    /// on every core at once, divided by units x lanes x 2; other builds: the clock /proc/cpuinfo reports) and the
+    /// vector width /proc/cpuinfo's flags name (16 float lanes with
+    /// AVX-512, 8 with AVX2 and FMA, and with AVX-512 on AMD's Zen 4, whose units are 256 bits wide;
+    /// without FMA, 4 lanes of SSE, one multiply and one add a cycle). Two FMA units are assumed: right
+    /// for server cores of the last decade; some AVX-512 parts have one, which halves the true peak.
+    /// 0 when the clock is unknown.
     static func machinePeak(threads: Int, measured samples: [Double]) -> (gflop: Double, formula: String) {
         let lines = cpuInfo()
         let megahertz = lines.first(where: { $0.hasPrefix("cpu MHz") })
