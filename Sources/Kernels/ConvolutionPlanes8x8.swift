@@ -58,16 +58,18 @@ public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, inpu
     }
     // Weights, input channel by input channel: the channel's row pairs of every image of the batch
     // laid out once as vectors (`pairs`: [image][i][y / 2][j], 16 floats each: rows y+i and y+1+i,
-    // columns j..j+8), then four output channels at a time (then 3, 2 or 1).
+    // columns j..j+8), then kernel row by kernel row, four output channels at a time (then 3, 2 or
+    // 1): a kernel row's vectors (20 KB for 16 images) stay in the L1 cache for all the output
+    // channels (output channels outside, kernel rows inside: C3 backward 7.45 -> 7.15 us an image).
     let pairs = scratch
     for c in 0..<s.inputChannels {
         for n in 0..<batch {
             layOutRowPairs(s, of: input + (n &* s.inputChannels &+ c) &* s.inputPlane, into: pairs + n &* Planes8x8.pairFloats)
         }
-        var o = 0
-        while o < s.outputChannels {
-            let count = min(4, s.outputChannels &- o)
-            for i in 0..<5 {
+        for i in 0..<5 {
+            var o = 0
+            while o < s.outputChannels {
+                let count = min(4, s.outputChannels &- o)
                 switch count {
                 case 4: weightGradientPlanes(s, batch: batch, pairs: pairs, outputGradient: outputGradient, weightGradient: weightGradient,
                                              o: o, count: 4, c: c, i: i)
@@ -78,8 +80,8 @@ public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, inpu
                 default: weightGradientPlanes(s, batch: batch, pairs: pairs, outputGradient: outputGradient, weightGradient: weightGradient,
                                               o: o, count: 1, c: c, i: i)
                 }
+                o &+= count
             }
-            o &+= count
         }
     }
     guard let inputGradient else { return }
