@@ -61,7 +61,8 @@ public func sumPoolForward(planes: Int, height: Int, width: Int, input: UnsafePo
     }
 }
 
-/// As `sumPoolBackwardNaive`: eight gradients at a time, each duplicated into two columns of both rows.
+/// As `sumPoolBackwardNaive`: eight (then four) gradients at a time, each duplicated into two columns
+/// of both rows.
 public func sumPoolBackward(planes: Int, height: Int, width: Int, outputGradient: UnsafePointer<Float>,
                             inputGradient: UnsafeMutablePointer<Float>) {
     let outWidth = width / 2
@@ -78,6 +79,13 @@ public func sumPoolBackward(planes: Int, height: Int, width: Int, outputGradient
             store8(low, top + j); store8(high, top + (j &+ 8))
             store8(low, bottom + j); store8(high, bottom + (j &+ 8))
             start &+= 8
+        }
+        if start &+ 4 <= outWidth {
+            let g = UnsafeRawPointer(gradient + start).loadUnaligned(as: SIMD4<Float>.self)
+            let pairs = Vector8(g[0], g[0], g[1], g[1], g[2], g[2], g[3], g[3])
+            let j = start &* 2
+            store8(pairs, top + j); store8(pairs, bottom + j)
+            start &+= 4
         }
         for x in start..<outWidth {
             let g = gradient[x], j = x &* 2
