@@ -152,16 +152,9 @@ private func linearForwardBlock(inputs: Int, outputs: Int, input: UnsafePointer<
     if images == 4 && units == 4 {
         // The sixteen trees at once, lane p = 4 image + unit, then the tail and the bias as vectors.
         var sums = blockSums(s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33)
+        // Whenever a full block has a tail, `linearForward` has built the tail's vectors.
         if let tailWeights, let tailInputs {
             for t in 0..<(inputs &- vectorEnd) { sums = sums + tailInputs[t] * tailWeights[t] }
-        }
-        var t = tailWeights == nil || tailInputs == nil ? vectorEnd : inputs
-        while t < inputs {
-            let x = Vector16(lowHalf: Vector8(lowHalf: SIMD4(repeating: x0[t]), highHalf: SIMD4(repeating: x1[t])),
-                             highHalf: Vector8(lowHalf: SIMD4(repeating: x2[t]), highHalf: SIMD4(repeating: x3[t])))
-            let w4 = SIMD4(w0[t], w1[t], w2[t], w3[t]), w8 = Vector8(lowHalf: w4, highHalf: w4)
-            sums = sums + x * Vector16(lowHalf: w8, highHalf: w8)
-            t &+= 1
         }
         let b4 = UnsafeRawPointer(bias + o).loadUnaligned(as: SIMD4<Float>.self), b8 = Vector8(lowHalf: b4, highHalf: b4)
         sums = sums + Vector16(lowHalf: b8, highHalf: b8)
