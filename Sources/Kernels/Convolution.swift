@@ -24,7 +24,7 @@ public struct ConvolutionShape: Sendable, Equatable {
     public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
     /// Floats of scratch the fast kernels need for a batch of `batch` images.
     public func scratchCount(batch: Int) -> Int {
-        if hasPlanes8x8 { return max(batch, inputChannels) * Planes8x8.pairFloats }
+        if hasPlanes8x8 { return max(max(batch, inputChannels) * Planes8x8.pairFloats, hasWinograd ? winogradScratchCount : 0) }
         return isBlockable ? 1 : outputHeight * inputWidth
     }
     /// The span of a "wide" output plane: rows of `inputWidth`, the last one cut at `outputWidth`.
@@ -102,13 +102,18 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 // scratch and discarded (forward) or kept at zero (backward).
 
 /// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
-/// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats. Takes the 8x8-plane
-/// kernel (`s.hasPlanes8x8`), the 24-column one (`s.hasRows24`) or the register-blocked one
-/// (`s.isBlockable`) when the shape allows.
+/// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats. Takes Winograd's
+/// F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernel (`s.hasPlanes8x8`), the 24-column one
+/// (`s.hasRows24`) or the register-blocked one (`s.isBlockable`) when the shape allows.
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                applyReLU: Bool = false) {
+    if s.hasWinograd {
+        convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU,
+                                   scratch: scratch)
+        return
+    }
     if s.hasPlanes8x8 {
         convolutionForwardPlanes8x8(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU,
                                     scratch: scratch)

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import LeNet
+import NeuralNetwork
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training and inference speed, latency, memory and the time per layer.",
         discussion: """
-            Trains the write-up's LeNet-5 for one pass over the training images (batch 64, the real data path), then runs inference on the 10,000 test images at batch 1000, 64 and 1 (each batch shared out over the threads in chunks of at most 32 images), and times every layer's forward and backward pass on one thread. Prints images per second, GFLOP/s against an estimate of the machine's peak (from the vector width and FMA units the CPU reports), single-image latency (median and spread) and the peak memory; then how training scales with threads (1 and all) and batch size (16 to 1024), the share of a one-thread training step spent outside the layers, and the 1998 model's cost per pattern and layer.
+            Trains the write-up's LeNet-5 for one pass over the training images (batch 64, the real data path), then runs inference on the 10,000 test images at batch 1000, 64 and 1 (each batch shared out over the threads in chunks of at most 32 images), and times every layer's forward and backward pass on one thread. Prints images per second, GFLOP/s against an estimate of the machine's peak (from the vector width and FMA units the CPU reports; the FLOP are the direct convolutions', so a layer computed by Winograd's fewer multiplications can show more than 100% of a core), single-image latency (median and spread) and the peak memory; then how training scales with threads (1 and all) and batch size (16 to 1024), the share of a one-thread training step spent outside the layers, and the 1998 model's cost per pattern and layer.
 
             scripts/bench.sh runs this beside the PyTorch anchor and prints the ratios.
             """)
@@ -60,7 +61,8 @@ struct Bench: AsyncParsableCommand {
             print("time per image and layer (one thread, chunks of 16; the share of the layers' time; the layers with weights as a share of one core's peak):")
             for layer in result.layers {
                 let name = layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0)
-                let core = layer.percentOfOneCore.map { String(format: "  %5.1f%% of a core", $0) } ?? ""
+                let winograd = layer.layer == "C3 forward" && ((LeNet5.network.layers.first { $0.name == "C3" } as? Convolution)?.shape.hasWinograd ?? false) ? " (direct FLOP; Winograd)" : ""
+                let core = layer.percentOfOneCore.map { String(format: "  %5.1f%% of a core", $0) + winograd } ?? ""
                 print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share) + core)
             }
             print(String(format: "the 1998 model, one pattern of stochastic diagonal Levenberg-Marquardt (one thread): %.1f us; per layer:",

@@ -251,3 +251,77 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         #expect(!fastOutput.contains { $0.isNaN } && !fast.w.contains { $0.isNaN } && !fast.x.contains { $0.isNaN })
     }
 }
+
+@Suite struct WinogradConvolutionTests {
+    static let c3 = ConvolutionShape(inputChannels: 6, outputChannels: 16, inputHeight: 12, inputWidth: 12, kernelSize: 5)
+
+    /// The convolution in Double: the reference both kernels are measured against.
+    static func exact(_ s: ConvolutionShape, batch: Int, input: [Float], weight: [Float], bias: [Float]) -> [Double] {
+        var output = [Double](repeating: 0, count: batch * s.outputCount)
+        for n in 0..<batch {
+            for o in 0..<s.outputChannels {
+                for y in 0..<s.outputHeight {
+                    for x in 0..<s.outputWidth {
+                        var sum = Double(bias[o])
+                        for c in 0..<s.inputChannels {
+                            for i in 0..<5 {
+                                for j in 0..<5 {
+                                    sum += Double(input[n * s.inputCount + c * s.inputPlane + (y + i) * s.inputWidth + x + j])
+                                        * Double(weight[((o * s.inputChannels + c) * 5 + i) * 5 + j])
+                                }
+                            }
+                        }
+                        output[((n * s.outputChannels + o) * s.outputHeight + y) * s.outputWidth + x] = sum
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    @Test func onlyTheWriteUpsC3TakesWinograd() {
+        #expect(Self.c3.hasWinograd)
+        for shape in ConvolutionOracleTests.shapes where shape != Self.c3 { #expect(!shape.hasWinograd, "\(shape)") }
+    }
+
+    /// C3's inputs in the network: sums of four ReLU outputs, so non-negative (here 0 to 8), and
+    /// weights of the default initialisation's size (|w| < 1/sqrt(150)), then also [-1, 1) for both.
+    @Test(arguments: [(Float(4), Float(1) / Float(150).squareRoot()), (1, 1)])
+    func forwardIsWithinAFewMillionthsOfTheExactSum(inputScale: Float, weightScale: Float) {
+        let s = Self.c3, batch = 5
+        let input = randomFloats(batch * s.inputCount, seed: 11).map { inputScale == 1 ? $0 : ($0 + 1) * inputScale }
+        let weight = randomFloats(s.weightCount, seed: 12).map { $0 * weightScale }
+        let bias = randomFloats(s.outputChannels, seed: 13).map { $0 * weightScale }
+        let exact = Self.exact(s, batch: batch, input: input, weight: weight, bias: bias)
+        var winograd = [Float](repeating: .nan, count: batch * s.outputCount), naive = winograd
+        var scratch = [Float](repeating: .nan, count: s.scratchCount(batch: batch))
+        convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: &winograd, applyReLU: false,
+                                   scratch: &scratch)
+        convolutionForwardNaive(s, batch: batch, input: input, weight: weight, bias: bias, output: &naive)
+        let scale = exact.map(abs).max() ?? 0
+        let winogradError = zip(winograd, exact).map { abs(Double($0) - $1) }.max() ?? .nan
+        let naiveError = zip(naive, exact).map { abs(Double($0) - $1) }.max() ?? .nan
+        print("Winograd C3 forward (inputs x\(inputScale), weights x\(weightScale)): largest error \(winogradError) (naive kernel \(naiveError)) of outputs up to \(scale)")
+        #expect(winogradError <= 1e-5 * scale)
+    }
+
+    @Test func anImagesOutputsAreTheSameBitsAloneOrInABatchAndReLUIsApplied() {
+        let s = Self.c3, batch = 3
+        let input = randomFloats(batch * s.inputCount, seed: 14), weight = randomFloats(s.weightCount, seed: 15)
+        let bias = randomFloats(s.outputChannels, seed: 16)
+        var scratch = [Float](repeating: .nan, count: s.scratchCount(batch: batch))
+        var together = [Float](repeating: .nan, count: batch * s.outputCount), linear = together
+        convolutionForward(s, batch: batch, input: input, weight: weight, bias: bias, output: &together, scratch: &scratch, applyReLU: true)
+        convolutionForward(s, batch: batch, input: input, weight: weight, bias: bias, output: &linear, scratch: &scratch)
+        for n in 0..<batch {
+            var alone = [Float](repeating: .nan, count: s.outputCount)
+            input.withUnsafeBufferPointer { x in
+                convolutionForward(s, batch: 1, input: x.baseAddress! + n * s.inputCount, weight: weight, bias: bias, output: &alone,
+                                   scratch: &scratch, applyReLU: true)
+            }
+            #expect(alone.map(\.bitPattern) == together[(n * s.outputCount)..<((n + 1) * s.outputCount)].map(\.bitPattern))
+        }
+        #expect(together == linear.map { max($0, 0) })
+        #expect(linear.contains { $0 < 0 })
+    }
+}
