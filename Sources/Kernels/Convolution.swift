@@ -102,16 +102,17 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 // scratch and discarded (forward) or kept at zero (backward).
 
 /// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
-/// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats. Takes Winograd's
+/// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats; `cache`, if given, is
+/// Winograd's (see `convolutionForwardWinograd`). Takes Winograd's
 /// F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernel (`s.hasPlanes8x8`), the 24-column one
 /// (`s.hasRows24`) or the register-blocked one (`s.isBlockable`) when the shape allows.
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                               applyReLU: Bool = false) {
+                               applyReLU: Bool = false, cache: UnsafeMutablePointer<Float>? = nil) {
     if s.hasWinograd {
         convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU,
-                                   scratch: scratch)
+                                   scratch: scratch, cache: cache)
         return
     }
     if s.hasPlanes8x8 {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// C3's convolution (6@12x12 -> 16@8x8, 5x5) by Winograd's minimal filtering F(4x4, 5x5): each
 /// output plane is four 4x4 tiles, each computed from an 8x8 tile of the input (stride 4) as
 ///   Y = A^T [ sum_c (G w_c G^T) . (B^T d_c B) ] A        (. is the elementwise product)
@@ -17,14 +19,21 @@
 
 extension ConvolutionShape {
     /// The shapes `convolutionForwardWinograd` takes: 5x5 kernels, an 8x8 output (a 12x12 input, two
-    /// by two tiles) and six input channels (the write-up's C3).
-    public var hasWinograd: Bool { hasPlanes8x8 && inputChannels == 6 }
+    /// by two tiles), six input channels and sixteen output channels (the write-up's C3).
+    public var hasWinograd: Bool { hasPlanes8x8 && inputChannels == 6 && outputChannels == 16 }
 
-    /// Floats of scratch `convolutionForwardWinograd` needs: the transformed weights U [O][C][64],
-    /// one image's transformed input V [C][4 tiles][64], the products M [O][4 tiles][64] and four
-    /// rows of a tile's output transform.
-    var winogradScratchCount: Int { (outputChannels &* inputChannels &+ inputChannels &* 4 &+ outputChannels &* 4) &* 64 &+ 32 }
+    /// Floats of scratch `convolutionForwardWinograd` needs: the transformed weights U [64][C][O],
+    /// one image's transformed input V [C][4 tiles][64], the output transform's first pass for two
+    /// tiles [2][4][8][O] and the outputs by tile [4 tiles][16][O].
+    var winogradScratchCount: Int { (64 &* inputChannels &+ 2 &* 32 &+ 4 &* 16) &* outputChannels &+ inputChannels &* 4 &* 64 }
+
+    /// Floats of the cache `convolutionForwardWinograd` may keep between calls: a mark, a copy of the
+    /// weights it last transformed, and their transform U.
+    public var winogradCacheCount: Int { hasWinograd ? 16 &+ weightCount &+ 64 &* inputChannels &* outputChannels : 0 }
 }
+
+/// The bits of a cache's first float once it holds a transform.
+private let winogradCacheMark: UInt32 = 0x5749_4e4f
 
 /// G (8x5), row by row: U = G w G^T.
 private let winogradG: [Float] = [
@@ -61,78 +70,82 @@ private let winogradBT: [Float] = [
     0, -1, 0, 5.25, 0, -5.25, 0, 1,
 ]
 
-/// The 4x8 A^T (row by row); `winogradOutputTransform` has its coefficients written out.
-private let winogradAT: [Float] = [
-    1, 1, 1, 1, 1, 1, 1, 0,
-    0, 1, -1, 2, -2, 0.5, -0.5, 0,
-    0, 1, 1, 4, 4, 0.25, 0.25, 0,
-    0, 1, -1, 8, -8, 0.125, -0.125, 1,
-]
-
-@inline(__always)
-func fusedMultiplyAdd(_ c: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
-    #if FUSED_MULTIPLY_ADD || arch(arm64)
-    return c.addingProduct(a, b)
-    #else
-    return c + a * b
-    #endif
-}
-
-/// U = G w G^T for every (output channel o, input channel c), into u[(o C + c) 64 + 8 a + b] =
-/// U[a][b]: for each kernel, rows s_i = sum_j w[i][j] (G^T row j) (lanes b), then U's rows
-/// U_a = sum_i G[a][i] s_i, each sum a product then multiply-adds in order.
+/// U = G w G^T for every (output channel o, input channel c), into u[((8 a + b) C + c) 16 + o] =
+/// U[a][b] (the 16 output channels side by side, as `convolutionForwardWinograd` reads them): for
+/// each input channel, the 16 kernels in the lanes; t = G w, then U = t G^T, each sum a product then
+/// multiply-adds in order.
 public func winogradTransformWeights(_ s: ConvolutionShape, weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
-    winogradG.withUnsafeBufferPointer { g in
-        // G^T's rows, lanes b: G[b][j].
-        let gt0 = Vector8((0..<8).map { g[$0 &* 5] }), gt1 = Vector8((0..<8).map { g[$0 &* 5 &+ 1] })
-        let gt2 = Vector8((0..<8).map { g[$0 &* 5 &+ 2] }), gt3 = Vector8((0..<8).map { g[$0 &* 5 &+ 3] })
-        let gt4 = Vector8((0..<8).map { g[$0 &* 5 &+ 4] })
-        for k in 0..<(s.outputChannels &* s.inputChannels) {
-            let w = weight + k &* 25, target = u + k &* 64
-            @inline(__always) func row(_ i: Int) -> Vector8 {
-                let r = w + i &* 5
-                var sum = Vector8(repeating: r[0]) * gt0
-                sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), gt1)
-                sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), gt2)
-                sum = fusedMultiplyAdd(sum, Vector8(repeating: r[3]), gt3)
-                return fusedMultiplyAdd(sum, Vector8(repeating: r[4]), gt4)
-            }
-            let s0 = row(0), s1 = row(1), s2 = row(2), s3 = row(3), s4 = row(4)
-            for a in 0..<8 {
-                var sum = Vector8(repeating: g[a &* 5]) * s0
-                sum = fusedMultiplyAdd(sum, Vector8(repeating: g[a &* 5 &+ 1]), s1)
-                sum = fusedMultiplyAdd(sum, Vector8(repeating: g[a &* 5 &+ 2]), s2)
-                sum = fusedMultiplyAdd(sum, Vector8(repeating: g[a &* 5 &+ 3]), s3)
-                store8(fusedMultiplyAdd(sum, Vector8(repeating: g[a &* 5 &+ 4]), s4), target + a &* 8)
+    precondition(s.hasWinograd)
+    let channels = s.inputChannels
+    winogradG.withUnsafeBufferPointer { gBuffer in
+        let g = gBuffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: Vector16.self, capacity: 25 &+ 40) { buffer in
+            let w = buffer.baseAddress!, t = w + 25
+            for c in 0..<channels {
+                for k in 0..<25 {
+                    var lanes = Vector16()
+                    for o in 0..<16 { lanes[o] = weight[(o &* channels &+ c) &* 25 &+ k] }
+                    w[k] = lanes
+                }
+                for a in 0..<8 {
+                    let ga = g + a &* 5
+                    for j in 0..<5 {
+                        var sum = Vector16(repeating: ga[0]) * w[j]
+                        for i in 1..<5 { sum = multiplyAdd(sum, Vector16(repeating: ga[i]), w[i &* 5 &+ j]) }
+                        t[a &* 5 &+ j] = sum
+                    }
+                }
+                for a in 0..<8 {
+                    let ta = t + a &* 5
+                    for b in 0..<8 {
+                        let gb = g + b &* 5
+                        var sum = ta[0] * Vector16(repeating: gb[0])
+                        for j in 1..<5 { sum = multiplyAdd(sum, ta[j], Vector16(repeating: gb[j])) }
+                        store16(sum, u + ((a &* 8 &+ b) &* channels &+ c) &* 16)
+                    }
+                }
             }
         }
     }
 }
 
 /// As `convolutionForwardNaive` (then ReLU when `applyReLU`), for shapes where `s.hasWinograd`, by
-/// Winograd's F(4x4, 5x5) (see above). The weights are transformed once a call into the scratch
-/// (`s.scratchCount(batch:)` floats). Each image:
-///   1. V = B^T d B for each input channel and tile;
-///   2. M[o][tile] = sum_c U[o][c] . V[c][tile], 16 points at a time with the 24 vectors of V held;
-///   3. Y = A^T M A + bias, ReLU.
+/// Winograd's F(4x4, 5x5) (see above), with `s.scratchCount(batch:)` floats of scratch. The weights'
+/// transform (about 2.4 us) is made once a call, or, given a `cache` (`s.winogradCacheCount` floats,
+/// kept by the caller between calls, any content at first), only when the weights differ from the
+/// ones it was made from (compared bit for bit), so a model that does not change pays it once.
+/// Each image:
+///   1. V = B^T d B for each input channel and tile (lanes: the tile's columns);
+///   2. for two tiles at a time and each column b of the 8x8 points, M[a][b] = sum_c U[a][b][c] V[c][a][b]
+///      for the eight a, then the first pass of A^T M A down the column (lanes: the 16 output channels);
+///   3. the second pass along the rows, bias, ReLU, and the outputs from channels side by side to planes.
 public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                        output: UnsafeMutablePointer<Float>, applyReLU: Bool,
-                                       scratch: UnsafeMutablePointer<Float>) {
+                                       scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
     precondition(s.hasWinograd)
-    let channels = s.outputChannels
-    let u = scratch, v = u + channels &* 6 &* 64, m = v + 6 &* 4 &* 64, rows = m + channels &* 4 &* 64
-    winogradTransformWeights(s, weight: weight, into: u)
-    // B's rows (B^T's columns, lanes b) and A's rows (A^T's columns, lanes j).
-    let bt = winogradBT, at = winogradAT
+    let v = scratch + 64 &* 6 &* 16, columns = v + 6 &* 4 &* 64, tiles = columns + 2 &* 32 &* 16
+    let u: UnsafeMutablePointer<Float>
+    if let cache {
+        // cache[0]'s bits say whether the rest holds a transform: the weights' copy, then U.
+        let copy = cache + 16, bytes = s.weightCount &* MemoryLayout<Float>.size
+        u = copy + s.weightCount
+        if cache[0].bitPattern != winogradCacheMark || memcmp(copy, weight, bytes) != 0 {
+            winogradTransformWeights(s, weight: weight, into: u)
+            copy.update(from: weight, count: s.weightCount)
+            cache[0] = Float(bitPattern: winogradCacheMark)
+        }
+    } else {
+        u = scratch
+        winogradTransformWeights(s, weight: weight, into: u)
+    }
+    // B's rows (B^T's columns, lanes b).
+    let bt = winogradBT
     let bt0 = Vector8((0..<8).map { bt[$0 &* 8] }), bt1 = Vector8((0..<8).map { bt[$0 &* 8 &+ 1] })
     let bt2 = Vector8((0..<8).map { bt[$0 &* 8 &+ 2] }), bt3 = Vector8((0..<8).map { bt[$0 &* 8 &+ 3] })
     let bt4 = Vector8((0..<8).map { bt[$0 &* 8 &+ 4] }), bt5 = Vector8((0..<8).map { bt[$0 &* 8 &+ 5] })
     let bt6 = Vector8((0..<8).map { bt[$0 &* 8 &+ 6] }), bt7 = Vector8((0..<8).map { bt[$0 &* 8 &+ 7] })
-    let at0 = SIMD4((0..<4).map { at[$0 &* 8] }), at1 = SIMD4((0..<4).map { at[$0 &* 8 &+ 1] })
-    let at2 = SIMD4((0..<4).map { at[$0 &* 8 &+ 2] }), at3 = SIMD4((0..<4).map { at[$0 &* 8 &+ 3] })
-    let at4 = SIMD4((0..<4).map { at[$0 &* 8 &+ 4] }), at5 = SIMD4((0..<4).map { at[$0 &* 8 &+ 5] })
-    let at6 = SIMD4((0..<4).map { at[$0 &* 8 &+ 6] }), at7 = SIMD4((0..<4).map { at[$0 &* 8 &+ 7] })
+    let biasVector = load16(bias)
     for n in 0..<batch {
         let image = input + n &* s.inputCount, out = output + n &* s.outputCount
         // 1. V[c][tile][8a + b] = (B^T d B)[a][b], d the tile's 8x8 input: rows s_u = d[u] B
@@ -157,54 +170,54 @@ public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input:
                 store8(r.4, target + 32); store8(r.5, target + 40); store8(r.6, target + 48); store8(r.7, target + 56)
             }
         }
-        // 2. M[o][tile][xi] = sum_c U[o][c][xi] V[c][tile][xi], for 16 points xi at a time.
-        for q in 0..<4 {
-            let vq = v + q &* 16
-            @inline(__always) func vv(_ c: Int, _ tile: Int) -> Vector16 { load16(vq + (c &* 4 &+ tile) &* 64) }
-            let v00 = vv(0, 0), v01 = vv(0, 1), v02 = vv(0, 2), v03 = vv(0, 3), v10 = vv(1, 0), v11 = vv(1, 1), v12 = vv(1, 2), v13 = vv(1, 3)
-            let v20 = vv(2, 0), v21 = vv(2, 1), v22 = vv(2, 2), v23 = vv(2, 3), v30 = vv(3, 0), v31 = vv(3, 1), v32 = vv(3, 2), v33 = vv(3, 3)
-            let v40 = vv(4, 0), v41 = vv(4, 1), v42 = vv(4, 2), v43 = vv(4, 3), v50 = vv(5, 0), v51 = vv(5, 1), v52 = vv(5, 2), v53 = vv(5, 3)
-            for o in 0..<channels {
-                let uo = u + (o &* 6 &* 64 &+ q &* 16)
-                var w = load16(uo)
-                var s0 = w * v00, s1 = w * v01, s2 = w * v02, s3 = w * v03
-                w = load16(uo + 64)
-                s0 = multiplyAdd(s0, w, v10); s1 = multiplyAdd(s1, w, v11); s2 = multiplyAdd(s2, w, v12); s3 = multiplyAdd(s3, w, v13)
-                w = load16(uo + 128)
-                s0 = multiplyAdd(s0, w, v20); s1 = multiplyAdd(s1, w, v21); s2 = multiplyAdd(s2, w, v22); s3 = multiplyAdd(s3, w, v23)
-                w = load16(uo + 192)
-                s0 = multiplyAdd(s0, w, v30); s1 = multiplyAdd(s1, w, v31); s2 = multiplyAdd(s2, w, v32); s3 = multiplyAdd(s3, w, v33)
-                w = load16(uo + 256)
-                s0 = multiplyAdd(s0, w, v40); s1 = multiplyAdd(s1, w, v41); s2 = multiplyAdd(s2, w, v42); s3 = multiplyAdd(s3, w, v43)
-                w = load16(uo + 320)
-                s0 = multiplyAdd(s0, w, v50); s1 = multiplyAdd(s1, w, v51); s2 = multiplyAdd(s2, w, v52); s3 = multiplyAdd(s3, w, v53)
-                let target = m + (o &* 256 &+ q &* 16)
-                store16(s0, target); store16(s1, target + 64); store16(s2, target + 128); store16(s3, target + 192)
+        for pair in 0..<2 {
+            // 2. Tiles 2 pair and 2 pair + 1 (one row of tiles), column b: M[a][b] for the eight a
+            //    (a product, then multiply-adds over c), then columns[tile][i][b] = sum_a AT[i][a] M[a][b].
+            for b in 0..<8 {
+                var m00 = Vector16(), m01 = m00, m02 = m00, m03 = m00, m04 = m00, m05 = m00, m06 = m00, m07 = m00
+                var m10 = m00, m11 = m00, m12 = m00, m13 = m00, m14 = m00, m15 = m00, m16 = m00, m17 = m00
+                for c in 0..<6 {
+                    let uc = u + (b &* 6 &+ c) &* 16, v0 = v + ((c &* 4 &+ 2 &* pair) &* 64 &+ b), v1 = v0 + 64
+                    @inline(__always) func step(_ a: Int, _ left: inout Vector16, _ right: inout Vector16) {
+                        let weights = load16(uc + a &* 8 &* 6 &* 16)
+                        let x0 = Vector16(repeating: v0[a &* 8]), x1 = Vector16(repeating: v1[a &* 8])
+                        if c == 0 {
+                            left = weights * x0; right = weights * x1
+                        } else {
+                            left = multiplyAdd(left, weights, x0); right = multiplyAdd(right, weights, x1)
+                        }
+                    }
+                    step(0, &m00, &m10); step(1, &m01, &m11); step(2, &m02, &m12); step(3, &m03, &m13)
+                    step(4, &m04, &m14); step(5, &m05, &m15); step(6, &m06, &m16); step(7, &m07, &m17)
+                }
+                let left = winogradOutputTransform(m00, m01, m02, m03, m04, m05, m06, m07)
+                let right = winogradOutputTransform(m10, m11, m12, m13, m14, m15, m16, m17)
+                let target = columns + b &* 16
+                store16(left.0, target); store16(left.1, target + 128); store16(left.2, target + 256); store16(left.3, target + 384)
+                store16(right.0, target + 512); store16(right.1, target + 640); store16(right.2, target + 768); store16(right.3, target + 896)
+            }
+            // 3. Y[i][j] = sum_b columns[tile][i][b] AT[j][b], + bias, ReLU, into tiles[tile][4 i + j].
+            for side in 0..<2 {
+                for i in 0..<4 {
+                    let row = columns + (side &* 4 &+ i) &* 128
+                    let y = winogradOutputTransform(load16(row), load16(row + 16), load16(row + 32), load16(row + 48), load16(row + 64),
+                                                    load16(row + 80), load16(row + 96), load16(row + 112))
+                    let target = tiles + ((2 &* pair &+ side) &* 16 &+ 4 &* i) &* 16
+                    @inline(__always) func put(_ j: Int, _ value: Vector16) {
+                        var x = value + biasVector
+                        if applyReLU { x.replace(with: 0, where: x .< 0) }
+                        store16(x, target + j &* 16)
+                    }
+                    put(0, y.0); put(1, y.1); put(2, y.2); put(3, y.3)
+                }
             }
         }
-        // 3. Y = A^T M A + bias: rows r_i = (A^T M)[i] (lanes b) by `winogradOutputTransform`, kept
-        //    in the scratch, then Y's rows y_i = sum_b r_i[b] (A^T's column b) (lanes j).
-        for o in 0..<channels {
-            let biasVector = SIMD4<Float>(repeating: bias[o])
-            for tile in 0..<4 {
-                let mt = m + (o &* 4 &+ tile) &* 64
-                let r = winogradOutputTransform(load8(mt), load8(mt + 8), load8(mt + 16), load8(mt + 24), load8(mt + 32), load8(mt + 40),
-                                                load8(mt + 48), load8(mt + 56))
-                store8(r.0, rows); store8(r.1, rows + 8); store8(r.2, rows + 16); store8(r.3, rows + 24)
-                let target = out + (o &* 64 &+ (tile >> 1) &* 32 &+ (tile & 1) &* 4)
-                for i in 0..<4 {
-                    let ri = rows + i &* 8
-                    var y = SIMD4(repeating: ri[0]) * at0
-                    y = fusedMultiplyAdd(y, SIMD4(repeating: ri[1]), at1)
-                    y = fusedMultiplyAdd(y, SIMD4(repeating: ri[2]), at2)
-                    y = fusedMultiplyAdd(y, SIMD4(repeating: ri[3]), at3)
-                    y = fusedMultiplyAdd(y, SIMD4(repeating: ri[4]), at4)
-                    y = fusedMultiplyAdd(y, SIMD4(repeating: ri[5]), at5)
-                    y = fusedMultiplyAdd(y, SIMD4(repeating: ri[6]), at6)
-                    y = fusedMultiplyAdd(y, SIMD4(repeating: ri[7]), at7) + biasVector
-                    if applyReLU { y.replace(with: 0, where: y .< 0) }
-                    UnsafeMutableRawPointer(target + i &* 8).storeBytes(of: y, as: SIMD4<Float>.self)
-                }
+        // The outputs, channel by channel: out[o][y][x] = tiles[2 (y / 4) + x / 4][4 (y % 4) + x % 4][o].
+        for o in 0..<16 {
+            let plane = out + o &* 64, source = tiles + o
+            for y in 0..<8 {
+                let rowSource = source + ((y >> 2) &* 32 &+ (y & 3) &* 4) &* 16
+                for x in 0..<8 { plane[y &* 8 &+ x] = rowSource[((x >> 2) &* 16 &+ (x & 3)) &* 16] }
             }
         }
     }
@@ -227,13 +240,13 @@ func winogradInputTransform(_ d0: Vector8, _ d1: Vector8, _ d2: Vector8, _ d3: V
 
 /// A^T m for eight vectors m0..m7 (A^T's coefficients written out).
 @inline(__always)
-func winogradOutputTransform(_ m0: Vector8, _ m1: Vector8, _ m2: Vector8, _ m3: Vector8, _ m4: Vector8, _ m5: Vector8, _ m6: Vector8,
-                             _ m7: Vector8) -> (Vector8, Vector8, Vector8, Vector8) {
-    typealias V = Vector8
+func winogradOutputTransform(_ m0: Vector16, _ m1: Vector16, _ m2: Vector16, _ m3: Vector16, _ m4: Vector16, _ m5: Vector16,
+                             _ m6: Vector16, _ m7: Vector16) -> (Vector16, Vector16, Vector16, Vector16) {
+    typealias V = Vector16
     let a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4, e = m5 + m6, f = m5 - m6
     let y0 = m0 + a + c + e
-    let y1 = fusedMultiplyAdd(fusedMultiplyAdd(b, V(repeating: 2), d), V(repeating: 0.5), f)
-    let y2 = fusedMultiplyAdd(fusedMultiplyAdd(a, V(repeating: 4), c), V(repeating: 0.25), e)
-    let y3 = fusedMultiplyAdd(fusedMultiplyAdd(b, V(repeating: 8), d), V(repeating: 0.125), f) + m7
+    let y1 = multiplyAdd(multiplyAdd(b, V(repeating: 2), d), V(repeating: 0.5), f)
+    let y2 = multiplyAdd(multiplyAdd(a, V(repeating: 4), c), V(repeating: 0.25), e)
+    let y3 = multiplyAdd(multiplyAdd(b, V(repeating: 8), d), V(repeating: 0.125), f) + m7
     return (y0, y1, y2, y3)
 }

@@ -35,13 +35,15 @@ public struct Convolution: Layer {
 
     /// The fast kernels' scratch, or the squared input and weights of the second-derivative pass.
     public func scratchCount(capacity: Int) -> Int { max(shape.scratchCount(batch: capacity), capacity * shape.inputCount + shape.weightCount) }
+    /// Winograd's transformed weights, for the shape that takes it (`ConvolutionShape.hasWinograd`).
+    public var cacheCount: Int { shape.winogradCacheCount }
 
     public func forward(_ pass: LayerPass) {
         let weight = pass.parameters, bias = pass.parameters + shape.weightCount
         switch pass.kernels {
         case .fast:
             convolutionForward(shape, batch: pass.batch, input: pass.input, weight: weight, bias: bias, output: pass.output,
-                               scratch: pass.scratch, applyReLU: activation == .relu)
+                               scratch: pass.scratch, applyReLU: activation == .relu, cache: pass.cache)
             if activation != .relu { activation.forward(pass.output, batch: pass.batch, count: outputCount) }
         case .naive:
             convolutionForwardNaive(shape, batch: pass.batch, input: pass.input, weight: weight, bias: bias, output: pass.output)

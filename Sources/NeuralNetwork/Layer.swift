@@ -86,6 +86,20 @@ public struct LayerPass {
     public var output: UnsafeMutablePointer<Float>
     public var parameters: UnsafePointer<Float>
     public var scratch: UnsafeMutablePointer<Float>
+    /// The layer's own `cacheCount` floats, kept by the workspace from one pass to the next (nil
+    /// when the layer has none).
+    public var cache: UnsafeMutablePointer<Float>?
+
+    public init(batch: Int, kernels: KernelChoice, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+        self.batch = batch
+        self.kernels = kernels
+        self.input = input
+        self.output = output
+        self.parameters = parameters
+        self.scratch = scratch
+        self.cache = cache
+    }
 }
 
 /// A layer of a sequential network: everything about it in one type. Its shapes, parameter names and
@@ -112,6 +126,9 @@ public protocol Layer: Sendable {
     func fanIn(parameter: Int, element: Int) -> Int
     /// Floats of scratch its passes need for a batch of up to `capacity` images.
     func scratchCount(capacity: Int) -> Int
+    /// Floats it keeps from one pass to the next in a workspace (`LayerPass.cache`): what it derives
+    /// from its parameters, remade when they change. 0 by default.
+    var cacheCount: Int { get }
     func forward(_ pass: LayerPass)
     func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?)
@@ -137,6 +154,7 @@ extension Layer {
 
     public func fanIn(parameter: Int, element: Int) -> Int { parameters[parameter].fanIn }
     public func scratchCount(capacity: Int) -> Int { 0 }
+    public var cacheCount: Int { 0 }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
     /// "C1 convolution 5x5 + ReLU".
     public var label: String { "\(name) \(kindDescription)" }

@@ -28,6 +28,8 @@ public final class NetworkWorkspace {
     /// d2E/dw2 for every parameter (overwritten by `secondBackward`).
     public let secondDerivatives: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
+    /// Each layer's `cacheCount` floats (nil for none), kept from pass to pass.
+    private let caches: ContiguousArray<UnsafeMutablePointer<Float>?>
     private let allocations: [UnsafeMutablePointer<Float>]
     /// The layers, and where each one's parameters start, looked up once.
     private let layers: ContiguousArray<any Layer>
@@ -65,7 +67,16 @@ public final class NetworkWorkspace {
         scratch.initialize(repeating: 0, count: max(scratchCount, 1))
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)
-        allocations = [activationBuffer, gradientBuffer, parameterBuffer, scratch]
+        let cacheCounts = network.layers.map(\.cacheCount), cacheTotal = cacheCounts.reduce(0, +)
+        let cacheBuffer = UnsafeMutablePointer<Float>.allocate(capacity: max(cacheTotal, 1))
+        cacheBuffer.initialize(repeating: 0, count: max(cacheTotal, 1))
+        var cacheCursor = cacheBuffer, cacheViews: [UnsafeMutablePointer<Float>?] = []
+        for count in cacheCounts {
+            cacheViews.append(count > 0 ? cacheCursor : nil)
+            cacheCursor += count
+        }
+        caches = ContiguousArray(cacheViews)
+        allocations = [activationBuffer, gradientBuffer, parameterBuffer, scratch, cacheBuffer]
         layers = ContiguousArray(network.layers)
         parameterOffsets = ContiguousArray(network.parameterOffsets)
     }
@@ -82,7 +93,7 @@ public final class NetworkWorkspace {
 
     private func pass(_ index: Int, parameters: UnsafePointer<Float>, batch: Int) -> LayerPass {
         LayerPass(batch: batch, kernels: kernels, input: activations[index], output: activations[index + 1],
-                  parameters: parameters + parameterOffsets[index], scratch: scratch)
+                  parameters: parameters + parameterOffsets[index], scratch: scratch, cache: caches[index])
     }
 
     /// The forward pass of `batch` images from `input` to `scores`: each layer in turn.

@@ -324,4 +324,31 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         #expect(together == linear.map { max($0, 0) })
         #expect(linear.contains { $0 < 0 })
     }
+
+    @Test func theCachedTransformIsRemadeWhenAWeightChangesAndGivesTheSameBits() {
+        let s = Self.c3, batch = 2
+        let input = randomFloats(batch * s.inputCount, seed: 17), bias = randomFloats(s.outputChannels, seed: 18)
+        var weight = randomFloats(s.weightCount, seed: 19)
+        var scratch = [Float](repeating: .nan, count: s.scratchCount(batch: batch))
+        var cache = [Float](repeating: 0, count: s.winogradCacheCount)
+        func run(cached: Bool) -> [Float] {
+            var output = [Float](repeating: .nan, count: batch * s.outputCount)
+            if cached {
+                convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: &output, applyReLU: false,
+                                           scratch: &scratch, cache: &cache)
+            } else {
+                convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: &output, applyReLU: false,
+                                           scratch: &scratch)
+            }
+            return output
+        }
+        let first = run(cached: true)
+        #expect(first.map(\.bitPattern) == run(cached: false).map(\.bitPattern))
+        #expect(run(cached: true).map(\.bitPattern) == first.map(\.bitPattern))
+        // One weight of the last kernel changes by one step of its last bit: the cache must notice.
+        weight[s.weightCount - 1] = weight[s.weightCount - 1].nextUp
+        let changed = run(cached: true)
+        #expect(changed.map(\.bitPattern) == run(cached: false).map(\.bitPattern))
+        #expect(changed != first)
+    }
 }
