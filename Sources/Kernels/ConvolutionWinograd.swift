@@ -25,11 +25,17 @@ extension ConvolutionShape {
     /// Floats of scratch `convolutionForwardWinograd` needs: the transformed weights U [64][C][O],
     /// one image's transformed input V [C][4 tiles][64], the output transform's first pass for two
     /// tiles [2][4][8][O] and the outputs by tile [4 tiles][16][O].
-    var winogradScratchCount: Int { (64 &* inputChannels &+ 2 &* 32 &+ 4 &* 16) &* outputChannels &+ inputChannels &* 4 &* 64 }
+    var winogradScratchCount: Int {
+        let forward = (64 &* inputChannels &+ 2 &* 32 &+ 4 &* 16) &* outputChannels &+ inputChannels &* 4 &* 64
+        // The input gradient's: dM [O][4][64], dV [C][4][64], and both layouts of U when uncached.
+        let backward = (outputChannels &+ inputChannels) &* 4 &* 64 &+ 2 &* 64 &* inputChannels &* outputChannels
+        return max(forward, backward)
+    }
 
-    /// Floats of the cache `convolutionForwardWinograd` may keep between calls: a mark, a copy of the
-    /// weights it last transformed, and their transform U.
-    public var winogradCacheCount: Int { hasWinograd ? 16 &+ weightCount &+ 64 &* inputChannels &* outputChannels : 0 }
+    /// Floats of the cache `convolutionForwardWinograd` and `convolutionInputGradientWinograd` may
+    /// keep between calls: two marks, a copy of the weights last transformed, and their transform U
+    /// in the forward pass's layout and in the input gradient's.
+    public var winogradCacheCount: Int { hasWinograd ? 16 &+ weightCount &+ 2 &* 64 &* inputChannels &* outputChannels : 0 }
 }
 
 /// The bits of a cache's first float once it holds a transform.
@@ -109,6 +115,44 @@ public func winogradTransformWeights(_ s: ConvolutionShape, weight: UnsafePointe
     }
 }
 
+/// U in the forward pass's layout ([64][C][16], `winogradTransformWeights`) or, for `backward`, in
+/// the input gradient's ([C][16][64]): from the cache when it holds them for these weights (compared
+/// bit for bit with its copy), else made (into the cache when there is one, else into `scratch`,
+/// which then holds both layouts: 2 x 64 C 16 floats).
+private func winogradWeights(_ s: ConvolutionShape, weight: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>?,
+                             scratch: UnsafeMutablePointer<Float>, backward: Bool) -> UnsafeMutablePointer<Float> {
+    let count = 64 &* s.inputChannels &* 16
+    func permute(_ u: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
+        // [xi][c][o] -> [c][o][xi]
+        for c in 0..<s.inputChannels {
+            for o in 0..<16 {
+                let row = target + (c &* 16 &+ o) &* 64, source = u + (c &* 16 &+ o)
+                for xi in 0..<64 { row[xi] = source[xi &* s.inputChannels &* 16] }
+            }
+        }
+    }
+    guard let cache else {
+        winogradTransformWeights(s, weight: weight, into: scratch)
+        if backward { permute(scratch, into: scratch + count) }
+        return backward ? scratch + count : scratch
+    }
+    // cache[0] and cache[1]'s bits say whether the forward and the backward layouts are made from
+    // the weights' copy.
+    let copy = cache + 16, forward = copy + s.weightCount, transposed = forward + count
+    if cache[0].bitPattern != winogradCacheMark || memcmp(copy, weight, s.weightCount &* MemoryLayout<Float>.size) != 0 {
+        winogradTransformWeights(s, weight: weight, into: forward)
+        copy.update(from: weight, count: s.weightCount)
+        cache[0] = Float(bitPattern: winogradCacheMark)
+        cache[1] = 0
+    }
+    guard backward else { return forward }
+    if cache[1].bitPattern != winogradCacheMark {
+        permute(forward, into: transposed)
+        cache[1] = Float(bitPattern: winogradCacheMark)
+    }
+    return transposed
+}
+
 /// As `convolutionForwardNaive` (then ReLU when `applyReLU`), for shapes where `s.hasWinograd`, by
 /// Winograd's F(4x4, 5x5) (see above), with `s.scratchCount(batch:)` floats of scratch. The weights'
 /// transform (about 2.4 us) is made once a call, or, given a `cache` (`s.winogradCacheCount` floats,
@@ -125,20 +169,7 @@ public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input:
                                        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
     precondition(s.hasWinograd)
     let v = scratch + 64 &* 6 &* 16, columns = v + 6 &* 4 &* 64, tiles = columns + 2 &* 32 &* 16
-    let u: UnsafeMutablePointer<Float>
-    if let cache {
-        // cache[0]'s bits say whether the rest holds a transform: the weights' copy, then U.
-        let copy = cache + 16, bytes = s.weightCount &* MemoryLayout<Float>.size
-        u = copy + s.weightCount
-        if cache[0].bitPattern != winogradCacheMark || memcmp(copy, weight, bytes) != 0 {
-            winogradTransformWeights(s, weight: weight, into: u)
-            copy.update(from: weight, count: s.weightCount)
-            cache[0] = Float(bitPattern: winogradCacheMark)
-        }
-    } else {
-        u = scratch
-        winogradTransformWeights(s, weight: weight, into: u)
-    }
+    let u = winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: false)
     // B's rows (B^T's columns, lanes b).
     let bt = winogradBT
     let bt0 = Vector8((0..<8).map { bt[$0 &* 8] }), bt1 = Vector8((0..<8).map { bt[$0 &* 8 &+ 1] })
@@ -221,6 +252,137 @@ public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input:
             }
         }
     }
+}
+
+/// dE/dx of C3 (overwritten), for shapes where `s.hasWinograd`: the adjoint of the forward pass's
+/// Winograd computation, so the same linear map transposed (exactly, but for rounding):
+///   dM[o][tile] = A dY[o][tile] A^T,   dV[c][tile] = sum_o U[o][c] . dM[o][tile],
+///   dx[c] = the tiles' B dV[c][tile] B^T added where they sit (8x8 at stride 4, overlapping).
+/// Each image alone: the dense passes as broadcast elements times rows of the matrix (lanes: a
+/// tile's columns), the others combining whole rows; the products with 16 points in the lanes.
+/// `scratch`, `cache`: as `convolutionForwardWinograd`'s.
+public func convolutionInputGradientWinograd(_ s: ConvolutionShape, batch: Int, weight: UnsafePointer<Float>,
+                                             outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+                                             scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+    precondition(s.hasWinograd)
+    let u = winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: true)
+    // After U (when it is in the scratch): dM [16][4 tiles][64], dV [6][4 tiles][64].
+    let dM = cache == nil ? scratch + 2 &* 64 &* 6 &* 16 : scratch, dV = dM + 16 &* 4 &* 64
+    // A^T's rows (lanes b) and B^T's rows (lanes v).
+    let at0 = Vector8(1, 1, 1, 1, 1, 1, 1, 0), at1 = Vector8(0, 1, -1, 2, -2, 0.5, -0.5, 0)
+    let at2 = Vector8(0, 1, 1, 4, 4, 0.25, 0.25, 0), at3 = Vector8(0, 1, -1, 8, -8, 0.125, -0.125, 1)
+    let bt = winogradBT
+    let bt0 = load8(bt, 0), bt1 = load8(bt, 8), bt2 = load8(bt, 16), bt3 = load8(bt, 24)
+    let bt4 = load8(bt, 32), bt5 = load8(bt, 40), bt6 = load8(bt, 48), bt7 = load8(bt, 56)
+    for n in 0..<batch {
+        let gradient = outputGradient + n &* s.outputCount, dx = inputGradient + n &* s.inputCount
+        // dM[o][tile][8a + b]: rows r_i = sum_j dY[i][j] (A^T row j) (lanes b), then
+        // dM_a = sum_i AT[i][a] r_i (`winogradOutputTransformAdjoint`).
+        for o in 0..<16 {
+            for tile in 0..<4 {
+                let dy = gradient + (o &* 64 &+ (tile >> 1) &* 32 &+ (tile & 1) &* 4)
+                @inline(__always) func row(_ i: Int) -> Vector8 {
+                    let r = dy + i &* 8
+                    var sum = Vector8(repeating: r[0]) * at0
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), at1)
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), at2)
+                    return fusedMultiplyAdd(sum, Vector8(repeating: r[3]), at3)
+                }
+                let m = winogradOutputTransformAdjoint(row(0), row(1), row(2), row(3))
+                let target = dM + (o &* 4 &+ tile) &* 64
+                store8(m.0, target); store8(m.1, target + 8); store8(m.2, target + 16); store8(m.3, target + 24)
+                store8(m.4, target + 32); store8(m.5, target + 40); store8(m.6, target + 48); store8(m.7, target + 56)
+            }
+        }
+        // dV[c][tile][xi] = sum_o U[c][o][xi] dM[o][tile][xi], 16 points at a time (a product, then
+        // multiply-adds over o), the 24 sums in registers.
+        for q in 0..<4 {
+            var s00 = Vector16(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00
+            var s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00
+            var s40 = s00, s41 = s00, s42 = s00, s43 = s00, s50 = s00, s51 = s00, s52 = s00, s53 = s00
+            for o in 0..<16 {
+                let mo = dM + (o &* 256 &+ q &* 16)
+                let d0 = load16(mo), d1 = load16(mo + 64), d2 = load16(mo + 128), d3 = load16(mo + 192)
+                let uo = u + (o &* 64 &+ q &* 16)
+                @inline(__always) func add(_ c: Int, _ a0: inout Vector16, _ a1: inout Vector16, _ a2: inout Vector16, _ a3: inout Vector16) {
+                    let w = load16(uo + c &* 1024)
+                    if o == 0 {
+                        a0 = w * d0; a1 = w * d1; a2 = w * d2; a3 = w * d3
+                    } else {
+                        a0 = multiplyAdd(a0, w, d0); a1 = multiplyAdd(a1, w, d1); a2 = multiplyAdd(a2, w, d2); a3 = multiplyAdd(a3, w, d3)
+                    }
+                }
+                add(0, &s00, &s01, &s02, &s03); add(1, &s10, &s11, &s12, &s13); add(2, &s20, &s21, &s22, &s23)
+                add(3, &s30, &s31, &s32, &s33); add(4, &s40, &s41, &s42, &s43); add(5, &s50, &s51, &s52, &s53)
+            }
+            @inline(__always) func put(_ c: Int, _ a0: Vector16, _ a1: Vector16, _ a2: Vector16, _ a3: Vector16) {
+                let target = dV + (c &* 256 &+ q &* 16)
+                store16(a0, target); store16(a1, target + 64); store16(a2, target + 128); store16(a3, target + 192)
+            }
+            put(0, s00, s01, s02, s03); put(1, s10, s11, s12, s13); put(2, s20, s21, s22, s23)
+            put(3, s30, s31, s32, s33); put(4, s40, s41, s42, s43); put(5, s50, s51, s52, s53)
+        }
+        // dx[c]: for each tile, rows r_a = sum_b dV[a][b] (B^T row b) (lanes v), then
+        // dd_u = sum_a BT[a][u] r_a (`winogradInputTransformAdjoint`), added into rows 4 ty + u,
+        // columns 4 tx ..< 4 tx + 8, the tiles in order.
+        zero(dx, s.inputCount)
+        for c in 0..<6 {
+            for tile in 0..<4 {
+                let source = dV + (c &* 4 &+ tile) &* 64
+                @inline(__always) func row(_ a: Int) -> Vector8 {
+                    let r = source + a &* 8
+                    var sum = Vector8(repeating: r[0]) * bt0
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), bt1)
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), bt2)
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[3]), bt3)
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[4]), bt4)
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[5]), bt5)
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[6]), bt6)
+                    return fusedMultiplyAdd(sum, Vector8(repeating: r[7]), bt7)
+                }
+                let d = winogradInputTransformAdjoint(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+                let target = dx + (c &* 144 &+ (tile >> 1) &* 48 &+ (tile & 1) &* 4)
+                @inline(__always) func add(_ u: Int, _ value: Vector8) {
+                    let row = target + u &* 12
+                    store8(load8(row) + value, row)
+                }
+                add(0, d.0); add(1, d.1); add(2, d.2); add(3, d.3); add(4, d.4); add(5, d.5); add(6, d.6); add(7, d.7)
+            }
+        }
+    }
+}
+
+/// Eight floats of a constant table from `offset`.
+@inline(__always)
+private func load8(_ table: [Float], _ offset: Int) -> Vector8 {
+    Vector8((0..<8).map { table[offset &+ $0] })
+}
+
+/// The adjoint of `winogradOutputTransform`: m_a = sum_i AT[i][a] y_i for a = 0 ..< 8.
+@inline(__always)
+func winogradOutputTransformAdjoint(_ y0: Vector8, _ y1: Vector8, _ y2: Vector8, _ y3: Vector8)
+    -> (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8) {
+    typealias V = Vector8
+    let even1 = y0 + y2, odd1 = y1 + y3
+    let even2 = fusedMultiplyAdd(y0, V(repeating: 4), y2), odd2 = fusedMultiplyAdd(y1 * V(repeating: 2), V(repeating: 8), y3)
+    let even3 = fusedMultiplyAdd(y0, V(repeating: 0.25), y2), odd3 = fusedMultiplyAdd(y1 * V(repeating: 0.5), V(repeating: 0.125), y3)
+    return (y0, even1 + odd1, even1 - odd1, even2 + odd2, even2 - odd2, even3 + odd3, even3 - odd3, y3)
+}
+
+/// The adjoint of `winogradInputTransform`: d_u = sum_a BT[a][u] r_a for u = 0 ..< 8.
+@inline(__always)
+func winogradInputTransformAdjoint(_ r0: Vector8, _ r1: Vector8, _ r2: Vector8, _ r3: Vector8, _ r4: Vector8, _ r5: Vector8,
+                                   _ r6: Vector8, _ r7: Vector8) -> (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8) {
+    typealias V = Vector8
+    let p1 = r1 + r2, m1 = r1 - r2, p3 = r3 + r4, m3 = r3 - r4, p5 = r5 + r6, m5 = r5 - r6
+    let d1 = fusedMultiplyAdd(fusedMultiplyAdd(m1 - r7, V(repeating: 0.5), m3), V(repeating: 2), m5)
+    let d2 = fusedMultiplyAdd(fusedMultiplyAdd(fusedMultiplyAdd(p1, V(repeating: 5.25), r0), V(repeating: 0.25), p3), V(repeating: 4), p5)
+    let d3 = fusedMultiplyAdd(fusedMultiplyAdd(r7 * V(repeating: 5.25), V(repeating: -4.25), m1), V(repeating: -2.5), m3 + m5)
+    let d4 = fusedMultiplyAdd(fusedMultiplyAdd(fusedMultiplyAdd(r0 * V(repeating: -5.25), V(repeating: -4.25), p1), V(repeating: -1.25), p3),
+                              V(repeating: -5), p5)
+    let d5 = fusedMultiplyAdd(fusedMultiplyAdd(fusedMultiplyAdd(m1, V(repeating: -5.25), r7), V(repeating: 2), m3), V(repeating: 0.5), m5)
+    let d6 = r0 + p1 + p3 + p5
+    return (-r0, d1, d2, d3, d4, d5, d6, r7)
 }
 
 /// B^T d for eight vectors d0..d7 (B^T's coefficients written out).

@@ -58,7 +58,8 @@ public struct Convolution: Layer {
         switch pass.kernels {
         case .fast:
             convolutionBackward(shape, batch: pass.batch, input: pass.input, weight: pass.parameters, outputGradient: outputGradient,
-                                weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient, scratch: pass.scratch)
+                                weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient, scratch: pass.scratch,
+                                cache: pass.cache)
         case .naive:
             convolutionBackwardNaive(shape, batch: pass.batch, input: pass.input, weight: pass.parameters, outputGradient: outputGradient,
                                      weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)

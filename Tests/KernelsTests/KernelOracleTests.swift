@@ -351,4 +351,61 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         #expect(changed.map(\.bitPattern) == run(cached: false).map(\.bitPattern))
         #expect(changed != first)
     }
+
+    /// The input gradient in Double: dx[c][y + i][x + j] += dy[o][y][x] w[o][c][i][j].
+    static func exactInputGradient(_ s: ConvolutionShape, batch: Int, weight: [Float], outputGradient: [Float]) -> [Double] {
+        var dx = [Double](repeating: 0, count: batch * s.inputCount)
+        for n in 0..<batch {
+            for o in 0..<s.outputChannels {
+                for y in 0..<8 {
+                    for x in 0..<8 {
+                        let g = Double(outputGradient[n * s.outputCount + o * 64 + y * 8 + x])
+                        for c in 0..<s.inputChannels {
+                            for i in 0..<5 {
+                                for j in 0..<5 {
+                                    dx[n * s.inputCount + c * 144 + (y + i) * 12 + x + j] += g * Double(weight[((o * s.inputChannels + c) * 5 + i) * 5 + j])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    @Test func inputGradientIsWithinAFewMillionthsOfTheExactSumCachedOrNot() {
+        let s = Self.c3, batch = 3
+        let outputGradient = randomFloats(batch * s.outputCount, seed: 20).map { $0 * 0.01 }
+        var weight = randomFloats(s.weightCount, seed: 21).map { $0 / Float(150).squareRoot() }
+        var scratch = [Float](repeating: .nan, count: s.scratchCount(batch: batch))
+        var cache = [Float](repeating: 0, count: s.winogradCacheCount)
+        func run(cached: Bool) -> [Float] {
+            var dx = [Float](repeating: .nan, count: batch * s.inputCount)
+            if cached {
+                convolutionInputGradientWinograd(s, batch: batch, weight: weight, outputGradient: outputGradient, inputGradient: &dx,
+                                                 scratch: &scratch, cache: &cache)
+            } else {
+                convolutionInputGradientWinograd(s, batch: batch, weight: weight, outputGradient: outputGradient, inputGradient: &dx,
+                                                 scratch: &scratch)
+            }
+            return dx
+        }
+        let exact = Self.exactInputGradient(s, batch: batch, weight: weight, outputGradient: outputGradient)
+        let winograd = run(cached: false)
+        let scale = exact.map(abs).max() ?? 0
+        let error = zip(winograd, exact).map { abs(Double($0) - $1) }.max() ?? .nan
+        print("Winograd C3 input gradient: largest error \(error) of values up to \(scale)")
+        #expect(error <= 1e-5 * scale)
+        #expect(run(cached: true).map(\.bitPattern) == winograd.map(\.bitPattern))
+        // The forward pass fills the cache for other weights: the input gradient must not take them.
+        var output = [Float](repeating: 0, count: batch * s.outputCount)
+        let input = randomFloats(batch * s.inputCount, seed: 22), bias = randomFloats(s.outputChannels, seed: 23)
+        weight[0] += 0.25
+        convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: &output, applyReLU: false,
+                                   scratch: &scratch, cache: &cache)
+        let changed = run(cached: true)
+        #expect(changed.map(\.bitPattern) == run(cached: false).map(\.bitPattern))
+        #expect(changed != winograd)
+    }
 }
