@@ -152,8 +152,8 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
 }
 
 /// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount(batch:)` floats; `cache`: as
-/// `convolutionForward`'s. Takes the 8x8-plane kernels (`s.hasPlanes8x8`; the input gradient by
-/// Winograd's F(4x4, 5x5) where `s.hasWinograd`), the 24-column weight gradient of a first layer (`s.hasRows24`, no input
+/// `convolutionForward`'s. Takes Winograd's F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernels
+/// (`s.hasPlanes8x8`), the 24-column weight gradient of a first layer (`s.hasRows24`, no input
 /// gradient) or the register-blocked ones (`s.isBlockable`) when the shape allows.
 public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
@@ -161,15 +161,16 @@ public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: Unsafe
                                 biasGradient: UnsafeMutablePointer<Float>,
                                 inputGradient: UnsafeMutablePointer<Float>?,
                                 scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+    if s.hasWinograd {
+        convolutionBackwardWinograd(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
+                                    weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient,
+                                    scratch: scratch, cache: cache)
+        return
+    }
     if s.hasPlanes8x8 {
-        let winograd = s.hasWinograd
         convolutionBackwardPlanes8x8(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
-                                     weightGradient: weightGradient, biasGradient: biasGradient,
-                                     inputGradient: winograd ? nil : inputGradient, scratch: scratch)
-        if winograd, let inputGradient {
-            convolutionInputGradientWinograd(s, batch: batch, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient,
-                                             scratch: scratch, cache: cache)
-        }
+                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient,
+                                     scratch: scratch)
         return
     }
     if s.hasRows24 && inputGradient == nil {

@@ -39,15 +39,10 @@ private func layOutRowPairs(_ s: ConvolutionShape, of rows: UnsafePointer<Float>
     }
 }
 
-/// As `convolutionBackwardNaive`, for shapes where `hasPlanes8x8`. The gradients are overwritten.
-public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
-                                         weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-                                         weightGradient: UnsafeMutablePointer<Float>,
-                                         biasGradient: UnsafeMutablePointer<Float>,
-                                         inputGradient: UnsafeMutablePointer<Float>?,
-                                         scratch: UnsafeMutablePointer<Float>) {
-    precondition(s.hasPlanes8x8)
-    // Bias: the sum of each output-gradient plane, over the batch.
+/// The bias gradient of an 8x8-plane shape: the sum of each output-gradient plane over the batch.
+@inline(__always)
+func outputGradientPlaneSums(_ s: ConvolutionShape, batch: Int, outputGradient: UnsafePointer<Float>,
+                             into biasGradient: UnsafeMutablePointer<Float>) {
     for o in 0..<s.outputChannels {
         var sum = Vector16()
         for n in 0..<batch {
@@ -56,6 +51,17 @@ public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, inpu
         }
         biasGradient[o] = horizontalSum(sum)
     }
+}
+
+/// As `convolutionBackwardNaive`, for shapes where `hasPlanes8x8`. The gradients are overwritten.
+public func convolutionBackwardPlanes8x8(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
+                                         weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                         weightGradient: UnsafeMutablePointer<Float>,
+                                         biasGradient: UnsafeMutablePointer<Float>,
+                                         inputGradient: UnsafeMutablePointer<Float>?,
+                                         scratch: UnsafeMutablePointer<Float>) {
+    precondition(s.hasPlanes8x8)
+    outputGradientPlaneSums(s, batch: batch, outputGradient: outputGradient, into: biasGradient)
     // Weights, input channel by input channel: the channel's row pairs of every image of the batch
     // laid out once as vectors (`pairs`: [image][i][y / 2][j], 16 floats each: rows y+i and y+1+i,
     // columns j..j+8), then kernel row by kernel row, four output channels at a time (then 3, 2 or

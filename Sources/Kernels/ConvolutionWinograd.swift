@@ -27,12 +27,12 @@ extension ConvolutionShape {
     /// tiles [2][4][8][O] and the outputs by tile [4 tiles][16][O].
     var winogradScratchCount: Int {
         let forward = (64 &* inputChannels &+ 2 &* 32 &+ 4 &* 16) &* outputChannels &+ inputChannels &* 4 &* 64
-        // The input gradient's: dM [O][4][64], dV [C][4][64], and both layouts of U when uncached.
-        let backward = (outputChannels &+ inputChannels) &* 4 &* 64 &+ 2 &* 64 &* inputChannels &* outputChannels
+        // The backward pass's: both layouts of U when uncached, dU [O][C][64], dM [O][4][64], V and dV [C][4][64].
+        let backward = 3 &* 64 &* inputChannels &* outputChannels &+ (outputChannels &+ 2 &* inputChannels) &* 4 &* 64
         return max(forward, backward)
     }
 
-    /// Floats of the cache `convolutionForwardWinograd` and `convolutionInputGradientWinograd` may
+    /// Floats of the cache `convolutionForwardWinograd` and `convolutionBackwardWinograd` may
     /// keep between calls: two marks, a copy of the weights last transformed, and their transform U
     /// in the forward pass's layout and in the input gradient's.
     public var winogradCacheCount: Int { hasWinograd ? 16 &+ weightCount &+ 2 &* 64 &* inputChannels &* outputChannels : 0 }
@@ -170,37 +170,12 @@ public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input:
     precondition(s.hasWinograd)
     let v = scratch + 64 &* 6 &* 16, columns = v + 6 &* 4 &* 64, tiles = columns + 2 &* 32 &* 16
     let u = winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: false)
-    // B's rows (B^T's columns, lanes b).
-    let bt = winogradBT
-    let bt0 = Vector8((0..<8).map { bt[$0 &* 8] }), bt1 = Vector8((0..<8).map { bt[$0 &* 8 &+ 1] })
-    let bt2 = Vector8((0..<8).map { bt[$0 &* 8 &+ 2] }), bt3 = Vector8((0..<8).map { bt[$0 &* 8 &+ 3] })
-    let bt4 = Vector8((0..<8).map { bt[$0 &* 8 &+ 4] }), bt5 = Vector8((0..<8).map { bt[$0 &* 8 &+ 5] })
-    let bt6 = Vector8((0..<8).map { bt[$0 &* 8 &+ 6] }), bt7 = Vector8((0..<8).map { bt[$0 &* 8 &+ 7] })
+    let matrices = WinogradMatrices()
     let biasVector = load16(bias)
     for n in 0..<batch {
         let image = input + n &* s.inputCount, out = output + n &* s.outputCount
-        // 1. V[c][tile][8a + b] = (B^T d B)[a][b], d the tile's 8x8 input: rows s_u = d[u] B
-        //    (lanes b), then V's rows by `winogradInputTransform` of s_0 ..< s_8.
-        for c in 0..<6 {
-            for tile in 0..<4 {
-                let d = image + (c &* 144 &+ (tile >> 1) &* 48 &+ (tile & 1) &* 4)
-                @inline(__always) func row(_ u: Int) -> Vector8 {
-                    let r = d + u &* 12
-                    var sum = Vector8(repeating: r[0]) * bt0
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), bt1)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), bt2)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[3]), bt3)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[4]), bt4)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[5]), bt5)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[6]), bt6)
-                    return fusedMultiplyAdd(sum, Vector8(repeating: r[7]), bt7)
-                }
-                let r = winogradInputTransform(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
-                let target = v + (c &* 4 &+ tile) &* 64
-                store8(r.0, target); store8(r.1, target + 8); store8(r.2, target + 16); store8(r.3, target + 24)
-                store8(r.4, target + 32); store8(r.5, target + 40); store8(r.6, target + 48); store8(r.7, target + 56)
-            }
-        }
+        // 1. V = B^T d B for each input channel and tile.
+        matrices.transformInput(image, into: v)
         for pair in 0..<2 {
             // 2. Tiles 2 pair and 2 pair + 1 (one row of tiles), column b: M[a][b] for the eight a
             //    (a product, then multiply-adds over c), then columns[tile][i][b] = sum_a AT[i][a] M[a][b].
@@ -254,28 +229,82 @@ public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input:
     }
 }
 
-/// dE/dx of C3 (overwritten), for shapes where `s.hasWinograd`: the adjoint of the forward pass's
-/// Winograd computation, so the same linear map transposed (exactly, but for rounding):
-///   dM[o][tile] = A dY[o][tile] A^T,   dV[c][tile] = sum_o U[o][c] . dM[o][tile],
-///   dx[c] = the tiles' B dV[c][tile] B^T added where they sit (8x8 at stride 4, overlapping).
-/// Each image alone: the dense passes as broadcast elements times rows of the matrix (lanes: a
-/// tile's columns), the others combining whole rows; the products with 16 points in the lanes.
+/// The matrices' rows and columns as vectors, made once a call.
+struct WinogradMatrices {
+    /// B^T's columns (lanes: B^T's rows b) and rows (lanes: its columns v).
+    let btColumns: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)
+    let btRows: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)
+    /// A^T's rows (lanes b), G's rows (lanes j, the last three 0).
+    let atRows: (Vector8, Vector8, Vector8, Vector8)
+    let gRows: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)
+
+    init() {
+        let bt = winogradBT, g = winogradG
+        func column(_ v: Int) -> Vector8 { Vector8((0..<8).map { bt[$0 &* 8 &+ v] }) }
+        func row(_ b: Int) -> Vector8 { Vector8((0..<8).map { bt[b &* 8 &+ $0] }) }
+        func gRow(_ b: Int) -> Vector8 { Vector8((0..<8).map { $0 < 5 ? g[b &* 5 &+ $0] : 0 }) }
+        btColumns = (column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7))
+        btRows = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+        atRows = (Vector8(1, 1, 1, 1, 1, 1, 1, 0), Vector8(0, 1, -1, 2, -2, 0.5, -0.5, 0), Vector8(0, 1, 1, 4, 4, 0.25, 0.25, 0),
+                  Vector8(0, 1, -1, 8, -8, 0.125, -0.125, 1))
+        gRows = (gRow(0), gRow(1), gRow(2), gRow(3), gRow(4), gRow(5), gRow(6), gRow(7))
+    }
+
+    /// sum_k x[k] rows.k for eight x (a product, then multiply-adds in order).
+    @inline(__always)
+    func combine(_ x: UnsafePointer<Float>, _ rows: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)) -> Vector8 {
+        var sum = Vector8(repeating: x[0]) * rows.0
+        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[1]), rows.1)
+        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[2]), rows.2)
+        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[3]), rows.3)
+        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[4]), rows.4)
+        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[5]), rows.5)
+        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[6]), rows.6)
+        return fusedMultiplyAdd(sum, Vector8(repeating: x[7]), rows.7)
+    }
+
+    /// V[c][tile][8a + b] = (B^T d B)[a][b] for C3's six 12x12 input planes, d a tile's 8x8 input:
+    /// rows s_u = d[u] B (lanes b), then V's rows by `winogradInputTransform` of s_0 ..< s_8.
+    @inline(__always)
+    func transformInput(_ image: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+        for c in 0..<6 {
+            for tile in 0..<4 {
+                let d = image + (c &* 144 &+ (tile >> 1) &* 48 &+ (tile & 1) &* 4)
+                @inline(__always) func row(_ u: Int) -> Vector8 { combine(d + u &* 12, btColumns) }
+                let r = winogradInputTransform(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+                let target = v + (c &* 4 &+ tile) &* 64
+                store8(r.0, target); store8(r.1, target + 8); store8(r.2, target + 16); store8(r.3, target + 24)
+                store8(r.4, target + 32); store8(r.5, target + 40); store8(r.6, target + 48); store8(r.7, target + 56)
+            }
+        }
+    }
+}
+
+/// As `convolutionBackwardNaive`, for shapes where `s.hasWinograd` (the gradients overwritten): the
+/// adjoint of the forward pass's Winograd computation, the same linear maps transposed (exactly,
+/// but for rounding). Per image, from dY (dE/da of C3's outputs):
+///   dM[o][tile] = A dY[o][tile] A^T;
+///   dE/dx: dV[c][tile] = sum_o U[o][c] . dM[o][tile], then the tiles' B dV[c][tile] B^T added where
+///     they sit (8x8 at stride 4, overlapping);
+///   dE/dw: dU[o][c] += sum_tile dM[o][tile] . V[c][tile], V = B^T d B the input's transform;
+/// and over the batch, dw[o][c] = G^T dU[o][c] G, the bias's the sums of the dY planes. The passes
+/// along a tile's rows as broadcast elements times a matrix's rows or columns (lanes: the tile's
+/// columns), the others combining whole rows, the products with 16 points in the lanes.
 /// `scratch`, `cache`: as `convolutionForwardWinograd`'s.
-public func convolutionInputGradientWinograd(_ s: ConvolutionShape, batch: Int, weight: UnsafePointer<Float>,
-                                             outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
-                                             scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+public func convolutionBackwardWinograd(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                        outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+                                        biasGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                                        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
     precondition(s.hasWinograd)
-    let u = winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: true)
-    // After U (when it is in the scratch): dM [16][4 tiles][64], dV [6][4 tiles][64].
-    let dM = cache == nil ? scratch + 2 &* 64 &* 6 &* 16 : scratch, dV = dM + 16 &* 4 &* 64
-    // A^T's rows (lanes b) and B^T's rows (lanes v).
-    let at0 = Vector8(1, 1, 1, 1, 1, 1, 1, 0), at1 = Vector8(0, 1, -1, 2, -2, 0.5, -0.5, 0)
-    let at2 = Vector8(0, 1, 1, 4, 4, 0.25, 0.25, 0), at3 = Vector8(0, 1, -1, 8, -8, 0.125, -0.125, 1)
-    let bt = winogradBT
-    let bt0 = load8(bt, 0), bt1 = load8(bt, 8), bt2 = load8(bt, 16), bt3 = load8(bt, 24)
-    let bt4 = load8(bt, 32), bt5 = load8(bt, 40), bt6 = load8(bt, 48), bt7 = load8(bt, 56)
+    outputGradientPlaneSums(s, batch: batch, outputGradient: outputGradient, into: biasGradient)
+    let u: UnsafeMutablePointer<Float>? = inputGradient == nil ? nil
+        : winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: true)
+    // After U (when it is in the scratch): dU [16][6][64], dM [16][4 tiles][64], V and dV [6][4 tiles][64].
+    let dU = cache == nil && u != nil ? scratch + 2 &* 64 &* 6 &* 16 : scratch
+    let dM = dU + 16 &* 6 &* 64, v = dM + 16 &* 4 &* 64, dV = v + 6 &* 4 &* 64
+    let matrices = WinogradMatrices(), at = matrices.atRows
     for n in 0..<batch {
-        let gradient = outputGradient + n &* s.outputCount, dx = inputGradient + n &* s.inputCount
+        let gradient = outputGradient + n &* s.outputCount
         // dM[o][tile][8a + b]: rows r_i = sum_j dY[i][j] (A^T row j) (lanes b), then
         // dM_a = sum_i AT[i][a] r_i (`winogradOutputTransformAdjoint`).
         for o in 0..<16 {
@@ -283,10 +312,10 @@ public func convolutionInputGradientWinograd(_ s: ConvolutionShape, batch: Int, 
                 let dy = gradient + (o &* 64 &+ (tile >> 1) &* 32 &+ (tile & 1) &* 4)
                 @inline(__always) func row(_ i: Int) -> Vector8 {
                     let r = dy + i &* 8
-                    var sum = Vector8(repeating: r[0]) * at0
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), at1)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), at2)
-                    return fusedMultiplyAdd(sum, Vector8(repeating: r[3]), at3)
+                    var sum = Vector8(repeating: r[0]) * at.0
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), at.1)
+                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), at.2)
+                    return fusedMultiplyAdd(sum, Vector8(repeating: r[3]), at.3)
                 }
                 let m = winogradOutputTransformAdjoint(row(0), row(1), row(2), row(3))
                 let target = dM + (o &* 4 &+ tile) &* 64
@@ -294,6 +323,30 @@ public func convolutionInputGradientWinograd(_ s: ConvolutionShape, batch: Int, 
                 store8(m.4, target + 32); store8(m.5, target + 40); store8(m.6, target + 48); store8(m.7, target + 56)
             }
         }
+        // dU[o][c][xi] (+)= sum_tile dM[o][tile][xi] V[c][tile][xi], 16 points at a time, the 24
+        // vectors of V held; images and tiles in order (the first image's first tile a product).
+        matrices.transformInput(input + n &* s.inputCount, into: v)
+        for q in 0..<4 {
+            let vq = v + q &* 16
+            @inline(__always) func vv(_ c: Int, _ tile: Int) -> Vector16 { load16(vq + (c &* 4 &+ tile) &* 64) }
+            let v00 = vv(0, 0), v01 = vv(0, 1), v02 = vv(0, 2), v03 = vv(0, 3), v10 = vv(1, 0), v11 = vv(1, 1), v12 = vv(1, 2), v13 = vv(1, 3)
+            let v20 = vv(2, 0), v21 = vv(2, 1), v22 = vv(2, 2), v23 = vv(2, 3), v30 = vv(3, 0), v31 = vv(3, 1), v32 = vv(3, 2), v33 = vv(3, 3)
+            let v40 = vv(4, 0), v41 = vv(4, 1), v42 = vv(4, 2), v43 = vv(4, 3), v50 = vv(5, 0), v51 = vv(5, 1), v52 = vv(5, 2), v53 = vv(5, 3)
+            for o in 0..<16 {
+                let mo = dM + (o &* 256 &+ q &* 16)
+                let d0 = load16(mo), d1 = load16(mo + 64), d2 = load16(mo + 128), d3 = load16(mo + 192)
+                let uo = dU + (o &* 384 &+ q &* 16)
+                @inline(__always) func add(_ c: Int, _ x0: Vector16, _ x1: Vector16, _ x2: Vector16, _ x3: Vector16) {
+                    let target = uo + c &* 64
+                    var sum = n == 0 ? d0 * x0 : multiplyAdd(load16(target), d0, x0)
+                    sum = multiplyAdd(sum, d1, x1); sum = multiplyAdd(sum, d2, x2)
+                    store16(multiplyAdd(sum, d3, x3), target)
+                }
+                add(0, v00, v01, v02, v03); add(1, v10, v11, v12, v13); add(2, v20, v21, v22, v23)
+                add(3, v30, v31, v32, v33); add(4, v40, v41, v42, v43); add(5, v50, v51, v52, v53)
+            }
+        }
+        guard let u, let inputGradient else { continue }
         // dV[c][tile][xi] = sum_o U[c][o][xi] dM[o][tile][xi], 16 points at a time (a product, then
         // multiply-adds over o), the 24 sums in registers.
         for q in 0..<4 {
@@ -325,21 +378,12 @@ public func convolutionInputGradientWinograd(_ s: ConvolutionShape, batch: Int, 
         // dx[c]: for each tile, rows r_a = sum_b dV[a][b] (B^T row b) (lanes v), then
         // dd_u = sum_a BT[a][u] r_a (`winogradInputTransformAdjoint`), added into rows 4 ty + u,
         // columns 4 tx ..< 4 tx + 8, the tiles in order.
+        let dx = inputGradient + n &* s.inputCount
         zero(dx, s.inputCount)
         for c in 0..<6 {
             for tile in 0..<4 {
                 let source = dV + (c &* 4 &+ tile) &* 64
-                @inline(__always) func row(_ a: Int) -> Vector8 {
-                    let r = source + a &* 8
-                    var sum = Vector8(repeating: r[0]) * bt0
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), bt1)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), bt2)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[3]), bt3)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[4]), bt4)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[5]), bt5)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[6]), bt6)
-                    return fusedMultiplyAdd(sum, Vector8(repeating: r[7]), bt7)
-                }
+                @inline(__always) func row(_ a: Int) -> Vector8 { matrices.combine(source + a &* 8, matrices.btRows) }
                 let d = winogradInputTransformAdjoint(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
                 let target = dx + (c &* 144 &+ (tile >> 1) &* 48 &+ (tile & 1) &* 4)
                 @inline(__always) func add(_ u: Int, _ value: Vector8) {
@@ -350,12 +394,28 @@ public func convolutionInputGradientWinograd(_ s: ConvolutionShape, batch: Int, 
             }
         }
     }
-}
-
-/// Eight floats of a constant table from `offset`.
-@inline(__always)
-private func load8(_ table: [Float], _ offset: Int) -> Vector8 {
-    Vector8((0..<8).map { table[offset &+ $0] })
+    // dw[o][c] = G^T dU G: rows r_a = sum_b dU[a][b] (G row b) (lanes j), then dw[i] = sum_a G[a][i] r_a.
+    let g = matrices.gRows
+    winogradG.withUnsafeBufferPointer { gBuffer in
+        let gValues = gBuffer.baseAddress!
+        for k in 0..<s.outputChannels &* s.inputChannels {
+            let source = dU + k &* 64
+            let r0 = matrices.combine(source, g), r1 = matrices.combine(source + 8, g), r2 = matrices.combine(source + 16, g)
+            let r3 = matrices.combine(source + 24, g), r4 = matrices.combine(source + 32, g), r5 = matrices.combine(source + 40, g)
+            let r6 = matrices.combine(source + 48, g), r7 = matrices.combine(source + 56, g)
+            let target = weightGradient + k &* 25
+            for i in 0..<5 {
+                @inline(__always) func c(_ a: Int) -> Vector8 { Vector8(repeating: gValues[a &* 5 &+ i]) }
+                var sum = c(0) * r0
+                sum = fusedMultiplyAdd(sum, c(1), r1); sum = fusedMultiplyAdd(sum, c(2), r2); sum = fusedMultiplyAdd(sum, c(3), r3)
+                sum = fusedMultiplyAdd(sum, c(4), r4); sum = fusedMultiplyAdd(sum, c(5), r5); sum = fusedMultiplyAdd(sum, c(6), r6)
+                sum = fusedMultiplyAdd(sum, c(7), r7)
+                let row = target + i &* 5
+                UnsafeMutableRawPointer(row).storeBytes(of: sum.lowHalf, as: SIMD4<Float>.self)
+                row[4] = sum[4]
+            }
+        }
+    }
 }
 
 /// The adjoint of `winogradOutputTransform`: m_a = sum_i AT[i][a] y_i for a = 0 ..< 8.

@@ -61,7 +61,7 @@ struct Bench: AsyncParsableCommand {
             print("time per image and layer (one thread, chunks of 16; the share of the layers' time; the layers with weights as a share of one core's peak):")
             for layer in result.layers {
                 let name = layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0)
-                let winograd = layer.layer == "C3 forward" && ((LeNet5.network.layers.first { $0.name == "C3" } as? Convolution)?.shape.hasWinograd ?? false) ? " (direct FLOP; Winograd)" : ""
+                let winograd = layer.layer.hasPrefix("C3 ") && ((LeNet5.network.layers.first { $0.name == "C3" } as? Convolution)?.shape.hasWinograd ?? false) ? " (direct FLOP; Winograd)" : ""
                 let core = layer.percentOfOneCore.map { String(format: "  %5.1f%% of a core", $0) + winograd } ?? ""
                 print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share) + core)
             }

@@ -352,9 +352,11 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         #expect(changed != first)
     }
 
-    /// The input gradient in Double: dx[c][y + i][x + j] += dy[o][y][x] w[o][c][i][j].
-    static func exactInputGradient(_ s: ConvolutionShape, batch: Int, weight: [Float], outputGradient: [Float]) -> [Double] {
-        var dx = [Double](repeating: 0, count: batch * s.inputCount)
+    /// The gradients in Double: dx[c][y + i][x + j] += dy[o][y][x] w[o][c][i][j] and
+    /// dw[o][c][i][j] += dy[o][y][x] input[c][y + i][x + j].
+    static func exactGradients(_ s: ConvolutionShape, batch: Int, input: [Float], weight: [Float],
+                               outputGradient: [Float]) -> (dw: [Double], dx: [Double]) {
+        var dx = [Double](repeating: 0, count: batch * s.inputCount), dw = [Double](repeating: 0, count: s.weightCount)
         for n in 0..<batch {
             for o in 0..<s.outputChannels {
                 for y in 0..<8 {
@@ -363,7 +365,9 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
                         for c in 0..<s.inputChannels {
                             for i in 0..<5 {
                                 for j in 0..<5 {
-                                    dx[n * s.inputCount + c * 144 + (y + i) * 12 + x + j] += g * Double(weight[((o * s.inputChannels + c) * 5 + i) * 5 + j])
+                                    let w = ((o * s.inputChannels + c) * 5 + i) * 5 + j, position = n * s.inputCount + c * 144 + (y + i) * 12 + x + j
+                                    dx[position] += g * Double(weight[w])
+                                    dw[w] += g * Double(input[position])
                                 }
                             }
                         }
@@ -371,41 +375,49 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
                 }
             }
         }
-        return dx
+        return (dw, dx)
     }
 
-    @Test func inputGradientIsWithinAFewMillionthsOfTheExactSumCachedOrNot() {
+    @Test func backwardIsWithinAFewMillionthsOfTheExactSumsCachedOrNot() {
         let s = Self.c3, batch = 3
         let outputGradient = randomFloats(batch * s.outputCount, seed: 20).map { $0 * 0.01 }
+        let input = randomFloats(batch * s.inputCount, seed: 22).map { ($0 + 1) * 4 }
         var weight = randomFloats(s.weightCount, seed: 21).map { $0 / Float(150).squareRoot() }
         var scratch = [Float](repeating: .nan, count: s.scratchCount(batch: batch))
         var cache = [Float](repeating: 0, count: s.winogradCacheCount)
-        func run(cached: Bool) -> [Float] {
+        func run(cached: Bool) -> (dw: [Float], db: [Float], dx: [Float]) {
+            var dw = [Float](repeating: .nan, count: s.weightCount), db = [Float](repeating: .nan, count: 16)
             var dx = [Float](repeating: .nan, count: batch * s.inputCount)
             if cached {
-                convolutionInputGradientWinograd(s, batch: batch, weight: weight, outputGradient: outputGradient, inputGradient: &dx,
-                                                 scratch: &scratch, cache: &cache)
+                convolutionBackwardWinograd(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient, weightGradient: &dw,
+                                            biasGradient: &db, inputGradient: &dx, scratch: &scratch, cache: &cache)
             } else {
-                convolutionInputGradientWinograd(s, batch: batch, weight: weight, outputGradient: outputGradient, inputGradient: &dx,
-                                                 scratch: &scratch)
+                convolutionBackwardWinograd(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient, weightGradient: &dw,
+                                            biasGradient: &db, inputGradient: &dx, scratch: &scratch)
             }
-            return dx
+            return (dw, db, dx)
         }
-        let exact = Self.exactInputGradient(s, batch: batch, weight: weight, outputGradient: outputGradient)
+        let exact = Self.exactGradients(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient)
         let winograd = run(cached: false)
-        let scale = exact.map(abs).max() ?? 0
-        let error = zip(winograd, exact).map { abs(Double($0) - $1) }.max() ?? .nan
-        print("Winograd C3 input gradient: largest error \(error) of values up to \(scale)")
-        #expect(error <= 1e-5 * scale)
-        #expect(run(cached: true).map(\.bitPattern) == winograd.map(\.bitPattern))
-        // The forward pass fills the cache for other weights: the input gradient must not take them.
+        for (name, ours, reference) in [("input", winograd.dx, exact.dx), ("weight", winograd.dw, exact.dw)] {
+            let scale = reference.map(abs).max() ?? 0
+            let error = zip(ours, reference).map { abs(Double($0) - $1) }.max() ?? .nan
+            print("Winograd C3 \(name) gradient: largest error \(error) of values up to \(scale)")
+            #expect(error <= 1e-5 * scale, "\(name)")
+        }
+        var naive = (dw: [Float](repeating: 0, count: s.weightCount), db: [Float](repeating: 0, count: 16))
+        convolutionBackwardNaive(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
+                                 weightGradient: &naive.dw, biasGradient: &naive.db, inputGradient: nil)
+        #expect(largestDifference(winograd.db, naive.db) <= 1e-6)
+        let cached = run(cached: true)
+        #expect(cached.dx.map(\.bitPattern) == winograd.dx.map(\.bitPattern) && cached.dw.map(\.bitPattern) == winograd.dw.map(\.bitPattern))
+        // The forward pass fills the cache for other weights: the backward pass must not take them.
         var output = [Float](repeating: 0, count: batch * s.outputCount)
-        let input = randomFloats(batch * s.inputCount, seed: 22), bias = randomFloats(s.outputChannels, seed: 23)
         weight[0] += 0.25
-        convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: &output, applyReLU: false,
+        convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: naive.db, output: &output, applyReLU: false,
                                    scratch: &scratch, cache: &cache)
         let changed = run(cached: true)
-        #expect(changed.map(\.bitPattern) == run(cached: false).map(\.bitPattern))
-        #expect(changed != winograd)
+        #expect(changed.dx.map(\.bitPattern) == run(cached: false).dx.map(\.bitPattern))
+        #expect(changed.dx != winograd.dx)
     }
 }
