@@ -3,8 +3,11 @@
 
 usage: check_onnx.py MODEL.onnx SCORES.npy MNIST_RAW_FOLDER
 The input preparation is read from the model's metadata (the write-up's or the 1998 paper's).
-Prints the largest differences; fails unless every score is within 1e-5 (absolute) of lenet's, or
-within 1e-5 relative to its magnitude when that is above 1, and every prediction is the same.
+Prints the largest differences; fails unless every score is within 1e-4 (absolute) of lenet's, or
+within 1e-4 relative to its magnitude when that is above 1, and every prediction is the same. (lenet
+computes the write-up's C3 by Winograd's F(4x4, 5x5), ONNX Runtime by its own convolution: the two
+round differently, 2.1e-5 relative at most on the shipped model's logits; 1e-4 is also the tolerance
+of the tests that compare a PyTorch-trained checkpoint's logits with PyTorch's.)
 """
 import gzip
 import json
@@ -55,7 +58,7 @@ def main(model_path, scores_path, raw):
     print(f"{model_path} ({meta['model']}, opset {opset}): onnx.checker passed; ONNX Runtime {ort.__version__} on {len(x)} images: "
           f"largest difference {difference.max():.3g} (relative to magnitude >= 1: {relative.max():.3g}), "
           f"same predictions {same * 100:.2f}%, batch of one {np.abs(one - ours[:1]).max():.3g}")
-    assert relative.max() <= 1e-5, relative.max()
+    assert relative.max() <= 1e-4, relative.max()
     assert same == 1.0, same
 
 
