@@ -8,15 +8,6 @@
 /// Input gradient: the product of the transposed weights and the output gradient, in register
 /// blocks added straight into the input gradient (a fused col2im).
 
-@inline(__always)
-func multiplyAdd(_ accumulator: Vector8, _ a: Vector8, _ b: Vector8) -> Vector8 {
-    #if FUSED_MULTIPLY_ADD || arch(arm64)
-    return accumulator.addingProduct(a, b)
-    #else
-    return accumulator + a * b
-    #endif
-}
-
 extension ConvolutionShape {
     /// True when the blocked kernels apply.
     public var isBlockable: Bool { kernelSize == 5 && outputWidth % 8 == 0 && outputWidth > 0 && outputHeight > 0 }

@@ -53,17 +53,6 @@ private let winogradG: [Float] = [
     0, 0, 0, 0, 1,
 ]
 
-/// c + a b, fused where the build has fused multiply-adds (as `multiplyAdd`). Concrete types, not
-/// generic code: a generic SIMD function runs the protocol's lane-by-lane operators.
-@inline(__always)
-func fusedMultiplyAdd(_ c: Vector8, _ a: Vector8, _ b: Vector8) -> Vector8 {
-    #if FUSED_MULTIPLY_ADD || arch(arm64)
-    return c.addingProduct(a, b)
-    #else
-    return c + a * b
-    #endif
-}
-
 /// The 8x8 B^T (row by row); `winogradInputTransform` has its coefficients written out.
 private let winogradBT: [Float] = [
     -1, 0, 5.25, 0, -5.25, 0, 1, 0,
@@ -254,13 +243,13 @@ struct WinogradMatrices {
     @inline(__always)
     func combine(_ x: UnsafePointer<Float>, _ rows: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)) -> Vector8 {
         var sum = Vector8(repeating: x[0]) * rows.0
-        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[1]), rows.1)
-        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[2]), rows.2)
-        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[3]), rows.3)
-        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[4]), rows.4)
-        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[5]), rows.5)
-        sum = fusedMultiplyAdd(sum, Vector8(repeating: x[6]), rows.6)
-        return fusedMultiplyAdd(sum, Vector8(repeating: x[7]), rows.7)
+        sum = multiplyAdd(sum, Vector8(repeating: x[1]), rows.1)
+        sum = multiplyAdd(sum, Vector8(repeating: x[2]), rows.2)
+        sum = multiplyAdd(sum, Vector8(repeating: x[3]), rows.3)
+        sum = multiplyAdd(sum, Vector8(repeating: x[4]), rows.4)
+        sum = multiplyAdd(sum, Vector8(repeating: x[5]), rows.5)
+        sum = multiplyAdd(sum, Vector8(repeating: x[6]), rows.6)
+        return multiplyAdd(sum, Vector8(repeating: x[7]), rows.7)
     }
 
     /// V[c][tile][8a + b] = (B^T d B)[a][b] for C3's six 12x12 input planes, d a tile's 8x8 input:
@@ -313,9 +302,9 @@ public func convolutionBackwardWinograd(_ s: ConvolutionShape, batch: Int, input
                 @inline(__always) func row(_ i: Int) -> Vector8 {
                     let r = dy + i &* 8
                     var sum = Vector8(repeating: r[0]) * at.0
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[1]), at.1)
-                    sum = fusedMultiplyAdd(sum, Vector8(repeating: r[2]), at.2)
-                    return fusedMultiplyAdd(sum, Vector8(repeating: r[3]), at.3)
+                    sum = multiplyAdd(sum, Vector8(repeating: r[1]), at.1)
+                    sum = multiplyAdd(sum, Vector8(repeating: r[2]), at.2)
+                    return multiplyAdd(sum, Vector8(repeating: r[3]), at.3)
                 }
                 let m = winogradOutputTransformAdjoint(row(0), row(1), row(2), row(3))
                 let target = dM + (o &* 4 &+ tile) &* 64
@@ -407,9 +396,9 @@ public func convolutionBackwardWinograd(_ s: ConvolutionShape, batch: Int, input
             for i in 0..<5 {
                 @inline(__always) func c(_ a: Int) -> Vector8 { Vector8(repeating: gValues[a &* 5 &+ i]) }
                 var sum = c(0) * r0
-                sum = fusedMultiplyAdd(sum, c(1), r1); sum = fusedMultiplyAdd(sum, c(2), r2); sum = fusedMultiplyAdd(sum, c(3), r3)
-                sum = fusedMultiplyAdd(sum, c(4), r4); sum = fusedMultiplyAdd(sum, c(5), r5); sum = fusedMultiplyAdd(sum, c(6), r6)
-                sum = fusedMultiplyAdd(sum, c(7), r7)
+                sum = multiplyAdd(sum, c(1), r1); sum = multiplyAdd(sum, c(2), r2); sum = multiplyAdd(sum, c(3), r3)
+                sum = multiplyAdd(sum, c(4), r4); sum = multiplyAdd(sum, c(5), r5); sum = multiplyAdd(sum, c(6), r6)
+                sum = multiplyAdd(sum, c(7), r7)
                 let row = target + i &* 5
                 UnsafeMutableRawPointer(row).storeBytes(of: sum.lowHalf, as: SIMD4<Float>.self)
                 row[4] = sum[4]
@@ -424,8 +413,8 @@ func winogradOutputTransformAdjoint(_ y0: Vector8, _ y1: Vector8, _ y2: Vector8,
     -> (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8) {
     typealias V = Vector8
     let even1 = y0 + y2, odd1 = y1 + y3
-    let even2 = fusedMultiplyAdd(y0, V(repeating: 4), y2), odd2 = fusedMultiplyAdd(y1 * V(repeating: 2), V(repeating: 8), y3)
-    let even3 = fusedMultiplyAdd(y0, V(repeating: 0.25), y2), odd3 = fusedMultiplyAdd(y1 * V(repeating: 0.5), V(repeating: 0.125), y3)
+    let even2 = multiplyAdd(y0, V(repeating: 4), y2), odd2 = multiplyAdd(y1 * V(repeating: 2), V(repeating: 8), y3)
+    let even3 = multiplyAdd(y0, V(repeating: 0.25), y2), odd3 = multiplyAdd(y1 * V(repeating: 0.5), V(repeating: 0.125), y3)
     return (y0, even1 + odd1, even1 - odd1, even2 + odd2, even2 - odd2, even3 + odd3, even3 - odd3, y3)
 }
 
@@ -435,12 +424,12 @@ func winogradInputTransformAdjoint(_ r0: Vector8, _ r1: Vector8, _ r2: Vector8, 
                                    _ r6: Vector8, _ r7: Vector8) -> (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8) {
     typealias V = Vector8
     let p1 = r1 + r2, m1 = r1 - r2, p3 = r3 + r4, m3 = r3 - r4, p5 = r5 + r6, m5 = r5 - r6
-    let d1 = fusedMultiplyAdd(fusedMultiplyAdd(m1 - r7, V(repeating: 0.5), m3), V(repeating: 2), m5)
-    let d2 = fusedMultiplyAdd(fusedMultiplyAdd(fusedMultiplyAdd(p1, V(repeating: 5.25), r0), V(repeating: 0.25), p3), V(repeating: 4), p5)
-    let d3 = fusedMultiplyAdd(fusedMultiplyAdd(r7 * V(repeating: 5.25), V(repeating: -4.25), m1), V(repeating: -2.5), m3 + m5)
-    let d4 = fusedMultiplyAdd(fusedMultiplyAdd(fusedMultiplyAdd(r0 * V(repeating: -5.25), V(repeating: -4.25), p1), V(repeating: -1.25), p3),
+    let d1 = multiplyAdd(multiplyAdd(m1 - r7, V(repeating: 0.5), m3), V(repeating: 2), m5)
+    let d2 = multiplyAdd(multiplyAdd(multiplyAdd(p1, V(repeating: 5.25), r0), V(repeating: 0.25), p3), V(repeating: 4), p5)
+    let d3 = multiplyAdd(multiplyAdd(r7 * V(repeating: 5.25), V(repeating: -4.25), m1), V(repeating: -2.5), m3 + m5)
+    let d4 = multiplyAdd(multiplyAdd(multiplyAdd(r0 * V(repeating: -5.25), V(repeating: -4.25), p1), V(repeating: -1.25), p3),
                               V(repeating: -5), p5)
-    let d5 = fusedMultiplyAdd(fusedMultiplyAdd(fusedMultiplyAdd(m1, V(repeating: -5.25), r7), V(repeating: 2), m3), V(repeating: 0.5), m5)
+    let d5 = multiplyAdd(multiplyAdd(multiplyAdd(m1, V(repeating: -5.25), r7), V(repeating: 2), m3), V(repeating: 0.5), m5)
     let d6 = r0 + p1 + p3 + p5
     return (-r0, d1, d2, d3, d4, d5, d6, r7)
 }
@@ -450,13 +439,13 @@ func winogradInputTransformAdjoint(_ r0: Vector8, _ r1: Vector8, _ r2: Vector8, 
 func winogradInputTransform(_ d0: Vector8, _ d1: Vector8, _ d2: Vector8, _ d3: Vector8, _ d4: Vector8, _ d5: Vector8, _ d6: Vector8,
                             _ d7: Vector8) -> (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8) {
     typealias V = Vector8
-    let r0 = fusedMultiplyAdd(d6 - d0, V(repeating: 5.25), d2 - d4)
-    let r7 = fusedMultiplyAdd(d7 - d1, V(repeating: 5.25), d3 - d5)
-    let p1 = fusedMultiplyAdd(d1 + d5, V(repeating: -4.25), d3), q1 = fusedMultiplyAdd(d2 + d6, V(repeating: -4.25), d4)
-    let p3 = fusedMultiplyAdd(fusedMultiplyAdd(d1 * V(repeating: 0.5), V(repeating: -2.5), d3), V(repeating: 2), d5)
-    let q3 = fusedMultiplyAdd(d2 * V(repeating: 0.25), V(repeating: -1.25), d4) + d6
-    let p5 = fusedMultiplyAdd(fusedMultiplyAdd(d1 * V(repeating: 2), V(repeating: -2.5), d3), V(repeating: 0.5), d5)
-    let q5 = fusedMultiplyAdd(d2 * V(repeating: 4), V(repeating: -5), d4) + d6
+    let r0 = multiplyAdd(d6 - d0, V(repeating: 5.25), d2 - d4)
+    let r7 = multiplyAdd(d7 - d1, V(repeating: 5.25), d3 - d5)
+    let p1 = multiplyAdd(d1 + d5, V(repeating: -4.25), d3), q1 = multiplyAdd(d2 + d6, V(repeating: -4.25), d4)
+    let p3 = multiplyAdd(multiplyAdd(d1 * V(repeating: 0.5), V(repeating: -2.5), d3), V(repeating: 2), d5)
+    let q3 = multiplyAdd(d2 * V(repeating: 0.25), V(repeating: -1.25), d4) + d6
+    let p5 = multiplyAdd(multiplyAdd(d1 * V(repeating: 2), V(repeating: -2.5), d3), V(repeating: 0.5), d5)
+    let q5 = multiplyAdd(d2 * V(repeating: 4), V(repeating: -5), d4) + d6
     return (r0, q1 + p1, q1 - p1, q3 + p3, q3 - p3, q5 + p5, q5 - p5, r7)
 }
 

@@ -28,6 +28,17 @@ public func store16(_ value: Vector16, _ pointer: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector16.self)
 }
 
+/// accumulator + a b, fused where the build has fused multiply-adds. For concrete vector types, not
+/// in generic code: a function generic over SIMD runs the protocol's lane-by-lane operators.
+@inline(__always)
+func multiplyAdd(_ accumulator: Vector8, _ a: Vector8, _ b: Vector8) -> Vector8 {
+    #if FUSED_MULTIPLY_ADD || arch(arm64)
+    return accumulator.addingProduct(a, b)
+    #else
+    return accumulator + a * b
+    #endif
+}
+
 @inline(__always)
 func multiplyAdd(_ accumulator: Vector16, _ a: Vector16, _ b: Vector16) -> Vector16 {
     #if FUSED_MULTIPLY_ADD || arch(arm64)

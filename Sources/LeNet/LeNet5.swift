@@ -14,8 +14,9 @@ import Support
 /// C5 is a fully connected layer on 4x4 maps (256 inputs); the output is a linear layer trained by
 /// softmax cross-entropy instead of Euclidean RBF units; SGD with momentum instead of stochastic
 /// diagonal Levenberg-Marquardt. How it is computed differs from PyTorch in one place: C3's forward
-/// pass runs Winograd's F(4x4, 5x5) (`convolutionForwardWinograd`), the same function with fewer
-/// multiplications, within a few millionths of the direct sums.
+/// and backward passes run Winograd's F(4x4, 5x5) (`convolutionForwardWinograd`,
+/// `convolutionBackwardWinograd`), the same functions with fewer multiplications, within a few
+/// millionths of exact sums.
 ///
 /// The parameters live in one flat buffer laid out as PyTorch's `state_dict()`: names, shapes and
 /// order, so checkpoints move between the two unchanged.
