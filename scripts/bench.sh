@@ -87,7 +87,7 @@ for batch in ["1000", "64", "1"]:
 print("| the 1998 model, one pattern, us | %.1f | %.1f | %.2fx |"
       % (ours["paperPatternMicroseconds"], portable["paperPatternMicroseconds"], portable["paperPatternMicroseconds"] / ours["paperPatternMicroseconds"]))
 print()
-print("lenet: %s; %d threads; training at %.1f GFLOP/s, %.1f%% of an estimated peak of %.0f GFLOP/s (%s)"
+print("lenet: %s; %d threads; training at %.1f GFLOP/s (the direct convolutions' FLOP; C3 by Winograd does fewer), %.1f%% of an estimated peak of %.0f GFLOP/s (%s)"
       % (ours["build"], ours["threads"], ours["trainGFLOPPerSecond"], ours["trainPercentOfPeak"], ours["machinePeakGFLOPPerSecond"], ours["peakFormula"]))
 print("lenet, one thread: a training step %.1f us per image, %.1f%% of it outside the layers"
       % (ours["oneThreadStepMicroseconds"], 100 * ours["outsideLayersShare"]))

@@ -35,7 +35,7 @@ struct Bench: AsyncParsableCommand {
                 return
             }
             print("\(result.processor), \(result.threads) threads, \(result.build)")
-            print(String(format: "training:   %8.0f images/s  (%d images in %.2f s; %.1f GFLOP/s, %.1f%% of an estimated peak of %.0f GFLOP/s)",
+            print(String(format: "training:   %8.0f images/s  (%d images in %.2f s; %.1f GFLOP/s counting the direct convolutions' FLOP, %.1f%% of an estimated peak of %.0f GFLOP/s)",
                          result.trainImagesPerSecond, result.trainImages, result.trainSeconds, result.trainGFLOPPerSecond,
                          result.trainPercentOfPeak, result.machinePeakGFLOPPerSecond))
             print("            the peak: \(result.peakFormula)")
