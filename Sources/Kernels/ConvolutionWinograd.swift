@@ -159,7 +159,7 @@ public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input:
     precondition(s.hasWinograd)
     let v = scratch + 64 &* 6 &* 16, columns = v + 6 &* 4 &* 64, tiles = columns + 2 &* 32 &* 16
     let u = winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: false)
-    let matrices = WinogradMatrices()
+    let matrices = WinogradMatrices.standard
     let biasVector = load16(bias)
     for n in 0..<batch {
         let image = input + n &* s.inputCount, out = output + n &* s.outputCount
@@ -218,8 +218,10 @@ public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input:
     }
 }
 
-/// The matrices' rows and columns as vectors, made once a call.
-struct WinogradMatrices {
+/// The matrices' rows and columns as vectors, made once (`standard`).
+struct WinogradMatrices: Sendable {
+    static let standard = WinogradMatrices()
+
     /// B^T's columns (lanes: B^T's rows b) and rows (lanes: its columns v).
     let btColumns: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)
     let btRows: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)
@@ -227,7 +229,7 @@ struct WinogradMatrices {
     let atRows: (Vector8, Vector8, Vector8, Vector8)
     let gRows: (Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8, Vector8)
 
-    init() {
+    private init() {
         let bt = winogradBT, g = winogradG
         func column(_ v: Int) -> Vector8 { Vector8((0..<8).map { bt[$0 &* 8 &+ v] }) }
         func row(_ b: Int) -> Vector8 { Vector8((0..<8).map { bt[b &* 8 &+ $0] }) }
@@ -291,7 +293,7 @@ public func convolutionBackwardWinograd(_ s: ConvolutionShape, batch: Int, input
     // After U (when it is in the scratch): dU [16][6][64], dM [16][4 tiles][64], V and dV [6][4 tiles][64].
     let dU = cache == nil && u != nil ? scratch + 2 &* 64 &* 6 &* 16 : scratch
     let dM = dU + 16 &* 6 &* 64, v = dM + 16 &* 4 &* 64, dV = v + 6 &* 4 &* 64
-    let matrices = WinogradMatrices(), at = matrices.atRows
+    let matrices = WinogradMatrices.standard, at = matrices.atRows
     for n in 0..<batch {
         let gradient = outputGradient + n &* s.outputCount
         // dM[o][tile][8a + b]: rows r_i = sum_j dY[i][j] (A^T row j) (lanes b), then
