@@ -59,9 +59,11 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "one thread: a training step %.1f us per image, its layers %.1f us: %.1f%% outside the layers",
                          result.oneThreadStepMicroseconds, result.layersMicroseconds, 100 * result.outsideLayersShare))
             print("time per image and layer (one thread, chunks of 16; the share of the layers' time; the layers with weights as a share of one core's peak):")
+            // The layers computed by Winograd's algorithm: their share counts the direct convolution's FLOP.
+            let winogradLayers = Set(LeNet5.network.layers.filter { ($0 as? Convolution)?.shape.hasWinograd ?? false }.map(\.name))
             for layer in result.layers {
                 let name = layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0)
-                let winograd = layer.layer.hasPrefix("C3 ") && ((LeNet5.network.layers.first { $0.name == "C3" } as? Convolution)?.shape.hasWinograd ?? false) ? " (direct FLOP; Winograd)" : ""
+                let winograd = winogradLayers.contains(String(layer.layer.prefix { $0 != " " })) ? " (direct FLOP; Winograd)" : ""
                 let core = layer.percentOfOneCore.map { String(format: "  %5.1f%% of a core", $0) + winograd } ?? ""
                 print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share) + core)
             }
