@@ -8,19 +8,23 @@ import NeuralNetwork
 /// out over a worker pool, each chunk's input is prepared into a workspace of its own, and `body`
 /// runs on it.
 ///
-/// Training gives every chunk of a batch its own workspace (`.perChunk`), so that the chunks'
-/// gradients can be added in chunk order: the same result on one thread or many. Inference gives
-/// every thread one (`.perThread`): each image's scores depend on that image alone.
+/// Every thread has one workspace, used by its chunks in turn. Training also gives every chunk of a
+/// batch its own gradient buffer (`.perChunkGradients`), so that the chunks' gradients can be added
+/// in chunk order: the same result on one thread or many. (A workspace a chunk, as before, kept four
+/// workspaces' activations, about 4 MB, cycling through a core's caches for one thread's work.)
 public final class ChunkRunner {
     public enum Workspaces: Sendable {
-        case perChunk(maximumChunks: Int)
+        /// A workspace a thread, and a gradient buffer for each of up to `maximumChunks` chunks.
+        case perChunkGradients(maximumChunks: Int)
+        /// A workspace a thread: each image's scores depend on that image alone.
         case perThread
     }
 
     public let chunkSize: Int
     public let workspaces: [NetworkWorkspace]
+    /// dE/dw of each chunk (`.perChunkGradients`), in the network's layout; empty otherwise.
+    public let chunkGradients: [UnsafeMutablePointer<Float>]
     let pool: WorkerPool
-    let perChunk: Bool
     let preparation: InputPreparation
 
     public init(network: Network, preparation: InputPreparation, chunkSize: Int, workspaces: Workspaces, threads: Int,
@@ -29,16 +33,22 @@ public final class ChunkRunner {
         self.chunkSize = chunkSize
         self.preparation = preparation
         switch workspaces {
-        case .perChunk(let chunks):
+        case .perChunkGradients(let chunks):
             pool = WorkerPool(threads: max(1, min(threads, chunks)))
-            perChunk = true
-            self.workspaces = (0..<chunks).map { _ in NetworkWorkspace(network, capacity: chunkSize, kernels: kernels, training: training) }
+            let count = max(1, network.layout.count)
+            chunkGradients = (0..<chunks).map { _ in
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                buffer.initialize(repeating: 0, count: count)
+                return buffer
+            }
         case .perThread:
             pool = WorkerPool(threads: max(1, threads))
-            perChunk = false
-            self.workspaces = (0..<pool.threadCount).map { _ in NetworkWorkspace(network, capacity: chunkSize, kernels: kernels, training: training) }
+            chunkGradients = []
         }
+        self.workspaces = (0..<pool.threadCount).map { _ in NetworkWorkspace(network, capacity: chunkSize, kernels: kernels, training: training) }
     }
+
+    deinit { for buffer in chunkGradients { buffer.deallocate() } }
 
     /// Runs body(range) for ranges that cover 0..<count, one per thread, at once (each range a
     /// multiple of 16 long but the last).
@@ -64,7 +74,7 @@ public final class ChunkRunner {
         let chunkSize = self.chunkSize
         pool.run(tasks: chunks(indices.count)) { chunk, thread in
             let first = chunk * chunkSize, count = min(chunkSize, indices.count - first)
-            let workspace = workspaces[perChunk ? chunk : thread]
+            let workspace = workspaces[thread]
             preparation.fill(data, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + count)]),
                              input: workspace.input, labels: workspace.labels, distortion: distortion.map { d in { d(first + $0) } })
             body(chunk, first, workspace, count)

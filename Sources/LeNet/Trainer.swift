@@ -14,12 +14,14 @@ import Support
 ///                 every log_interval batches: print the mean loss since the last print
 ///
 /// Each batch is cut into chunks of `chunkSize` images, whatever the thread count. Every chunk has
-/// its own workspace and gradient buffer; the threads share out the chunks, and the chunks'
+/// its own gradient buffer (every thread its workspace); the threads share out the chunks, and the chunks'
 /// gradients are added in chunk order. The result is therefore the same, bit for bit, on 1 thread
 /// or many. Nothing is allocated per batch.
 public struct Trainer: TrainingLoop {
     /// Images per chunk of a batch: the unit of work of a thread.
     public static let chunkSize = 16
+    /// Parameters per block of the gradients' reduction and the optimizer step (16 KB of each buffer).
+    static let stepBlock = 4096
 
     public var recipe: Recipe
     public var kernels: KernelChoice
@@ -47,10 +49,10 @@ public struct Trainer: TrainingLoop {
         let parameterCount = model.layout.count
         let chunkSize = min(Self.chunkSize, recipe.batchSize)
         let runner = ChunkRunner(network: model.network, preparation: Model.inputPreparation, chunkSize: chunkSize,
-                                 workspaces: .perChunk(maximumChunks: (recipe.batchSize + chunkSize - 1) / chunkSize), threads: threads,
+                                 workspaces: .perChunkGradients(maximumChunks: (recipe.batchSize + chunkSize - 1) / chunkSize), threads: threads,
                                  kernels: kernels, training: true)
         var state = control.resuming ?? RunState.start(seed: recipe.seed, parameterCount: parameterCount)
-        var chunkLosses = [Float](repeating: 0, count: runner.workspaces.count)
+        var chunkLosses = [Float](repeating: 0, count: runner.chunkGradients.count)
         var order = Array(0..<data.count)
         var images = 0
         let start = MonotonicClock.now()
@@ -87,20 +89,27 @@ public struct Trainer: TrainingLoop {
                             runner.run(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)]),
                                        distortion: transform) { chunk, _, workspace, size in
                                 workspace.forward(parameters: p, batch: size)
-                                losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count)
+                                losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count,
+                                                                   into: runner.chunkGradients[chunk])
                             }
                             // The batch's gradient (the chunks' gradients added in chunk order) and the step,
                             // the parameters shared out over the threads: the same sums in the same order.
-                            let gradient = runner.workspaces[0].parameterGradients, chunks = runner.chunks(count)
+                            let gradient = runner.chunkGradients[0], chunks = runner.chunks(count)
                             var total = losses[0]
                             for chunk in 1..<chunks { total += losses[chunk] }
+                            // Block by block, so that a block's sums are still in the L1 cache for its step.
                             optimizer.step(parameters: p, gradients: gradient) { stepRange in
                                 runner.shareOut(parameterCount) { range in
-                                    for chunk in 1..<chunks {
-                                        let chunkGradient = runner.workspaces[chunk].parameterGradients
-                                        for i in range { gradient[i] += chunkGradient[i] }
+                                    var start = range.lowerBound
+                                    while start < range.upperBound {
+                                        let block = start..<min(range.upperBound, start + Self.stepBlock)
+                                        for chunk in 1..<chunks {
+                                            let chunkGradient = runner.chunkGradients[chunk]
+                                            for i in block { gradient[i] += chunkGradient[i] }
+                                        }
+                                        stepRange(block)
+                                        start = block.upperBound
                                     }
-                                    stepRange(range)
                                 }
                             }
                             return Double(total)

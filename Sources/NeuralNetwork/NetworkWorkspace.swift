@@ -106,18 +106,21 @@ public final class NetworkWorkspace {
         }
     }
 
-    /// The loss of the last forward pass against `labels`, and dE/dw into `parameterGradients`
-    /// (overwritten): the forward's calls in reverse. When these images are a chunk of a larger batch,
-    /// `normalizer` is that batch's size (the loss is the mean over it; the chunks' shares add up).
+    /// The loss of the last forward pass against `labels`, and dE/dw into `parameterGradients`, or
+    /// into `destination` when given (the network's layout; overwritten): the forward's calls in
+    /// reverse. When these images are a chunk of a larger batch, `normalizer` is that batch's size
+    /// (the loss is the mean over it; the chunks' shares add up).
     @discardableResult
-    public func backward(parameters: UnsafePointer<Float>, batch: Int, loss: OutputLoss, normalizer: Int? = nil) -> Float {
+    public func backward(parameters: UnsafePointer<Float>, batch: Int, loss: OutputLoss, normalizer: Int? = nil,
+                         into destination: UnsafeMutablePointer<Float>? = nil) -> Float {
         precondition(training, "backward needs a workspace made with training: true")
         profile?.start()
         let value = lossAndGradient(loss, batch: batch, normalizer: normalizer)
         profile?.lap("loss")
+        let parameterGradient = destination ?? parameterGradients
         for index in layers.indices.reversed() {
             layers[index].backward(pass(index, parameters: parameters, batch: batch), outputGradient: gradients[index + 1],
-                                   parameterGradient: parameterGradients + parameterOffsets[index],
+                                   parameterGradient: parameterGradient + parameterOffsets[index],
                                    inputGradient: index == 0 ? nil : gradients[index])
             profile?.lap(layers[index].name + " backward")
         }
