@@ -103,16 +103,16 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 
 /// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
 /// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats; `cache`, if given, is
-/// Winograd's (see `convolutionForwardWinograd`). Takes Winograd's
+/// Winograd's (see `convolutionForwardWinograd`), `version` the weights' (`DerivedCache`). Takes Winograd's
 /// F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernel (`s.hasPlanes8x8`), the 24-column one
 /// (`s.hasRows24`) or the register-blocked one (`s.isBlockable`) when the shape allows.
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                               applyReLU: Bool = false, cache: UnsafeMutablePointer<Float>? = nil) {
+                               applyReLU: Bool = false, cache: UnsafeMutablePointer<Float>? = nil, version: UInt64 = 0) {
     if s.hasWinograd {
         convolutionForwardWinograd(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU,
-                                   scratch: scratch, cache: cache)
+                                   scratch: scratch, cache: cache, version: version)
         return
     }
     if s.hasPlanes8x8 {
@@ -151,8 +151,8 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
     }
 }
 
-/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount(batch:)` floats; `cache`: as
-/// `convolutionForward`'s. Takes Winograd's F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernels
+/// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount(batch:)` floats; `cache` and
+/// `version`: as `convolutionForward`'s. Takes Winograd's F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernels
 /// (`s.hasPlanes8x8`), the 24-column weight gradient of a first layer (`s.hasRows24`, no input
 /// gradient) or the register-blocked ones (`s.isBlockable`) when the shape allows.
 public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
@@ -160,11 +160,11 @@ public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: Unsafe
                                 weightGradient: UnsafeMutablePointer<Float>,
                                 biasGradient: UnsafeMutablePointer<Float>,
                                 inputGradient: UnsafeMutablePointer<Float>?,
-                                scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+                                scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil, version: UInt64 = 0) {
     if s.hasWinograd {
         convolutionBackwardWinograd(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient,
-                                    scratch: scratch, cache: cache)
+                                    scratch: scratch, cache: cache, version: version)
         return
     }
     if s.hasPlanes8x8 {

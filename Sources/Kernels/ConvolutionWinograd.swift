@@ -33,9 +33,11 @@ extension ConvolutionShape {
     }
 
     /// Floats of the cache `convolutionForwardWinograd` and `convolutionBackwardWinograd` may
-    /// keep between calls: two marks, a copy of the weights last transformed, and their transform U
-    /// in the forward pass's layout and in the input gradient's.
-    public var winogradCacheCount: Int { hasWinograd ? 16 &+ weightCount &+ 2 &* 64 &* inputChannels &* outputChannels : 0 }
+    /// keep between calls (a `DerivedCache`): its header, a copy of the weights last transformed,
+    /// and their transform U in the forward pass's layout and in the input gradient's.
+    public var winogradCacheCount: Int {
+        hasWinograd ? DerivedCache.headerCount &+ weightCount &+ 2 &* 64 &* inputChannels &* outputChannels : 0
+    }
 }
 
 /// The bits of a cache's first float once it holds a transform.
@@ -105,10 +107,10 @@ public func winogradTransformWeights(_ s: ConvolutionShape, weight: UnsafePointe
 }
 
 /// U in the forward pass's layout ([64][C][16], `winogradTransformWeights`) or, for `backward`, in
-/// the input gradient's ([C][16][64]): from the cache when it holds them for these weights (compared
-/// bit for bit with its copy), else made (into the cache when there is one, else into `scratch`,
-/// which then holds both layouts: 2 x 64 C 16 floats).
-private func winogradWeights(_ s: ConvolutionShape, weight: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>?,
+/// the input gradient's ([C][16][64]): from the cache when it holds them for these weights (the same
+/// nonzero `version`, or compared bit for bit with its copy: `DerivedCache`), else made (into the
+/// cache when there is one, else into `scratch`, which then holds both layouts: 2 x 64 C 16 floats).
+private func winogradWeights(_ s: ConvolutionShape, weight: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>?, version: UInt64,
                              scratch: UnsafeMutablePointer<Float>, backward: Bool) -> UnsafeMutablePointer<Float> {
     let count = 64 &* s.inputChannels &* 16
     func permute(_ u: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
@@ -127,11 +129,10 @@ private func winogradWeights(_ s: ConvolutionShape, weight: UnsafePointer<Float>
     }
     // cache[0] and cache[1]'s bits say whether the forward and the backward layouts are made from
     // the weights' copy.
-    let copy = cache + 16, forward = copy + s.weightCount, transposed = forward + count
-    if cache[0].bitPattern != winogradCacheMark || memcmp(copy, weight, s.weightCount &* MemoryLayout<Float>.size) != 0 {
+    let forward = cache + (DerivedCache.headerCount &+ s.weightCount), transposed = forward + count
+    if !DerivedCache.isCurrent(cache, mark: winogradCacheMark, parameters: weight, count: s.weightCount, version: version) {
         winogradTransformWeights(s, weight: weight, into: forward)
-        copy.update(from: weight, count: s.weightCount)
-        cache[0] = Float(bitPattern: winogradCacheMark)
+        DerivedCache.record(cache, mark: winogradCacheMark, parameters: weight, count: s.weightCount, version: version)
         cache[1] = 0
     }
     guard backward else { return forward }
@@ -155,10 +156,11 @@ private func winogradWeights(_ s: ConvolutionShape, weight: UnsafePointer<Float>
 public func convolutionForwardWinograd(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                        output: UnsafeMutablePointer<Float>, applyReLU: Bool,
-                                       scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+                                       scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil,
+                                       version: UInt64 = 0) {
     precondition(s.hasWinograd)
     let v = scratch + 64 &* 6 &* 16, columns = v + 6 &* 4 &* 64, tiles = columns + 2 &* 32 &* 16
-    let u = winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: false)
+    let u = winogradWeights(s, weight: weight, cache: cache, version: version, scratch: scratch, backward: false)
     let matrices = WinogradMatrices.standard
     let biasVector = load16(bias)
     for n in 0..<batch {
@@ -285,11 +287,12 @@ struct WinogradMatrices: Sendable {
 public func convolutionBackwardWinograd(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                         outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
                                         biasGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
-                                        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+                                        scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil,
+                                        version: UInt64 = 0) {
     precondition(s.hasWinograd)
     outputGradientPlaneSums(s, batch: batch, outputGradient: outputGradient, into: biasGradient)
     let u: UnsafeMutablePointer<Float>? = inputGradient == nil ? nil
-        : winogradWeights(s, weight: weight, cache: cache, scratch: scratch, backward: true)
+        : winogradWeights(s, weight: weight, cache: cache, version: version, scratch: scratch, backward: true)
     // After U (when it is in the scratch): dU [16][6][64], dM [16][4 tiles][64], V and dV [6][4 tiles][64].
     let dU = cache == nil && u != nil ? scratch + 2 &* 64 &* 6 &* 16 : scratch
     let dM = dU + 16 &* 6 &* 64, v = dM + 16 &* 4 &* 64, dV = v + 6 &* 4 &* 64

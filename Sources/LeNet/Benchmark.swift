@@ -82,7 +82,7 @@ public enum Benchmark {
         let perThread = (batch + threads - 1) / threads
         let runner = ChunkRunner(network: LeNet5.network, preparation: .writeup, chunkSize: min(perThread, inferenceChunk), workspaces: .perThread,
                                  threads: threads, training: false)
-        let indices = Array(0..<test.count)
+        let indices = Array(0..<test.count), version = ParameterVersion.next()
         var best = Double.infinity
         for _ in 0..<rounds {
             let start = MonotonicClock.now()
@@ -91,7 +91,7 @@ public enum Benchmark {
                     for first in stride(from: 0, to: test.count, by: batch) {
                         let batchIndices = UnsafeBufferPointer(rebasing: indices[first..<min(test.count, first + batch)])
                         runner.run(test, indices: batchIndices) { _, _, workspace, size in
-                            workspace.forward(parameters: p.baseAddress!, batch: size)
+                            workspace.forward(parameters: p.baseAddress!, batch: size, version: version)
                         }
                     }
                 }
@@ -119,7 +119,7 @@ public enum Benchmark {
 
         // One image at a time: the latency of normalize + forward, median of 2,000 calls.
         log("single images...")
-        let single = NetworkWorkspace(LeNet5.network, capacity: 1, training: false)
+        let single = NetworkWorkspace(LeNet5.network, capacity: 1, training: false), singleVersion = ParameterVersion.next()
         var latencies: [Double] = []
         latencies.reserveCapacity(2000)
         let order = Array(0..<2000)
@@ -129,7 +129,7 @@ public enum Benchmark {
                     let start = MonotonicClock.now()
                     Normalization.writeup.fill(test, indices: UnsafeBufferPointer(rebasing: order[i..<(i + 1)]),
                                                input: single.input, labels: single.labels)
-                    single.forward(parameters: p.baseAddress!, batch: 1)
+                    single.forward(parameters: p.baseAddress!, batch: 1, version: singleVersion)
                     latencies.append(MonotonicClock.now() - start)
                 }
             }
@@ -147,6 +147,9 @@ public enum Benchmark {
         let profiledImages = 1600
         var bestProfile: LayerProfile?, bestLayers = Double.infinity, bestStep = Double.infinity
         let workspace = NetworkWorkspace(LeNet5.network, capacity: Trainer.chunkSize)
+        // The parameters do not change: the layers' caches are made once, as inference has them (in
+        // training they are made once a step and a thread, which the training steps below include).
+        let profileVersion = ParameterVersion.next()
         for _ in 0..<5 {
             let profile = LayerProfile()
             workspace.profile = profile
@@ -156,8 +159,9 @@ public enum Benchmark {
                     while first < profiledImages {
                         Normalization.writeup.fill(train, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + Trainer.chunkSize)]),
                                                    input: workspace.input, labels: workspace.labels)
-                        workspace.forward(parameters: p.baseAddress!, batch: Trainer.chunkSize)
-                        workspace.backward(parameters: p.baseAddress!, batch: Trainer.chunkSize, loss: .crossEntropy, normalizer: 64)
+                        workspace.forward(parameters: p.baseAddress!, batch: Trainer.chunkSize, version: profileVersion)
+                        workspace.backward(parameters: p.baseAddress!, batch: Trainer.chunkSize, loss: .crossEntropy, normalizer: 64,
+                                           version: profileVersion)
                         first += Trainer.chunkSize
                     }
                 }

@@ -31,6 +31,8 @@ public enum Evaluator {
         let indices = Array(0..<data.count)
         // Images go out in groups, so that progress can be reported between them.
         let group = onProgress == nil ? max(data.count, 1) : max(1, runner.workspaces.count * 8) * chunkSize
+        // The parameters do not change here: one version for the layers' caches.
+        let version = ParameterVersion.next()
         model.parameters.withUnsafeBufferPointer { parameters in
             indices.withUnsafeBufferPointer { indices in
                 scores.withUnsafeMutableBufferPointer { scores in
@@ -38,7 +40,7 @@ public enum Evaluator {
                         for start in stride(from: 0, to: data.count, by: group) {
                             let end = min(data.count, start + group)
                             runner.run(data, indices: UnsafeBufferPointer(rebasing: indices[start..<end])) { _, first, workspace, count in
-                                workspace.forward(parameters: parameters.baseAddress!, batch: count)
+                                workspace.forward(parameters: parameters.baseAddress!, batch: count, version: version)
                                 let position = start + first
                                 (scores.baseAddress! + position * classes).update(from: workspace.scores, count: count * classes)
                                 for n in 0..<count { predictions[position + n] = workspace.prediction(n) }

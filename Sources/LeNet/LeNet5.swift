@@ -35,9 +35,9 @@ public struct LeNet5: LayeredModel, Equatable {
             // F5: 256 -> 120
             FullyConnected("F5", prefix: "fc1", inputs: 256, outputs: 120, activation: .relu),
             // F6: 120 -> 84
-            FullyConnected("F6", prefix: "fc2", inputs: 120, outputs: 84, activation: .relu),
+            FullyConnected("F6", prefix: "fc2", inputs: 120, outputs: 84, activation: .relu, summation: .outputsInLanes),
             // F7: 84 -> classes, the logits
-            FullyConnected("F7", prefix: "fc3", inputs: 84, outputs: classes, activation: .identity),
+            FullyConnected("F7", prefix: "fc3", inputs: 84, outputs: classes, activation: .identity, summation: .outputsInLanes),
         ], scores: .logits)
     }
     /// The write-up's 10-class network.

@@ -60,6 +60,8 @@ public struct Trainer: TrainingLoop {
         let batchesPerEpoch = (data.count + recipe.batchSize - 1) / recipe.batchSize
         let interrupted = model.parameters.withUnsafeMutableBufferPointer { parameters -> RunState? in
             let p = parameters.baseAddress!
+            // The parameters' version for the layers' caches: new after every step.
+            var version = ParameterVersion.next()
             while state.phase < recipe.schedule.count {
                 let learningRate = recipe.schedule[state.phase].learningRate
                 var optimizer = StochasticGradientDescent(learningRate: Float(learningRate), momentum: recipe.momentum,
@@ -88,9 +90,9 @@ public struct Trainer: TrainingLoop {
                         chunkLosses.withUnsafeMutableBufferPointer { losses in
                             runner.run(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)]),
                                        distortion: transform) { chunk, _, workspace, size in
-                                workspace.forward(parameters: p, batch: size)
+                                workspace.forward(parameters: p, batch: size, version: version)
                                 losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count,
-                                                                   into: runner.chunkGradients[chunk])
+                                                                   into: runner.chunkGradients[chunk], version: version)
                             }
                             // The batch's gradient (the chunks' gradients added in chunk order) and the step,
                             // the parameters shared out over the threads: the same sums in the same order.
@@ -112,6 +114,7 @@ public struct Trainer: TrainingLoop {
                                     }
                                 }
                             }
+                            version = ParameterVersion.next()
                             return Double(total)
                         }
                     }

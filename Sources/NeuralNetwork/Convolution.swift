@@ -43,7 +43,8 @@ public struct Convolution: Layer {
         switch pass.kernels {
         case .fast:
             convolutionForward(shape, batch: pass.batch, input: pass.input, weight: weight, bias: bias, output: pass.output,
-                               scratch: pass.scratch, applyReLU: activation == .relu, cache: pass.cache)
+                               scratch: pass.scratch, applyReLU: activation == .relu, cache: pass.cache,
+                               version: pass.parametersVersion)
             if activation != .relu { activation.forward(pass.output, batch: pass.batch, count: outputCount) }
         case .naive:
             convolutionForwardNaive(shape, batch: pass.batch, input: pass.input, weight: weight, bias: bias, output: pass.output)
@@ -59,7 +60,7 @@ public struct Convolution: Layer {
         case .fast:
             convolutionBackward(shape, batch: pass.batch, input: pass.input, weight: pass.parameters, outputGradient: outputGradient,
                                 weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient, scratch: pass.scratch,
-                                cache: pass.cache)
+                                cache: pass.cache, version: pass.parametersVersion)
         case .naive:
             convolutionBackwardNaive(shape, batch: pass.batch, input: pass.input, weight: pass.parameters, outputGradient: outputGradient,
                                      weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)

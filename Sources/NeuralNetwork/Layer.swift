@@ -1,4 +1,5 @@
 import Kernels
+import Synchronization
 
 /// Which implementation of each kernel a layer runs: the fast ones, or the naive oracles they are
 /// tested against. Chosen once, for a workspace, not per call.
@@ -89,9 +90,13 @@ public struct LayerPass {
     /// The layer's own `cacheCount` floats, kept by the workspace from one pass to the next (nil
     /// when the layer has none).
     public var cache: UnsafeMutablePointer<Float>?
+    /// The parameters' version (`ParameterVersion`): a cache made for the same nonzero version is
+    /// current without comparing the parameters; 0, unknown, compares them.
+    public var parametersVersion: UInt64
 
     public init(batch: Int, kernels: KernelChoice, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil) {
+                parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil,
+                parametersVersion: UInt64 = 0) {
         self.batch = batch
         self.kernels = kernels
         self.input = input
@@ -99,6 +104,7 @@ public struct LayerPass {
         self.parameters = parameters
         self.scratch = scratch
         self.cache = cache
+        self.parametersVersion = parametersVersion
     }
 }
 
@@ -200,4 +206,15 @@ extension ImageByImageLayer {
                  input.map { $0 + n &* inputCount }, n > 0)
         }
     }
+}
+
+/// Numbers that name sets of parameter values for the layers' caches (`LayerPass.parametersVersion`):
+/// each `next()` is new in the process, and never 0. Whoever owns a set of parameters takes a new
+/// version whenever they change (the trainer after every step) and passes it with them; a cache
+/// made for a version is then current without comparing the parameters.
+public enum ParameterVersion {
+    private static let last = Atomic<UInt64>(0)
+
+    /// A version no caller has had before.
+    public static func next() -> UInt64 { last.wrappingAdd(1, ordering: .relaxed).newValue }
 }

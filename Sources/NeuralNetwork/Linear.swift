@@ -5,21 +5,35 @@ import Kernels
 /// input [N, I] -> output [N, O]; weight [O, I] (or a shape of the same size: the 1998 paper's C5 is
 /// a 5x5 convolution that covers its whole 16@5x5 input, weight [120, 16, 5, 5]), bias [O]. Fan-in I.
 public struct FullyConnected: Layer {
+    /// How the fast forward pass orders its sums (the backward pass is the same either way).
+    public enum Summation: Sendable, Equatable {
+        /// `linearForward`: sixteen inputs in a vector's lanes, then the lanes added across; reads
+        /// the weights as they are stored. For layers whose weights change every image (the 1998
+        /// model's training) and for wide rows.
+        case inputsInLanes
+        /// `linearForwardOutputsOrder`: sixteen outputs in a vector's lanes, one chain over the
+        /// inputs each; from transposed weights kept in the workspace's cache and made again when the
+        /// weights change. For small layers in batches (the write-up's F6 and F7).
+        case outputsInLanes
+    }
+
     public let name: String
     public let prefix: String
     public let inputs: Int
     public let outputs: Int
     public let activation: Activation
+    public let summation: Summation
     let weightShape: [Int]
     let about: String
 
     public init(_ name: String, prefix: String, inputs: Int, outputs: Int, activation: Activation,
-                weightShape: [Int]? = nil, kind: String = "full") {
+                weightShape: [Int]? = nil, kind: String = "full", summation: Summation = .inputsInLanes) {
         self.name = name
         self.prefix = prefix
         self.inputs = inputs
         self.outputs = outputs
         self.activation = activation
+        self.summation = summation
         self.weightShape = weightShape ?? [outputs, inputs]
         self.about = kind
         precondition(self.weightShape.reduce(1, *) == inputs * outputs)
@@ -35,10 +49,19 @@ public struct FullyConnected: Layer {
     }
     public var multiplyAdds: Int { inputs * outputs }
     public var connections: Int { (inputs + 1) * outputs }
+    public var cacheCount: Int { summation == .outputsInLanes ? linearTransposedCacheCount(inputs: inputs, outputs: outputs) : 0 }
+    public func scratchCount(capacity: Int) -> Int {
+        summation == .outputsInLanes ? linearTransposedCount(inputs: inputs, outputs: outputs) : 0
+    }
 
     public func forward(_ pass: LayerPass) {
         let weight = pass.parameters, bias = pass.parameters + inputs * outputs
         switch pass.kernels {
+        case .fast where summation == .outputsInLanes:
+            let transposed = linearTransposedWeights(inputs: inputs, outputs: outputs, parameters: pass.parameters, cache: pass.cache,
+                                                     version: pass.parametersVersion, scratch: pass.scratch)
+            linearForwardOutputsOrder(batch: pass.batch, inputs: inputs, outputs: outputs, input: pass.input, transposed: transposed,
+                                      output: pass.output)
         case .fast: linearForward(batch: pass.batch, inputs: inputs, outputs: outputs, input: pass.input, weight: weight, bias: bias, output: pass.output)
         case .naive: linearForwardNaive(batch: pass.batch, inputs: inputs, outputs: outputs, input: pass.input, weight: weight, bias: bias, output: pass.output)
         }

@@ -91,17 +91,19 @@ public final class NetworkWorkspace {
     /// [N, classes]: the last forward pass's logits or penalties.
     public var scores: UnsafeMutablePointer<Float> { activations[activations.count - 1] }
 
-    private func pass(_ index: Int, parameters: UnsafePointer<Float>, batch: Int) -> LayerPass {
+    private func pass(_ index: Int, parameters: UnsafePointer<Float>, batch: Int, version: UInt64 = 0) -> LayerPass {
         LayerPass(batch: batch, kernels: kernels, input: activations[index], output: activations[index + 1],
-                  parameters: parameters + parameterOffsets[index], scratch: scratch, cache: caches[index])
+                  parameters: parameters + parameterOffsets[index], scratch: scratch, cache: caches[index], parametersVersion: version)
     }
 
-    /// The forward pass of `batch` images from `input` to `scores`: each layer in turn.
-    public func forward(parameters: UnsafePointer<Float>, batch: Int) {
+    /// The forward pass of `batch` images from `input` to `scores`: each layer in turn. `version`
+    /// names these parameter values (`ParameterVersion`), so that the layers' caches made from them
+    /// need no comparison; 0 (unknown) compares.
+    public func forward(parameters: UnsafePointer<Float>, batch: Int, version: UInt64 = 0) {
         precondition(batch > 0 && batch <= capacity)
         profile?.start()
         for index in layers.indices {
-            layers[index].forward(pass(index, parameters: parameters, batch: batch))
+            layers[index].forward(pass(index, parameters: parameters, batch: batch, version: version))
             profile?.lap(layers[index].name + " forward")
         }
     }
@@ -109,17 +111,17 @@ public final class NetworkWorkspace {
     /// The loss of the last forward pass against `labels`, and dE/dw into `parameterGradients`, or
     /// into `destination` when given (the network's layout; overwritten): the forward's calls in
     /// reverse. When these images are a chunk of a larger batch, `normalizer` is that batch's size
-    /// (the loss is the mean over it; the chunks' shares add up).
+    /// (the loss is the mean over it; the chunks' shares add up). `version`: as `forward`'s.
     @discardableResult
     public func backward(parameters: UnsafePointer<Float>, batch: Int, loss: OutputLoss, normalizer: Int? = nil,
-                         into destination: UnsafeMutablePointer<Float>? = nil) -> Float {
+                         into destination: UnsafeMutablePointer<Float>? = nil, version: UInt64 = 0) -> Float {
         precondition(training, "backward needs a workspace made with training: true")
         profile?.start()
         let value = lossAndGradient(loss, batch: batch, normalizer: normalizer)
         profile?.lap("loss")
         let parameterGradient = destination ?? parameterGradients
         for index in layers.indices.reversed() {
-            layers[index].backward(pass(index, parameters: parameters, batch: batch), outputGradient: gradients[index + 1],
+            layers[index].backward(pass(index, parameters: parameters, batch: batch, version: version), outputGradient: gradients[index + 1],
                                    parameterGradient: parameterGradient + parameterOffsets[index],
                                    inputGradient: index == 0 ? nil : gradients[index])
             profile?.lap(layers[index].name + " backward")

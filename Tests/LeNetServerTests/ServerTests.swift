@@ -83,7 +83,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             let model = try Self.json(response)
             #expect(model["kind"] as? String == "lenet5")
             #expect(model["parameters"] as? Int == 44_426)
-            #expect(model["testAccuracy"] as? Double == 0.9788)
+            #expect(model["testAccuracy"] as? Double == 0.9789)
             #expect((model["layers"] as? [[String: Any]])?.count == 7)
             #expect((model["metadata"] as? [String: String])?["seed"] == "0")
         }
