@@ -91,6 +91,11 @@ print("lenet: %s; %d threads; training at %.1f GFLOP/s (the direct convolutions'
       % (ours["build"], ours["threads"], ours["trainGFLOPPerSecond"], ours["trainPercentOfPeak"], ours["machinePeakGFLOPPerSecond"], ours["peakFormula"]))
 print("lenet, one thread: a training step %.1f us per image, %.1f%% of it outside the layers"
       % (ours["oneThreadStepMicroseconds"], 100 * ours["outsideLayersShare"]))
+layer_rates = ", ".join("%s %.0f%%" % (l["layer"], l["percentOfOneCore"]) for l in ours["layers"] if l.get("percentOfOneCore") is not None)
+print("lenet, one thread, each layer with weights as a share of one core's peak (C3 in the direct convolution's FLOP): " + layer_rates)
+fc = ours.get("fullyConnectedPercentOfOneCore", {})
+if fc:
+    print("lenet, the fully connected layers together: forward %.1f%%, backward %.1f%% of a core" % (fc["forward"], fc["backward"]))
 print("lenet, the 1998 model: " + open(os.path.join(out, "pass1998.txt")).read().strip())
 print("PyTorch: %d threads, %d training images in %.1f s" % (train["threads"], train["train_images"], train["train_s"]))
 PYTHON

@@ -28,6 +28,9 @@ public struct BenchmarkResult: Codable, Sendable {
     public var machinePeakGFLOPPerSecond: Double
     public var trainPercentOfPeak: Double
     public var layers: [Layer]
+    /// The fully connected layers (F5, F6, F7) taken together, "forward" and "backward": their FLOP
+    /// over their time, as a share of one core's peak.
+    public var fullyConnectedPercentOfOneCore: [String: Double]
     public var peakMemoryMB: Double
     /// How the peak was estimated: "2 cores x 2.30 GHz x 2 FMA units x 16 lanes x 2 FLOP".
     public var peakFormula: String
@@ -204,6 +207,15 @@ public enum Benchmark {
             rated.percentOfOneCore = layerFLOP(layer.layer).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / (peak / Double(min(threads, WorkerPool.availableProcessors))) }
             return rated
         }
+        let corePeak = peak / Double(min(threads, WorkerPool.availableProcessors))
+        var fullyConnected: [String: Double] = [:]
+        for direction in ["forward", "backward"] {
+            let steps = layers.filter { step in
+                LeNet5.network.layers.contains { $0 is FullyConnected && step.layer == $0.name + " " + direction }
+            }
+            let flop = steps.compactMap { layerFLOP($0.layer) }.reduce(0, +), microseconds = steps.map(\.microsecondsPerImage).reduce(0, +)
+            if microseconds > 0 { fullyConnected[direction] = 100 * flop / (microseconds * 1e3) / corePeak }
+        }
         let trainGFLOP = summary.imagesPerSecond * trainingFLOP / 1e9
         return BenchmarkResult(
             processor: processorName(), threads: threads, build: build,
@@ -211,7 +223,7 @@ public enum Benchmark {
             inferenceImagesPerSecond: inference, singleImageMicroseconds: latencies[latencies.count / 2] * 1e6,
             trainGFLOPPerSecond: trainGFLOP, inferenceGFLOPPerSecond: (inference["1000"] ?? 0) * forwardFLOP / 1e9,
             machinePeakGFLOPPerSecond: peak, trainPercentOfPeak: peak > 0 ? 100 * trainGFLOP / peak : 0,
-            layers: layersWithRates, peakMemoryMB: peakMemoryMB(), peakFormula: formula, singleImagePercentiles: percentiles,
+            layers: layersWithRates, fullyConnectedPercentOfOneCore: fullyConnected, peakMemoryMB: peakMemoryMB(), peakFormula: formula, singleImagePercentiles: percentiles,
             oneThreadStepMicroseconds: stepMicroseconds, layersMicroseconds: layerMicroseconds,
             outsideLayersShare: stepMicroseconds > 0 ? max(0, 1 - layerMicroseconds / stepMicroseconds) : 0,
             trainImagesPerSecondByThreads: byThreads, trainImagesPerSecondByBatch: byBatch,

@@ -67,6 +67,9 @@ struct Bench: AsyncParsableCommand {
                 let core = layer.percentOfOneCore.map { String(format: "  %5.1f%% of a core", $0) + winograd } ?? ""
                 print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share) + core)
             }
+            if let forward = result.fullyConnectedPercentOfOneCore["forward"], let backward = result.fullyConnectedPercentOfOneCore["backward"] {
+                print(String(format: "  the fully connected layers together: forward %.1f%%, backward %.1f%% of a core", forward, backward))
+            }
             print(String(format: "the 1998 model, one pattern of stochastic diagonal Levenberg-Marquardt (one thread): %.1f us; per layer:",
                          result.paperPatternMicroseconds))
             for layer in result.paperLayers {
