@@ -34,6 +34,8 @@ public final class NetworkWorkspace {
     /// The layers, and where each one's parameters start, looked up once.
     private let layers: ContiguousArray<any Layer>
     private let parameterOffsets: ContiguousArray<Int>
+    /// The profile's names of each layer's passes ("C1 forward"), made once.
+    private let forwardLabels: ContiguousArray<String>, backwardLabels: ContiguousArray<String>
 
     public init(_ network: Network, capacity: Int, kernels: KernelChoice = .fast, training: Bool = true) {
         precondition(capacity > 0)
@@ -79,6 +81,8 @@ public final class NetworkWorkspace {
         allocations = [activationBuffer, gradientBuffer, parameterBuffer, scratch, cacheBuffer]
         layers = ContiguousArray(network.layers)
         parameterOffsets = ContiguousArray(network.parameterOffsets)
+        forwardLabels = ContiguousArray(network.layers.map { $0.name + " forward" })
+        backwardLabels = ContiguousArray(network.layers.map { $0.name + " backward" })
     }
 
     deinit {
@@ -104,7 +108,7 @@ public final class NetworkWorkspace {
         profile?.start()
         for index in layers.indices {
             layers[index].forward(pass(index, parameters: parameters, batch: batch, version: version))
-            profile?.lap(layers[index].name + " forward")
+            profile?.lap(forwardLabels[index])
         }
     }
 
@@ -124,7 +128,7 @@ public final class NetworkWorkspace {
             layers[index].backward(pass(index, parameters: parameters, batch: batch, version: version), outputGradient: gradients[index + 1],
                                    parameterGradient: parameterGradient + parameterOffsets[index],
                                    inputGradient: index == 0 ? nil : gradients[index])
-            profile?.lap(layers[index].name + " backward")
+            profile?.lap(backwardLabels[index])
         }
         return value
     }
@@ -144,7 +148,7 @@ public final class NetworkWorkspace {
             layers[index].backwardAndStep(pass(index, parameters: parameters, batch: 1), outputGradient: gradients[index + 1],
                                           parameters: parameters + offset, stepSizes: stepSizes + offset,
                                           parameterGradient: parameterGradients + offset, inputGradient: index == 0 ? nil : gradients[index])
-            profile?.lap(layers[index].name + " backward")
+            profile?.lap(backwardLabels[index])
         }
         return value
     }
@@ -208,6 +212,9 @@ public final class LayerProfile {
 
     public func start() { last = MonotonicClock.now() }
 
+    /// Adds the time since the last `start` or `lap` to `layer`'s. The bookkeeping itself is left
+    /// out of the next layer's time (the clock is read again after it): for a layer of about 0.5 us
+    /// a call, F7's on 16 images, it had been about a tenth of what the layer was charged.
     public func lap(_ layer: String) {
         let now = MonotonicClock.now()
         if let index = seconds.firstIndex(where: { $0.layer == layer }) {
@@ -215,6 +222,6 @@ public final class LayerProfile {
         } else {
             seconds.append((layer, now - last))
         }
-        last = now
+        last = MonotonicClock.now()
     }
 }
