@@ -202,12 +202,12 @@ public enum Benchmark {
 
         rateSamples.append(multiplyAddRateSample(threads: threads))
         let (peak, formula) = machinePeak(threads: threads, measured: rateSamples)
+        let corePeak = peak / Double(min(threads, WorkerPool.availableProcessors))
         let layersWithRates = layers.map { layer in
             var rated = layer
-            rated.percentOfOneCore = layerFLOP(layer.layer).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / (peak / Double(min(threads, WorkerPool.availableProcessors))) }
+            rated.percentOfOneCore = layerFLOP(layer.layer).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / corePeak }
             return rated
         }
-        let corePeak = peak / Double(min(threads, WorkerPool.availableProcessors))
         var fullyConnected: [String: Double] = [:]
         for direction in ["forward", "backward"] {
             let steps = layers.filter { step in
