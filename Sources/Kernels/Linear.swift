@@ -215,16 +215,45 @@ func blockSums(_ v0: Vector16, _ v1: Vector16, _ v2: Vector16, _ v3: Vector16, _
 /// columns past the last multiple of 64: `remainderRowSums`):
 ///   dweight[o, i..i+64] = sum_n dout[n,o] * input[n, i..i+64]
 ///   dinput[n, i..i+64]  = sum_o dout[n,o] * weight[o, i..i+64]
+/// Rows of 80 or 84 inputs (F7's) are built whole, four at a time (`fiveVectorRowSums`): the same
+/// sums in the same order, so the same bits.
 public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
                            weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                            weightGradient: UnsafeMutablePointer<Float>,
                            biasGradient: UnsafeMutablePointer<Float>,
                            inputGradient: UnsafeMutablePointer<Float>?) {
+    guard inputs == 80 || inputs == 84 else {
+        linearBackwardByBlocks(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, outputGradient: outputGradient,
+                               weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+        return
+    }
+    linearBiasGradient(batch: batch, outputs: outputs, outputGradient: outputGradient, biasGradient: biasGradient)
+    fiveVectorRowSums(terms: batch, inputs: inputs, targets: outputs, coefficients: outputGradient, coefficientStride: outputs,
+                      coefficientStep: 1, rows: input, rowStride: inputs, into: weightGradient, targetStride: inputs)
+    if let inputGradient {
+        fiveVectorRowSums(terms: outputs, inputs: inputs, targets: batch, coefficients: outputGradient, coefficientStride: 1,
+                          coefficientStep: outputs, rows: weight, rowStride: inputs, into: inputGradient, targetStride: inputs)
+    }
+}
+
+/// dbias[o] = sum_n dout[n,o], n in order.
+@inline(__always)
+private func linearBiasGradient(batch: Int, outputs: Int, outputGradient: UnsafePointer<Float>, biasGradient: UnsafeMutablePointer<Float>) {
     for o in 0..<outputs {
         var sum: Float = 0
         for n in 0..<batch { sum += outputGradient[n &* outputs &+ o] }
         biasGradient[o] = sum
     }
+}
+
+/// `linearBackward` for rows of any width: 64 columns at a time, two rows at a time, then the
+/// remainder (`remainderRowSums`).
+func linearBackwardByBlocks(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
+                            weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                            weightGradient: UnsafeMutablePointer<Float>,
+                            biasGradient: UnsafeMutablePointer<Float>,
+                            inputGradient: UnsafeMutablePointer<Float>?) {
+    linearBiasGradient(batch: batch, outputs: outputs, outputGradient: outputGradient, biasGradient: biasGradient)
     // The columns below the last multiple of 64 by the inlined row sums, two rows at a time; the
     // rest (F6's 56 of 120) out of line, four rows at a time (`remainderRowSums`).
     let blockWidth = inputs & ~63
@@ -254,6 +283,71 @@ public func linearBackward(batch: Int, inputs: Int, outputs: Int, input: UnsafeP
                              rows: weight, rowStride: inputs, columns: blockWidth..<inputs, into: inputGradient, targetStride: inputs)
         }
     }
+}
+
+/// For k in 0..<targets: target[k * targetStride + i] = sum_t coefficients[t * coefficientStride +
+/// k * coefficientStep] * rows[t * rowStride + i] for rows of 80 or 84 columns, exactly as
+/// `weightedRowSums` and `remainderRowSums` add them (the same bits): a chain of multiply-adds over
+/// t = 0, 1, ... for each of the first 80 columns, a product then a sum for the last four. Four
+/// targets at a time (then two, then one), each row's five vectors and four columns loaded once for
+/// all of them: twenty chains in flight. For F7 the 64-column blocks and the remainder had left 20
+/// of the 84 columns to short loops whose chains waited on each other (F7's backward pass alone,
+/// 16 images, the best of 40 runs: 47-50 -> 35.5 ns an image).
+@inline(never)
+func fiveVectorRowSums(terms: Int, inputs: Int, targets: Int, coefficients: UnsafePointer<Float>, coefficientStride: Int,
+                       coefficientStep: Int, rows: UnsafePointer<Float>, rowStride: Int, into target: UnsafeMutablePointer<Float>,
+                       targetStride: Int) {
+    var k = 0
+    while k < targets {
+        let count = targets &- k >= 4 ? 4 : targets &- k >= 2 ? 2 : 1
+        let c = coefficients + k &* coefficientStep, t = target + k &* targetStride
+        switch (count, inputs) {
+        case (4, 84): fiveVectorBlock(4, true, terms, c, coefficientStride, coefficientStep, rows, rowStride, t, targetStride)
+        case (2, 84): fiveVectorBlock(2, true, terms, c, coefficientStride, coefficientStep, rows, rowStride, t, targetStride)
+        case (_, 84): fiveVectorBlock(1, true, terms, c, coefficientStride, coefficientStep, rows, rowStride, t, targetStride)
+        case (4, _): fiveVectorBlock(4, false, terms, c, coefficientStride, coefficientStep, rows, rowStride, t, targetStride)
+        case (2, _): fiveVectorBlock(2, false, terms, c, coefficientStride, coefficientStep, rows, rowStride, t, targetStride)
+        default: fiveVectorBlock(1, false, terms, c, coefficientStride, coefficientStep, rows, rowStride, t, targetStride)
+        }
+        k &+= count
+    }
+}
+
+/// `count` (4, 2 or 1) targets of `fiveVectorRowSums`, with the four-column tail when `tail`; both literal at the call.
+@inline(__always)
+private func fiveVectorBlock(_ count: Int, _ tail: Bool, _ terms: Int, _ coefficients: UnsafePointer<Float>, _ coefficientStride: Int,
+                             _ coefficientStep: Int, _ rows: UnsafePointer<Float>, _ rowStride: Int, _ target: UnsafeMutablePointer<Float>,
+                             _ targetStride: Int) {
+    var a0 = Vector16(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0
+    var c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0, d4 = a0
+    var tailA = SIMD4<Float>(), tailB = tailA, tailC = tailA, tailD = tailA
+    var row = rows, coefficient = coefficients
+    for _ in 0..<terms {
+        let r0 = load16(row), r1 = load16(row + 16), r2 = load16(row + 32), r3 = load16(row + 48), r4 = load16(row + 64)
+        let r5 = tail ? UnsafeRawPointer(row + 80).loadUnaligned(as: SIMD4<Float>.self) : SIMD4()
+        @inline(__always) func add(_ value: Float, _ s0: inout Vector16, _ s1: inout Vector16, _ s2: inout Vector16, _ s3: inout Vector16,
+                                   _ s4: inout Vector16, _ last: inout SIMD4<Float>) {
+            let v = Vector16(repeating: value)
+            s0 = multiplyAdd(s0, v, r0); s1 = multiplyAdd(s1, v, r1); s2 = multiplyAdd(s2, v, r2); s3 = multiplyAdd(s3, v, r3)
+            s4 = multiplyAdd(s4, v, r4)
+            if tail { last = last + SIMD4(repeating: value) * r5 }
+        }
+        add(coefficient[0], &a0, &a1, &a2, &a3, &a4, &tailA)
+        if count > 1 { add(coefficient[coefficientStep], &b0, &b1, &b2, &b3, &b4, &tailB) }
+        if count > 2 {
+            add(coefficient[2 &* coefficientStep], &c0, &c1, &c2, &c3, &c4, &tailC)
+            add(coefficient[3 &* coefficientStep], &d0, &d1, &d2, &d3, &d4, &tailD)
+        }
+        row += rowStride; coefficient += coefficientStride
+    }
+    @inline(__always) func store(_ k: Int, _ s0: Vector16, _ s1: Vector16, _ s2: Vector16, _ s3: Vector16, _ s4: Vector16, _ last: SIMD4<Float>) {
+        let to = target + k &* targetStride
+        store16(s0, to); store16(s1, to + 16); store16(s2, to + 32); store16(s3, to + 48); store16(s4, to + 64)
+        if tail { UnsafeMutableRawPointer(to + 80).storeBytes(of: last, as: SIMD4<Float>.self) }
+    }
+    store(0, a0, a1, a2, a3, a4, tailA)
+    if count > 1 { store(1, b0, b1, b2, b3, b4, tailB) }
+    if count > 2 { store(2, c0, c1, c2, c3, c4, tailC); store(3, d0, d1, d2, d3, d4, tailD) }
 }
 
 /// For k in 0..<targets: target[k * targetStride + i] = sum_t coefficients[t * coefficientStride +
