@@ -90,6 +90,19 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 @Suite struct LinearOracleTests {
+    typealias Backward = (_ batch: Int, _ inputs: Int, _ outputs: Int, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                          _ outputGradient: UnsafePointer<Float>, _ weightGradient: UnsafeMutablePointer<Float>,
+                          _ biasGradient: UnsafeMutablePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>?) -> Void
+
+    /// The weight, bias and input gradients one backward kernel writes (NaN where it writes nothing).
+    static func gradients(_ backward: Backward, batch: Int, inputs: Int, outputs: Int, input: [Float], weight: [Float],
+                          outputGradient: [Float]) -> (w: [Float], b: [Float], x: [Float]) {
+        var w = [Float](repeating: .nan, count: outputs * inputs), b = [Float](repeating: .nan, count: outputs)
+        var x = [Float](repeating: .nan, count: batch * inputs)
+        backward(batch, inputs, outputs, input, weight, outputGradient, &w, &b, &x)
+        return (w, b, x)
+    }
+
     @Test(arguments: [(1, 1, 1), (64, 256, 120), (7, 120, 84), (16, 120, 84), (5, 84, 10), (16, 84, 10), (9, 80, 6), (3, 17, 9),
                       (2, 8, 16), (4, 400, 120), (9, 44, 12), (6, 63, 7), (8, 36, 8)])
     func forwardAndBackwardMatchNaive(batch: Int, inputs: Int, outputs: Int) {
@@ -100,13 +113,10 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         var fastOut = [Float](repeating: .nan, count: batch * outputs), naiveOut = fastOut
         linearForward(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: &fastOut)
         linearForwardNaive(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: &naiveOut)
-        var fast = (w: [Float](repeating: .nan, count: outputs * inputs), b: [Float](repeating: .nan, count: outputs),
-                    x: [Float](repeating: .nan, count: batch * inputs))
-        var naive = fast
-        linearBackward(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, outputGradient: outputGradient,
-                       weightGradient: &fast.w, biasGradient: &fast.b, inputGradient: &fast.x)
-        linearBackwardNaive(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, outputGradient: outputGradient,
-                            weightGradient: &naive.w, biasGradient: &naive.b, inputGradient: &naive.x)
+        let fast = Self.gradients(linearBackward, batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight,
+                                  outputGradient: outputGradient)
+        let naive = Self.gradients(linearBackwardNaive, batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight,
+                                   outputGradient: outputGradient)
         let differences = [largestDifference(fastOut, naiveOut), largestDifference(fast.w, naive.w),
                            largestDifference(fast.b, naive.b), largestDifference(fast.x, naive.x)]
         print("linear \(batch)x\(inputs)->\(outputs): largest differences (out, weight, bias, input) \(differences)")
@@ -120,13 +130,10 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
     func wholeRowBackwardIsTheSameBitsAsTheBlocks(batch: Int, inputs: Int, outputs: Int) {
         let input = randomFloats(batch * inputs, seed: 24), weight = randomFloats(outputs * inputs, seed: 25)
         let outputGradient = randomFloats(batch * outputs, seed: 26)
-        var whole = (w: [Float](repeating: .nan, count: outputs * inputs), b: [Float](repeating: .nan, count: outputs),
-                     x: [Float](repeating: .nan, count: batch * inputs))
-        var blocks = whole
-        linearBackward(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, outputGradient: outputGradient,
-                       weightGradient: &whole.w, biasGradient: &whole.b, inputGradient: &whole.x)
-        linearBackwardByBlocks(batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight, outputGradient: outputGradient,
-                               weightGradient: &blocks.w, biasGradient: &blocks.b, inputGradient: &blocks.x)
+        let whole = Self.gradients(linearBackward, batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight,
+                                   outputGradient: outputGradient)
+        let blocks = Self.gradients(linearBackwardByBlocks, batch: batch, inputs: inputs, outputs: outputs, input: input, weight: weight,
+                                    outputGradient: outputGradient)
         /// How many elements differ in any bit.
         func differing(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
         #expect(whole.w.allSatisfy { $0.isFinite } && whole.x.allSatisfy { $0.isFinite })
