@@ -290,7 +290,7 @@ func linearBackwardByBlocks(batch: Int, inputs: Int, outputs: Int, input: Unsafe
 /// `weightedRowSums` and `remainderRowSums` add them (the same bits): a chain of multiply-adds over
 /// t = 0, 1, ... for each of the first 80 columns, a product then a sum for the last four. Four
 /// targets at a time (then two, then one), each row's five vectors and four columns loaded once for
-/// all of them: twenty chains in flight. For F7 the 64-column blocks and the remainder had left 20
+/// all of them: twenty-four chains in flight. For F7 the 64-column blocks and the remainder had left 20
 /// of the 84 columns to short loops whose chains waited on each other (F7's backward pass alone,
 /// 16 images, the best of 40 runs: 47-50 -> 35.5 ns an image).
 @inline(never)
