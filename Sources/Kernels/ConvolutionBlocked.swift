@@ -17,7 +17,7 @@ extension ConvolutionShape {
 /// multiple of 8 long): each channel's sum one chain of additions over the images and the plane's
 /// vectors in order, up to six channels' chains side by side. One chain at a time, each addition
 /// waited for the one before it: C1's six chains of 1,152 additions a chunk of 16 images took about
-/// a seventh of its backward pass.
+/// an eighth of its backward pass (2.36-2.44 -> 2.07-2.13 us an image).
 func biasGradientOfPlanes(_ s: ConvolutionShape, batch: Int, outputGradient: UnsafePointer<Float>,
                           biasGradient: UnsafeMutablePointer<Float>) {
     var o = 0
