@@ -103,17 +103,46 @@ private func linearForwardBlocks(batch: Int, inputs: Int, outputs: Int, input: U
             let units = outputs &- o >= 4 ? 4 : 1
             switch (images, units) {
             case (4, 4):
-                linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o,
-                                   images: 4, units: 4, tailWeights: tailWeights.map { $0 + (o / 4) &* tail }, tailInputs: tailInputs)
-            case (4, _): linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o, images: 4, units: 1)
-            case (_, 4): linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o, images: 1, units: 4)
-            default: linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o, images: 1, units: 1)
+                linearForwardBlock(Block4x4.self, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output,
+                                   n: n, o: o, tailWeights: tailWeights.map { $0 + (o / 4) &* tail }, tailInputs: tailInputs)
+            case (4, _): linearForwardBlock(Block4x1.self, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o)
+            case (_, 4): linearForwardBlock(Block1x4.self, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o)
+            default: linearForwardBlock(Block1x1.self, inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o)
             }
             o &+= units
         }
         n &+= images
     }
 }
+
+// Each block shape in a function of its own (a specialisation of this generic one), with the block
+// inlined and its shape a constant: left to itself, the compiler inlined some of the four calls and
+// sent the others to one copy that tested the shape inside the loop over the inputs (among them a
+// batch of one image, as the 1998 model's training and a single image's inference have).
+@inline(never)
+private func linearForwardBlock<Shape: RegisterBlock>(_ shape: Shape.Type, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
+                                                      weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                                      output: UnsafeMutablePointer<Float>, n: Int, o: Int,
+                                                      tailWeights: UnsafePointer<Vector16>? = nil, tailInputs: UnsafePointer<Vector16>? = nil) {
+    linearForwardBlock(inputs: inputs, outputs: outputs, input: input, weight: weight, bias: bias, output: output, n: n, o: o,
+                       images: Shape.images, units: Shape.count, tailWeights: tailWeights, tailInputs: tailInputs)
+}
+
+/// A register block's shape as a type, so that a generic kernel function is specialised for each:
+/// `images` images (rows of the batch) by `count` units (outputs, or vectors of 16 outputs).
+protocol RegisterBlock { static var images: Int { get }; static var count: Int { get } }
+enum Block4x1: RegisterBlock { static let images = 4, count = 1 }
+enum Block4x2: RegisterBlock { static let images = 4, count = 2 }
+enum Block4x3: RegisterBlock { static let images = 4, count = 3 }
+enum Block4x4: RegisterBlock { static let images = 4, count = 4 }
+enum Block1x1: RegisterBlock { static let images = 1, count = 1 }
+enum Block1x2: RegisterBlock { static let images = 1, count = 2 }
+enum Block1x3: RegisterBlock { static let images = 1, count = 3 }
+enum Block1x4: RegisterBlock { static let images = 1, count = 4 }
+enum Block1x5: RegisterBlock { static let images = 1, count = 5 }
+enum Block1x6: RegisterBlock { static let images = 1, count = 6 }
+enum Block1x7: RegisterBlock { static let images = 1, count = 7 }
+enum Block1x8: RegisterBlock { static let images = 1, count = 8 }
 
 /// out[n ..< n+images, o ..< o+units] (images and units 4 or 1, literal at the call).
 @inline(__always)
