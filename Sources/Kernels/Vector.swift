@@ -138,7 +138,7 @@ public func hyperbolicTangent(_ x: Vector8) -> Vector8 {
 }
 
 /// e^x for x in [-87, 88], as `exponential` without its clamping (for callers whose range is known).
-@usableFromInline @inline(__always)
+@inlinable @inline(__always)
 func unclampedExponential(_ x: Vector8) -> Vector8 {
     // Round to the nearest integer, and read it as one, by adding 1.5 * 2^23: the float's low bits
     // then hold n (generic SIMD conversions are not vectorised).
@@ -189,7 +189,7 @@ public func hyperbolicTangent(_ x: Vector16) -> Vector16 {
 }
 
 /// e^x for x in [-87, 88], as `exponential` without its clamping (for callers whose range is known).
-@usableFromInline @inline(__always)
+@inlinable @inline(__always)
 func unclampedExponential(_ x: Vector16) -> Vector16 {
     // Round to the nearest integer, and read it as one, by adding 1.5 * 2^23: the float's low bits
     // then hold n (generic SIMD conversions are not vectorised).
