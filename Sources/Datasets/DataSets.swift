@@ -11,6 +11,9 @@ public struct IDXDataSet: Sendable {
         public var sha256: String?
         /// The decompressed size in bytes, when known.
         public var byteCount: Int? = nil
+        /// SHA-256 of one gzipped file known to hold that content (the copy this project ships, or a
+        /// package's): such a file's content is not hashed again.
+        public var gzipSHA256: String? = nil
     }
 
     /// The name given to `--dataset`.
@@ -59,7 +62,7 @@ public struct IDXDataSet: Sendable {
         }
         let checksums = images.sha256.flatMap { i in labels.sha256.map { (i, $0) } }
         var data = try LabeledImages.load(images: imagesPath, labels: labelsPath, classCount: classNames.count + labelOffset,
-                                          expectedSHA256: checksums)
+                                          expectedSHA256: checksums, gzipSHA256: (images.gzipSHA256, labels.gzipSHA256))
         if labelOffset > 0 {
             if let bad = data.labels.firstIndex(where: { Int($0) < labelOffset }) {
                 throw .labelOutOfRange(file: labelsPath, index: bad, label: Int(data.labels[bad]), classes: classNames.count + labelOffset)
@@ -94,22 +97,27 @@ public struct IDXDataSet: Sendable {
 
     public static let mnist = IDXDataSet(
         name: "mnist", folderName: "MNIST",
-        trainImages: .init(name: MNIST.trainImages.name, sha256: MNIST.trainImages.sha256, byteCount: MNIST.trainImages.byteCount),
-        trainLabels: .init(name: MNIST.trainLabels.name, sha256: MNIST.trainLabels.sha256, byteCount: MNIST.trainLabels.byteCount),
-        testImages: .init(name: MNIST.testImages.name, sha256: MNIST.testImages.sha256, byteCount: MNIST.testImages.byteCount),
-        testLabels: .init(name: MNIST.testLabels.name, sha256: MNIST.testLabels.sha256, byteCount: MNIST.testLabels.byteCount),
+        trainImages: .init(name: MNIST.trainImages.name, sha256: MNIST.trainImages.sha256, byteCount: MNIST.trainImages.byteCount, gzipSHA256: MNIST.trainImages.gzipSHA256),
+        trainLabels: .init(name: MNIST.trainLabels.name, sha256: MNIST.trainLabels.sha256, byteCount: MNIST.trainLabels.byteCount, gzipSHA256: MNIST.trainLabels.gzipSHA256),
+        testImages: .init(name: MNIST.testImages.name, sha256: MNIST.testImages.sha256, byteCount: MNIST.testImages.byteCount, gzipSHA256: MNIST.testImages.gzipSHA256),
+        testLabels: .init(name: MNIST.testLabels.name, sha256: MNIST.testLabels.sha256, byteCount: MNIST.testLabels.byteCount, gzipSHA256: MNIST.testLabels.gzipSHA256),
         mirrors: MNIST.defaultMirrors, classNames: (0..<10).map(String.init), systemFolders: [],
         transposed: false, labelOffset: 0, howToGet: "")
 
     /// Fashion-MNIST (Xiao, Rasul, Vollgraf 2017): Zalando's article images in MNIST's format. The
     /// checksums are of the decompressed files of Debian's dataset-fashion-mnist package
-    /// (0.0~git20200523.55506a9-1), which installs them in /usr/share/datasets/fashion-mnist/.
+    /// (0.0~git20200523.55506a9-1), which installs them in /usr/share/datasets/fashion-mnist/, and
+    /// of that package's gzipped files.
     public static let fashionMNIST = IDXDataSet(
         name: "fashion-mnist", folderName: "FashionMNIST",
-        trainImages: .init(name: "train-images-idx3-ubyte", sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", byteCount: 47_040_016),
-        trainLabels: .init(name: "train-labels-idx1-ubyte", sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", byteCount: 60_008),
-        testImages: .init(name: "t10k-images-idx3-ubyte", sha256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", byteCount: 7_840_016),
-        testLabels: .init(name: "t10k-labels-idx1-ubyte", sha256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", byteCount: 10_008),
+        trainImages: .init(name: "train-images-idx3-ubyte", sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", byteCount: 47_040_016,
+                           gzipSHA256: "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
+        trainLabels: .init(name: "train-labels-idx1-ubyte", sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", byteCount: 60_008,
+                           gzipSHA256: "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
+        testImages: .init(name: "t10k-images-idx3-ubyte", sha256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", byteCount: 7_840_016,
+                           gzipSHA256: "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
+        testLabels: .init(name: "t10k-labels-idx1-ubyte", sha256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", byteCount: 10_008,
+                           gzipSHA256: "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
         mirrors: ["https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                   "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                   "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"],

@@ -12,11 +12,20 @@ public enum IDX {
 
     /// The decompressed content of `path`, gunzipped when it is a gzip stream.
     public static func contents(of path: String) throws(DatasetError) -> [UInt8] {
+        try contents(of: path, gzipSHA256: nil).content
+    }
+
+    /// As `contents(of:)`; `gzipMatches` says whether the file is gzipped and its bytes as stored
+    /// have the SHA-256 `gzipSHA256` (hex). A gzip stream decompresses to one content only, so a
+    /// caller that knows which content that digest's file holds need not hash the content again
+    /// (MNIST's training images: 9.7 MB to hash instead of 47 MB).
+    public static func contents(of path: String, gzipSHA256: String?) throws(DatasetError) -> (content: [UInt8], gzipMatches: Bool) {
         let raw: [UInt8]
         do { raw = try Files.read(path) } catch { throw .unreadable(error) }
-        guard Zlib.isGzip(raw) else { return raw }
+        guard Zlib.isGzip(raw) else { return (raw, false) }
+        let matches = gzipSHA256.map { SHA256.hex(raw) == $0 } ?? false
         do {
-            return try Zlib.inflate(raw, container: .gzip, sizeHint: raw.count * 5, limit: 1 << 32)
+            return (try Zlib.inflate(raw, container: .gzip, sizeHint: raw.count * 5, limit: 1 << 32), matches)
         } catch {
             throw .decompression(file: path, reason: error.description)
         }

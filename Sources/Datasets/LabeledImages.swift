@@ -38,14 +38,17 @@ public struct LabeledImages: Sendable {
     }
 
     /// Reads an images file (IDX rank 3) and a labels file (IDX rank 1), each gzipped or not, and
-    /// validates them: magic numbers, lengths, matching counts, labels in 0..<classCount.
+    /// validates them: magic numbers, lengths, matching counts, labels in 0..<classCount; and, when
+    /// given, the SHA-256 of each decompressed content. A file whose gzipped bytes have the digest
+    /// given in `gzipSHA256` (known to decompress to that content) is not hashed a second time.
     public static func load(images imagesPath: String, labels labelsPath: String, classCount: Int,
-                            expectedSHA256: (images: String, labels: String)? = nil) throws(DatasetError) -> LabeledImages {
-        let imageContent = try IDX.contents(of: imagesPath)
-        let labelContent = try IDX.contents(of: labelsPath)
+                            expectedSHA256: (images: String, labels: String)? = nil,
+                            gzipSHA256: (images: String?, labels: String?) = (nil, nil)) throws(DatasetError) -> LabeledImages {
+        let (imageContent, imagesMatch) = try IDX.contents(of: imagesPath, gzipSHA256: expectedSHA256 == nil ? nil : gzipSHA256.images)
+        let (labelContent, labelsMatch) = try IDX.contents(of: labelsPath, gzipSHA256: expectedSHA256 == nil ? nil : gzipSHA256.labels)
         if let expectedSHA256 {
-            try verify(imageContent, file: imagesPath, sha256: expectedSHA256.images)
-            try verify(labelContent, file: labelsPath, sha256: expectedSHA256.labels)
+            if !imagesMatch { try verify(imageContent, file: imagesPath, sha256: expectedSHA256.images) }
+            if !labelsMatch { try verify(labelContent, file: labelsPath, sha256: expectedSHA256.labels) }
         }
         let images = try IDX.parse(consume imageContent, rank: 3, file: imagesPath)
         let labels = try IDX.parse(consume labelContent, rank: 1, file: labelsPath)

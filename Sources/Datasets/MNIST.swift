@@ -9,21 +9,28 @@ public enum MNIST {
         case test
     }
 
-    /// One of the four files, with the SHA-256 of its decompressed content.
+    /// One of the four files, with the SHA-256 of its decompressed content, and that of the gzipped
+    /// file this project ships in data/MNIST/raw/ (recompressed there, so the public mirrors'
+    /// archives have other bytes: theirs are checked by their content).
     public struct FileSpec: Sendable, Equatable {
         public var name: String
         public var sha256: String
         public var byteCount: Int
+        public var gzipSHA256: String? = nil
     }
 
     public static let trainImages = FileSpec(name: "train-images-idx3-ubyte",
-        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", byteCount: 47_040_016)
+        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", byteCount: 47_040_016,
+        gzipSHA256: "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971")
     public static let trainLabels = FileSpec(name: "train-labels-idx1-ubyte",
-        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", byteCount: 60_008)
+        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", byteCount: 60_008,
+        gzipSHA256: "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203")
     public static let testImages = FileSpec(name: "t10k-images-idx3-ubyte",
-        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", byteCount: 7_840_016)
+        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", byteCount: 7_840_016,
+        gzipSHA256: "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be")
     public static let testLabels = FileSpec(name: "t10k-labels-idx1-ubyte",
-        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", byteCount: 10_008)
+        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", byteCount: 10_008,
+        gzipSHA256: "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b")
     public static let allFiles = [trainImages, trainLabels, testImages, testLabels]
 
     /// Today's mirrors, in the order they are tried (each holds the four `.gz` files). The original
@@ -69,7 +76,7 @@ public enum MNIST {
             throw .missing(file: (folder(root: root) as NSString).appendingPathComponent(labels.name + "[.gz]"), hint: hint)
         }
         return try LabeledImages.load(images: imagesPath, labels: labelsPath, classCount: 10,
-                                      expectedSHA256: (images.sha256, labels.sha256))
+                                      expectedSHA256: (images.sha256, labels.sha256), gzipSHA256: (images.gzipSHA256, labels.gzipSHA256))
     }
 
     /// Downloads whichever of the four files are missing under `root`.

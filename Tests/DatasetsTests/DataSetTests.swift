@@ -83,6 +83,12 @@ import Testing
         let test = try set.load(.test, root: temporaryFolder())
         #expect(test.count == 10_000 && test.classCount == 10)
         #expect((0..<10).allSatisfy { c in test.labels.filter { Int($0) == c }.count == 1_000 })
+        // The package's gzip digests stand in for their content's: each names a file holding it.
+        for file in set.allFiles {
+            let path = debian + "/" + file.name + ".gz"
+            #expect(SHA256.hex(try Files.read(path)) == file.gzipSHA256, "\(path)")
+            #expect(SHA256.hex(try IDX.contents(of: path)) == file.sha256, "\(path)")
+        }
     }
 
     /// A folder of three classes of PNG and PGM pictures of different sizes.

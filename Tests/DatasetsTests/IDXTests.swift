@@ -119,6 +119,29 @@ func expectError(_ expected: DatasetError, _ body: () throws -> Void) {
             return file == paths.images && expected == wrong && found.count == 64 && found != wrong
         })
     }
+
+    @Test func aGzipFileWithItsKnownDigestStandsForItsContent() throws {
+        let paths = try writeIDXPair(in: temporaryFolder(), count: 6, gzip: true)
+        let gzipped = (images: SHA256.hex(try Files.read(paths.images)), labels: SHA256.hex(try Files.read(paths.labels)))
+        let content = (images: SHA256.hex(try IDX.contents(of: paths.images)), labels: SHA256.hex(try IDX.contents(of: paths.labels)))
+        let wrong = String(repeating: "0", count: 64)
+        // Both digests right: loads.
+        let data = try LabeledImages.load(images: paths.images, labels: paths.labels, classCount: 10, expectedSHA256: content,
+                                          gzipSHA256: (gzipped.images, gzipped.labels))
+        #expect(data.count == 6 && data.labels == [0, 1, 2, 3, 4, 5])
+        // The gzipped file's digest matches: its content is not hashed again (the content digest
+        // given here is wrong, and goes unread for the images).
+        _ = try LabeledImages.load(images: paths.images, labels: paths.labels, classCount: 10, expectedSHA256: (wrong, content.labels),
+                                   gzipSHA256: (gzipped.images, nil))
+        // The gzipped file is not the one named: its content is checked, and the mismatch reported.
+        #expect(performing: {
+            _ = try LabeledImages.load(images: paths.images, labels: paths.labels, classCount: 10, expectedSHA256: (content.images, wrong),
+                                       gzipSHA256: (gzipped.images, gzipped.images))
+        }, throws: { error in
+            guard case .checksumMismatch(let file, let expected, _)? = error as? DatasetError else { return false }
+            return file == paths.labels && expected == wrong
+        })
+    }
 }
 
 @Suite struct MNISTTests {
@@ -137,6 +160,19 @@ func expectError(_ expected: DatasetError, _ body: () throws -> Void) {
         counts = [Int](repeating: 0, count: 10)
         for label in train.labels { counts[Int(label)] += 1 }
         #expect(counts == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
+    }
+
+    /// The shipped files' gzip digests stand in for their content's: each names a file that holds
+    /// that content, byte for byte.
+    @Test func theShippedGzipDigestsAreOfFilesWithThePublishedContent() throws {
+        let folder = MNIST.folder(root: Self.repositoryRoot + "/data")
+        for file in MNIST.allFiles {
+            let path = folder + "/" + file.name + ".gz"
+            #expect(SHA256.hex(try Files.read(path)) == file.gzipSHA256, "\(path)")
+            let content = try IDX.contents(of: path)
+            #expect(content.count == file.byteCount && SHA256.hex(content) == file.sha256, "\(path)")
+        }
+        #expect(IDXDataSet.mnist.allFiles.map(\.gzipSHA256) == MNIST.allFiles.map(\.gzipSHA256))
     }
 
     @Test func missingFilesSayHowToGetThem() {
