@@ -142,10 +142,11 @@ public enum Benchmark {
         var percentiles: [String: Double] = [:]
         for p in [10, 50, 90, 99] { percentiles["\(p)"] = latencies[latencies.count * p / 100] * 1e6 }
 
-        // Per layer, on one thread, on the chunks of 16 the trainer uses, alternated five times with
-        // a one-thread training run (the real loop: batches, reduction, optimizer): the quietest round
-        // of each is kept, so that the share outside the layers compares like with like on a noisy
-        // machine.
+        // Per layer, on one thread, on the chunks of 16 the trainer uses, alternated fifteen times
+        // with a one-thread training run (the real loop: batches, reduction, optimizer): the quietest
+        // round of each is kept, so that the share outside the layers compares like with like on a
+        // noisy machine. (With five rounds, about a third of a second, one neighbour's burst in
+        // either kind of round moved the share between 1% and 14% from run to run.)
         log("per-layer profile and one-thread training steps, alternated...")
         let profiledImages = 1600
         var bestProfile: LayerProfile?, bestLayers = Double.infinity, bestStep = Double.infinity
@@ -153,7 +154,7 @@ public enum Benchmark {
         // The parameters do not change: the layers' caches are made once, as inference has them (in
         // training they are made once a step and a thread, which the training steps below include).
         let profileVersion = ParameterVersion.next()
-        for _ in 0..<5 {
+        for _ in 0..<15 {
             let profile = LayerProfile()
             workspace.profile = profile
             model.parameters.withUnsafeBufferPointer { p in
