@@ -97,10 +97,10 @@ public struct IDXDataSet: Sendable {
 
     public static let mnist = IDXDataSet(
         name: "mnist", folderName: "MNIST",
-        trainImages: .init(name: MNIST.trainImages.name, sha256: MNIST.trainImages.sha256, byteCount: MNIST.trainImages.byteCount, gzipSHA256: MNIST.trainImages.gzipSHA256),
-        trainLabels: .init(name: MNIST.trainLabels.name, sha256: MNIST.trainLabels.sha256, byteCount: MNIST.trainLabels.byteCount, gzipSHA256: MNIST.trainLabels.gzipSHA256),
-        testImages: .init(name: MNIST.testImages.name, sha256: MNIST.testImages.sha256, byteCount: MNIST.testImages.byteCount, gzipSHA256: MNIST.testImages.gzipSHA256),
-        testLabels: .init(name: MNIST.testLabels.name, sha256: MNIST.testLabels.sha256, byteCount: MNIST.testLabels.byteCount, gzipSHA256: MNIST.testLabels.gzipSHA256),
+        trainImages: .init(MNIST.trainImages),
+        trainLabels: .init(MNIST.trainLabels),
+        testImages: .init(MNIST.testImages),
+        testLabels: .init(MNIST.testLabels),
         mirrors: MNIST.defaultMirrors, classNames: (0..<10).map(String.init), systemFolders: [],
         transposed: false, labelOffset: 0, howToGet: "")
 
@@ -153,5 +153,12 @@ public struct IDXDataSet: Sendable {
             testImages: .init(name: stem + "test-images-idx3-ubyte", sha256: nil), testLabels: .init(name: stem + "test-labels-idx1-ubyte", sha256: nil),
             mirrors: [], classNames: emnistClassNames(split), systemFolders: [], transposed: true, labelOffset: split == "letters" ? 1 : 0,
             howToGet: "EMNIST is published as one zip (https://www.nist.gov/itl/products-and-services/emnist-dataset, \"gzip.zip\"); unzip its gzip/ folder's emnist-\(split)-* files into <root>/EMNIST/raw/.")
+    }
+}
+
+extension IDXDataSet.FileSpec {
+    /// One of MNIST's files, with all it is known by.
+    init(_ file: MNIST.FileSpec) {
+        self.init(name: file.name, sha256: file.sha256, byteCount: file.byteCount, gzipSHA256: file.gzipSHA256)
     }
 }

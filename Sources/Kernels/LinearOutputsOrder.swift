@@ -107,9 +107,9 @@ public func linearForwardOutputsOrder(batch: Int, inputs: Int, outputs: Int, inp
 }
 
 // Each block shape in a function of its own (a specialisation of this generic one), with the block
-// inlined and its shape a constant: left to itself, the compiler inlined two of the twelve cases and
-// sent the rest to one copy that tested the shape inside the loop over the inputs (F6's blocks
-// among them: 65% -> 70-74% of a core).
+// inlined and its shape a constant: left to itself, the compiler inlined two of the twelve cases (the
+// one-vector blocks, F7's, which still call the block directly) and sent the rest to one copy that
+// tested the shape inside the loop over the inputs (F6's blocks among them: 65% -> 70-74% of a core).
 @inline(never)
 private func outputsOrderBlock<Shape: RegisterBlock>(_ shape: Shape.Type, _ inputs: Int, _ outputs: Int, _ x: UnsafePointer<Float>,
                                                          _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ first: Int) {
