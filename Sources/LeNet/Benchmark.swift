@@ -50,11 +50,30 @@ public struct BenchmarkResult: Codable, Sendable {
     public var paperLayers: [Layer]
 }
 
+/// What `lenet bench --inference-only` measures (`Benchmark.inference`): images/s at batch 1000, 64
+/// and 1, and one image's latency, median and percentiles (10, 50, 90, 99), microseconds.
+public struct InferenceMeasurement: Codable, Sendable {
+    public var imagesPerSecond: [String: Double]
+    public var singleImageMicroseconds: Double
+    public var singleImagePercentiles: [String: Double]
+}
+
 public enum Benchmark {
-    /// Multiply-adds per image: forward 281,640 (0.563 MFLOP); a training step (forward and
-    /// backward) 758,520 (1.517 MFLOP).
-    public static let forwardFLOP = 563_280.0
-    public static let trainingFLOP = 1_517_040.0
+    /// FLOP per image of a forward pass, 2 per multiply-add: 563,280 for the write-up's network
+    /// (281,640 multiply-adds).
+    public static func forwardFLOP(_ network: Network = LeNet5.network) -> Double {
+        2 * Double(network.layers.reduce(0) { $0 + $1.multiplyAdds })
+    }
+
+    /// FLOP per image of a training step: the forward pass, then for each layer with weights its
+    /// weights' gradient and its input's (the first layer's weights' only): 1,517,040 for the
+    /// write-up's network.
+    public static func trainingFLOP(_ network: Network = LeNet5.network) -> Double {
+        network.layers.indices.reduce(0) { total, index in
+            total + (layerFLOP(network.layers[index].name + " forward", in: network) ?? 0)
+                + (layerFLOP(network.layers[index].name + " backward", in: network) ?? 0)
+        }
+    }
 
     /// How the kernels were compiled.
     public static var build: String {
@@ -67,7 +86,7 @@ public enum Benchmark {
 
     /// Images/s of the write-up's recipe (first phase, SGD with momentum) at `batchSize`.
     static func trainingSpeed(_ train: LabeledImages, images: Int, threads: Int, batchSize: Int = 64) -> (LeNet5, TrainingSummary) {
-        var model = LeNet5(seed: 0)
+        var model = LeNet5(seed: 0, classes: max(2, train.classCount))
         let recipe = Recipe(schedule: [Phase(epochs: 1, learningRate: 0.0005)], batchSize: batchSize, seed: 0, logInterval: Int.max)
         let summary = Trainer(recipe: recipe, threads: threads).train(&model, on: train.prefix(images))
         return (model, summary)
@@ -83,7 +102,7 @@ public enum Benchmark {
     /// most `inferenceChunk` images); best of `rounds`.
     static func inferenceSpeed(_ model: LeNet5, _ test: LabeledImages, batch: Int, threads: Int, rounds: Int = 3) -> Double {
         let perThread = (batch + threads - 1) / threads
-        let runner = ChunkRunner(network: LeNet5.network, preparation: .writeup, chunkSize: min(perThread, inferenceChunk), workspaces: .perThread,
+        let runner = ChunkRunner(network: model.network, preparation: .writeup, chunkSize: min(perThread, inferenceChunk), workspaces: .perThread,
                                  threads: threads, training: false)
         let indices = Array(0..<test.count), version = ParameterVersion.next()
         var best = Double.infinity
@@ -104,28 +123,21 @@ public enum Benchmark {
         return Double(test.count) / best
     }
 
-    public static func run(train: LabeledImages, test: LabeledImages, threads: Int, trainImages: Int,
-                           log: (String) -> Void = { _ in }) -> BenchmarkResult {
-        // Training: the recipe's first phase over `trainImages` images, batch 64, the real data path.
-        // The machine's rate is sampled at the start, in the middle and at the end, and the best
-        // kept: a neighbour's load on a shared machine can only make a sample slower.
-        var rateSamples = [multiplyAddRateSample(threads: threads)]
-        log("training on \(trainImages) images...")
-        let (model, summary) = trainingSpeed(train, images: trainImages, threads: threads)
-
-        // Inference at batch 1000 and 64: each batch split over the threads; best of three passes.
-        var inference: [String: Double] = [:]
+    /// Inference over `test`: images/s at batch 1000 and 64 (each batch shared out over the threads;
+    /// the best of three passes), and one image at a time (normalize + forward, 2,000 calls: the rate
+    /// from their mean, the latency's median and spread).
+    public static func inference(_ model: LeNet5, test: LabeledImages, threads: Int, log: (String) -> Void = { _ in }) -> InferenceMeasurement {
+        var imagesPerSecond: [String: Double] = [:]
         for batch in [1000, 64] {
             log("inference at batch \(batch)...")
-            inference["\(batch)"] = inferenceSpeed(model, test, batch: batch, threads: threads)
+            imagesPerSecond["\(batch)"] = inferenceSpeed(model, test, batch: batch, threads: threads)
         }
-
-        // One image at a time: the latency of normalize + forward, median of 2,000 calls.
         log("single images...")
-        let single = NetworkWorkspace(LeNet5.network, capacity: 1, training: false), singleVersion = ParameterVersion.next()
+        let single = NetworkWorkspace(model.network, capacity: 1, training: false), singleVersion = ParameterVersion.next()
         var latencies: [Double] = []
         latencies.reserveCapacity(2000)
-        let order = Array(0..<2000)
+        // 2,000 calls over the test images (round again from the first in a smaller set).
+        let order = (0..<2000).map { $0 % test.count }
         model.parameters.withUnsafeBufferPointer { p in
             order.withUnsafeBufferPointer { order in
                 for i in 0..<2000 {
@@ -138,9 +150,24 @@ public enum Benchmark {
             }
         }
         latencies.sort()
-        inference["1"] = Double(latencies.count) / latencies.reduce(0, +)
+        imagesPerSecond["1"] = Double(latencies.count) / latencies.reduce(0, +)
         var percentiles: [String: Double] = [:]
         for p in [10, 50, 90, 99] { percentiles["\(p)"] = latencies[latencies.count * p / 100] * 1e6 }
+        return InferenceMeasurement(imagesPerSecond: imagesPerSecond, singleImageMicroseconds: latencies[latencies.count / 2] * 1e6,
+                                    singleImagePercentiles: percentiles)
+    }
+
+    public static func run(train: LabeledImages, test: LabeledImages, threads: Int, trainImages: Int,
+                           log: (String) -> Void = { _ in }) -> BenchmarkResult {
+        // Training: the recipe's first phase over `trainImages` images, batch 64, the real data path.
+        // The machine's rate is sampled at the start, in the middle and at the end, and the best
+        // kept: a neighbour's load on a shared machine can only make a sample slower.
+        var rateSamples = [multiplyAddRateSample(threads: threads)]
+        log("training on \(trainImages) images...")
+        let (model, summary) = trainingSpeed(train, images: trainImages, threads: threads)
+
+        let measured = inference(model, test: test, threads: threads, log: log)
+        let inference = measured.imagesPerSecond, percentiles = measured.singleImagePercentiles
 
         // Per layer, on one thread, on the chunks of 16 the trainer uses, alternated fifteen times
         // with a one-thread training run (the real loop: batches, reduction, optimizer): the quietest
@@ -150,7 +177,7 @@ public enum Benchmark {
         log("per-layer profile and one-thread training steps, alternated...")
         let profiledImages = 1600
         var bestProfile: LayerProfile?, bestLayers = Double.infinity, bestStep = Double.infinity
-        let workspace = NetworkWorkspace(LeNet5.network, capacity: Trainer.chunkSize)
+        let workspace = NetworkWorkspace(model.network, capacity: Trainer.chunkSize)
         // The parameters do not change: the layers' caches are made once, as inference has them (in
         // training they are made once a step and a thread, which the training steps below include).
         let profileVersion = ParameterVersion.next()
@@ -158,7 +185,7 @@ public enum Benchmark {
             let profile = LayerProfile()
             workspace.profile = profile
             model.parameters.withUnsafeBufferPointer { p in
-                Array(0..<profiledImages).withUnsafeBufferPointer { indices in
+                (0..<profiledImages).map { $0 % train.count }.withUnsafeBufferPointer { indices in
                     var first = 0
                     while first < profiledImages {
                         Normalization.writeup.fill(train, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + Trainer.chunkSize)]),
@@ -206,23 +233,23 @@ public enum Benchmark {
         let corePeak = peak / Double(min(threads, WorkerPool.availableProcessors))
         let layersWithRates = layers.map { layer in
             var rated = layer
-            rated.percentOfOneCore = layerFLOP(layer.layer).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / corePeak }
+            rated.percentOfOneCore = layerFLOP(layer.layer, in: model.network).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / corePeak }
             return rated
         }
         var fullyConnected: [String: Double] = [:]
         for direction in ["forward", "backward"] {
             let steps = layers.filter { step in
-                LeNet5.network.layers.contains { $0 is FullyConnected && step.layer == $0.name + " " + direction }
+                model.network.layers.contains { $0 is FullyConnected && step.layer == $0.name + " " + direction }
             }
-            let flop = steps.compactMap { layerFLOP($0.layer) }.reduce(0, +), microseconds = steps.map(\.microsecondsPerImage).reduce(0, +)
+            let flop = steps.compactMap { layerFLOP($0.layer, in: model.network) }.reduce(0, +), microseconds = steps.map(\.microsecondsPerImage).reduce(0, +)
             if microseconds > 0 { fullyConnected[direction] = 100 * flop / (microseconds * 1e3) / corePeak }
         }
-        let trainGFLOP = summary.imagesPerSecond * trainingFLOP / 1e9
+        let trainGFLOP = summary.imagesPerSecond * trainingFLOP(model.network) / 1e9
         return BenchmarkResult(
             processor: processorName(), threads: threads, build: build,
             trainImages: summary.images, trainSeconds: summary.seconds, trainImagesPerSecond: summary.imagesPerSecond,
-            inferenceImagesPerSecond: inference, singleImageMicroseconds: latencies[latencies.count / 2] * 1e6,
-            trainGFLOPPerSecond: trainGFLOP, inferenceGFLOPPerSecond: (inference["1000"] ?? 0) * forwardFLOP / 1e9,
+            inferenceImagesPerSecond: inference, singleImageMicroseconds: measured.singleImageMicroseconds,
+            trainGFLOPPerSecond: trainGFLOP, inferenceGFLOPPerSecond: (inference["1000"] ?? 0) * forwardFLOP(model.network) / 1e9,
             machinePeakGFLOPPerSecond: peak, trainPercentOfPeak: peak > 0 ? 100 * trainGFLOP / peak : 0,
             layers: layersWithRates, fullyConnectedPercentOfOneCore: fullyConnected, peakMemoryMB: peakMemoryMB(), peakFormula: formula, singleImagePercentiles: percentiles,
             oneThreadStepMicroseconds: stepMicroseconds, layersMicroseconds: layerMicroseconds,
@@ -234,10 +261,10 @@ public enum Benchmark {
     /// The FLOP per image of a profiled step of the write-up's network ("C3 forward", "F6 backward"):
     /// 2 per multiply-add; a backward pass is the weights' gradient and the input's (the first
     /// layer's, the weights' only). nil for the layers without weights (pooling, the loss).
-    static func layerFLOP(_ step: String) -> Double? {
+    static func layerFLOP(_ step: String, in network: Network = LeNet5.network) -> Double? {
         let parts = step.split(separator: " ")
         guard parts.count == 2 else { return nil }
-        let layers = LeNet5.network.layers
+        let layers = network.layers
         guard let index = layers.firstIndex(where: { $0.name == parts[0] }), layers[index].parameterCount > 0 else { return nil }
         let forward = 2 * Double(layers[index].multiplyAdds)
         switch parts[1] {
@@ -259,7 +286,7 @@ public enum Benchmark {
         return text.split(separator: "\n")
     }
 
-    static func processorName() -> String {
+    public static func processorName() -> String {
         let line = cpuInfo().first { $0.hasPrefix("model name") }
         return line.flatMap { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } } ?? "unknown"
     }
@@ -336,7 +363,9 @@ extension Benchmark {
                     for n in 0..<count {
                         profile?.start()
                         LeNet1998.inputPreparation.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
-                        workspace.labels[0] = Int32(train.labels[n])
+                        // The model's ten outputs: a data set's other classes as 0 (a pattern's cost
+                        // does not depend on its label).
+                        workspace.labels[0] = train.labels[n] < 10 ? Int32(train.labels[n]) : 0
                         profile?.lap("prepare")
                         workspace.forward(parameters: p.baseAddress!, batch: 1)
                         steps.withUnsafeBufferPointer {

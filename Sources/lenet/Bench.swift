@@ -7,7 +7,9 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training and inference speed, latency, memory and the time per layer.",
         discussion: """
-            Trains the write-up's LeNet-5 for one pass over the training images (batch 64, the real data path), then runs inference on the 10,000 test images at batch 1000, 64 and 1 (each batch shared out over the threads in chunks of at most 32 images), and times every layer's forward and backward pass on one thread. Prints images per second, GFLOP/s against an estimate of the machine's peak (from the vector width and FMA units the CPU reports; the FLOP are the direct convolutions', so a layer computed by Winograd's fewer multiplications can show more than 100% of a core), single-image latency (median and spread) and the peak memory; then how training scales with threads (1 and all) and batch size (16 to 1024), the share of a one-thread training step spent outside the layers, and the 1998 model's cost per pattern and layer.
+            Trains the write-up's LeNet-5 (one output per class of the data set) for one pass over the training images (batch 64, the real data path), then runs inference on the test images (MNIST's 10,000) at batch 1000, 64 and 1 (each batch shared out over the threads in chunks of at most 32 images), and times every layer's forward and backward pass on one thread. Prints images per second, GFLOP/s against an estimate of the machine's peak (from the vector width and FMA units the CPU reports; the FLOP are the direct convolutions', so a layer computed by Winograd's fewer multiplications can show more than 100% of a core), single-image latency (median and spread) and the peak memory; then how training scales with threads (1 and all) and batch size (16 to 1024), the share of a one-thread training step spent outside the layers, and the 1998 model's cost per pattern and layer.
+
+            --inference-only measures inference alone (batch 1000, 64 and 1, and one image's latency) with the shipped model, in a few seconds: for measuring in turns with another program, as scripts/bench.sh does with PyTorch.
 
             scripts/bench.sh runs this beside the PyTorch anchor and prints the ratios.
             """)
@@ -18,12 +20,17 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("train-images"), help: "Training images to time (default: one epoch).")
     var trainImages: Int = 60_000
 
+    @Flag(help: ArgumentHelp("Measure inference only, with the shipped model (a model of the data set's classes drawn from seed 0 when the shipped one does not fit).",
+                             discussion: "Reads the test images only; --train-images is not used."))
+    var inferenceOnly = false
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func run() async throws {
         try await reportingErrors {
             guard trainImages >= 64 else { throw CommandError("--train-images must be at least 64, got \(trainImages)") }
+            if inferenceOnly { return try await runInference() }
             let train = try await dataOptions.load(.train)
             let test = try await dataOptions.load(.test)
             let result = Benchmark.run(train: train, test: test, threads: threadOptions.threads, trainImages: trainImages,
@@ -39,13 +46,9 @@ struct Bench: AsyncParsableCommand {
                          result.trainImagesPerSecond, result.trainImages, result.trainSeconds, result.trainGFLOPPerSecond,
                          result.trainPercentOfPeak, result.machinePeakGFLOPPerSecond))
             print("            the peak: \(result.peakFormula)")
-            for batch in ["1000", "64", "1"] {
-                print(String(format: "inference:  %8.0f images/s at batch %@", result.inferenceImagesPerSecond[batch] ?? 0, batch))
-            }
-            let p = result.singleImagePercentiles
-            print(String(format: "one image:  %8.1f us median (10%%: %.1f, 90%%: %.1f, 99%%: %.1f)", p["50"] ?? 0, p["10"] ?? 0, p["90"] ?? 0, p["99"] ?? 0))
+            printInference(result.inferenceImagesPerSecond, percentiles: result.singleImagePercentiles)
             print(String(format: "peak memory: %6.1f MB", result.peakMemoryMB))
-            print("scaling (training: the recipe's first rate, SGD with momentum; inference: the 10,000 test images):")
+            print("scaling (training: the recipe's first rate, SGD with momentum; inference: the \(test.count) test images):")
             for threads in result.trainImagesPerSecondByThreads.keys.sorted(by: { Int($0)! < Int($1)! }) {
                 print(String(format: "  %@ thread(s), batch 64:    training %8.0f images/s", threads, result.trainImagesPerSecondByThreads[threads] ?? 0))
             }
@@ -77,5 +80,33 @@ struct Bench: AsyncParsableCommand {
                 print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share))
             }
         }
+    }
+
+    /// `--inference-only`: the test images, the shipped model (or a drawn one), `Benchmark.inference`.
+    private func runInference() async throws {
+        let test = try await dataOptions.load(.test)
+        let classes = max(2, test.classCount)
+        var model = LeNet5(seed: 0, classes: classes), about = "a model of \(classes) classes drawn from seed 0"
+        if classes == 10, let path = ShippedModel.path {
+            model = try LeNet5(checkpoint: path)
+            about = path
+        }
+        if !json { printError("inference on \(test.count) test images, \(threadOptions.threads) thread(s), with \(about)...") }
+        let result = Benchmark.inference(model, test: test, threads: threadOptions.threads, log: { if !json { printError($0) } })
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        print("\(Benchmark.processorName()), \(threadOptions.threads) threads, \(Benchmark.build)")
+        printInference(result.imagesPerSecond, percentiles: result.singleImagePercentiles)
+    }
+
+    private func printInference(_ imagesPerSecond: [String: Double], percentiles p: [String: Double]) {
+        for batch in ["1000", "64", "1"] {
+            print(String(format: "inference:  %8.0f images/s at batch %@", imagesPerSecond[batch] ?? 0, batch))
+        }
+        print(String(format: "one image:  %8.1f us median (10%%: %.1f, 90%%: %.1f, 99%%: %.1f)", p["50"] ?? 0, p["10"] ?? 0, p["90"] ?? 0, p["99"] ?? 0))
     }
 }

@@ -23,7 +23,12 @@ func temporaryFolder() -> String {
         #expect(LeNet5.layout.count == 44_426)
         #expect(LeNet5.summary.reduce(0) { $0 + $1.parameters } == LeNet5.layout.count)
         // 281,640 multiply-adds: the 0.563 MFLOP of one forward pass.
-        #expect(LeNet5.summary.reduce(0) { $0 + $1.multiplyAdds } * 2 == Int(Benchmark.forwardFLOP))
+        #expect(LeNet5.summary.reduce(0) { $0 + $1.multiplyAdds } * 2 == Int(Benchmark.forwardFLOP()))
+        #expect(Benchmark.forwardFLOP() == 563_280)
+        // Backward: every weight's gradient and every input's but C1's (86,400 multiply-adds fewer).
+        #expect(Benchmark.trainingFLOP() == 2 * (3 * 281_640 - 86_400))
+        // 47 classes: F7 has 84 x 37 more multiply-adds, three times in a step.
+        #expect(Benchmark.trainingFLOP(LeNet5.network(classes: 47)) - Benchmark.trainingFLOP() == 2 * 3 * 84 * 37)
     }
 
     @Test func initialisationIsUniformWithinOneOverRootFanIn() {
