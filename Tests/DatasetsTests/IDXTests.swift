@@ -197,6 +197,34 @@ func expectError(_ expected: DatasetError, _ body: () throws -> Void) {
         #expect(labels == [8, 3])
     }
 
+    /// `fill` computes sixteen pixels at a time where that gives the table's bits: every byte value,
+    /// in images whose size is not a multiple of 16 (a tail from the table), for the write-up's
+    /// normalization and for MNIST's mean and standard deviation (not a power of two).
+    @Test(arguments: [(Float(0.5), Float(0.5)), (Float(0.1307), Float(0.3081))])
+    func fillSixteenPixelsAtATimeGivesTheTablesBits(mean: Float, standardDeviation: Float) {
+        let normalization = Normalization(mean: mean, standardDeviation: standardDeviation)
+        let computesTable = normalization.computesTable
+        #expect(computesTable)
+        let table = normalization.table
+        for p in 0..<256 { #expect(table[p].bitPattern == ((Float(p) / 255 - mean) / standardDeviation).bitPattern) }
+        // Three images of 20x15 = 300 pixels (18 vectors of 16 and a tail of 12), the bytes cycling
+        // through all 256 values from a different start in each.
+        let size = 300, count = 3
+        let pixels = (0..<(count * size)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 / size * 45) }
+        #expect(Set(pixels).count == 256)
+        let data = LabeledImages(count: count, rows: 20, columns: 15, pixels: pixels, labels: [4, 1, 9], classCount: 10)
+        var input = [Float](repeating: .nan, count: count * size)
+        var labels = [Int32](repeating: -1, count: count)
+        let order = [2, 0, 1]
+        order.withUnsafeBufferPointer { normalization.fill(data, indices: $0, input: &input, labels: &labels) }
+        var differing = 0
+        for (slot, image) in order.enumerated() {
+            for i in 0..<size where input[slot * size + i].bitPattern != table[Int(pixels[image * size + i])].bitPattern { differing += 1 }
+        }
+        #expect(differing == 0)
+        #expect(labels == [9, 4, 1])
+    }
+
     /// Found by the fuzzer (Fuzz/run.sh): a header whose three sizes multiply past Int.max used to
     /// trap on the overflow; now it is an error naming the file.
     @Test func dimensionsWhoseProductOverflowsAreAnError() throws {
