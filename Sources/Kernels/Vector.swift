@@ -209,3 +209,34 @@ func unclampedExponential(_ x: Vector16) -> Vector16 {
     return p * unsafeBitCast(exponent, to: Vector16.self)
 }
 
+
+/// `count` floats (at least one) at an address that is a multiple of 64 bytes: a cache line, and one
+/// AVX-512 vector. The kernels load vectors wherever they fall, but a vector that straddles two lines
+/// costs two loads; buffers carved from this at multiples of 16 floats keep every such load whole.
+/// Free with `deallocate()`.
+public func allocateAlignedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    let count = max(count, 1)
+    return UnsafeMutableRawPointer.allocate(byteCount: count &* MemoryLayout<Float>.stride, alignment: 64)
+        .bindMemory(to: Float.self, capacity: count)
+}
+
+/// Runs `body` on a copy of `values` at a 64-byte-aligned address (`allocateAlignedFloats`), then
+/// copies it back: parameters that a loop updates in place, aligned for the kernels (an array's
+/// elements start 32 bytes into its storage, wherever the allocator put that).
+public func withAlignedCopy<R>(of values: inout [Float], _ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    let buffer = UnsafeMutableBufferPointer(start: allocateAlignedFloats(values.count), count: values.count)
+    _ = buffer.initialize(fromContentsOf: values)
+    defer {
+        values.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: buffer) }
+        buffer.baseAddress?.deallocate()
+    }
+    return try body(buffer)
+}
+
+/// Runs `body` on a copy of `values` at a 64-byte-aligned address: parameters that do not change.
+public func withAlignedCopy<R>(of values: [Float], _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    let buffer = UnsafeMutableBufferPointer(start: allocateAlignedFloats(values.count), count: values.count)
+    _ = buffer.initialize(fromContentsOf: values)
+    defer { buffer.baseAddress?.deallocate() }
+    return try body(UnsafeBufferPointer(buffer))
+}

@@ -108,7 +108,7 @@ public enum Benchmark {
         var best = Double.infinity
         for _ in 0..<rounds {
             let start = MonotonicClock.now()
-            model.parameters.withUnsafeBufferPointer { p in
+            withAlignedCopy(of: model.parameters) { p in
                 indices.withUnsafeBufferPointer { indices in
                     for first in stride(from: 0, to: test.count, by: batch) {
                         let batchIndices = UnsafeBufferPointer(rebasing: indices[first..<min(test.count, first + batch)])
@@ -138,7 +138,7 @@ public enum Benchmark {
         latencies.reserveCapacity(2000)
         // 2,000 calls over the test images (round again from the first in a smaller set).
         let order = (0..<2000).map { $0 % test.count }
-        model.parameters.withUnsafeBufferPointer { p in
+        withAlignedCopy(of: model.parameters) { p in
             order.withUnsafeBufferPointer { order in
                 for i in 0..<2000 {
                     let start = MonotonicClock.now()
@@ -184,7 +184,7 @@ public enum Benchmark {
         for _ in 0..<15 {
             let profile = LayerProfile()
             workspace.profile = profile
-            model.parameters.withUnsafeBufferPointer { p in
+            withAlignedCopy(of: model.parameters) { p in
                 (0..<profiledImages).map { $0 % train.count }.withUnsafeBufferPointer { indices in
                     var first = 0
                     while first < profiledImages {
@@ -358,7 +358,7 @@ extension Benchmark {
         func run(profile: LayerProfile?) -> Double {
             workspace.profile = profile
             let start = MonotonicClock.now()
-            parameters.withUnsafeMutableBufferPointer { p in
+            withAlignedCopy(of: &parameters) { p in
                 train.pixels.withUnsafeBufferPointer { pixels in
                     for n in 0..<count {
                         profile?.start()

@@ -38,7 +38,7 @@ public final class ChunkRunner {
             pool = WorkerPool(threads: max(1, min(threads, chunks)))
             let count = max(1, network.layout.count)
             chunkGradients = (0..<chunks).map { _ in
-                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                let buffer = allocateAlignedFloats(count)
                 buffer.initialize(repeating: 0, count: count)
                 return buffer
             }

@@ -33,7 +33,7 @@ public enum Evaluator {
         let group = onProgress == nil ? max(data.count, 1) : max(1, runner.workspaces.count * 8) * chunkSize
         // The parameters do not change here: one version for the layers' caches.
         let version = ParameterVersion.next()
-        model.parameters.withUnsafeBufferPointer { parameters in
+        withAlignedCopy(of: model.parameters) { parameters in
             indices.withUnsafeBufferPointer { indices in
                 scores.withUnsafeMutableBufferPointer { scores in
                     predictions.withUnsafeMutableBufferPointer { predictions in

@@ -75,7 +75,7 @@ public struct LevenbergMarquardtTrainer: TrainingLoop {
             var order = state.order, shuffle = state.shuffle, distortions = state.distortions
             shuffle.shuffle(&order)
             var totalLoss = 0.0
-            let stopped = model.parameters.withUnsafeMutableBufferPointer { parameters -> Bool in
+            let stopped = withAlignedCopy(of: &model.parameters) { parameters -> Bool in
                 let p = parameters.baseAddress!
                 return train.pixels.withUnsafeBufferPointer { pixels -> Bool in
                     /// Prepares entry `n` of the order as the workspace's one input, with its label.

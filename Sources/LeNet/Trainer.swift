@@ -58,7 +58,7 @@ public struct Trainer: TrainingLoop {
         let start = MonotonicClock.now()
         let totalEpochs = recipe.totalEpochs
         let batchesPerEpoch = (data.count + recipe.batchSize - 1) / recipe.batchSize
-        let interrupted = model.parameters.withUnsafeMutableBufferPointer { parameters -> RunState? in
+        let interrupted = withAlignedCopy(of: &model.parameters) { parameters -> RunState? in
             let p = parameters.baseAddress!
             // The parameters' version for the layers' caches: new after every step.
             var version = ParameterVersion.next()

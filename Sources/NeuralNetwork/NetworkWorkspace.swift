@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Support
 
 /// Everything a network's forward, backward and second-derivative passes write, allocated once for
@@ -45,7 +46,7 @@ public final class NetworkWorkspace {
         self.training = training
         let counts = [network.inputCount] + network.layers.map(\.outputCount)
         func carve(_ total: Int, _ perImage: [Int]) -> (UnsafeMutablePointer<Float>, [UnsafeMutablePointer<Float>]) {
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+            let buffer = allocateAlignedFloats(total)
             buffer.initialize(repeating: 0, count: max(total, 1))
             var cursor = buffer, views: [UnsafeMutablePointer<Float>] = []
             for count in perImage {
@@ -65,12 +66,12 @@ public final class NetworkWorkspace {
         parameterGradients = parameterViews[0]
         secondDerivatives = parameterViews[1]
         let scratchCount = network.layers.map { $0.scratchCount(capacity: capacity) }.max() ?? 0
-        scratch = .allocate(capacity: max(scratchCount, 1))
+        scratch = allocateAlignedFloats(scratchCount)
         scratch.initialize(repeating: 0, count: max(scratchCount, 1))
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)
         let cacheCounts = network.layers.map(\.cacheCount), cacheTotal = cacheCounts.reduce(0, +)
-        let cacheBuffer = UnsafeMutablePointer<Float>.allocate(capacity: max(cacheTotal, 1))
+        let cacheBuffer = allocateAlignedFloats(cacheTotal)
         cacheBuffer.initialize(repeating: 0, count: max(cacheTotal, 1))
         var cacheCursor = cacheBuffer, cacheViews: [UnsafeMutablePointer<Float>?] = []
         for count in cacheCounts {
