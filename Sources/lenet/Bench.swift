@@ -35,12 +35,7 @@ struct Bench: AsyncParsableCommand {
             let test = try await dataOptions.load(.test)
             let result = Benchmark.run(train: train, test: test, threads: threadOptions.threads, trainImages: trainImages,
                                        log: { if !json { printError($0) } })
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
-                return
-            }
+            if json { return try printJSON(result) }
             print("\(result.processor), \(result.threads) threads, \(result.build)")
             print(String(format: "training:   %8.0f images/s  (%d images in %.2f s; %.1f GFLOP/s counting the direct convolutions' FLOP, %.1f%% of an estimated peak of %.0f GFLOP/s)",
                          result.trainImagesPerSecond, result.trainImages, result.trainSeconds, result.trainGFLOPPerSecond,
@@ -93,14 +88,15 @@ struct Bench: AsyncParsableCommand {
         }
         if !json { printError("inference on \(test.count) test images, \(threadOptions.threads) thread(s), with \(about)...") }
         let result = Benchmark.inference(model, test: test, threads: threadOptions.threads, log: { if !json { printError($0) } })
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
-            return
-        }
+        if json { return try printJSON(result) }
         print("\(Benchmark.processorName()), \(threadOptions.threads) threads, \(Benchmark.build)")
         printInference(result.imagesPerSecond, percentiles: result.singleImagePercentiles)
+    }
+
+    private func printJSON<Value: Encodable>(_ value: Value) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
     private func printInference(_ imagesPerSecond: [String: Double], percentiles p: [String: Double]) {
