@@ -54,7 +54,7 @@ let package = Package(
         // traits bring swift-configuration and more of Foundation, which the server does not use.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         // Already in Hummingbird's graph (nothing more to fetch or build): named for the server's
-        // logger and its shutdown, which the server sets itself.
+        // logger, its shutdown and the NIO types it uses itself.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -86,6 +86,7 @@ let package = Package(
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "lenet", dependencies: [
             "LeNet", "Runs", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
