@@ -125,8 +125,9 @@ public enum Benchmark {
 
     /// Inference over `test`: images/s at batch 1000 and 64 (each batch shared out over the threads;
     /// the best of three passes), and one image at a time (normalize + forward, 2,000 calls: the rate
-    /// from their mean, the latency's median and spread).
+    /// from their mean, the latency's median and spread). `test` holds at least one image.
     public static func inference(_ model: LeNet5, test: LabeledImages, threads: Int, log: (String) -> Void = { _ in }) -> InferenceMeasurement {
+        precondition(test.count > 0, "the bench needs test images")
         var imagesPerSecond: [String: Double] = [:]
         for batch in [1000, 64] {
             log("inference at batch \(batch)...")
@@ -159,6 +160,7 @@ public enum Benchmark {
 
     public static func run(train: LabeledImages, test: LabeledImages, threads: Int, trainImages: Int,
                            log: (String) -> Void = { _ in }) -> BenchmarkResult {
+        precondition(train.count > 0 && test.count > 0, "the bench needs training and test images")
         // Training: the recipe's first phase over `trainImages` images, batch 64, the real data path.
         // The machine's rate is sampled at the start, in the middle and at the end, and the best
         // kept: a neighbour's load on a shared machine can only make a sample slower.

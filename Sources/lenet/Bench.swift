@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import LeNet
 import NeuralNetwork
@@ -33,6 +34,8 @@ struct Bench: AsyncParsableCommand {
             if inferenceOnly { return try await runInference() }
             let train = try await dataOptions.load(.train)
             let test = try await dataOptions.load(.test)
+            try Self.requireImages(train, "training")
+            try Self.requireImages(test, "test")
             let result = Benchmark.run(train: train, test: test, threads: threadOptions.threads, trainImages: trainImages,
                                        log: { if !json { printError($0) } })
             if json { return try printJSON(result) }
@@ -80,6 +83,7 @@ struct Bench: AsyncParsableCommand {
     /// `--inference-only`: the test images, the shipped model (or a drawn one), `Benchmark.inference`.
     private func runInference() async throws {
         let test = try await dataOptions.load(.test)
+        try Self.requireImages(test, "test")
         let classes = max(2, test.classCount)
         var model = LeNet5(seed: 0, classes: classes), about = "a model of \(classes) classes drawn from seed 0"
         if classes == 10, let path = ShippedModel.path {
@@ -91,6 +95,13 @@ struct Bench: AsyncParsableCommand {
         if json { return try printJSON(result) }
         print("\(Benchmark.processorName()), \(threadOptions.threads) threads, \(Benchmark.build)")
         printInference(result.imagesPerSecond, percentiles: result.singleImagePercentiles)
+    }
+
+    /// The bench times every part on real images: an empty split is an error that says so.
+    private static func requireImages(_ images: LabeledImages, _ split: String) throws {
+        guard images.count == 0 else { return }
+        throw CommandError("lenet bench needs \(split) images, and the data set's \(split) split has none; "
+                           + "give a --test-split that leaves images on both sides, or a --test-folder")
     }
 
     private func printJSON<Value: Encodable>(_ value: Value) throws {
