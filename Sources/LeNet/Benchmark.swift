@@ -70,8 +70,7 @@ public enum Benchmark {
     /// write-up's network.
     public static func trainingFLOP(_ network: Network = LeNet5.network) -> Double {
         network.layers.indices.reduce(0) { total, index in
-            total + (layerFLOP(network.layers[index].name + " forward", in: network) ?? 0)
-                + (layerFLOP(network.layers[index].name + " backward", in: network) ?? 0)
+            total + layerFLOP(index, backward: false, in: network) + layerFLOP(index, backward: true, in: network)
         }
     }
 
@@ -265,15 +264,18 @@ public enum Benchmark {
     /// layer's, the weights' only). nil for the layers without weights (pooling, the loss).
     static func layerFLOP(_ step: String, in network: Network = LeNet5.network) -> Double? {
         let parts = step.split(separator: " ")
-        guard parts.count == 2 else { return nil }
-        let layers = network.layers
-        guard let index = layers.firstIndex(where: { $0.name == parts[0] }), layers[index].parameterCount > 0 else { return nil }
-        let forward = 2 * Double(layers[index].multiplyAdds)
-        switch parts[1] {
-        case "forward": return forward
-        case "backward": return index == 0 ? forward : 2 * forward
-        default: return nil
-        }
+        guard parts.count == 2, parts[1] == "forward" || parts[1] == "backward",
+              let index = network.layers.firstIndex(where: { $0.name == parts[0] }),
+              network.layers[index].parameterCount > 0 else { return nil }
+        return layerFLOP(index, backward: parts[1] == "backward", in: network)
+    }
+
+    /// The FLOP per image of layer `index`'s forward or backward pass (0 for a layer without weights).
+    static func layerFLOP(_ index: Int, backward: Bool, in network: Network) -> Double {
+        let layer = network.layers[index]
+        guard layer.parameterCount > 0 else { return 0 }
+        let forward = 2 * Double(layer.multiplyAdds)
+        return !backward ? forward : index == 0 ? forward : 2 * forward
     }
 
     /// The largest resident set so far, in MB (10^6 bytes).
