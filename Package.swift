@@ -94,17 +94,21 @@ let package = Package(
         ], swiftSettings: nativeOnly),
         // `lenet-server`: the server's command line.
         .executableTarget(name: "lenet-server", dependencies: [
-            "LeNetServer", "LeNet",
+            "LeNetServer", "LeNet", "Support",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // For the tests only: an HTTP/1.1 server of static files and a raw client, both on loopback
         // sockets, so that no test needs Python or an HTTP client library.
         .target(name: "LoopbackHTTP", path: "Tests/LoopbackHTTP"),
+        // For the tests and the fuzzers (Fuzz/ links the same folder): pictures written from their
+        // parts, valid but extreme (a DC difference on every block, 16-bit tables, a huge frame over
+        // a few bytes), made from a list of choices or from a fuzzer's bytes.
+        .target(name: "CraftedImages", dependencies: ["Support"], path: "Tests/CraftedImages", swiftSettings: optimisedInDebug),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Imaging", "LoopbackHTTP"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support", "CraftedImages"], exclude: ["Fixtures"]),
         .testTarget(name: "LeNetServerTests", dependencies: [
             "LeNetServer", "LeNet", "Imaging", "Datasets", "LoopbackHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),

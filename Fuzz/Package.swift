@@ -7,7 +7,10 @@ let package = Package(
     name: "LeNetFuzz",
     dependencies: [.package(name: "LeNet5", path: "..")],
     targets: [
+        // The main package's generators of crafted pictures (a link to Tests/CraftedImages).
+        .target(name: "CraftedImages", dependencies: [.product(name: "Imaging", package: "LeNet5")]),
         .executableTarget(name: "LeNetFuzz", dependencies: [
+            "CraftedImages",
             .product(name: "Datasets", package: "LeNet5"),
             .product(name: "Imaging", package: "LeNet5"),
             .product(name: "LeNet", package: "LeNet5"),

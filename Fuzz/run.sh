@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 runs=${1:-1000000}; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(idx gzip safetensors png pnm jpeg image json npy resume)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(idx gzip safetensors png pnm jpeg jpeg-crafted png-crafted pnm-crafted image json npy resume)
 swift build -c release -Xswiftc -sanitize=fuzzer 2>&1 | tail -1
 status=0
 for target in "${targets[@]}"; do

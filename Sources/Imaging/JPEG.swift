@@ -240,6 +240,10 @@ public enum JPEG {
             while position < end {
                 let info = try byte(), precision = info >> 4, id = info & 15
                 guard precision <= 1, id < 4 else { throw malformed("quantization table precision \(precision), id \(id): expected 0 or 1, 0 to 3") }
+                // A 16-bit table is read in an 8-bit frame too, as libjpeg reads it (T.81 allows it
+                // only with 12-bit samples, but libjpeg's own encoder writes one below quality 25 when
+                // not forced to baseline): its entries are at most 65535, which the transform's bounds
+                // take into account.
                 var table = [Int](repeating: 0, count: 64)
                 for k in 0..<64 { table[zigzag[k]] = precision == 0 ? try byte() : try word() }
                 quantization[id] = table
@@ -414,7 +418,12 @@ public enum JPEG {
             for k in 0..<64 { coefficients[k] = 0 }
             let size = try symbol(dcTables[components[index].dcTable])
             guard size <= 11 else { throw malformed("a DC difference of \(size) bits (at most 11)") }
-            components[index].predictor += size == 0 ? 0 : extended(size)
+            // The predictor is kept as a 16-bit coefficient, as libjpeg's is (its sum is stored in a
+            // JCOEF, a short): a DC difference on every block moves it round the 16-bit range instead
+            // of without bound, so every coefficient is within +-32768 and every dequantized value
+            // within 2^31 (tables hold at most 65535), whatever the file.
+            let difference = size == 0 ? 0 : extended(size)
+            components[index].predictor = Int(Int16(truncatingIfNeeded: components[index].predictor &+ difference))
             coefficients[0] = components[index].predictor
             var k = 1
             let ac = acTables[components[index].acTable]
@@ -436,31 +445,36 @@ public enum JPEG {
         /// cos((2x+1)u pi/16) cos((2y+1)v pi/16) + 128, computed as libjpeg's "islow" does (the
         /// Loeffler-Ligtenberg-Moschytz factorisation in 13-bit fixed point, columns then rows), so
         /// that the samples are the ones other decoders give, bit for bit on valid data.
+        ///
+        /// The inputs are bounded where they enter (coefficients within +-2^15, table entries at most
+        /// 2^16 - 1, so dequantized values under 2^31): the first pass's sums stay under 2^50, its
+        /// outputs under 2^39, and the second pass's sums under 2^57, inside 64 bits. The arithmetic wraps (`&+`, `&*`) all the same, as
+        /// libjpeg's does, so that no file can make it trap.
         func inverseTransform(_ coefficients: UnsafePointer<Int>, table: UnsafePointer<Int>, into samples: UnsafeMutablePointer<Int>,
                               workspace: UnsafeMutablePointer<Int>) {
             let constBits = 13, pass1Bits = 2
-            @inline(__always) func descale(_ x: Int, _ n: Int) -> Int { (x + (1 << (n - 1))) >> n }
+            @inline(__always) func descale(_ x: Int, _ n: Int) -> Int { (x &+ (1 << (n - 1))) >> n }
             /// One 8-point pass over in[0], in[step], ... (already dequantized); returns the 8 outputs before descaling.
             @inline(__always) func pass(_ i0: Int, _ i1: Int, _ i2: Int, _ i3: Int, _ i4: Int, _ i5: Int, _ i6: Int, _ i7: Int)
                 -> (Int, Int, Int, Int, Int, Int, Int, Int) {
                 // Even part.
-                var z1 = (i2 + i6) * 4433
-                let t2 = z1 + i6 * -15137, t3 = z1 + i2 * 6270
-                let t0 = (i0 + i4) << constBits, t1 = (i0 - i4) << constBits
-                let t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2
+                var z1 = (i2 &+ i6) &* 4433
+                let t2 = z1 &+ i6 &* -15137, t3 = z1 &+ i2 &* 6270
+                let t0 = (i0 &+ i4) << constBits, t1 = (i0 &- i4) << constBits
+                let t10 = t0 &+ t3, t13 = t0 &- t3, t11 = t1 &+ t2, t12 = t1 &- t2
                 // Odd part.
                 var o0 = i7, o1 = i5, o2 = i3, o3 = i1
-                z1 = o0 + o3
-                var z2 = o1 + o2, z3 = o0 + o2, z4 = o1 + o3
-                let z5 = (z3 + z4) * 9633
-                o0 *= 2446; o1 *= 16819; o2 *= 25172; o3 *= 12299
-                z1 *= -7373; z2 *= -20995; z3 *= -16069; z4 *= -3196
-                z3 += z5; z4 += z5
-                o0 += z1 + z3; o1 += z2 + z4; o2 += z2 + z3; o3 += z1 + z4
-                return (t10 + o3, t11 + o2, t12 + o1, t13 + o0, t13 - o0, t12 - o1, t11 - o2, t10 - o3)
+                z1 = o0 &+ o3
+                var z2 = o1 &+ o2, z3 = o0 &+ o2, z4 = o1 &+ o3
+                let z5 = (z3 &+ z4) &* 9633
+                o0 = o0 &* 2446; o1 = o1 &* 16819; o2 = o2 &* 25172; o3 = o3 &* 12299
+                z1 = z1 &* -7373; z2 = z2 &* -20995; z3 = z3 &* -16069; z4 = z4 &* -3196
+                z3 = z3 &+ z5; z4 = z4 &+ z5
+                o0 = o0 &+ z1 &+ z3; o1 = o1 &+ z2 &+ z4; o2 = o2 &+ z2 &+ z3; o3 = o3 &+ z1 &+ z4
+                return (t10 &+ o3, t11 &+ o2, t12 &+ o1, t13 &+ o0, t13 &- o0, t12 &- o1, t11 &- o2, t10 &- o3)
             }
             for x in 0..<8 {
-                @inline(__always) func q(_ row: Int) -> Int { coefficients[row * 8 + x] * table[row * 8 + x] }
+                @inline(__always) func q(_ row: Int) -> Int { coefficients[row * 8 + x] &* table[row * 8 + x] }
                 if (1..<8).allSatisfy({ coefficients[$0 * 8 + x] == 0 }) {
                     let dc = q(0) << pass1Bits
                     for row in 0..<8 { workspace[row * 8 + x] = dc }
@@ -473,7 +487,7 @@ public enum JPEG {
             }
             for y in 0..<8 {
                 let w = y * 8, n = constBits + pass1Bits + 3
-                @inline(__always) func put(_ x: Int, _ value: Int) { samples[w + x] = max(0, min(255, value + 128)) }
+                @inline(__always) func put(_ x: Int, _ value: Int) { samples[w + x] = max(0, min(255, value &+ 128)) }
                 if (1..<8).allSatisfy({ workspace[w + $0] == 0 }) {
                     let value = descale(workspace[w], pass1Bits + 3)
                     for x in 0..<8 { put(x, value) }

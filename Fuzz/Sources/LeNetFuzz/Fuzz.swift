@@ -1,3 +1,4 @@
+import CraftedImages
 import Datasets
 import Foundation
 import Imaging
@@ -12,6 +13,12 @@ import Support
 ///   png          the PNG decoder (the whole 8-bit image)
 ///   pnm          PGM/PPM/PBM
 ///   jpeg         the JPEG decoder (markers, Huffman tables, scans, restarts, EXIF), 56 MB bound
+///   jpeg-crafted the input names a valid-but-extreme JPEG (`CraftedJPEG.derived`: DC differences
+///                running to the extremes, coefficients of +-32767, 16-bit tables, huge frames
+///                over tiny data, every sampling, restarts), decoded as the server decodes
+///   png-crafted  the same for PNG (`CraftedPNG.derived`: huge headers, every depth and colour
+///                type, palettes and transparency of any length, every filter, extra data)
+///   pnm-crafted  the same for PGM/PPM/PBM (`CraftedPNM.derived`)
 ///   image        any picture decoded straight to grey and through the digit preparation (what
 ///                `lenet predict` and the web API run), with the server's 56 MB decode bound
 ///   json         the web API's {"pixels": [...]} body
@@ -45,6 +52,18 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         _ = try? PNM.decode(bytes, file: "fuzz")
     case "jpeg":
         _ = try? JPEG.decode(bytes, file: "fuzz", maximumBytes: 56 << 20)
+    case "jpeg-crafted", "png-crafted", "pnm-crafted":
+        let picture: [UInt8]
+        switch target {
+        case "jpeg-crafted": picture = CraftedJPEG.derived(from: bytes).bytes()
+        case "png-crafted": picture = CraftedPNG.derived(from: bytes).bytes()
+        default: picture = CraftedPNM.derived(from: bytes).bytes()
+        }
+        if let grey = try? ImageFile.decodeGrey(picture, file: "fuzz", maximumBytes: 56 << 20) {
+            _ = try? DigitPreprocessing.prepare(grey)
+            // The whole picture too (every channel, as `ImageFile.decode` gives it), when small.
+            if grey.width * grey.height <= 1 << 20 { _ = try? ImageFile.decode(picture, file: "fuzz", maximumBytes: 56 << 20) }
+        }
     case "image":
         if let picture = try? ImageFile.decodeGrey(bytes, file: "fuzz", maximumBytes: 56 << 20) { _ = try? DigitPreprocessing.prepare(picture) }
     case "json":
@@ -72,7 +91,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
             }
         }
     default:
-        fatalError("LENET_FUZZ_TARGET must be idx, gzip, safetensors, png, pnm, image, json, npy or resume; got \(target)")
+        fatalError("LENET_FUZZ_TARGET must be idx, gzip, safetensors, png, pnm, jpeg, jpeg-crafted, png-crafted, pnm-crafted, image, json, npy or resume; got \(target)")
     }
     return 0
 }
