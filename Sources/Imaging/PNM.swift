@@ -165,6 +165,9 @@ public enum ImageFile {
         return rows.takePicture()
     }
 
+    /// The largest picture file read: 256 MB (a 12-megapixel photo is about 5 MB as JPEG, 36 MB as PPM).
+    public static let maximumFileBytes = 256 << 20
+
     /// A digit reader needs no more than this many pixels of a photo: larger JPEGs are decoded at
     /// 1/2, 1/4 or 1/8 of their size (a 12-megapixel photo at 3 megapixels).
     public static let digitPhotoPixels = 4_000_000
@@ -185,7 +188,7 @@ public enum ImageFile {
     public static func read<Sink: PixelRowSink>(_ path: String, into sink: inout Sink, maximumBytes: Int = defaultMaximumDecodedBytes,
                                                 photoPixels: Int? = nil) throws {
         let bytes: [UInt8]
-        do { bytes = try Files.read(path) } catch {
+        do { bytes = try Files.read(path, maximumBytes: maximumFileBytes) } catch {
             throw ImageFileError.unreadable(file: path, reason: error.reason)
         }
         try decode(bytes, file: path, into: &sink, maximumBytes: maximumBytes, photoPixels: photoPixels)

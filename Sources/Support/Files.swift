@@ -12,17 +12,109 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum Files {
-    /// Reads a whole file, or throws an error that names it.
-    public static func read(_ path: String) throws(FileError) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw FileError(path: path, reason: exists ? "cannot be opened for reading" : "no such file")
+    /// The most `read` takes by default: 1 GiB (EMNIST's largest file, uncompressed, is 547 MB).
+    public static let defaultMaximumBytes = 1 << 30
+
+    /// Reads a whole regular file, or throws an error that names it and says what it found: no such
+    /// file, a folder, a device (`/dev/zero` would fill memory), a FIFO or socket (reading one could
+    /// wait forever), a loop of symbolic links, a file over `maximumBytes`. A symbolic link is
+    /// followed to what it names, which must itself be a regular file.
+    public static func read(_ path: String, maximumBytes: Int = defaultMaximumBytes) throws(FileError) -> [UInt8] {
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError(path: path, reason: openFailure(errno)) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw FileError(path: path, reason: "cannot be examined: \(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
-        do {
-            return [UInt8](try handle.readToEnd() ?? Data())
-        } catch {
-            throw FileError(path: path, reason: "read failed: \(error.localizedDescription)")
+        if let kind = specialKind(status.st_mode) {
+            throw FileError(path: path, reason: "is \(kind), not a regular file")
+        }
+        let size = Int(status.st_size)
+        guard size <= maximumBytes else {
+            throw FileError(path: path, reason: "is \(size) bytes, over the limit of \(maximumBytes) bytes")
+        }
+        // Read to the end (a file may grow while it is read), never past the limit.
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var count = 0
+        while true {
+            if count == bytes.count {
+                guard count <= maximumBytes else {
+                    throw FileError(path: path, reason: "grew past the limit of \(maximumBytes) bytes while it was read")
+                }
+                bytes += [UInt8](repeating: 0, count: min(max(bytes.count, 1 << 16), maximumBytes + 1 - count))
+            }
+            let result = bytes.withUnsafeMutableBytes { raw in systemRead(descriptor, raw.baseAddress! + count, raw.count - count) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
+            }
+            if result == 0 { break }
+            count += result
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
+    }
+
+    /// An entry of a folder, as `entries(of:)` lists it.
+    public struct Entry: Sendable, Equatable {
+        /// The name, with any bytes that are not UTF-8 shown as U+FFFD.
+        public var name: String
+        /// Whether the name is valid UTF-8 (a path made from `name` reaches the entry only then).
+        public var isUTF8: Bool
+        /// Whether it is a folder (a symbolic link counts as what it leads to).
+        public var isFolder: Bool
+    }
+
+    /// The entries of a folder but "." and "..", in no particular order, reading names as bytes so
+    /// that one which is not UTF-8 is seen (and can be named in an error) rather than dropped.
+    public static func entries(of folder: String) throws(FileError) -> [Entry] {
+        guard let stream = opendir(folder) else { throw FileError(path: folder, reason: openFailure(errno)) }
+        defer { closedir(stream) }
+        var entries: [Entry] = []
+        while let entry = readdir(stream) {
+            let bytes: [UInt8] = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: UInt8.self, capacity: MemoryLayout.size(ofValue: entry.pointee.d_name)) { name in
+                    Array(UnsafeBufferPointer(start: name, count: strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))))
+                }
+            }
+            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
+            let valid = String(validating: bytes, as: UTF8.self)
+            let name = valid ?? String(decoding: bytes, as: UTF8.self)
+            var status = stat()
+            let path = Array(folder.utf8) + [0x2F] + bytes + [0]
+            let isFolder = path.withUnsafeBufferPointer { raw in
+                raw.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR }
+            }
+            entries.append(Entry(name: name, isUTF8: valid != nil, isFolder: isFolder))
+        }
+        return entries
+    }
+
+    /// What a file that is not a regular file is, said for a person; nil for a regular file.
+    static func specialKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a folder"
+        case S_IFCHR: return "a character device (reading it could fill memory or never end)"
+        case S_IFBLK: return "a block device"
+        case S_IFIFO: return "a FIFO (a named pipe: reading it could wait forever)"
+        case S_IFSOCK: return "a socket"
+        default: return "not a regular file"
+        }
+    }
+
+    /// Why `open` failed, said for a person.
+    static func openFailure(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file"
+        case ELOOP: return "a loop of symbolic links (or too many links in a row)"
+        case EACCES: return "permission denied"
+        case ENOTDIR: return "a part of the path is not a folder"
+        case ENAMETOOLONG: return "the path is too long"
+        case EISDIR: return "is a folder, not a regular file"
+        default: return "cannot be opened for reading: \(String(cString: strerror(code)))"
         }
     }
 
@@ -31,7 +123,13 @@ public enum Files {
     /// the folder itself is flushed so the rename survives a power cut. A reader, or a crash, never
     /// sees a half-written file. Creates the parent folder if needed. Temporary files of this naming
     /// pattern left in the folder by a process that no longer runs (killed with -9, say) are removed.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileError) {
+    ///
+    /// Only a regular file is ever replaced: a folder, a device (`/dev/full`), a FIFO or a socket at
+    /// `path` is an error that says so. A symbolic link is kept, and the regular file it leads to is
+    /// the one replaced (so `model.safetensors -> runs/x/model.safetensors` stays a link); a link
+    /// that leads nowhere, or to something other than a regular file, is an error.
+    public static func writeAtomically(_ bytes: [UInt8], to requested: String) throws(FileError) {
+        let path = try destination(requested)
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         do {
@@ -70,6 +168,31 @@ public enum Files {
         try syncFolder(folder, after: path)
     }
 
+    /// The file a write to `path` replaces: `path` itself when nothing or a regular file is there,
+    /// the file a symbolic link leads to; an error for anything else.
+    static func destination(_ path: String) throws(FileError) -> String {
+        var status = stat()
+        guard lstat(path, &status) == 0 else {
+            if errno == ENOENT { return path }
+            throw FileError(path: path, reason: "cannot be written: \(openFailure(errno))")
+        }
+        var target = path
+        if status.st_mode & S_IFMT == S_IFLNK {
+            guard let resolved = realpath(path, nil) else {
+                let reason = errno == ENOENT ? "leads to a file that does not exist" : openFailure(errno)
+                throw FileError(path: path, reason: "is a symbolic link that cannot be written through: it \(reason)")
+            }
+            target = String(cString: resolved)
+            free(resolved)
+            guard stat(target, &status) == 0 else { throw FileError(path: path, reason: "cannot be written: \(openFailure(errno))") }
+        }
+        if let kind = specialKind(status.st_mode) {
+            let via = target == path ? "" : " (the symbolic link leads to \(target))"
+            throw FileError(path: path, reason: "is \(kind)\(via); only a regular file is written, so nothing was written")
+        }
+        return target
+    }
+
     /// What sets this tool's temporary files apart: `.<name>.tmp-<pid>-<random>`.
     static let temporaryMarker = ".tmp-"
 
@@ -100,3 +223,6 @@ public enum Files {
         }
     }
 }
+
+/// The C library's `read` (inside `Files`, the name is its own).
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int { read(descriptor, buffer, count) }
