@@ -62,7 +62,8 @@ public struct IDXDataSet: Sendable {
         }
         let checksums = images.sha256.flatMap { i in labels.sha256.map { (i, $0) } }
         var data = try LabeledImages.load(images: imagesPath, labels: labelsPath, classCount: classNames.count + labelOffset,
-                                          expectedSHA256: checksums, gzipSHA256: (images.gzipSHA256, labels.gzipSHA256))
+                                          expectedSHA256: checksums, gzipSHA256: (images.gzipSHA256, labels.gzipSHA256),
+                                          expectedBytes: (images.byteCount, labels.byteCount))
         if labelOffset > 0 {
             if let bad = data.labels.firstIndex(where: { Int($0) < labelOffset }) {
                 throw .labelOutOfRange(file: labelsPath, index: bad, label: Int(data.labels[bad]), classes: classNames.count + labelOffset)

@@ -19,13 +19,23 @@ public enum IDX {
     /// have the SHA-256 `gzipSHA256` (hex). A gzip stream decompresses to one content only, so a
     /// caller that knows which content that digest's file holds need not hash the content again
     /// (MNIST's training images: 9.7 MB to hash instead of 47 MB).
-    public static func contents(of path: String, gzipSHA256: String?) throws(DatasetError) -> (content: [UInt8], gzipMatches: Bool) {
+    ///
+    /// `expectedBytes`, when the content's size is known (MNIST's, say), bounds the decompression:
+    /// a gzip stream that inflates past it is an error as soon as it does, so a small file that
+    /// inflates to gigabytes costs no more than the size it should have. Otherwise the bound is
+    /// `Files.defaultMaximumBytes` (1 GiB).
+    public static func contents(of path: String, gzipSHA256: String?, expectedBytes: Int? = nil) throws(DatasetError)
+        -> (content: [UInt8], gzipMatches: Bool) {
         let raw: [UInt8]
+        let limit = expectedBytes ?? Files.defaultMaximumBytes
         do { raw = try Files.read(path) } catch { throw .unreadable(error) }
         guard Zlib.isGzip(raw) else { return (raw, false) }
         let matches = gzipSHA256.map { SHA256.hex(raw) == $0 } ?? false
         do {
-            return (try Zlib.inflate(raw, container: .gzip, sizeHint: raw.count * 5, limit: 1 << 32), matches)
+            return (try Zlib.inflate(raw, container: .gzip, sizeHint: min(raw.count * 5, limit), limit: limit), matches)
+        } catch .outputTooLarge {
+            let what = expectedBytes.map { "the \($0) bytes its content has" } ?? "the limit of \(limit) bytes"
+            throw .decompression(file: path, reason: "it decompresses to more than \(what) (stopped there)")
         } catch {
             throw .decompression(file: path, reason: error.description)
         }

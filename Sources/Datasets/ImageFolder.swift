@@ -14,6 +14,8 @@ public enum ImageFolder {
         case emptyClass(folder: String)
         case badImage(file: String, reason: String)
         case tooManyClasses(folder: String, count: Int)
+        case unreadable(FileError)
+        case nameNotUTF8(folder: String, name: String)
 
         public var description: String {
             switch self {
@@ -22,27 +24,36 @@ public enum ImageFolder {
             case .emptyClass(let folder): return "\(folder): a class folder without any PNG, JPEG or PGM/PPM/PBM image"
             case .badImage(let file, let reason): return "\(file): \(reason)"
             case .tooManyClasses(let folder, let count): return "\(folder): \(count) class folders; at most 255 are supported"
+            case .unreadable(let error): return error.description
+            case .nameNotUTF8(let folder, let name):
+                return "\(folder): the name of '\(name)' is not valid UTF-8 (shown with U+FFFD for the bytes that are not); rename it, since class names and files are named in UTF-8"
             }
         }
     }
 
-    /// Every image of every class, prepared; labels are class indices in sorted-name order.
+    /// Every image of every class, prepared; labels are class indices in sorted-name order. Hidden
+    /// entries (starting with ".") are skipped; a class folder or an image whose name is not UTF-8
+    /// is an error that names it, as is any image that cannot be read (a device, a FIFO, a folder
+    /// named like a picture: each said as what it is).
     public static func load(_ path: String) throws -> LabeledImages {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
             throw LoadError.notAFolder(path)
         }
-        let classes = try FileManager.default.contentsOfDirectory(atPath: path).filter { name in
-            var sub: ObjCBool = false
-            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &sub) && sub.boolValue
-        }.sorted()
+        func entries(_ folder: String) throws -> [Files.Entry] {
+            do { return try Files.entries(of: folder).filter { !$0.name.hasPrefix(".") } } catch { throw LoadError.unreadable(error) }
+        }
+        let classEntries = try entries(path).filter(\.isFolder)
+        if let bad = classEntries.first(where: { !$0.isUTF8 }) { throw LoadError.nameNotUTF8(folder: path, name: bad.name) }
+        let classes = classEntries.map(\.name).sorted()
         guard !classes.isEmpty else { throw LoadError.noClasses(path) }
         guard classes.count <= 255 else { throw LoadError.tooManyClasses(folder: path, count: classes.count) }
         var pixels: [UInt8] = [], labels: [UInt8] = []
         for (label, name) in classes.enumerated() {
             let folder = (path as NSString).appendingPathComponent(name)
-            let files = try FileManager.default.contentsOfDirectory(atPath: folder)
-                .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".") }.sorted()
+            let images = try entries(folder).filter { extensions.contains(($0.name as NSString).pathExtension.lowercased()) }
+            if let bad = images.first(where: { !$0.isUTF8 }) { throw LoadError.nameNotUTF8(folder: folder, name: bad.name) }
+            let files = images.map(\.name).sorted()
             guard !files.isEmpty else { throw LoadError.emptyClass(folder: folder) }
             for file in files {
                 let filePath = (folder as NSString).appendingPathComponent(file)

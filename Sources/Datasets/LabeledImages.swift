@@ -40,12 +40,16 @@ public struct LabeledImages: Sendable {
     /// Reads an images file (IDX rank 3) and a labels file (IDX rank 1), each gzipped or not, and
     /// validates them: magic numbers, lengths, matching counts, labels in 0..<classCount; and, when
     /// given, the SHA-256 of each decompressed content. A file whose gzipped bytes have the digest
-    /// given in `gzipSHA256` (known to decompress to that content) is not hashed a second time.
+    /// given in `gzipSHA256` (known to decompress to that content) is not hashed a second time. A
+    /// gzipped file whose content's size is known (`expectedBytes`) is never inflated past it.
     public static func load(images imagesPath: String, labels labelsPath: String, classCount: Int,
                             expectedSHA256: (images: String, labels: String)? = nil,
-                            gzipSHA256: (images: String?, labels: String?) = (nil, nil)) throws(DatasetError) -> LabeledImages {
-        let (imageContent, imagesMatch) = try IDX.contents(of: imagesPath, gzipSHA256: expectedSHA256 == nil ? nil : gzipSHA256.images)
-        let (labelContent, labelsMatch) = try IDX.contents(of: labelsPath, gzipSHA256: expectedSHA256 == nil ? nil : gzipSHA256.labels)
+                            gzipSHA256: (images: String?, labels: String?) = (nil, nil),
+                            expectedBytes: (images: Int?, labels: Int?) = (nil, nil)) throws(DatasetError) -> LabeledImages {
+        let (imageContent, imagesMatch) = try IDX.contents(of: imagesPath, gzipSHA256: expectedSHA256 == nil ? nil : gzipSHA256.images,
+                                                           expectedBytes: expectedBytes.images)
+        let (labelContent, labelsMatch) = try IDX.contents(of: labelsPath, gzipSHA256: expectedSHA256 == nil ? nil : gzipSHA256.labels,
+                                                           expectedBytes: expectedBytes.labels)
         if let expectedSHA256 {
             if !imagesMatch { try verify(imageContent, file: imagesPath, sha256: expectedSHA256.images) }
             if !labelsMatch { try verify(labelContent, file: labelsPath, sha256: expectedSHA256.labels) }

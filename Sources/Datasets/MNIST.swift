@@ -76,7 +76,8 @@ public enum MNIST {
             throw .missing(file: (folder(root: root) as NSString).appendingPathComponent(labels.name + "[.gz]"), hint: hint)
         }
         return try LabeledImages.load(images: imagesPath, labels: labelsPath, classCount: 10,
-                                      expectedSHA256: (images.sha256, labels.sha256), gzipSHA256: (images.gzipSHA256, labels.gzipSHA256))
+                                      expectedSHA256: (images.sha256, labels.sha256), gzipSHA256: (images.gzipSHA256, labels.gzipSHA256),
+                                      expectedBytes: (images.byteCount, labels.byteCount))
     }
 
     /// Downloads whichever of the four files are missing under `root`.
