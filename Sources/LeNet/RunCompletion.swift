@@ -17,10 +17,24 @@ public enum RunCompletion {
     /// (a regular file only: a folder in its place is left alone). Then, if `earlierFailure` holds a
     /// periodic checkpoint's error, throws it as a `CheckpointFailure`, after the model is on disk.
     /// Returns a warning when the resume file could not be removed.
+    /// The final model could not be saved, after a periodic checkpoint had failed too: both said.
+    public struct SaveFailure: Error, CustomStringConvertible {
+        public var underlying: any Error
+        public var earlierFailure: any Error
+        public var description: String {
+            "the finished model could not be saved (\(underlying)), and a periodic checkpoint had failed before it (\(earlierFailure)); free some space and train again, or resume from the last checkpoint that was saved, if any"
+        }
+    }
+
     @discardableResult
     public static func finish(modelPath: String, saveModel: () throws -> Void, resumeFile: String,
                               earlierFailure: (any Error)?) throws -> String? {
-        try saveModel()
+        do {
+            try saveModel()
+        } catch {
+            if let earlierFailure { throw SaveFailure(underlying: error, earlierFailure: earlierFailure) }
+            throw error
+        }
         var warning: String?
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: resumeFile, isDirectory: &isFolder) {

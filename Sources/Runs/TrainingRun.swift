@@ -65,6 +65,7 @@ public struct TrainingRun {
         let display = RunDisplay(settings: settings, train: train, output: output, resuming: resuming?.state)
         try introduce(train: train, resuming: resuming, batchesPerEpoch: display.batchesPerEpoch)
         var saveError: (any Error)?
+        var failedCheckpoints = 0
         let stop = StopSignal()
         let control = TrainingControl(resuming: resuming?.state, checkpointEvery: checkpointEvery, checkpoint: { state, parameters in
             do {
@@ -72,7 +73,22 @@ public struct TrainingRun {
                 if output.verbose, settings.optimizer == .sgd {
                     display.bar.line("Saved \(resumePath) (epoch \(state.epochsDone + 1), batch \(state.batch))")
                 }
-            } catch { saveError = error }
+                if failedCheckpoints > 0 {
+                    display.bar.clear()
+                    FileHandle.standardError.write(Data("note: \(resumePath) was saved again, after \(failedCheckpoints) failed checkpoint(s)\n".utf8))
+                    failedCheckpoints = 0
+                    saveError = nil
+                }
+            } catch {
+                // Said at once (a full disk is best known while the run can still be helped), once
+                // until a checkpoint succeeds again; and again at the end.
+                if failedCheckpoints == 0 {
+                    display.bar.clear()
+                    FileHandle.standardError.write(Data("warning: a periodic checkpoint could not be saved (\(error)); training goes on and tries again at the next one\n".utf8))
+                }
+                failedCheckpoints += 1
+                saveError = error
+            }
         }, shouldStop: { stop.requested })
         stop.install()
         func fit<Model: LayeredModel>(_ start: Model) -> (AnyLeNet, TrainingSummary) {
@@ -254,6 +270,10 @@ extension TrainingRun {
 
     /// Both models read 28x28 images; the 1998 one reads digits into 10 RBF units drawn as 0-9.
     public static func check(_ train: LabeledImages, model: String, dataset: String) throws(SetupError) {
+        guard train.classCount >= 2 else {
+            throw SetupError(description: "a classifier needs at least two classes to tell apart; \(dataset) has \(train.classCount)\(train.classNames.first.map { " (\($0))" } ?? "")")
+        }
+        guard train.count > 0 else { throw SetupError(description: "\(dataset) has no training images") }
         if model == LeNet1998.kind, train.classCount != 10 || train.rows != 28 || train.columns != 28 {
             throw SetupError(description: "the 1998 model reads 28x28 digits into 10 RBF units drawn as the digits 0-9; \(dataset) has \(train.classCount) classes of \(train.rows)x\(train.columns) images")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LeNet
 import LeNetServer
+import Support
 
 /// `lenet-server`: the drawing page and the HTTP API. Its own program, so that the training tool
 /// never compiles SwiftNIO; `lenet serve ...` runs it with the same arguments.
@@ -44,6 +45,15 @@ struct LenetServerCommand: AsyncParsableCommand {
         discussion: "The server answers only to localhost, 127.0.0.1, ::1 and the --host it listens on, so a page elsewhere cannot reach it through a name of its own (DNS rebinding); other Host headers get 421. Listening on 0.0.0.0 with no --allow-host answers any name.",
         valueName: "name"))
     var allowHosts: [String] = []
+
+    /// Refuses an argument that is not UTF-8 before parsing (see `CommandLineText`).
+    static func main() async {
+        if let message = CommandLineText.argumentNotUTF8() {
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            Foundation.exit(64)
+        }
+        await main(nil)
+    }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }

@@ -25,6 +25,16 @@ struct Lenet: AsyncParsableCommand {
         subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, Info.self, Download.self, Bench.self, Export.self],
         defaultSubcommand: nil
     )
+
+    /// Refuses an argument that is not UTF-8 (a file name in another encoding, say) before parsing:
+    /// Swift would read it with its bytes replaced, and the file it names would seem not to exist.
+    static func main() async {
+        if let message = CommandLineText.argumentNotUTF8() {
+            printError("error: \(message)")
+            Foundation.exit(64)
+        }
+        await main(nil)
+    }
 }
 
 /// Options shared by the commands that read MNIST.
@@ -90,13 +100,22 @@ struct DataOptions: ParsableArguments {
                 }
                 try await set.downloadMissing(root: data, downloader: Downloader(mirrors: mirrors), log: { printError($0) })
             }
-            return try set.load(split, root: data)
+            let loaded = try set.load(split, root: data)
+            guard loaded.count > 0 else {
+                throw CommandError("\(set.folder(root: data)): the \(split == .train ? "training" : "test") files of \(set.name) hold no images")
+            }
+            return loaded
         case .folder(let path):
             if let testFolder {
                 return try ImageFolder.load(split == .train ? path : testFolder)
             }
             let parts = ImageFolder.split(try ImageFolder.load(path), testShare: testSplit)
-            return split == .train ? parts.train : parts.test
+            let part = split == .train ? parts.train : parts.test
+            guard part.count > 0 else {
+                let name = split == .train ? "training" : "test"
+                throw CommandError("\(path): the \(name) split is empty: each class keeps its count x \(testSplit) (rounded) for testing, and its \(parts.train.count + parts.test.count) images leave none for \(name); add images, change --test-split, or give --test-folder")
+            }
+            return part
         }
     }
 }
