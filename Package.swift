@@ -58,6 +58,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Also in Hummingbird's graph: the HTTP types of a request's parts, for the server's own
+        // channel handler (answering `Expect: 100-continue`).
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // zlib, through the system library that every Swift-on-Linux install already has.
@@ -81,12 +85,14 @@ let package = Package(
         .target(name: "Runs", dependencies: ["LeNet", "Reports", "Datasets", "Imaging", "NeuralNetwork", "Support"]),
         // `lenet serve`: the drawing page and the HTTP API, over Hummingbird.
         .target(name: "LeNetServer", dependencies: [
-            "LeNet", "NeuralNetwork", "Imaging", "Datasets",
+            "LeNet", "NeuralNetwork", "Imaging", "Datasets", "Support",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         .executableTarget(name: "lenet", dependencies: [
             "LeNet", "Runs", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",

@@ -2,11 +2,14 @@ import NeuralNetwork
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HTTPTypes
 import Imaging
 import LeNet
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import ServiceLifecycle
+import Support
 
 /// The request context of the server: Hummingbird's basic context, the upload limit, and a way to
 /// stop reading a connection whose body is refused (so the rest of it is never read, and the
@@ -107,6 +110,9 @@ public enum LeNetServer {
         router.get("/app.js") { _, _ in asset(WebPage.script, type: "text/javascript; charset=utf-8") }
         router.get("/style.css") { _, _ in asset(WebPage.style, type: "text/css; charset=utf-8") }
         router.get("/healthz") { _, _ in asset("ok\n", type: "text/plain; charset=utf-8") }
+        // HEAD: the GET's headers, no body (health checkers and `curl -I` ask so).
+        router.head("/healthz") { _, _ in headers(of: asset("ok\n", type: "text/plain; charset=utf-8")) }
+        router.head("/") { _, _ in headers(of: asset(WebPage.html, type: "text/html; charset=utf-8")) }
         router.get("/api/model") { _, _ in json(ModelDescription(configuration)) }
         router.get("/report") { _, _ in report(in: configuration.runsFolder) }
         let predictor = Predictor(model: configuration.model, names: configuration.classNames, limits: configuration.limits)
@@ -126,8 +132,10 @@ public enum LeNetServer {
         let limits = configuration.limits
         let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
                                           + limits.idleTimeout.components.attoseconds / 1_000_000_000)
+        let maximumBody = limits.maximumBody
         return Application(router: router(configuration, listeningOn: host, logRequests: logger.logLevel <= .info),
-                           server: .http1(configuration: .init(idleTimeout: idle)),
+                           server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinue(maximumBody: maximumBody)],
+                                                               idleTimeout: idle)),
                            configuration: .init(address: .hostname(host, port: port), serverName: "lenet", backlog: limits.backlog,
                                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
                            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
@@ -167,6 +175,13 @@ public enum LeNetServer {
 
     // MARK: - Responses
 
+    /// A GET's answer as HEAD gives it: its status and headers with the length of its body, and no body.
+    static func headers(of response: Response) -> Response {
+        var head = Response(status: response.status, headers: response.headers, body: .init())
+        if let length = response.body.contentLength { head.headers[.contentLength] = String(length) }
+        return head
+    }
+
     static func asset(_ text: String, type: String) -> Response {
         Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
@@ -192,7 +207,8 @@ public enum LeNetServer {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted(by: >)
         for name in names {
             let path = (folder as NSString).appendingPathComponent(name) + "/report.html"
-            if let data = FileManager.default.contents(atPath: path) {
+            // A regular file only, and not past 64 MB: a FIFO or a link to a device there is skipped.
+            if let data = try? Files.read(path, maximumBytes: 64 << 20) {
                 return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
             }
         }
@@ -434,7 +450,14 @@ struct HostCheck: RouterMiddleware {
         return String(text)
     }
 
+    static let host = HTTPField.Name("Host")!
+
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        // The first Host header is the request's authority; any other is left among its fields.
+        // Two of them make the target ambiguous, and RFC 9112 (3.2) asks for 400.
+        if !request.headers[values: Self.host].isEmpty {
+            return LeNetServer.error(.badRequest, "the request has more than one Host header")
+        }
         guard let allowed else { return try await next(request, context) }
         guard let authority = request.head.authority, !authority.isEmpty else {
             return LeNetServer.error(.badRequest, "the request has no Host header")
@@ -444,5 +467,28 @@ struct HostCheck: RouterMiddleware {
                                      "this server answers to \(allowed.sorted().joined(separator: ", ")), not to Host '\(authority)' (start it with --allow-host NAME to add a name)")
         }
         return try await next(request, context)
+    }
+}
+
+/// Answers `Expect: 100-continue` with `100 Continue` as soon as the request's head arrives, unless
+/// its Content-Length is already over the largest body the server takes (then the route's 413
+/// comes instead, and the body is never sent). Without it, curl and other libcurl clients wait a
+/// second before sending any body over 1 MB.
+final class ExpectContinue: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+    let maximumBody: Int
+    init(maximumBody: Int) { self.maximumBody = maximumBody }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data), let expect = head.headerFields[.expect],
+           expect.lowercased() == "100-continue", head.method == .post || head.method == .put {
+            let length = head.headerFields[.contentLength].flatMap { Int($0) }
+            if length.map({ $0 <= maximumBody }) ?? true {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
+        }
+        context.fireChannelRead(data)
     }
 }

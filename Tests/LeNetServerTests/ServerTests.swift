@@ -21,13 +21,14 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     }()
 
     /// Runs `body` against a live server on a free port of 127.0.0.1, then stops the server.
-    static func withServer<T: Sendable>(runs: String = "/nonexistent-runs", configure: (inout LeNetServer.Configuration) -> Void = { _ in },
+    static func withServer<T: Sendable>(runs: String = "/nonexistent-runs", host: String = "127.0.0.1",
+                                        configure: (inout LeNetServer.Configuration) -> Void = { _ in },
                                         _ body: (Int) async throws -> T) async throws -> T {
         var configuration = Self.configuration
         configuration.runsFolder = runs
         configure(&configuration)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = LeNetServer.application(configuration, host: "127.0.0.1", port: 0, logLevel: .critical) { port in
+        let app = LeNetServer.application(configuration, host: host, port: 0, logLevel: .critical) { port in
             continuation.yield(port)
         }
         var quiet = Logger(label: "test")
@@ -223,6 +224,78 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         try await Self.withServer(configure: { $0.allowedHosts = ["digits.example"] }) { port in
             let answer = try await LoopbackClient.fetch(port: port, path: "/healthz", host: "digits.example")
             #expect(answer.status == 200)
+        }
+    }
+
+    /// RFC 9112 (3.2): a request with two Host headers gets 400, whichever names the server, and
+    /// whether or not the server checks names at all (listening on every interface).
+    @Test func twoHostHeadersGet400() async throws {
+        // Listening on 127.0.0.1 (names checked), and on 0.0.0.0 with no --allow-host (any name).
+        for host in ["127.0.0.1", "0.0.0.0"] {
+            try await Self.withServer(host: host) { port in
+                for second in ["attacker.example", "127.0.0.1"] {
+                    let answer = try await LoopbackClient.fetch(port: port, path: "/healthz", headers: ["Host": second])
+                    #expect(answer.status == 400, "\(host), \(second)")
+                    #expect(try Self.errorMessage(answer).contains("more than one Host header"))
+                }
+                #expect(try await LoopbackClient.fetch(port: port, path: "/healthz").status == 200)
+            }
+        }
+    }
+
+    /// HEAD on /healthz and / answers as GET does, without the body (curl -I, health checkers).
+    @Test func headIsAnswered() async throws {
+        try await Self.withServer { port in
+            for path in ["/healthz", "/"] {
+                let (get, head) = try await onOwnThread { () -> (HTTPAnswer, [UInt8]) in
+                    let get = try LoopbackClient.request(port: port, path: path)
+                    let connection = try LoopbackConnection(port: port, timeout: 10)
+                    try connection.send(Array("HEAD \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+                    var bytes: [UInt8] = []
+                    while true {
+                        let chunk = try connection.receive()
+                        if chunk.isEmpty { break }
+                        bytes += chunk
+                    }
+                    return (get, bytes)
+                }
+                let text = String(decoding: head, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 200"), "\(path): \(text)")
+                #expect(text.lowercased().contains("content-length: \(get.body.count)\r\n"), "\(path): \(text)")
+                #expect(text.hasSuffix("\r\n\r\n"), "\(path): a HEAD answer has no body")
+            }
+        }
+    }
+
+    /// `Expect: 100-continue` gets `100 Continue` before the body is sent (curl waits a second for
+    /// it before sending any body over 1 MB); a body over the limit gets 413 instead, unsent.
+    @Test func expectContinueIsAnswered() async throws {
+        let png = try PNG.encode(Image(width: 28, height: 28, channels: 1, pixels: Self.seven.map { 255 - $0 }))
+        try await Self.withServer { port in
+            let (interim, final) = try await onOwnThread { () -> (String, HTTPAnswer) in
+                let connection = try LoopbackConnection(port: port, timeout: 10)
+                try connection.send(Array("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nExpect: 100-continue\r\nContent-Length: \(png.count)\r\nConnection: close\r\n\r\n".utf8))
+                // The interim answer comes with the body still unsent (a 2 s timeout, not curl's 1 s).
+                var interim: [UInt8] = []
+                while LoopbackClient.find([13, 10, 13, 10], in: interim) == nil {
+                    let chunk = try connection.receive()
+                    if chunk.isEmpty { break }
+                    interim += chunk
+                }
+                try connection.send(png)
+                return (String(decoding: interim, as: UTF8.self), try LoopbackClient.readAnswer(from: connection))
+            }
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "\(interim)")
+            #expect(final.status == 200)
+            #expect(try Self.json(final)["class"] as? Int == 7)
+
+            let (refused, text) = try await onOwnThread { () -> (HTTPAnswer, String) in
+                let connection = try LoopbackConnection(port: port, timeout: 10)
+                try connection.send(Array("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n".utf8))
+                let answer = try LoopbackClient.readAnswer(from: connection)
+                return (answer, answer.text)
+            }
+            #expect(refused.status == 413, "\(text)")
         }
     }
 

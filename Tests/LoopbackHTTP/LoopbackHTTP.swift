@@ -154,7 +154,7 @@ public enum LoopbackClient {
         return output
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Int? {
+    public static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Int? {
         guard haystack.count >= needle.count + start else { return nil }
         for index in start...(haystack.count - needle.count) where haystack[index] == needle[0] {
             if Array(haystack[index..<(index + needle.count)]) == needle { return index }
