@@ -16,8 +16,11 @@ What a photo gets (each drawn at random, per image, from the seed):
 - defocus blur (up to 1.2 pixels), sensor grain (noise of 2-8 grey levels per channel), and JPEG
   compression at quality 55-92 with 4:2:0 chroma subsampling.
 
+--board draws chalk (white, yellow, pale blue or pink) on a black, green or slate board instead, under
+the same light, with no table.
+
 Usage: make_photo_digits.py --output DIR [--count N] [--start I] [--seed S] [--size WxH] [--quality Q]
-                            [--mnist data/MNIST/raw]
+                            [--board] [--mnist data/MNIST/raw]
 Needs numpy and Pillow. The same arguments give the same images with the same Pillow.
 """
 import argparse
@@ -32,6 +35,9 @@ PAPERS = [(0.95, 0.95, 0.93), (0.96, 0.92, 0.78), (0.98, 0.93, 0.55), (0.80, 0.8
           (0.97, 0.84, 0.86), (0.85, 0.95, 0.82), (0.80, 0.80, 0.78)]
 INKS = [((0.06, 0.06, 0.08), 1.0), ((0.10, 0.15, 0.55), 1.0), ((0.50, 0.05, 0.08), 1.0),
         ((0.05, 0.35, 0.15), 1.0), ((0.30, 0.10, 0.45), 1.0), ((0.30, 0.30, 0.33), 0.85)]
+# --board: chalk on a blackboard, a green board or a dark grey slate (light ink on a dark ground).
+BOARDS = [(0.08, 0.09, 0.09), (0.10, 0.22, 0.16), (0.18, 0.20, 0.22), (0.12, 0.14, 0.20)]
+CHALKS = [((0.92, 0.92, 0.90), 0.9), ((0.95, 0.93, 0.70), 0.85), ((0.80, 0.88, 0.95), 0.8), ((0.95, 0.80, 0.82), 0.85)]
 
 
 def read_idx(path):
@@ -53,7 +59,7 @@ def find(folder, name):
     raise SystemExit(f"{folder}: no {name}[.gz]")
 
 
-def render(digit, rng, size):
+def render(digit, rng, size, board=False):
     width, height = size
     if rng.random() < 0.5:
         width, height = height, width
@@ -88,13 +94,14 @@ def render(digit, rng, size):
     coverage = np.zeros((height, width), np.float32)
     coverage[y0:y0 + ah, x0:x0 + aw] = a
     # Reflectance: the ink mixed into the paper.
-    paper = np.array(PAPERS[rng.integers(len(PAPERS))], np.float32)
-    ink, opacity = INKS[rng.integers(len(INKS))]
+    papers, inks = (BOARDS, CHALKS) if board else (PAPERS, INKS)
+    paper = np.array(papers[rng.integers(len(papers))], np.float32)
+    ink, opacity = inks[rng.integers(len(inks))]
     ink = np.array(ink, np.float32)
     mix = np.clip(coverage * 1.15, 0, 1)[..., None] * opacity
     reflectance = paper * (1 - mix) + ink * mix
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    if table is not None:
+    if table is not None and not board:
         edge, depth = table
         inside = [xs < depth, xs >= width - depth, ys < depth, ys >= height - depth][edge]
         wood = np.array([0.25, 0.17, 0.11], np.float32) * rng.uniform(0.5, 1.2)
@@ -132,6 +139,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", default="320x240")
     parser.add_argument("--quality", type=int, help="the JPEG quality (default: 55-92 at random)")
+    parser.add_argument("--board", action="store_true", help="chalk on a dark board instead of ink on paper (no table)")
     parser.add_argument("--mnist", default=os.path.join(os.path.dirname(__file__), "..", "data", "MNIST", "raw"))
     args = parser.parse_args()
     images = read_idx(find(args.mnist, "t10k-images-idx3-ubyte"))
@@ -141,7 +149,7 @@ def main():
         os.makedirs(os.path.join(args.output, str(label)), exist_ok=True)
     for index in range(args.start, args.start + args.count):
         rng = np.random.default_rng([args.seed, index])
-        photo = render(images[index], rng, size)
+        photo = render(images[index], rng, size, board=args.board)
         quality = int(rng.integers(55, 93))
         if args.quality:
             quality = args.quality

@@ -5,9 +5,9 @@
 ///
 /// 1. grey = 0.299 R + 0.587 G + 0.114 B; transparent pixels are laid on a background that contrasts
 ///    with the opaque ones (white under dark ink, black under light ink);
-/// 2. and 3. the character's ink is found (`InkFinding`: the polarity, the paper's level estimated
-///    locally so uneven light and shadow edges do not count, the character's connected strokes apart
-///    from noise and the frame's edges) and scaled so its strokes are full ink;
+/// 2. and 3. the character's ink is found (`InkFinding`: plain or photo, the polarity from the
+///    picture as a whole, the paper's level, the character's connected strokes apart from noise and
+///    the frame's edges) and scaled so its strokes are full ink;
 /// 4. the box around the ink (pixels above `inkThreshold` of the strongest) is cropped and scaled so
 ///    its longer side is 20 pixels, keeping the aspect ratio: area averaging when shrinking (the
 ///    anti-aliasing), bilinear interpolation when enlarging;
@@ -20,8 +20,23 @@ public enum DigitPreprocessing {
     public static let inkThreshold: Float = 0.15
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
-        case blank
-        public var description: String { "the image has no ink: every pixel is the same shade as its border" }
+        /// No character's ink was found; the reason says what was looked for and what was seen.
+        case noInk(String)
+        public var description: String {
+            switch self {
+            case .noInk(let reason): return "no ink found: \(reason)"
+            }
+        }
+    }
+
+    /// A picture made ready for the network: the 28x28 digit, and what was found on the way.
+    public struct Prepared: Sendable, Equatable {
+        /// 28x28 bytes, row by row, ink 255 on background 0.
+        public var pixels: [UInt8]
+        /// The character's box in the picture's pixels.
+        public var box: InkFinding.Box
+        /// How it was read: plain or photo, dark or light ink.
+        public var polarity: InkFinding.Polarity
     }
 
     /// The 28x28 bytes, ink 255 on background 0.
@@ -31,9 +46,20 @@ public enum DigitPreprocessing {
 
     /// The 28x28 bytes of a picture's grey levels (step 1 done as it was decoded), ink 255 on
     /// background 0.
-    public static func prepare(_ picture: consuming GreyPicture) throws(Failure) -> [UInt8] {
-        let plane = try InkFinding.ink(picture)
-        return try frame(plane.values, width: plane.width, height: plane.height)
+    public static func prepare(_ picture: GreyPicture) throws(Failure) -> [UInt8] {
+        try prepared(picture).pixels
+    }
+
+    /// The picture made ready, read as it shows itself (or with `polarity`), with where the
+    /// character is and how it was read.
+    public static func prepared(_ picture: GreyPicture, polarity: InkFinding.Polarity? = nil) throws(Failure) -> Prepared {
+        let finding = try InkFinding.find(picture, polarity: polarity)
+        return Prepared(pixels: try frame(finding), box: finding.box, polarity: finding.polarity)
+    }
+
+    /// Steps 4 and 5 for what `InkFinding` found: the 28x28 bytes.
+    public static func frame(_ finding: InkFinding.Finding) throws(Failure) -> [UInt8] {
+        try frame(finding.plane.values, width: finding.plane.width, height: finding.plane.height)
     }
 
     /// Steps 4 and 5: the 28x28 bytes of an ink plane (0 background, 1 full ink).
@@ -45,7 +71,7 @@ public enum DigitPreprocessing {
                 left = min(left, x); right = max(right, x); top = min(top, y); bottom = max(bottom, y)
             }
         }
-        guard right >= left else { throw .blank }
+        guard right >= left else { throw .noInk("no stroke is above \(Int(100 * inkThreshold))% of the strongest ink") }
         let cropWidth = right - left + 1, cropHeight = bottom - top + 1
         let factor = Float(box) / Float(max(cropWidth, cropHeight))
         let targetWidth = max(1, min(box, Int((Float(cropWidth) * factor).rounded())))

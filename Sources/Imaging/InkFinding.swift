@@ -1,49 +1,48 @@
 import Foundation
 
-/// Finds the ink of one handwritten character in a picture that may be a phone photo: uneven light,
-/// shadow edges, tinted paper, sensor grain and JPEG noise, a table showing past the paper's edge, a
-/// small character anywhere in the frame. The result is an ink plane (0 paper, 1 full ink) holding
-/// only the character's strokes, for `DigitPreprocessing` to crop, scale and centre.
+/// Finds the ink of one handwritten character in a picture: a drawing, a scan, a crop with or
+/// without a margin, in dark or light ink, or a phone photo (uneven light, shadow edges, tinted
+/// paper, grain, a table past the paper's edge, a small character anywhere in the frame). The
+/// result is an ink plane (0 paper, 1 full ink) holding only the character's strokes, and where
+/// they are in the picture, for `DigitPreprocessing` to crop, scale and centre.
 ///
-/// 1. **Working size**: pictures larger than `workingSide` on their longer side are averaged down in
-///    whole blocks; planes of 96 pixels or more on their shorter side are then smoothed by a 3x3 box
-///    (grain, JPEG ringing).
-/// 2. **Polarity**: where the frame's border is evenly lit (a scan, a drawing, a photo of evenly lit
-///    paper), the ink is what departs furthest from the border's level, darker or lighter (on log
-///    grey levels: the darkest and the lightest 0.1% of the pixels against the border's median).
-///    Where light and shadow vary along the border, the picture is a photo, taken to be of dark ink
-///    on paper (light ink on a dark board under uneven light is not told apart). Light-on-dark
-///    pictures are inverted, so ink is dark on light from here on.
-/// 3. **The local background**: a morphological closing (the largest grey level in a square window,
-///    then the smallest in the same window) removes every dark feature narrower than the window, the
-///    strokes, and keeps what is wider: paper under any light, and every edge that only rises or only
-///    falls, such as a shadow's edge of any softness or the paper's edge against a table. The picture
-///    is extended past the frame by repeating its edges first, so a shadow's corner at the frame's
-///    edge is not narrower than the window there.
-/// 4. **Ink contrast**: (background - grey) / background, the share of the light the ink absorbs,
-///    which does not change when a shadow falls on the ink. Where the background is darker than half
-///    the paper's usual level (a table, a deep shadow), half that level divides instead, so noise in
-///    the dark is not magnified.
+/// 1. **A coarse look**: the picture averaged down in whole blocks to at most `coarseSide` pixels on
+///    its longer side.
+/// 2. **Plain or photo, and the polarity** (`Polarity.reading`), from the picture as a whole:
+///    - *plain* (a drawing, a scan, a crop): most of the border is one shade (the paper, even where
+///      ink touches the border, as in a crop with no margin); the ink is what departs furthest from
+///      that shade, darker or lighter;
+///    - *two-tone border*: a crop so tight that ink covers much of the border, which is then two
+///      flat shades; the one less present on the border is the ink;
+///    - *photo*: light and shade vary along the border; ink on paper is dark, chalk on a dark board
+///      light. Light ink is inverted, so that ink is dark on light from here on.
+/// 3. **The paper's level**: on a plain picture, the border's shade; in a photo, a morphological
+///    closing (the largest grey level in a square window, then the smallest), which removes every
+///    dark feature narrower than the window (the strokes) and keeps paper under any light and every
+///    edge that only rises or falls (a shadow's edge of any softness, the paper's edge against a
+///    table). The picture is extended past the frame by repeating its edges first.
+/// 4. **Ink contrast**: (paper - grey) / paper, the share of the light the ink absorbs, which a
+///    shadow does not change. Where the paper is darker than half its usual level (a table, a deep
+///    shadow), half that level divides instead, so noise in the dark is not magnified.
 /// 5. **Strokes**: pixels above a low threshold (a quarter of the strongest ink, and above the
-///    noise; in a photo at least 0.05) form 8-connected regions; a region counts if it also holds ink
-///    above half the strongest. A photo whose strongest ink absorbs less than a fifth of the light
-///    has no character in it.
-///    In a photo, regions that touch the frame's edge (a table, a shadow's corner) are passed over
-///    while there are others; on a plain background a character may touch the edge. The region with
-///    the most ink is the character; regions near it (within a quarter of its size) join it, so
-///    broken strokes and a 5's detached bar stay.
-/// 6. **Two passes**: the first, at half size for planes over 192 pixels on their shorter side, uses
-///    a window of half that side, to find where the character is, how large, and how thick its
-///    thickest part is. The second, at working size, uses one of 0.6 times the character's size (the
-///    strokes are far narrower), or 1.5 times that thickness if more (a filled blob stays ink), which
-///    follows the light more closely, and keeps to the first pass's region.
-/// 7. The ink is scaled so that the character's median stroke pixel is full ink (MNIST's strokes are
-///    saturated at their core), and everything outside its strokes (dilated by one pixel, for the
-///    anti-aliased edges) is set to 0.
+///    noise; in a photo at least 0.05) form 8-connected regions; a region counts if it also holds
+///    ink above half the strongest. In a photo, regions that touch the frame's edge are passed over
+///    while there are others, and the strongest ink must absorb a fifth of the light. The region
+///    with the most ink is the character; regions near it (within a quarter of its size) join it,
+///    so broken strokes and a 5's detached bar stay.
+/// 6. **A closer look**: around the character found in the coarse plane, the picture is read again
+///    at a resolution where the character is at least `fineSide` pixels (or at full resolution, if
+///    it is smaller), with a closing window of 0.6 times the character's size, or 1.5 times its
+///    thickest part if more (a filled blob stays ink).
+/// 7. The ink is scaled so that the character's strongest tenth of stroke pixels is full ink
+///    (MNIST's strokes are saturated at their core), and everything outside its strokes (dilated by
+///    one pixel, for the anti-aliased edges) is set to 0.
 public enum InkFinding {
-    /// The longer side the work is done at: a character filling a third of the frame is then 170
-    /// pixels tall, plenty for a 20-pixel result.
-    public static let workingSide = 512
+    /// The longer side of the first, coarse look: a character filling a third of a photo is then
+    /// over 30 pixels, enough to find it.
+    public static let coarseSide = 128
+    /// The longer side a character is read at in the closer look (when the picture has that many).
+    public static let fineSide = 64
 
     /// In a photo, the least contrast (the share of the light absorbed) the strongest ink must have:
     /// pencil on paper has 0.4 or more, while a shadow's corner at the frame's edge, which the
@@ -69,10 +68,16 @@ public enum InkFinding {
     }
 
     /// A box in pixels: columns `left...right`, rows `top...bottom`.
-    struct Box: Equatable {
-        var left: Int, top: Int, right: Int, bottom: Int
-        var width: Int { right - left + 1 }
-        var height: Int { bottom - top + 1 }
+    public struct Box: Sendable, Equatable {
+        public var left: Int, top: Int, right: Int, bottom: Int
+        public var width: Int { right - left + 1 }
+        public var height: Int { bottom - top + 1 }
+        public init(left: Int, top: Int, right: Int, bottom: Int) {
+            self.left = left
+            self.top = top
+            self.right = right
+            self.bottom = bottom
+        }
         func union(_ other: Box) -> Box {
             Box(left: min(left, other.left), top: min(top, other.top), right: max(right, other.right), bottom: max(bottom, other.bottom))
         }
@@ -82,144 +87,317 @@ public enum InkFinding {
         func intersects(_ other: Box) -> Bool {
             left <= other.right && other.left <= right && top <= other.bottom && other.top <= bottom
         }
-    }
-
-    /// The ink plane of the character in `picture` (grey levels 0...1), at working size.
-    public static func ink(_ picture: GreyPicture) throws(DigitPreprocessing.Failure) -> Plane {
-        var grey = workingPlane(picture)
-        if min(grey.width, grey.height) >= 96 { grey = boxBlur3(grey) }
-        let shorter = min(grey.width, grey.height)
-        // No window wider than half the shorter side (the first pass's, at working size).
-        let largestWindow = max(5, shorter / 2) | 1
-        let (inkIsDark, photo) = polarity(grey)
-        if !inkIsDark {
-            for i in grey.values.indices { grey.values[i] = 1 - grey.values[i] }
+        /// The area the two boxes share over the area they cover together (0...1).
+        func overlap(_ other: Box) -> Float {
+            let shared = max(0, min(right, other.right) - max(left, other.left) + 1) * max(0, min(bottom, other.bottom) - max(top, other.top) + 1)
+            let covered = width * height + other.width * other.height - shared
+            return covered > 0 ? Float(shared) / Float(covered) : 0
         }
-        // The first pass finds where the character is and how large: at half size for large planes.
-        let coarse = shorter >= 192 ? halved(grey) : grey
-        let scale = grey.width / coarse.width
-        let first = try strokes(coarse, window: max(5, min(coarse.width, coarse.height) / 2) | 1, within: nil, avoidingEdges: photo)
-        let found = first.box
-        let box = Box(left: found.left * scale, top: found.top * scale, right: found.right * scale + scale - 1, bottom: found.bottom * scale + scale - 1)
-        let size = max(box.width, box.height)
-        // Wider than the character's thickest part too, so a filled blob stays ink.
-        let thickness = 2 * largestDistance(first.stroke, width: coarse.width, height: coarse.height) - 1
-        let thickest = thickness * scale * 3 / 2 + 2
-        let secondWindow = min(largestWindow, max(5, Int(0.6 * Float(size)), thickest)) | 1
-        return try strokes(grey, window: secondWindow, within: box.expanded(by: size / 4), avoidingEdges: photo).plane
+        func clamped(width: Int, height: Int) -> Box {
+            Box(left: max(0, left), top: max(0, top), right: min(width - 1, right), bottom: min(height - 1, bottom))
+        }
+        /// This box, in a plane `factor` times coarser whose pixel (0, 0) is this one's (origin).
+        func scaled(by factor: Int, from origin: (x: Int, y: Int) = (0, 0)) -> Box {
+            Box(left: origin.x + left * factor, top: origin.y + top * factor,
+                right: origin.x + right * factor + factor - 1, bottom: origin.y + bottom * factor + factor - 1)
+        }
     }
 
-    /// A plane averaged down 2x2 (an odd last row or column is dropped).
-    static func halved(_ plane: Plane) -> Plane {
-        let width = plane.width / 2, height = plane.height / 2
-        var output = Plane(width: width, height: height)
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = 2 * y * plane.width + 2 * x
-                output.values[y * width + x] = 0.25 * (plane.values[i] + plane.values[i + 1] + plane.values[i + plane.width] + plane.values[i + plane.width + 1])
+    /// Which way the ink goes, and how sure the picture makes it.
+    public struct Polarity: Sendable, Equatable {
+        /// Dark ink on light paper (else light ink on a dark ground).
+        public var inkIsDark: Bool
+        /// A photo: the paper's level varies, and is estimated locally.
+        public var isPhoto: Bool
+        /// On a plain picture, the paper's level (0...1, before any inversion), and how much it
+        /// varies (the deviation of the border's paper pixels from it, robustly estimated).
+        public var paper: Float?
+        public var paperNoise: Float
+    }
+
+    /// The character's ink and where it is.
+    public struct Finding: Sendable {
+        /// The character's ink, 0...1, in `region` of the picture read at `factor` (each value the
+        /// mean of `factor` x `factor` pixels).
+        public var plane: Plane
+        public var region: Box
+        public var factor: Int
+        /// The character's box in the picture's pixels.
+        public var box: Box
+        public var polarity: Polarity
+    }
+
+    /// The ink of the character in `picture`, read as the picture shows it (plain or photo, dark or
+    /// light ink), or with `polarity`.
+    public static func find(_ picture: GreyPicture, polarity chosen: Polarity? = nil) throws(DigitPreprocessing.Failure) -> Finding {
+        guard picture.width > 0, picture.height > 0 else { throw .noInk("the picture has no pixels") }
+        let factor = max(1, (max(picture.width, picture.height) + coarseSide - 1) / coarseSide)
+        let coarse = averaged(picture, region: Box(left: 0, top: 0, right: picture.width - 1, bottom: picture.height - 1), factor: factor)
+        try checkNotOneShade(coarse, picture: picture)
+        if let chosen { return try find(picture, coarse: coarse, factor: factor, polarity: chosen, look: nil) }
+        do {
+            return try find(picture, coarse: coarse, factor: factor, reading: Polarity.reading(coarse))
+        } catch {
+            // Last, a crop so tight that its ink is most of it: two shades far apart, the commoner
+            // one the ink, and then the other way round; kept only if what it finds spans the frame
+            // both ways, as a crop to the ink does, and, unless the frame is narrow (a '1' cut to
+            // its stroke), is strokes (thinner than a third of the character's size) leaving no
+            // shade unexplained (`plainness`): not a shadow, the light beside one or a table.
+            for polarity in Polarity.twoTone(coarse) {
+                let narrow = 5 * max(coarse.width, coarse.height) >= 11 * min(coarse.width, coarse.height)
+                if let look = try? firstLook(coarse, polarity: polarity), spansFrame(look.box, width: coarse.width, height: coarse.height),
+                   narrow || (isStrokes(look, width: coarse.width, height: coarse.height)
+                              && plainness((polarity.inkIsDark ? coarse : inverted(coarse), look), paper: polarity.paper ?? 1, inkIsDark: polarity.inkIsDark) != .implausible),
+                   let found = try? find(picture, coarse: coarse, factor: factor, polarity: polarity, look: look) {
+                    return found
+                }
             }
+            throw error
         }
-        return output
     }
 
-    /// Step 1: the picture averaged down in whole blocks to at most `workingSide` on its longer side
-    /// (the shorter side by the same factor, or to one pixel if it has fewer).
-    static func workingPlane(_ picture: GreyPicture) -> Plane {
-        let factor = (max(picture.width, picture.height) + workingSide - 1) / workingSide
-        guard factor > 1 else { return Plane(width: picture.width, height: picture.height, values: picture.grey) }
-        // Blocks of factor x factor, or as many rows (columns) as a very flat (narrow) picture has.
-        let blockWidth = min(factor, picture.width), blockHeight = min(factor, picture.height)
-        let width = picture.width / blockWidth, height = picture.height / blockHeight
+    /// Whether a box (grown by a pixel, as looks give it) reaches every side of the frame, to within
+    /// a sixteenth of its size.
+    static func spansFrame(_ box: Box, width: Int, height: Int) -> Bool {
+        let slackX = max(2, width / 16), slackY = max(2, height / 16)
+        return box.left <= slackX && box.top <= slackY && box.right >= width - 1 - slackX && box.bottom >= height - 1 - slackY
+    }
+
+    /// Whether a look's strokes are thinner than a third of the character's size.
+    static func isStrokes(_ look: Look, width: Int, height: Int) -> Bool {
+        3 * (2 * largestDistance(look.stroke, width: width, height: height) - 1) < max(look.box.width, look.box.height)
+    }
+
+    /// The character as `reading` shows it. A plain picture's paper is one level: its reading
+    /// holds if what it finds is a character where a character can be, and leaves nothing else
+    /// unexplained (see `plainness`); where it may not, the picture is read as a photo (which keeps
+    /// to the character away from the frame's edge when there is one, and finds it at the edge
+    /// otherwise), and as plain again if that finds nothing.
+    static func find(_ picture: GreyPicture, coarse: Plane, factor: Int, reading: Polarity) throws(DigitPreprocessing.Failure) -> Finding {
+        guard !reading.isPhoto else { return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: nil) }
+        let look = try? firstLook(coarse, polarity: reading)
+        let grey = reading.inkIsDark ? coarse : inverted(coarse)
+        let plainness = plainness(look.map { (grey, $0) }, paper: reading.paper ?? 1, inkIsDark: reading.inkIsDark)
+        if plainness == .clear { return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look) }
+        let asPhoto: Finding
+        do {
+            asPhoto = try find(picture, coarse: coarse, factor: factor, polarity: Polarity.photo(coarse), look: nil)
+        } catch {
+            // Nothing in it as a photo: the plain reading, if what it found is strokes (covering
+            // under half their box, or thinner than a third of its size), not the light beside a shadow.
+            guard let look, plainness == .open, fill(look) < 0.5 || isStrokes(look, width: coarse.width, height: coarse.height) else { throw error }
+            return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look)
+        }
+        // Open: a character at the frame's edge (a crop) or the light beside a shadow (a photo).
+        // When both readings find the same character, the plain one holds (the photo's closing
+        // cannot tell a stroke along the frame's edge from a shadow there).
+        if plainness == .open, let plain = try? find(picture, coarse: coarse, factor: factor, polarity: reading, look: look),
+           plain.box.overlap(asPhoto.box) >= 0.6 {
+            return plain
+        }
+        return asPhoto
+    }
+
+    typealias Look = (plane: Plane, box: Box, stroke: [Bool])
+
+    /// The first look, on the coarse plane: where the character is, how large, how thick.
+    static func firstLook(_ coarse: Plane, polarity: Polarity) throws(DigitPreprocessing.Failure) -> Look {
+        let grey = polarity.inkIsDark ? coarse : inverted(coarse)
+        let paper = polarity.paper.map { (level: polarity.inkIsDark ? $0 : 1 - $0, noise: polarity.paperNoise) }
+        return try strokes(grey, paper: paper, window: max(5, min(grey.width, grey.height) / 2) | 1, within: nil, isPhoto: polarity.isPhoto)
+    }
+
+    /// The character read with `polarity`: the first look (given, or taken here), then the closer
+    /// look at a resolution where the character is at least `fineSide` pixels.
+    static func find(_ picture: GreyPicture, coarse: Plane, factor: Int, polarity: Polarity, look: Look?) throws(DigitPreprocessing.Failure) -> Finding {
+        let first: Look
+        if let look { first = look } else { first = try firstLook(coarse, polarity: polarity) }
+        let paper = polarity.paper.map { (level: polarity.inkIsDark ? $0 : 1 - $0, noise: polarity.paperNoise) }
+        let found = first.box.scaled(by: factor)
+        let size = max(found.width, found.height)
+        let thickness = 2 * largestDistance(first.stroke, width: coarse.width, height: coarse.height) - 1
+        let fineFactor = max(1, size / fineSide)
+        if fineFactor >= factor {
+            // The coarse plane is as fine as the closer look would be.
+            return Finding(plane: first.plane, region: Box(left: 0, top: 0, right: coarse.width * factor - 1, bottom: coarse.height * factor - 1),
+                           factor: factor, box: found.clamped(width: picture.width, height: picture.height), polarity: polarity)
+        }
+        // In a photo, room around the character for a closing window wider than its thickest part.
+        let thickest = thickness * factor * 3 / 2 + 2 * fineFactor
+        let margin = polarity.isPhoto ? max(size / 4, thickest) : size / 8 + 2 * fineFactor
+        let region = found.expanded(by: margin).clamped(width: picture.width, height: picture.height)
+        var fine = averaged(picture, region: region, factor: fineFactor)
+        if !polarity.inkIsDark { invert(&fine) }
+        let fineSize = max(1, size / fineFactor)
+        let window = min(max(5, min(fine.width, fine.height) - 1) | 1, max(5, Int(0.6 * Float(fineSize)), thickest / fineFactor) | 1)
+        let within = Box(left: (found.left - region.left) / fineFactor, top: (found.top - region.top) / fineFactor,
+                         right: (found.right - region.left) / fineFactor, bottom: (found.bottom - region.top) / fineFactor)
+        let second = try strokes(fine, paper: paper, window: window, within: within, isPhoto: polarity.isPhoto)
+        return Finding(plane: second.plane, region: region, factor: fineFactor,
+                       box: second.box.scaled(by: fineFactor, from: (region.left, region.top)).clamped(width: picture.width, height: picture.height),
+                       polarity: polarity)
+    }
+
+    /// How well a plain reading of a picture holds.
+    enum Plainness { case clear, open, implausible }
+
+    /// Whether a plain picture's first look (on the grey plane with dark ink) holds:
+    /// - implausible when nothing was found; when its strokes are no strokes (their thickest part
+    ///   45% of the character's size or more: a shadow, a table); or when outside them (dilated by
+    ///   a tenth of the shorter side) 5% of the picture or more departs from the paper by more than
+    ///   the plain tolerance (light and shadow across a photo's paper);
+    /// - clear when the character keeps off the frame's edge (a margin), spans the whole frame both
+    ///   ways covering under 60% of it or in a narrow frame (a crop to its ink), or touches two
+    ///   opposite edges (a crop to its height or width);
+    /// - open when it touches the edge without spanning the frame (a crop to its height, or the
+    ///   light beside a shadow in a photo).
+    static func plainness(_ look: (grey: Plane, found: Look)?, paper: Float, inkIsDark: Bool) -> Plainness {
+        guard let (grey, found) = look else { return .implausible }
+        let box = found.box, width = grey.width, height = grey.height
+        let thickness = 2 * largestDistance(found.stroke, width: width, height: height) - 1
+        guard Float(thickness) < 0.45 * Float(max(box.width, box.height)) else { return .implausible }
+        let paperLevel = inkIsDark ? paper : 1 - paper
+        var near = Plane(width: width, height: height)
+        for i in near.values.indices where found.stroke[i] { near.values[i] = 1 }
+        extremumFilter(&near, window: 2 * max(1, min(width, height) / 10) + 1, maximum: true)
+        var unexplained = 0
+        for i in grey.values.indices where near.values[i] == 0 && abs(grey.values[i] - paperLevel) > Polarity.plainTolerance { unexplained += 1 }
+        guard Float(unexplained) < 0.05 * Float(grey.values.count) else { return .implausible }
+        // (The box is the strokes' box grown by a pixel.) A crop to the ink's height (or width)
+        // touches the two opposite edges and, at most, comes near the other two.
+        let left = box.left == 0, top = box.top == 0, right = box.right == width - 1, bottom = box.bottom == height - 1
+        let slackX = max(2, width / 16), slackY = max(2, height / 16)
+        let spansAcross = box.left <= slackX && box.right >= width - 1 - slackX
+        let spansDown = box.top <= slackY && box.bottom >= height - 1 - slackY
+        if !(left || top || right || bottom) { return .clear }
+        // A crop to the ink both ways: strokes, not a filled shape such as the light beside a shadow.
+        // (A narrow one, at least 2.2 times as long as it is wide, is a '1' cut to its stroke.)
+        if spansFrame(box, width: width, height: height) {
+            return fill(found) < 0.6 || 5 * max(width, height) >= 11 * min(width, height) ? .clear : .open
+        }
+        if (top && bottom && !(left && !spansAcross) && !(right && !spansAcross)) || (left && right && !(top && !spansDown) && !(bottom && !spansDown)) {
+            return .clear
+        }
+        return .open
+    }
+
+    /// The share of its box that a look's strokes cover.
+    static func fill(_ look: Look) -> Float {
+        let width = look.plane.width
+        var inside = 0
+        for y in look.box.top...look.box.bottom {
+            for x in look.box.left...look.box.right where look.stroke[y * width + x] { inside += 1 }
+        }
+        return Float(inside) / Float(max(look.box.width * look.box.height, 1))
+    }
+
+    static func inverted(_ plane: Plane) -> Plane {
+        var copy = plane
+        invert(&copy)
+        return copy
+    }
+
+    /// Refuses a picture of one shade, saying which.
+    static func checkNotOneShade(_ plane: Plane, picture: GreyPicture) throws(DigitPreprocessing.Failure) {
+        var low: Float = 1, high: Float = 0
+        for v in plane.values { low = min(low, v); high = max(high, v) }
+        if high - low < 2.0 / 255 {
+            throw .noInk("the picture is one shade (grey level \(Int((255 * low).rounded())) of 255 throughout): there is nothing to read")
+        }
+    }
+
+    static func invert(_ plane: inout Plane) {
+        plane.values.withUnsafeMutableBufferPointer { values in for i in values.indices { values[i] = 1 - values[i] } }
+    }
+
+    /// The `region` of the picture averaged in whole blocks of `factor` x `factor` pixels (a last
+    /// partial row or column of blocks is dropped; at least one block is kept each way, as many
+    /// pixels as there are when the region is narrower than a block), as grey levels 0...1.
+    static func averaged(_ picture: GreyPicture, region: Box, factor: Int) -> Plane {
+        let blockWidth = min(factor, region.width), blockHeight = min(factor, region.height)
+        let width = region.width / blockWidth, height = region.height / blockHeight
         var plane = Plane(width: width, height: height)
-        let scale = 1 / Float(blockWidth * blockHeight)
-        picture.grey.withUnsafeBufferPointer { grey in
-            for y in 0..<height {
-                for x in 0..<width {
-                    var sum: Float = 0
-                    for dy in 0..<blockHeight {
-                        let row = (y &* blockHeight &+ dy) &* picture.width &+ x &* blockWidth
-                        for dx in 0..<blockWidth { sum += grey[row &+ dx] }
+        let scale = 1 / (255 * Float(blockWidth * blockHeight))
+        picture.levels.withUnsafeBufferPointer { levels in
+            plane.values.withUnsafeMutableBufferPointer { out in
+                if blockWidth == 1 && blockHeight == 1 {
+                    for y in 0..<height {
+                        let row = (region.top &+ y) &* picture.width &+ region.left
+                        for x in 0..<width { out[y &* width &+ x] = Float(levels[row &+ x]) * scale }
                     }
-                    plane.values[y &* width &+ x] = sum * scale
+                    return
+                }
+                var sums = [UInt32](repeating: 0, count: width)
+                for y in 0..<height {
+                    for x in 0..<width { sums[x] = 0 }
+                    for dy in 0..<blockHeight {
+                        let row = (region.top &+ y &* blockHeight &+ dy) &* picture.width &+ region.left
+                        for x in 0..<width {
+                            var sum: UInt32 = 0
+                            let start = row &+ x &* blockWidth
+                            for dx in 0..<blockWidth { sum &+= UInt32(levels[start &+ dx]) }
+                            sums[x] &+= sum
+                        }
+                    }
+                    for x in 0..<width { out[y &* width &+ x] = Float(sums[x]) * scale }
                 }
             }
         }
         return plane
     }
 
-    /// The mean of each pixel's 3x3 neighbourhood (clipped at the edges).
-    static func boxBlur3(_ plane: Plane) -> Plane {
-        let width = plane.width, height = plane.height
-        var rows = Plane(width: width, height: height), output = Plane(width: width, height: height)
-        for y in 0..<height {
-            for x in 0..<width {
-                let lo = max(0, x - 1), hi = min(width - 1, x + 1)
-                var sum: Float = 0
-                for i in lo...hi { sum += plane.values[y * width + i] }
-                rows.values[y * width + x] = sum / Float(hi - lo + 1)
-            }
-        }
-        for y in 0..<height {
-            let lo = max(0, y - 1), hi = min(height - 1, y + 1)
-            for x in 0..<width {
-                var sum: Float = 0
-                for j in lo...hi { sum += rows.values[j * width + x] }
-                output.values[y * width + x] = sum / Float(hi - lo + 1)
-            }
-        }
-        return output
-    }
-
-    /// Step 2: whether the ink is darker than the paper, and whether the border is unevenly lit (a photo).
-    static func polarity(_ grey: Plane) -> (inkIsDark: Bool, unevenBorder: Bool) {
-        func logarithm(_ v: Float) -> Float { log(v + 0.03) }
+    /// Steps 3 to 5 and 7: the ink plane of the character in a plane of grey levels (dark ink), its
+    /// box, and which pixels are its strokes. `paper` is a plain picture's paper level (then no
+    /// closing is needed); `within`, when given, is where the character must be.
+    static func strokes(_ grey: Plane, paper plainPaper: (level: Float, noise: Float)?, window: Int, within: Box?, isPhoto: Bool) throws(DigitPreprocessing.Failure)
+        -> (plane: Plane, box: Box, stroke: [Bool]) {
         let width = grey.width, height = grey.height
-        var border: [Float] = []
-        for x in 0..<width { border.append(grey.values[x]); if height > 1 { border.append(grey.values[(height - 1) * width + x]) } }
-        for y in 1..<max(1, height - 1) { border.append(grey.values[y * width]); if width > 1 { border.append(grey.values[y * width + width - 1]) } }
-        let borderMedian = percentile(border, 0.5)
-        let borderSpread = logarithm(percentile(border, 0.95)) - logarithm(percentile(border, 0.05))
-        // Uneven light along the border: a photo, of ink on paper.
-        guard borderSpread < 0.15 else { return (true, true) }
-        // A plain border (a scan, a drawing, a photo of evenly lit paper): the ink departs from it.
-        let below = logarithm(borderMedian) - logarithm(percentile(grey.values, 0.001))
-        let above = logarithm(percentile(grey.values, 0.999)) - logarithm(borderMedian)
-        if max(below, above) > 0.1 && abs(below - above) > 0.1 { return (below > above, false) }
-        return (borderMedian > 0.5, false)
-    }
-
-    /// Steps 3 to 5 and 7 with one window; `within`, when given, is where the character must be.
-    /// Returns the ink plane, the character's box and which pixels are its strokes (the first pass
-    /// measures their thickness from them: twice the largest chessboard distance to a pixel outside,
-    /// less one).
-    static func strokes(_ grey: Plane, window: Int, within: Box?, avoidingEdges: Bool) throws(DigitPreprocessing.Failure) -> (plane: Plane, box: Box, stroke: [Bool]) {
-        let width = grey.width, height = grey.height
-        // Step 3: the closing.
-        let background = closing(grey, window: window)
-        // Step 4: the ink's contrast.
-        let paper = percentile(background.values, 0.9)
-        let divisorFloor = max(0.5 * paper, 1.0 / 255)
         var ink = Plane(width: width, height: height)
-        for i in ink.values.indices {
-            ink.values[i] = max(0, background.values[i] - grey.values[i]) / max(background.values[i], divisorFloor)
+        // The noise: on a plain picture, the paper's own (the ink may cover most of a tight crop);
+        // in a photo, that of the ink plane's values, most of which are paper.
+        var noise: Float = 0
+        if let plainPaper {
+            // Step 4 on a plain picture: the paper is one level.
+            let paper = max(plainPaper.level, 1.0 / 255)
+            for i in ink.values.indices { ink.values[i] = max(0, paper - grey.values[i]) / paper }
+            noise = min(5 * plainPaper.noise / paper, 0.25)
+        } else {
+            // Steps 3 and 4 in a photo: the paper's level, estimated locally.
+            let background = closing(grey, window: window)
+            let paper = percentile(background.values, 0.9)
+            let divisorFloor = max(0.5 * paper, 1.0 / 255)
+            for i in ink.values.indices {
+                ink.values[i] = max(0, background.values[i] - grey.values[i]) / max(background.values[i], divisorFloor)
+            }
         }
-        // Step 5: thresholds from the strongest ink away from the frame's edge, and the noise.
+        // Step 5: thresholds from the strongest ink (in a photo, away from the frame's edge) and the noise.
         var strongest: Float = 0
-        let margin = min(2, (min(width, height) - 1) / 2)
+        let margin = isPhoto ? min(2, (min(width, height) - 1) / 2) : 0
         for y in margin..<(height - margin) {
             for x in margin..<(width - margin) { strongest = max(strongest, ink.values[y * width + x]) }
         }
-        let median = percentile(ink.values, 0.5)
-        let spread = percentile(ink.values.map { abs($0 - median) }, 0.5) * 1.4826
-        let low = max(0.25 * strongest, median + 5 * spread, avoidingEdges ? 0.05 : 2.0 / 255)
+        if isPhoto {
+            // From the quietest half of the picture, so that ink over much of it (a close-up)
+            // does not count as noise.
+            let quiet = percentile(ink.values, 0.25)
+            noise = quiet + 5 * percentile(ink.values.map { abs($0 - quiet) }, 0.25) * 1.4826
+        }
+        let low = max(0.25 * strongest, noise, isPhoto ? 0.05 : 2.0 / 255)
         let high = max(0.5 * strongest, low)
-        guard strongest > low, !avoidingEdges || strongest >= minimumPhotoContrast else { throw .blank }
+        guard strongest > low else {
+            throw .noInk("no mark stands out from the paper: the strongest absorbs \(percent(strongest)) of the light, no more than the paper's own noise (\(percent(noise)))")
+        }
+        guard !isPhoto || strongest >= minimumPhotoContrast else {
+            throw .noInk("no mark stands out from the paper: the strongest absorbs \(percent(strongest)) of the light where the paper's level is estimated, and ink in a photo absorbs at least \(percent(minimumPhotoContrast))")
+        }
         let (labels, regions) = connectedRegions(ink, above: low)
         var candidates = regions.indices.filter { regions[$0].strongest >= high }
         if let within { candidates = candidates.filter { regions[$0].box.intersects(within) } }
         let inside = candidates.filter { !regions[$0].touchesEdge }
-        if avoidingEdges && !inside.isEmpty { candidates = inside }
-        guard let main = candidates.max(by: { regions[$0].mass < regions[$1].mass }) else { throw .blank }
+        if isPhoto && !inside.isEmpty { candidates = inside }
+        guard let main = candidates.max(by: { regions[$0].mass < regions[$1].mass }) else {
+            throw .noInk("no stroke was found where the character was seen at first")
+        }
         // The character: the main region and those near it.
         var chosen = Set([main])
         var box = regions[main].box
@@ -227,12 +405,12 @@ public enum InkFinding {
             let reach = box.expanded(by: max(box.width, box.height) / 4)
             let near = regions.indices.filter {
                 !chosen.contains($0) && regions[$0].box.intersects(reach) && regions[$0].mass >= 0.02 * regions[main].mass
-                    && (!avoidingEdges || !regions[$0].touchesEdge || regions[main].touchesEdge)
+                    && (!isPhoto || !regions[$0].touchesEdge || regions[main].touchesEdge)
             }
             if near.isEmpty { break }
             for r in near { chosen.insert(r); box = box.union(regions[r].box) }
         }
-        // Step 7: the character's strokes, dilated by a pixel, scaled so the median stroke pixel is 1.
+        // Step 7: the character's strokes, dilated by a pixel, scaled so the strongest tenth is 1.
         var strokeValues: [Float] = []
         var keep = [Bool](repeating: false, count: width * height)
         var stroke = [Bool](repeating: false, count: width * height)
@@ -246,11 +424,13 @@ public enum InkFinding {
             }
         }
         strokeValues.sort()
-        let full = max(strokeValues.isEmpty ? 0 : strokeValues[(strokeValues.count - 1) / 2], 1.0 / 255)
+        let full = max(strokeValues.isEmpty ? 0 : strokeValues[(strokeValues.count - 1) * 9 / 10], 1.0 / 255)
         var plane = Plane(width: width, height: height)
         for i in plane.values.indices where keep[i] { plane.values[i] = min(1, ink.values[i] / full) }
         return (plane, box.expanded(by: 1).clamped(width: width, height: height), stroke)
     }
+
+    static func percent(_ share: Float) -> String { "\(Int((100 * share).rounded()))%" }
 
     /// The largest chessboard distance from a pixel of `mask` to the nearest pixel outside it (the
     /// frame's outside counts as outside), by two raster passes.
@@ -336,125 +516,5 @@ public enum InkFinding {
             regions.append(region)
         }
         return (labels, regions)
-    }
-
-    /// The morphological closing: the largest value in the `window` x `window` square around each
-    /// pixel, then the smallest of those in the same square. The picture is first extended past its
-    /// edges by `window` pixels repeating its edge rows and columns, so that a shadow reaching the
-    /// frame's edge stays as wide as it is there (clipped at the edge, a shadow's corner would be
-    /// narrower than the window and be filled in as if it were ink).
-    static func closing(_ plane: Plane, window: Int) -> Plane {
-        let pad = window, width = plane.width, height = plane.height
-        let paddedWidth = width + 2 * pad, paddedHeight = height + 2 * pad
-        var padded = Plane(width: paddedWidth, height: paddedHeight)
-        for y in 0..<paddedHeight {
-            let sourceRow = min(height - 1, max(0, y - pad)) * width
-            for x in 0..<paddedWidth { padded.values[y * paddedWidth + x] = plane.values[sourceRow + min(width - 1, max(0, x - pad))] }
-        }
-        extremumFilter(&padded, window: window, maximum: true)
-        extremumFilter(&padded, window: window, maximum: false)
-        var output = Plane(width: width, height: height)
-        for y in 0..<height {
-            for x in 0..<width { output.values[y * width + x] = padded.values[(y + pad) * paddedWidth + x + pad] }
-        }
-        return output
-    }
-
-    /// The largest (or smallest) value in the `window` x `window` square around each pixel, clipped
-    /// at the edges: separable, each direction by van Herk and Gil-Werman's running blocks (three
-    /// comparisons a pixel, whatever the window).
-    static func extremumFilter(_ plane: inout Plane, window: Int, maximum: Bool) {
-        if maximum { extremumFilter(&plane, window: window, Largest.self) } else { extremumFilter(&plane, window: window, Smallest.self) }
-    }
-
-    protocol Extremum { static var padding: Float { get }; static func pick(_ a: Float, _ b: Float) -> Float }
-    enum Largest: Extremum {
-        static var padding: Float { -.infinity }
-        @inline(__always) static func pick(_ a: Float, _ b: Float) -> Float { max(a, b) }
-    }
-    enum Smallest: Extremum {
-        static var padding: Float { .infinity }
-        @inline(__always) static func pick(_ a: Float, _ b: Float) -> Float { min(a, b) }
-    }
-
-    static func extremumFilter<E: Extremum>(_ plane: inout Plane, window: Int, _ kind: E.Type) {
-        let width = plane.width, height = plane.height, r = window / 2, k = 2 * r + 1
-        // Rows: each row padded by r on both sides, blocks of k, forwards and backwards.
-        let length = width + 2 * r
-        var padded = [Float](repeating: E.padding, count: length)
-        var forward = [Float](repeating: 0, count: length), backward = forward
-        plane.values.withUnsafeMutableBufferPointer { values in
-            padded.withUnsafeMutableBufferPointer { line in
-                forward.withUnsafeMutableBufferPointer { forward in
-                    backward.withUnsafeMutableBufferPointer { backward in
-                        for y in 0..<height {
-                            let row = y &* width
-                            for x in 0..<width { line[x &+ r] = values[row &+ x] }
-                            var j = 0
-                            while j < length {
-                                let end = min(j &+ k, length)
-                                forward[j] = line[j]
-                                var i = j &+ 1
-                                while i < end { forward[i] = E.pick(forward[i &- 1], line[i]); i &+= 1 }
-                                backward[end &- 1] = line[end &- 1]
-                                i = end &- 2
-                                while i >= j { backward[i] = E.pick(backward[i &+ 1], line[i]); i &-= 1 }
-                                j = end
-                            }
-                            for x in 0..<width { values[row &+ x] = E.pick(backward[x], forward[x &+ 2 &* r]) }
-                        }
-                    }
-                }
-            }
-        }
-        // Columns, a whole row at a time (the inner loops run along rows, so they vectorise).
-        let rows = height + 2 * r
-        var forwardRows = [Float](repeating: 0, count: rows * width), backwardRows = forwardRows
-        plane.values.withUnsafeMutableBufferPointer { values in
-            forwardRows.withUnsafeMutableBufferPointer { forward in
-                backwardRows.withUnsafeMutableBufferPointer { backward in
-                    // Padded row j is row j - r of the plane, or padding.
-                    @inline(__always) func load(_ j: Int, into target: UnsafeMutablePointer<Float>) {
-                        if j >= r && j < r &+ height {
-                            target.update(from: values.baseAddress! + (j &- r) &* width, count: width)
-                        } else {
-                            target.update(repeating: E.padding, count: width)
-                        }
-                    }
-                    var j = 0
-                    while j < rows {
-                        let end = min(j &+ k, rows)
-                        load(j, into: forward.baseAddress! + j &* width)
-                        var i = j &+ 1
-                        while i < end {
-                            let target = forward.baseAddress! + i &* width, previous = target - width
-                            load(i, into: target)
-                            for x in 0..<width { target[x] = E.pick(previous[x], target[x]) }
-                            i &+= 1
-                        }
-                        load(end &- 1, into: backward.baseAddress! + (end &- 1) &* width)
-                        i = end &- 2
-                        while i >= j {
-                            let target = backward.baseAddress! + i &* width, next = target + width
-                            load(i, into: target)
-                            for x in 0..<width { target[x] = E.pick(next[x], target[x]) }
-                            i &-= 1
-                        }
-                        j = end
-                    }
-                    for y in 0..<height {
-                        let b = backward.baseAddress! + y &* width, f = forward.baseAddress! + (y &+ 2 &* r) &* width
-                        let out = values.baseAddress! + y &* width
-                        for x in 0..<width { out[x] = E.pick(b[x], f[x]) }
-                    }
-                }
-            }
-        }
-    }
-}
-
-extension InkFinding.Box {
-    func clamped(width: Int, height: Int) -> InkFinding.Box {
-        InkFinding.Box(left: max(0, left), top: max(0, top), right: min(width - 1, right), bottom: min(height - 1, bottom))
     }
 }

@@ -28,7 +28,7 @@ struct LenetServerCommand: AsyncParsableCommand {
               curl -s --data-binary @digit.png -H 'Content-Type: image/png' http://127.0.0.1:8080/api/predict
             """)
 
-    @Option(help: ArgumentHelp("The model: a file, or `latest` for the newest run (default: the shipped \(ShippedModel.relativePath)).", valueName: "file"))
+    @Option(help: ArgumentHelp("The model: \(ShippedModel.choices).", valueName: "model"))
     var checkpoint: String?
 
     @Option(help: "The address to listen on (0.0.0.0 for every interface).")

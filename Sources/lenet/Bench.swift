@@ -3,6 +3,8 @@ import Datasets
 import Foundation
 import LeNet
 import NeuralNetwork
+import Imaging
+import Support
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +27,12 @@ struct Bench: AsyncParsableCommand {
                              discussion: "Reads the test images only; --train-images is not used."))
     var inferenceOnly = false
 
+    @Option(name: .customLong("pictures"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Time reading these pictures instead, stage by stage, on one thread (with the shipped model).",
+        discussion: "For each file: decoding to grey, finding the ink, cropping and scaling to 28x28, the network, and the whole path from the file's bytes to the answer (medians of at least 50 runs).",
+        valueName: "file"))
+    var pictures: [String] = []
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -32,6 +40,7 @@ struct Bench: AsyncParsableCommand {
         try await reportingErrors {
             guard trainImages >= 64 else { throw CommandError("--train-images must be at least 64, got \(trainImages)") }
             if inferenceOnly { return try await runInference() }
+            if !pictures.isEmpty { return try runPictures() }
             let train = try await dataOptions.load(.train)
             let test = try await dataOptions.load(.test)
             try Self.requireImages(train, "training")
@@ -80,13 +89,31 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+    /// `--pictures`: each picture's stages.
+    private func runPictures() throws {
+        let reader = try Reader.shipped()
+        var results: [PictureBenchmark.Stages] = []
+        for file in pictures {
+            let bytes = try Files.read(file, maximumBytes: ImageFile.maximumFileBytes)
+            results.append(try PictureBenchmark.measure(bytes, file: file, reader: reader))
+        }
+        if json { return try printJSON(results) }
+        print("\(Benchmark.processorName()), one thread, \(Benchmark.build); microseconds, the median of each stage:")
+        print("  picture                          size       decode  ink finding  crop+scale  network     whole")
+        for r in results {
+            let name = ((r.file as NSString).lastPathComponent).padding(toLength: 30, withPad: " ", startingAt: 0)
+            print("  " + name + String(format: " %5dx%-5d %8.0f %12.0f %11.1f %8.1f %9.0f", r.width, r.height, r.decode, r.inkFinding,
+                                       r.cropAndScale, r.network, r.whole))
+        }
+    }
+
     /// `--inference-only`: the test images, the shipped model (or a drawn one), `Benchmark.inference`.
     private func runInference() async throws {
         let test = try await dataOptions.load(.test)
         try Self.requireImages(test, "test")
         let classes = max(2, test.classCount)
         var model = LeNet5(seed: 0, classes: classes), about = "a model of \(classes) classes drawn from seed 0"
-        if classes == 10, let path = ShippedModel.path {
+        if classes == 10, let path = ShippedModel.standard.path {
             model = try LeNet5(checkpoint: path)
             about = path
         }

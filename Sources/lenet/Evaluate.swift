@@ -24,7 +24,7 @@ struct Evaluate: AsyncParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
     @OptionGroup var outputOptions: OutputOptions
 
-    @Option(help: ArgumentHelp("The model to evaluate: a file, or `latest` for the newest runs/*/model.safetensors (default: the shipped \(ShippedModel.relativePath)).", valueName: "file"))
+    @Option(help: ArgumentHelp("The model to evaluate: \(ShippedModel.choices).", valueName: "model"))
     var checkpoint: String?
 
     @Option(help: ArgumentHelp("Where to write the images and reports (default: the checkpoint's folder).", valueName: "folder"))
@@ -35,13 +35,13 @@ struct Evaluate: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let (path, isShipped) = try ShippedModel.resolve(checkpoint)
+            let (path, shipped) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try AnyLeNet.load(path)
             let test = try await dataOptions.load(.test, fallback: metadata[MetadataKey.dataset])
             guard test.classCount == model.classes else {
                 throw CommandError("\(path) tells \(model.classes) classes apart but the test set (\(dataOptions.dataset ?? metadata[MetadataKey.dataset] ?? "mnist")) has \(test.classCount); pass the --dataset it was trained on")
             }
-            var folder = output ?? (isShipped ? RunFolder.newPath(suffix: "-evaluate") : (path as NSString).deletingLastPathComponent)
+            var folder = output ?? (shipped != nil ? RunFolder.newPath(suffix: "-evaluate") : (path as NSString).deletingLastPathComponent)
             if folder.isEmpty { folder = "." }
             try RunFolder.prepare(folder)
             if !outputOptions.quiet { print("Evaluating \(path) (\(model.kind))") }

@@ -23,7 +23,7 @@ struct Export: AsyncParsableCommand {
               lenet export runs/<run>/model.safetensors --output lenet1998.onnx
             """)
 
-    @Argument(help: ArgumentHelp("The checkpoint to export: a file, or `latest` (default: the shipped \(ShippedModel.relativePath)).", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("The model to export: \(ShippedModel.choices).", valueName: "model"))
     var checkpoint: String?
 
     @Option(help: ArgumentHelp("The format: onnx (the only one).", valueName: "format"))

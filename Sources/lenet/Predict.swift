@@ -22,7 +22,7 @@ struct Predict: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Image files (PNG, JPEG, PGM, PPM, PBM).", valueName: "image"))
     var images: [String]
 
-    @Option(help: ArgumentHelp("The model: a file, or `latest` for the newest run (default: the shipped \(ShippedModel.relativePath)).", valueName: "file"))
+    @Option(help: ArgumentHelp("The model: \(ShippedModel.choices).", valueName: "model"))
     var checkpoint: String?
 
     @Flag(help: "Print JSON: an array with, per file, the class, the top 3, all probabilities and the raw scores (or the error).")
@@ -40,7 +40,13 @@ struct Predict: AsyncParsableCommand {
         var scores: [Float]?
         var scoreName: String?
         var input: String?
+        var box: Box?
+        var reading: String?
         var error: String?
+    }
+
+    struct Box: Encodable {
+        var x: Int, y: Int, width: Int, height: Int
     }
 
     struct Guess: Encodable {
@@ -52,41 +58,34 @@ struct Predict: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint)
-            let (model, metadata) = try AnyLeNet.load(path)
-            let names = Evaluation.classNames(metadata, classes: model.classes)
+            let reader = try Reader(checkpoint: path)
             var answers: [Answer] = []
-            var prepared: [(index: Int, pixels: [UInt8])] = []
             for (index, file) in images.enumerated() {
                 do {
                     let picture = try ImageFile.readGrey(file)
-                    let digit: [UInt8]
-                    do { digit = try DigitPreprocessing.prepare(picture) } catch { throw ImageFileError.unreadable(file: file, reason: "\(error)") }
-                    prepared.append((index, digit))
-                    answers.append(Answer(file: file))
+                    let answer: Reader.Answer
+                    do { answer = try reader.classify(picture) } catch { throw ImageFileError.unreadable(file: file, reason: "\(error)") }
+                    let row = answer.probabilities
+                    let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+                    var entry = Answer(file: file)
+                    entry.prediction = answer.prediction
+                    entry.name = answer.name
+                    entry.top = order.prefix(3).map { Guess(class: $0, name: reader.classNames[$0], probability: row[$0]) }
+                    entry.probabilities = row
+                    entry.scores = answer.scores
+                    entry.scoreName = answer.scoreName
+                    if let box = answer.box { entry.box = Box(x: box.left, y: box.top, width: box.width, height: box.height) }
+                    if let polarity = answer.polarity {
+                        entry.reading = (polarity.isPhoto ? "photo" : "plain") + (polarity.inkIsDark ? ", dark ink" : ", light ink")
+                    }
+                    if let showInput {
+                        let target = images.count == 1 ? showInput : Self.numbered(showInput, index + 1)
+                        try PNG.write(Image(width: 28, height: 28, channels: 1, pixels: answer.input), to: target)
+                        entry.input = target
+                    }
+                    answers.append(entry)
                 } catch {
                     answers.append(Answer(file: file, error: "\(error)"))
-                }
-            }
-            if !prepared.isEmpty {
-                let batch = LabeledImages(count: prepared.count, rows: 28, columns: 28, pixels: prepared.flatMap(\.pixels),
-                                          labels: [UInt8](repeating: 0, count: prepared.count), classCount: model.classes)
-                let evaluation = model.evaluate(batch, threads: 1)
-                let probabilities = Analysis.probabilities(evaluation)
-                for (n, item) in prepared.enumerated() {
-                    let k = evaluation.classCount
-                    let row = Array(probabilities[(n * k)..<((n + 1) * k)])
-                    let order = (0..<k).sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-                    answers[item.index].prediction = evaluation.predictions[n]
-                    answers[item.index].name = names[evaluation.predictions[n]]
-                    answers[item.index].top = order.prefix(3).map { Guess(class: $0, name: names[$0], probability: row[$0]) }
-                    answers[item.index].probabilities = row
-                    answers[item.index].scores = Array(evaluation.logits[(n * k)..<((n + 1) * k)])
-                    answers[item.index].scoreName = evaluation.scores.rawValue
-                    if let showInput {
-                        let target = prepared.count == 1 && images.count == 1 ? showInput : Self.numbered(showInput, item.index + 1)
-                        try PNG.write(Image(width: 28, height: 28, channels: 1, pixels: item.pixels), to: target)
-                        answers[item.index].input = target
-                    }
                 }
             }
             if json {

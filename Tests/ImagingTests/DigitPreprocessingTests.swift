@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func aBlankImageIsAnError() {
-        #expect(throws: DigitPreprocessing.Failure.blank) {
+        #expect(throws: DigitPreprocessing.Failure.self) {
             try DigitPreprocessing.prepare(Image(width: 10, height: 10, channels: 1, pixels: [UInt8](repeating: 77, count: 100)))
         }
     }

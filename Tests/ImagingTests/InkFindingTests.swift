@@ -43,22 +43,24 @@ import Testing
     }
 
     @Test func aVeryFlatOrNarrowPictureIsAveragedWithinItsRows() throws {
-        // 2048x3: blocks of 4 columns by all 3 rows (the fuzzer found a 64829x46 JPEG read past
-        // its last row when the blocks were square).
-        let values = (0..<(2048 * 3)).map { Float($0 % 7) / 7 }
-        let flat = InkFinding.workingPlane(GreyPicture(width: 2048, height: 3, grey: values))
-        #expect(flat.width == 512 && flat.height == 1)
-        for x in [0, 1, 255, 511] {
-            var sum: Float = 0
-            for y in 0..<3 { for dx in 0..<4 { sum += values[y * 2048 + 4 * x + dx] } }
-            #expect(abs(flat.values[x] - sum / 12) < 1e-6)
+        // 2048x3 in blocks of 16: 16 columns by all 3 rows (the fuzzer found a 64829x46 JPEG read
+        // past its last row when the blocks were square).
+        let levels = (0..<(2048 * 3)).map { UInt8(($0 % 7) * 36) }
+        let picture = GreyPicture(width: 2048, height: 3, levels: levels)
+        let flat = InkFinding.averaged(picture, region: InkFinding.Box(left: 0, top: 0, right: 2047, bottom: 2), factor: 16)
+        #expect(flat.width == 128 && flat.height == 1)
+        for x in [0, 1, 63, 127] {
+            var sum = 0
+            for y in 0..<3 { for dx in 0..<16 { sum += Int(levels[y * 2048 + 16 * x + dx]) } }
+            #expect(abs(flat.values[x] - Float(sum) / 48 / 255) < 1e-6)
         }
-        let narrow = InkFinding.workingPlane(GreyPicture(width: 2, height: 4096, grey: [Float](repeating: 0.25, count: 8192)))
-        #expect(narrow.width == 1 && narrow.height == 512 && narrow.values.allSatisfy { $0 == 0.25 })
+        let narrow = InkFinding.averaged(GreyPicture(width: 2, height: 4096, levels: [UInt8](repeating: 64, count: 8192)),
+                                         region: InkFinding.Box(left: 0, top: 0, right: 1, bottom: 4095), factor: 32)
+        #expect(narrow.width == 1 && narrow.height == 128 && narrow.values.allSatisfy { $0 == Float(64) / 255 })
         // And the whole preparation of such pictures ends in an answer or a clear error.
-        var mark = [Float](repeating: 1, count: 64829 * 2)
+        var mark = [UInt8](repeating: 255, count: 64829 * 2)
         for x in 30000..<30400 { mark[x] = 0; mark[64829 + x] = 0 }
-        _ = try? DigitPreprocessing.prepare(GreyPicture(width: 64829, height: 2, grey: mark))
+        _ = try? DigitPreprocessing.prepare(GreyPicture(width: 64829, height: 2, levels: mark))
     }
 
     @Test func theClosingRepeatsTheFramesEdgesOutwards() {
@@ -138,18 +140,20 @@ import Testing
         let picture = Self.photo(width: 240, height: 180, light: { x, y in
             Self.shadowAndTable()(x, y) * (0.7 + 0.3 * Float(x + y) / 420)
         }, coverage: { _, _ in 0 })
-        #expect(throws: DigitPreprocessing.Failure.blank) { try InkFinding.ink(picture) }
+        #expect(throws: DigitPreprocessing.Failure.self) { try InkFinding.find(picture) }
     }
 
     @Test func aDigitCrossedByAShadowIsFoundWholeAndAloneAsOnCleanPaper() throws {
         let shaded = Self.photo(width: 240, height: 180, light: Self.shadowAndTable(), coverage: Self.ring(150, 100))
         let clean = Self.photo(width: 240, height: 180, light: { _, _ in 1 }, coverage: Self.ring(150, 100))
-        let plane = try InkFinding.ink(shaded)
+        let finding = try InkFinding.find(shaded)
+        let plane = finding.plane
         // The ink lies on the ring only: nothing at the table, along the shadow's edge or elsewhere.
         var left = Int.max, right = -1, top = Int.max, bottom = -1
         for y in 0..<plane.height {
             for x in 0..<plane.width where plane.values[y * plane.width + x] > 0.15 {
-                left = min(left, x); right = max(right, x); top = min(top, y); bottom = max(bottom, y)
+                let px = finding.region.left + x * finding.factor, py = finding.region.top + y * finding.factor
+                left = min(left, px); right = max(right, px + finding.factor - 1); top = min(top, py); bottom = max(bottom, py + finding.factor - 1)
             }
         }
         #expect(abs(left - 116) <= 2 && abs(right - 184) <= 2 && abs(top - 66) <= 2 && abs(bottom - 134) <= 2,
@@ -168,12 +172,13 @@ import Testing
         let picture = Self.photo(width: 600, height: 450, light: { x, y in
             0.6 + 0.4 * Float(x) / 600 * (y > 300 ? 0.5 : 1)
         }, coverage: Self.ring(470, 90))
-        var noisy = picture.grey
+        var noisy = picture.levels
         for i in noisy.indices {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            noisy[i] = min(1, max(0, noisy[i] + (Float(state % 1000) / 999 - 0.5) * 2 * 6 / 255))
+            let noise = Int(state % 13) - 6
+            noisy[i] = UInt8(min(255, max(0, Int(noisy[i]) + noise)))
         }
-        let digit = try DigitPreprocessing.prepare(GreyPicture(width: 600, height: 450, grey: noisy))
+        let digit = try DigitPreprocessing.prepare(GreyPicture(width: 600, height: 450, levels: noisy))
         let clean = try DigitPreprocessing.prepare(Self.photo(width: 200, height: 200, light: { _, _ in 1 }, coverage: Self.ring(100, 100)))
         let mean = Self.alignedDifference(digit, clean)
         #expect(mean < 8, "mean difference \(mean) grey levels")
@@ -214,14 +219,20 @@ import Testing
         #expect(rows.count == 20)
     }
 
-    @Test func inkIsTakenAsDarkOrLightFromThePlainBorderAndAsDarkInAPhoto() {
+    @Test func inkIsTakenAsDarkOrLightFromThePlainBorderAndAsDarkInAPhoto() throws {
+        func plane(_ picture: GreyPicture, inverted: Bool = false) -> InkFinding.Plane {
+            InkFinding.Plane(width: picture.width, height: picture.height,
+                             values: picture.levels.map { inverted ? 1 - Float($0) / 255 : Float($0) / 255 })
+        }
         let dark = Self.photo(width: 120, height: 100, light: { _, _ in 1 }, coverage: Self.ring(60, 50))
-        let plain = InkFinding.polarity(InkFinding.Plane(width: 120, height: 100, values: dark.grey))
-        #expect(plain.inkIsDark && !plain.unevenBorder)
-        let light = InkFinding.polarity(InkFinding.Plane(width: 120, height: 100, values: dark.grey.map { 1 - $0 }))
-        #expect(!light.inkIsDark && !light.unevenBorder)
+        let plain = InkFinding.Polarity.reading(plane(dark))
+        #expect(plain.inkIsDark && !plain.isPhoto)
+        let light = InkFinding.Polarity.reading(plane(dark, inverted: true))
+        #expect(!light.inkIsDark && !light.isPhoto)
         let shaded = Self.photo(width: 240, height: 180, light: Self.shadowAndTable(), coverage: Self.ring(150, 100))
-        let photo = InkFinding.polarity(InkFinding.Plane(width: 240, height: 180, values: shaded.grey))
-        #expect(photo.inkIsDark && photo.unevenBorder)
+        // Half the border is in the shadow: at first sight a plain picture of light ink (the lit
+        // paper); what that finds is no character, so it is read as the photo it is.
+        let photo = try InkFinding.find(shaded).polarity
+        #expect(photo.inkIsDark && photo.isPhoto)
     }
 }

@@ -1,0 +1,49 @@
+import Foundation
+import Imaging
+import Support
+
+/// What reading one picture costs, stage by stage: decoding it to grey, finding its ink, cropping
+/// and scaling it to 28x28, and the network; each the median of many runs on one thread.
+public enum PictureBenchmark {
+    public struct Stages: Sendable, Codable {
+        public var file: String
+        public var width: Int
+        public var height: Int
+        public var bytes: Int
+        /// Microseconds, the median of `runs`.
+        public var decode: Double
+        public var inkFinding: Double
+        public var cropAndScale: Double
+        public var network: Double
+        /// The whole path from the file's bytes to the answer, as `Reader.classify` takes it.
+        public var whole: Double
+        public var runs: Int
+        public var answer: Int
+    }
+
+    /// Times each stage of reading `bytes` (a picture file's content) `runs` times, for at least
+    /// `seconds` in all (whichever comes later).
+    public static func measure(_ bytes: [UInt8], file: String, reader: Reader, runs: Int = 50, seconds: Double = 0.5) throws -> Stages {
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            var times: [Double] = []
+            let start = MonotonicClock.now()
+            while times.count < runs || (MonotonicClock.now() - start < seconds && times.count < 100_000) {
+                let t = MonotonicClock.now()
+                try body()
+                times.append(MonotonicClock.now() - t)
+            }
+            times.sort()
+            return 1e6 * times[times.count / 2]
+        }
+        let picture = try ImageFile.decodeGrey(bytes, file: file)
+        let finding = try InkFinding.find(picture)
+        let digit = try DigitPreprocessing.frame(finding)
+        let decode = try median { _ = try ImageFile.decodeGrey(bytes, file: file) }
+        let ink = try median { _ = try InkFinding.find(picture) }
+        let crop = try median { _ = try DigitPreprocessing.frame(finding) }
+        let network = median { _ = reader.classify(digit: digit) }
+        let whole = try median { _ = try reader.classify(try ImageFile.decodeGrey(bytes, file: file)) }
+        return Stages(file: file, width: picture.width, height: picture.height, bytes: bytes.count, decode: decode, inkFinding: ink,
+                      cropAndScale: crop, network: network, whole: whole, runs: runs, answer: reader.classify(digit: digit).prediction)
+    }
+}
