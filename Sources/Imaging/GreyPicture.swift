@@ -49,6 +49,7 @@ public struct GreyPicture: Sendable, Equatable {
 
         public init() {}
         public static func bytesPerPixel(channels: Int) -> Int { channels == 2 || channels == 4 ? 5 : 4 }
+        public static var prefersLuminance: Bool { true }
 
         public mutating func begin(width: Int, height: Int, channels: Int) {
             (self.width, self.height, self.channels) = (width, height, channels)
@@ -57,19 +58,35 @@ public struct GreyPicture: Sendable, Equatable {
         public mutating func append(row: UnsafeBufferPointer<UInt8>) {
             let c = channels, count = row.count / c, start = levels.count
             reserveWholePicture(&levels, adding: count, total: width * height)
-            if c <= 2 {
-                if c == 1 { levels.append(contentsOf: row) } else { for n in 0..<count { levels.append(row[n &* 2]) } }
+            if c == 1 {
+                levels.append(contentsOf: row)
             } else {
                 levels.append(contentsOf: repeatElement(0, count: count))
                 levels.withUnsafeMutableBufferPointer { out in
-                    for n in 0..<count {
-                        let r = UInt32(row[n &* c]), g = UInt32(row[n &* c &+ 1]), b = UInt32(row[n &* c &+ 2])
-                        out[start &+ n] = UInt8(truncatingIfNeeded: (r &* 19595 &+ g &* 38470 &+ b &* 7471 &+ 0x8000) >> 16)
+                    let out = out.baseAddress! + start
+                    if c == 2 {
+                        for n in 0..<count { out[n] = row[n &* 2] }
+                    } else {
+                        for n in 0..<count {
+                            let r = UInt32(row[n &* c]), g = UInt32(row[n &* c &+ 1]), b = UInt32(row[n &* c &+ 2])
+                            out[n] = UInt8(truncatingIfNeeded: (r &* 19595 &+ g &* 38470 &+ b &* 7471 &+ 0x8000) >> 16)
+                        }
                     }
                 }
             }
             guard c == 2 || c == 4 else { return }
-            reserveWholePicture(&alpha, adding: count, total: width * height)
+            // Alpha is kept only once a pixel is not fully opaque (a canvas's drawing never is not).
+            var opaqueRow = true
+            for n in 0..<count where row[n &* c &+ c &- 1] != 255 { opaqueRow = false; break }
+            if opaqueRow && alpha.isEmpty {
+                for n in 0..<count { weighted &+= 255 &* Int(levels[start &+ n]) }
+                weights &+= 255 &* count
+                return
+            }
+            if alpha.isEmpty {
+                alpha.reserveCapacity(width * height)
+                alpha.append(contentsOf: repeatElement(255, count: start))
+            }
             for n in 0..<count {
                 let value = row[n &* c &+ c &- 1]
                 alpha.append(value)
@@ -83,7 +100,7 @@ public struct GreyPicture: Sendable, Equatable {
         public mutating func takePicture() -> GreyPicture {
             var values = levels
             levels = []
-            if channels == 2 || channels == 4 {
+            if (channels == 2 || channels == 4) && !alpha.isEmpty {
                 // Under dark ink (a mean opaque level of at most half), white; under light ink, black.
                 let under = weights > 0 && weighted > 128 * weights ? 0 : 255
                 values.withUnsafeMutableBufferPointer { out in

@@ -21,8 +21,9 @@ extension InkFinding.Polarity {
         let border = borderValues(plane)
         let paper = commonestShade(border)
         let plainShare = Float(border.filter { abs($0 - paper) <= plainTolerance }.count) / Float(max(border.count, 1))
-        var below = paper - InkFinding.percentile(plane.values, 0.005)
-        var above = InkFinding.percentile(plane.values, 0.995) - paper
+        let histogram = InkFinding.Histogram(plane.values)
+        var below = paper - histogram.percentile(0.005)
+        var above = histogram.percentile(0.995) - paper
         if max(below, above) < plainTolerance {
             // A mark smaller than 0.5% of the picture: the extremes themselves.
             below = paper - (plane.values.min() ?? paper)
@@ -100,9 +101,10 @@ extension InkFinding.Polarity {
     /// its lightest marks departing from the middle shade further than its darkest by 0.2, and
     /// under a fifth of it lighter than halfway to them).
     static func photo(_ plane: InkFinding.Plane) -> InkFinding.Polarity {
-        let middle = InkFinding.percentile(plane.values, 0.5)
-        let below = middle - InkFinding.percentile(plane.values, 0.005)
-        let above = InkFinding.percentile(plane.values, 0.995) - middle
+        let histogram = InkFinding.Histogram(plane.values)
+        let middle = histogram.percentile(0.5)
+        let below = middle - histogram.percentile(0.005)
+        let above = histogram.percentile(0.995) - middle
         // Chalk is strokes, a small share of the board; a lit part of the paper beside a shadow is not.
         let light = Float(plane.values.filter { $0 > middle + above / 2 }.count) / Float(max(plane.values.count, 1))
         let board = middle < 0.35 && above > below + 0.2 && light < 0.2

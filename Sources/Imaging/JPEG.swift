@@ -27,6 +27,7 @@ public enum JPEG {
                                                   maximumPixels: Int? = nil) throws(ImageFileError) {
         var decoder = Decoder(bytes: bytes, file: file, maximumBytes: maximumBytes, bytesPerPixel: { Sink.bytesPerPixel(channels: $0) })
         decoder.maximumPixels = maximumPixels
+        decoder.greyOnly = Sink.prefersLuminance
         try decoder.run()
         try decoder.emit(into: &sink)
     }
@@ -38,10 +39,7 @@ public enum JPEG {
         var table: Int
         /// Blocks across and down, covering whole MCUs.
         var blocksWide = 0, blocksHigh = 0
-        /// The samples, `blocksWide * 8` per row.
-        var plane: [UInt8] = []
         var dcTable = 0, acTable = 0
-        var predictor = 0
         /// Whether a scan has carried it: in a sequential JPEG each component is in exactly one scan
         /// (so a file cannot make the decoder go over the picture again and again).
         var scanned = false
@@ -50,17 +48,26 @@ public enum JPEG {
     /// A Huffman table as T.81's Annex C builds it: for each code length, the largest code and the
     /// offset of its first symbol; plus a lookup of the first 9 bits for the short codes.
     final class HuffmanTable {
-        var symbols: [UInt8] = []
-        var maximumCode = [Int](repeating: -1, count: 18)
-        var offset = [Int](repeating: 0, count: 17)
+        // (Constants once made, so that reading them needs no exclusivity checks.)
+        let symbols: [UInt8]
+        let maximumCode: [Int]
+        let offset: [Int]
         /// For a 9-bit prefix: (length << 8) | symbol, or 0 when the code is longer.
-        var fast = [UInt16](repeating: 0, count: 512)
-        var defined = false
+        let fast: [UInt16]
+        let defined: Bool
 
-        init() {}
+        init() {
+            symbols = []
+            maximumCode = [Int](repeating: -1, count: 18)
+            offset = [Int](repeating: 0, count: 17)
+            fast = [UInt16](repeating: 0, count: 512)
+            defined = false
+        }
 
         init(counts: [Int], symbols: [UInt8]) {
-            self.symbols = symbols
+            var maximumCode = [Int](repeating: -1, count: 18)
+            var offset = [Int](repeating: 0, count: 17)
+            var fast = [UInt16](repeating: 0, count: 512)
             var code = 0, k = 0
             for length in 1...16 {
                 offset[length] = k - code
@@ -76,6 +83,10 @@ public enum JPEG {
                 code <<= 1
             }
             maximumCode[17] = Int.max
+            self.symbols = symbols
+            self.maximumCode = maximumCode
+            self.offset = offset
+            self.fast = fast
             defined = true
         }
     }
@@ -97,6 +108,11 @@ public enum JPEG {
         var adobeTransform: Int?
         var frameSeen = false, scanSeen = false
         var maximumPixels: Int?
+        /// Only grey levels are wanted (the sink's `prefersLuminance`).
+        var greyOnly = false
+        /// Which components' samples are kept (see `decidesSamples`), and where.
+        var decided: [Bool] = []
+        let planes = Planes()
         /// The reduction (1, 2, 4 or 8) and the block's side once reduced (8 / scale).
         var scale = 1, side = 8
         /// The size of the picture as stored in the file; `width` and `height` become the reduced size.
@@ -245,7 +261,7 @@ public enum JPEG {
                 // not forced to baseline): its entries are at most 65535, which the transform's bounds
                 // take into account.
                 var table = [Int](repeating: 0, count: 64)
-                for k in 0..<64 { table[zigzag[k]] = precision == 0 ? try byte() : try word() }
+                for k in 0..<64 { table[JPEG.zigzag[k]] = precision == 0 ? try byte() : try word() }
                 quantization[id] = table
             }
         }
@@ -340,15 +356,15 @@ public enum JPEG {
                 guard !quantization[components[index].table].isEmpty else { throw malformed("component \(id) uses quantization table \(components[index].table), which is not defined") }
                 components[index].dcTable = dc
                 components[index].acTable = ac
-                components[index].predictor = 0
                 members.append(index)
             }
             let spectralStart = try byte(), spectralEnd = try byte(), approximation = try byte()
             guard spectralStart == 0, spectralEnd == 63, approximation == 0 else { throw malformed("a sequential scan with spectral selection \(spectralStart)-\(spectralEnd)") }
             position = end
             if !scanSeen {
-                for index in components.indices {
-                    components[index].plane = [UInt8](repeating: 0, count: components[index].blocksWide * components[index].blocksHigh * side * side)
+                decided = decidesSamples()
+                for index in components.indices where decided[index] {
+                    planes.allocate(index, count: components[index].blocksWide * components[index].blocksHigh * side * side)
                 }
                 scanSeen = true
             }
@@ -365,6 +381,21 @@ public enum JPEG {
                 unitsWide = (storedWidth + 8 * maximumHorizontal - 1) / (8 * maximumHorizontal)
                 unitsHigh = (storedHeight + 8 * maximumVertical - 1) / (8 * maximumVertical)
             }
+            // What each member needs, read once: its tables, sampling, plane and whether its samples are kept.
+            struct Member {
+                var dc: HuffmanTable, ac: HuffmanTable
+                var horizontal: Int, vertical: Int
+                var blocksWide: Int, blocksHigh: Int
+                var quantization: Int
+                var plane: UnsafeMutablePointer<UInt8>?
+                var predictor = 0
+            }
+            var units = members.map { index in
+                Member(dc: dcTables[components[index].dcTable], ac: acTables[components[index].acTable],
+                       horizontal: single ? 1 : components[index].horizontal, vertical: single ? 1 : components[index].vertical,
+                       blocksWide: components[index].blocksWide, blocksHigh: components[index].blocksHigh,
+                       quantization: components[index].table, plane: decided[index] ? planes.pointers[index] : nil)
+            }
             // Scratch for one block: coefficients, samples, the transform's workspace; the tables as pointers.
             let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 64 + 4 * 64)
             defer { scratch.deallocate() }
@@ -374,16 +405,33 @@ public enum JPEG {
             for unitRow in 0..<unitsHigh {
                 for unitColumn in 0..<unitsWide {
                     if restartInterval > 0 {
-                        if unitsLeft == 0 { try restart(members) ; unitsLeft = restartInterval }
+                        if unitsLeft == 0 {
+                            try restart()
+                            for m in units.indices { units[m].predictor = 0 }
+                            unitsLeft = restartInterval
+                        }
                         unitsLeft -= 1
                     }
-                    for index in members {
-                        let (h, v) = single ? (1, 1) : (components[index].horizontal, components[index].vertical)
-                        for by in 0..<v {
-                            for bx in 0..<h {
-                                try block(index, into: coefficients)
-                                inverseTransform(coefficients, table: tables + 64 * components[index].table, into: samples, workspace: workspace)
-                                store(samples, component: index, blockRow: unitRow * v + by, blockColumn: unitColumn * h + bx)
+                    for m in units.indices {
+                        let member = units[m]
+                        for by in 0..<member.vertical {
+                            for bx in 0..<member.horizontal {
+                                let dcOnly = try block(dc: member.dc, ac: member.ac, predictor: &units[m].predictor, into: coefficients)
+                                guard let plane = member.plane else { continue }
+                                let blockRow = unitRow * member.vertical + by, blockColumn = unitColumn * member.horizontal + bx
+                                guard blockRow < member.blocksHigh, blockColumn < member.blocksWide else { continue }
+                                let table = tables + 64 * member.quantization
+                                let target = plane + (blockRow * side) * (member.blocksWide * side) + blockColumn * side
+                                if scale == 8 || dcOnly {
+                                    // Every sample of the block (or its one sample at 1/8) is the DC's.
+                                    let value = UInt8(max(0, min(255, ((coefficients[0] &* table[0]) << 2 &+ 16) >> 5 &+ 128)))
+                                    storeFlat(value, at: target, stride: member.blocksWide * side)
+                                } else if scale == 1 {
+                                    inverseTransform(coefficients, table: table, into: samples, workspace: workspace)
+                                    store(samples, at: target, stride: member.blocksWide * side)
+                                } else {
+                                    Self.reducedTransform(coefficients, table: table, side: side, into: target, stride: member.blocksWide * side)
+                                }
                             }
                         }
                     }
@@ -402,8 +450,20 @@ public enum JPEG {
             guard position + 1 < bytes.count else { throw malformed("the file ends inside the image data (truncated at byte \(bytes.count))") }
         }
 
-        /// At a restart interval: the next marker must be RSTn; the predictors start again.
-        mutating func restart(_ members: [Int]) throws(ImageFileError) {
+        /// Which components' samples are kept: all of them, or for a sink that takes grey levels
+        /// only the luminance Y, when it is at full resolution and the picture is YCbCr (Y is then
+        /// 0.299 R + 0.587 G + 0.114 B, what the sink would compute): the other components' data is
+        /// still read, but never transformed.
+        func decidesSamples() -> [Bool] {
+            guard greyOnly, components.count == 3, adobeTransform != 0,
+                  components[0].horizontal == maximumHorizontal, components[0].vertical == maximumVertical else {
+                return components.map { _ in true }
+            }
+            return components.indices.map { $0 == 0 }
+        }
+
+        /// At a restart interval: the next marker must be RSTn (the caller resets the predictors).
+        mutating func restart() throws(ImageFileError) {
             bitBuffer = 0; bitCount = 0; hitMarker = false; suppliedZeroBits = 0
             while position + 1 < bytes.count, !(bytes[position] == 0xFF && (0xD0...0xD7).contains(bytes[position + 1])) {
                 if bytes[position] == 0xFF, bytes[position + 1] != 0, bytes[position + 1] != 0xFF { break }
@@ -411,22 +471,23 @@ public enum JPEG {
             }
             guard position + 1 < bytes.count else { throw malformed("the file ends inside the image data (truncated at byte \(bytes.count))") }
             if (0xD0...0xD7).contains(bytes[position + 1]) { position += 2 }
-            for index in members { components[index].predictor = 0 }
         }
 
-        mutating func block(_ index: Int, into coefficients: UnsafeMutablePointer<Int>) throws(ImageFileError) {
-            for k in 0..<64 { coefficients[k] = 0 }
-            let size = try symbol(dcTables[components[index].dcTable])
+        /// Reads one block's coefficients (zeroed first) in natural order; returns whether it has
+        /// only a DC coefficient.
+        @inline(__always)
+        mutating func block(dc: HuffmanTable, ac: HuffmanTable, predictor: inout Int, into coefficients: UnsafeMutablePointer<Int>) throws(ImageFileError) -> Bool {
+            coefficients.update(repeating: 0, count: 64)
+            let size = try symbol(dc)
             guard size <= 11 else { throw malformed("a DC difference of \(size) bits (at most 11)") }
             // The predictor is kept as a 16-bit coefficient, as libjpeg's is (its sum is stored in a
             // JCOEF, a short): a DC difference on every block moves it round the 16-bit range instead
             // of without bound, so every coefficient is within +-32768 and every dequantized value
             // within 2^31 (tables hold at most 65535), whatever the file.
             let difference = size == 0 ? 0 : extended(size)
-            components[index].predictor = Int(Int16(truncatingIfNeeded: components[index].predictor &+ difference))
-            coefficients[0] = components[index].predictor
-            var k = 1
-            let ac = acTables[components[index].acTable]
+            predictor = Int(Int16(truncatingIfNeeded: predictor &+ difference))
+            coefficients[0] = predictor
+            var k = 1, onlyDC = true
             while k < 64 {
                 let rs = try symbol(ac)
                 let run = rs >> 4, size = rs & 15
@@ -436,9 +497,11 @@ public enum JPEG {
                 }
                 k += run
                 guard k < 64 else { throw malformed("an AC run past the end of a block (the data is corrupt)") }
-                coefficients[zigzag[k]] = extended(size)
+                coefficients[JPEG.zigzag[k]] = extended(size)
+                onlyDC = false
                 k += 1
             }
+            return onlyDC
         }
 
         /// Dequantizes and inverse-transforms one block: s(x,y) = 1/4 sum_u sum_v C(u)C(v) F(u,v)
@@ -454,68 +517,127 @@ public enum JPEG {
                               workspace: UnsafeMutablePointer<Int>) {
             let constBits = 13, pass1Bits = 2
             @inline(__always) func descale(_ x: Int, _ n: Int) -> Int { (x &+ (1 << (n - 1))) >> n }
-            /// One 8-point pass over in[0], in[step], ... (already dequantized); returns the 8 outputs before descaling.
-            @inline(__always) func pass(_ i0: Int, _ i1: Int, _ i2: Int, _ i3: Int, _ i4: Int, _ i5: Int, _ i6: Int, _ i7: Int)
-                -> (Int, Int, Int, Int, Int, Int, Int, Int) {
-                // Even part.
-                var z1 = (i2 &+ i6) &* 4433
-                let t2 = z1 &+ i6 &* -15137, t3 = z1 &+ i2 &* 6270
-                let t0 = (i0 &+ i4) << constBits, t1 = (i0 &- i4) << constBits
-                let t10 = t0 &+ t3, t13 = t0 &- t3, t11 = t1 &+ t2, t12 = t1 &- t2
-                // Odd part.
-                var o0 = i7, o1 = i5, o2 = i3, o3 = i1
-                z1 = o0 &+ o3
-                var z2 = o1 &+ o2, z3 = o0 &+ o2, z4 = o1 &+ o3
-                let z5 = (z3 &+ z4) &* 9633
-                o0 = o0 &* 2446; o1 = o1 &* 16819; o2 = o2 &* 25172; o3 = o3 &* 12299
-                z1 = z1 &* -7373; z2 = z2 &* -20995; z3 = z3 &* -16069; z4 = z4 &* -3196
-                z3 = z3 &+ z5; z4 = z4 &+ z5
-                o0 = o0 &+ z1 &+ z3; o1 = o1 &+ z2 &+ z4; o2 = o2 &+ z2 &+ z3; o3 = o3 &+ z1 &+ z4
-                return (t10 &+ o3, t11 &+ o2, t12 &+ o1, t13 &+ o0, t13 &- o0, t12 &- o1, t11 &- o2, t10 &- o3)
+            // Columns: all eight at once, one in each lane. (A column with only its DC coefficient
+            // comes out as DC << 2 on every row, as libjpeg's shortcut for it gives.)
+            typealias Lanes = SIMD8<Int>
+            @inline(__always) func row(_ r: Int) -> TransformLanes {
+                TransformLanes(UnsafeRawPointer(coefficients + 8 * r).loadUnaligned(as: Lanes.self) &* UnsafeRawPointer(table + 8 * r).loadUnaligned(as: Lanes.self))
             }
-            for x in 0..<8 {
-                @inline(__always) func q(_ row: Int) -> Int { coefficients[row * 8 + x] &* table[row * 8 + x] }
-                if (1..<8).allSatisfy({ coefficients[$0 * 8 + x] == 0 }) {
-                    let dc = q(0) << pass1Bits
-                    for row in 0..<8 { workspace[row * 8 + x] = dc }
-                    continue
-                }
-                let r = pass(q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7)), n = constBits - pass1Bits
-                workspace[x] = descale(r.0, n); workspace[8 + x] = descale(r.1, n); workspace[16 + x] = descale(r.2, n)
-                workspace[24 + x] = descale(r.3, n); workspace[32 + x] = descale(r.4, n); workspace[40 + x] = descale(r.5, n)
-                workspace[48 + x] = descale(r.6, n); workspace[56 + x] = descale(r.7, n)
+            let columns = Self.pass(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+            let n1 = constBits - pass1Bits, rounding1 = Lanes(repeating: 1 << (n1 - 1))
+            @inline(__always) func put(_ r: Int, _ value: TransformLanes) {
+                UnsafeMutableRawPointer(workspace + 8 * r).storeBytes(of: (value.value &+ rounding1) &>> Lanes(repeating: n1), as: Lanes.self)
             }
+            put(0, columns.0); put(1, columns.1); put(2, columns.2); put(3, columns.3)
+            put(4, columns.4); put(5, columns.5); put(6, columns.6); put(7, columns.7)
+            // Rows, one at a time.
             for y in 0..<8 {
                 let w = y * 8, n = constBits + pass1Bits + 3
                 @inline(__always) func put(_ x: Int, _ value: Int) { samples[w + x] = max(0, min(255, value &+ 128)) }
-                if (1..<8).allSatisfy({ workspace[w + $0] == 0 }) {
+                if workspace[w + 1] | workspace[w + 2] | workspace[w + 3] | workspace[w + 4] | workspace[w + 5]
+                    | workspace[w + 6] | workspace[w + 7] == 0 {
                     let value = descale(workspace[w], pass1Bits + 3)
                     for x in 0..<8 { put(x, value) }
                     continue
                 }
-                let r = pass(workspace[w], workspace[w + 1], workspace[w + 2], workspace[w + 3], workspace[w + 4], workspace[w + 5],
-                             workspace[w + 6], workspace[w + 7])
-                put(0, descale(r.0, n)); put(1, descale(r.1, n)); put(2, descale(r.2, n)); put(3, descale(r.3, n))
-                put(4, descale(r.4, n)); put(5, descale(r.5, n)); put(6, descale(r.6, n)); put(7, descale(r.7, n))
+                @inline(__always) func at(_ x: Int) -> TransformInteger { TransformInteger(workspace[w + x]) }
+                let r = Self.pass(at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7))
+                put(0, descale(r.0.value, n)); put(1, descale(r.1.value, n)); put(2, descale(r.2.value, n)); put(3, descale(r.3.value, n))
+                put(4, descale(r.4.value, n)); put(5, descale(r.5.value, n)); put(6, descale(r.6.value, n)); put(7, descale(r.7.value, n))
             }
         }
 
-        /// Puts a block's samples into its plane: all 64, or each scale x scale group's rounded mean.
-        mutating func store(_ samples: UnsafePointer<Int>, component index: Int, blockRow: Int, blockColumn: Int) {
-            let side = self.side, scale = self.scale, stride = components[index].blocksWide * side
-            guard blockRow < components[index].blocksHigh, blockColumn < components[index].blocksWide else { return }
-            let area = scale * scale
-            components[index].plane.withUnsafeMutableBufferPointer { plane in
-                for y in 0..<side {
-                    let row = (blockRow * side + y) * stride + blockColumn * side
-                    for x in 0..<side {
-                        if scale == 1 { plane[row + x] = UInt8(samples[y * 8 + x]); continue }
-                        var sum = 0
-                        for dy in 0..<scale { for dx in 0..<scale { sum += samples[(y * scale + dy) * 8 + x * scale + dx] } }
-                        plane[row + x] = UInt8((sum + area / 2) / area)
+        /// A block at 1/2 or 1/4 of its size (`side` 4 or 2): each sample the mean, over its 2x2 or
+        /// 4x4 pixels, of the exact inverse transform, s(i, j) = 128 + sum_u sum_v A(j, v) A(i, u) F(u, v)
+        /// with A(i, u) = C(u)/2 times the mean of cos((2x+1) u pi/16) over the pixels x of sample i;
+        /// in floating point, a sixth of the work of the whole transform and its averaging (and
+        /// within a grey level of them).
+        static func reducedTransform(_ coefficients: UnsafePointer<Int>, table: UnsafePointer<Int>, side: Int,
+                                     into target: UnsafeMutablePointer<UInt8>, stride: Int) {
+            // Columns of A as vectors over i (4 lanes; 2 used for side 2): H(v) = sum_u F(v, u) A(., u),
+            // then each output row j = sum_v A(j, v) H(v): all multiply-adds, no horizontal sums.
+            let columns = side == 4 ? reducedColumns4 : reducedColumns2
+            columns.withUnsafeBufferPointer { a in
+                var h = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>())
+                withUnsafeMutableBytes(of: &h) { raw in
+                    let h = raw.bindMemory(to: SIMD4<Float>.self)
+                    for v in 0..<8 {
+                        var sum = SIMD4<Float>()
+                        for u in 0..<8 {
+                            let f = coefficients[v &* 8 &+ u] &* table[v &* 8 &+ u]
+                            if f != 0 { sum += Float(f) * a[u] }
+                        }
+                        h[v] = sum
+                    }
+                    for j in 0..<side {
+                        var row = SIMD4<Float>(repeating: 128)
+                        for v in 0..<8 { row += a[v][j] * h[v] }
+                        for i in 0..<side { target[j * stride + i] = UInt8(max(0, min(255, row[i].rounded()))) }
                     }
                 }
             }
+        }
+
+        /// A(i, u) for 4 and 2 samples across a block (`reducedTransform`), as columns: element u
+        /// holds A(0, u), A(1, u), ... in its lanes.
+        static let reducedColumns4 = reducedColumns(side: 4)
+        static let reducedColumns2 = reducedColumns(side: 2)
+        static func reducedColumns(side: Int) -> [SIMD4<Float>] {
+            let k = 8 / side
+            return (0..<8).map { u in
+                var column = SIMD4<Float>()
+                for i in 0..<side {
+                    var mean = 0.0
+                    for t in 0..<k { mean += cos(Double(2 * (k * i + t) + 1) * Double(u) * Double.pi / 16) }
+                    column[i] = Float((u == 0 ? 1 / 2.0.squareRoot() : 1) / 2 * mean / Double(k))
+                }
+                return column
+            }
+        }
+
+        /// One 8-point pass of the transform over in[0], in[1], ... (already dequantized): the 8
+        /// outputs before descaling. For integers, or for eight columns at once in SIMD lanes.
+        @inline(__always)
+        static func pass<V: TransformValue>(_ i0: V, _ i1: V, _ i2: V, _ i3: V, _ i4: V, _ i5: V, _ i6: V, _ i7: V)
+            -> (V, V, V, V, V, V, V, V) {
+            let constBits = 13
+            // Even part.
+            var z1 = (i2 + i6) * 4433
+            let t2 = z1 + i6 * -15137, t3 = z1 + i2 * 6270
+            let t0 = (i0 + i4) << constBits, t1 = (i0 - i4) << constBits
+            let t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2
+            // Odd part.
+            var o0 = i7, o1 = i5, o2 = i3, o3 = i1
+            z1 = o0 + o3
+            var z2 = o1 + o2, z3 = o0 + o2, z4 = o1 + o3
+            let z5 = (z3 + z4) * 9633
+            o0 = o0 * 2446; o1 = o1 * 16819; o2 = o2 * 25172; o3 = o3 * 12299
+            z1 = z1 * -7373; z2 = z2 * -20995; z3 = z3 * -16069; z4 = z4 * -3196
+            z3 = z3 + z5; z4 = z4 + z5
+            o0 = o0 + z1 + z3; o1 = o1 + z2 + z4; o2 = o2 + z2 + z3; o3 = o3 + z1 + z4
+            return (t10 + o3, t11 + o2, t12 + o1, t13 + o0, t13 - o0, t12 - o1, t11 - o2, t10 - o3)
+        }
+
+        /// Puts a block's samples at `target` in its plane (rows `stride` apart): all 64, or each
+        /// scale x scale group's rounded mean.
+        @inline(__always)
+        func store(_ samples: UnsafePointer<Int>, at target: UnsafeMutablePointer<UInt8>, stride: Int) {
+            let side = self.side, scale = self.scale, area = scale * scale
+            for y in 0..<side {
+                let row = target + y * stride
+                for x in 0..<side {
+                    if scale == 1 { row[x] = UInt8(truncatingIfNeeded: samples[y &* 8 &+ x]); continue }
+                    var sum = 0
+                    for dy in 0..<scale { for dx in 0..<scale { sum &+= samples[(y &* scale &+ dy) &* 8 &+ x &* scale &+ dx] } }
+                    row[x] = UInt8(truncatingIfNeeded: (sum &+ area / 2) / area)
+                }
+            }
+        }
+
+        /// Fills a block's samples at `target` with one value.
+        @inline(__always)
+        func storeFlat(_ value: UInt8, at target: UnsafeMutablePointer<UInt8>, stride: Int) {
+            for y in 0..<side { (target + y * stride).update(repeating: value, count: side) }
         }
 
         // MARK: Output
@@ -523,29 +645,85 @@ public enum JPEG {
         /// Upsamples, converts to RGB (or grey), turns the picture upright and hands the rows on.
         func emit<Sink: PixelRowSink>(into sink: inout Sink) throws(ImageFileError) {
             guard scanSeen else { throw malformed("no image data") }
+            // Grey levels only: the luminance plane as it is (its rows handed on in place when upright).
+            if decided.filter({ $0 }).count == 1, let plane = planes.pointers[0] {
+                let stride = components[0].blocksWide * side
+                if orientation < 2 || orientation > 8 {
+                    sink.begin(width: width, height: height, channels: 1)
+                    for y in 0..<height { sink.append(row: UnsafeBufferPointer(start: plane + y * stride, count: width)) }
+                } else {
+                    emitUpright(channels: 1, into: &sink) { x, y in plane[y * stride + x] }
+                }
+                return
+            }
             let channels = components.count == 1 ? 1 : 3
-            var full: [[UInt8]] = components.map { upsampled($0) }
+            let width = self.width, height = self.height
+            var full: [[UInt8]] = components.indices.map { upsampled($0) }
             if channels == 3, adobeTransform != 0 || adobeTransform == nil {
                 // YCbCr -> RGB (JFIF): R = Y + 1.402 Cr', G = Y - 0.34414 Cb' - 0.71414 Cr', B = Y + 1.772 Cb',
                 // in libjpeg's 16-bit fixed point (each term rounded as its tables are), so the
                 // colours are the ones other decoders give.
                 func fixed(_ x: Double) -> Int { Int(x * 65536 + 0.5) }
                 let half = 1 << 15
-                for i in 0..<(width * height) {
-                    let y = Int(full[0][i]), cb = Int(full[1][i]) - 128, cr = Int(full[2][i]) - 128
-                    let r = y + ((fixed(1.402) * cr + half) >> 16)
-                    let g = y + ((-fixed(0.34414) * cb - fixed(0.71414) * cr + half) >> 16)
-                    let b = y + ((fixed(1.772) * cb + half) >> 16)
-                    full[0][i] = UInt8(max(0, min(255, r)))
-                    full[1][i] = UInt8(max(0, min(255, g)))
-                    full[2][i] = UInt8(max(0, min(255, b)))
+                let crR = fixed(1.402), cbG = fixed(0.34414), crG = fixed(0.71414), cbB = fixed(1.772)
+                var (red, green, blue) = (full[0], full[1], full[2])
+                red.withUnsafeMutableBufferPointer { p0 in
+                    green.withUnsafeMutableBufferPointer { p1 in
+                        blue.withUnsafeMutableBufferPointer { p2 in
+                            for i in 0..<(width * height) {
+                                let y = Int(p0[i]), cb = Int(p1[i]) - 128, cr = Int(p2[i]) - 128
+                                let r = y + ((crR * cr + half) >> 16)
+                                let g = y + ((-cbG * cb - crG * cr + half) >> 16)
+                                let b = y + ((cbB * cb + half) >> 16)
+                                p0[i] = UInt8(max(0, min(255, r)))
+                                p1[i] = UInt8(max(0, min(255, g)))
+                                p2[i] = UInt8(max(0, min(255, b)))
+                            }
+                        }
+                    }
+                }
+                full = [red, green, blue]
+            }
+            if channels == 1 {
+                full[0].withUnsafeBufferPointer { p in emitUpright(channels: 1, into: &sink) { x, y in p[y * width + x] } }
+            } else {
+                full[0].withUnsafeBufferPointer { p0 in
+                    full[1].withUnsafeBufferPointer { p1 in
+                        full[2].withUnsafeBufferPointer { p2 in
+                            emitUpright(channels: 3, into: &sink) { x, y in
+                                let i = y * width + x
+                                return (p0[i], p1[i], p2[i])
+                            }
+                        }
+                    }
                 }
             }
+        }
+
+        /// The picture turned upright by its EXIF orientation, row by row, each pixel from `sample`
+        /// at the stored position (one channel).
+        func emitUpright<Sink: PixelRowSink>(channels: Int, into sink: inout Sink, _ sample: (Int, Int) -> UInt8) {
+            emitUpright(channels: channels, into: &sink, samples: { x, y, row, at in row[at] = sample(x, y) })
+        }
+
+        /// The same for three channels.
+        func emitUpright<Sink: PixelRowSink>(channels: Int, into sink: inout Sink, _ sample: (Int, Int) -> (UInt8, UInt8, UInt8)) {
+            emitUpright(channels: channels, into: &sink, samples: { x, y, row, at in
+                let (r, g, b) = sample(x, y)
+                row[at] = r; row[at + 1] = g; row[at + 2] = b
+            })
+        }
+
+        @inline(__always)
+        func emitUpright<Sink: PixelRowSink>(channels: Int, into sink: inout Sink,
+                                             samples: (Int, Int, UnsafeMutablePointer<UInt8>, Int) -> Void) {
             // EXIF orientations 5-8 swap the sides.
             let swapped = orientation >= 5
             let outWidth = swapped ? height : width, outHeight = swapped ? width : height
+            let width = self.width, height = self.height, orientation = self.orientation
             sink.begin(width: outWidth, height: outHeight, channels: channels)
-            var row = [UInt8](repeating: 0, count: outWidth * channels)
+            let row = UnsafeMutablePointer<UInt8>.allocate(capacity: outWidth * channels)
+            defer { row.deallocate() }
             for oy in 0..<outHeight {
                 for ox in 0..<outWidth {
                     // The stored pixel shown at (ox, oy).
@@ -560,53 +738,71 @@ public enum JPEG {
                     case 8: (sx, sy) = (width - 1 - oy, ox)
                     default: (sx, sy) = (ox, oy)
                     }
-                    for c in 0..<channels { row[ox * channels + c] = full[c][sy * width + sx] }
+                    samples(sx, sy, row, ox * channels)
                 }
-                row.withUnsafeBufferPointer { sink.append(row: $0) }
+                sink.append(row: UnsafeBufferPointer(start: row, count: outWidth * channels))
             }
         }
 
         /// A component's samples at the picture's size: as they are, or upsampled as libjpeg's
         /// "fancy" upsampling does for 2:1 (triangular weights 3/4, 1/4), and by replication otherwise.
-        func upsampled(_ c: Component) -> [UInt8] {
+        func upsampled(_ index: Int) -> [UInt8] {
+            let c = components[index]
+            let width = self.width, height = self.height
+            var out = [UInt8](repeating: 0, count: width * height)
+            guard let plane = planes.pointers[index] else { return out }
             let stride = c.blocksWide * side
             let factorX = maximumHorizontal / c.horizontal, factorY = maximumVertical / c.vertical
             let planeWidth = (width * c.horizontal + maximumHorizontal - 1) / maximumHorizontal
             let planeHeight = (height * c.vertical + maximumVertical - 1) / maximumVertical
-            var out = [UInt8](repeating: 0, count: width * height)
-            func sample(_ x: Int, _ y: Int) -> Int { Int(c.plane[min(y, planeHeight - 1) * stride + min(x, planeWidth - 1)]) }
+            @inline(__always) func sample(_ x: Int, _ y: Int) -> Int { Int(plane[min(y, planeHeight - 1) * stride + min(x, planeWidth - 1)]) }
             let exact = maximumHorizontal % c.horizontal == 0 && maximumVertical % c.vertical == 0
-            if factorX == 1 && factorY == 1 && exact {
-                for y in 0..<height { for x in 0..<width { out[y * width + x] = UInt8(sample(x, y)) } }
-            } else if exact && factorX == 2 && factorY == 1 {
-                // h2v1: each output pixel 3/4 of the nearer sample, 1/4 of the next one out.
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let i = x / 2, near = sample(i, y)
-                        let value = x % 2 == 0 ? (3 * near + sample(max(i - 1, 0), y) + 1) >> 2 : (3 * near + sample(i + 1, y) + 2) >> 2
-                        out[y * width + x] = UInt8(value)
+            out.withUnsafeMutableBufferPointer { out in
+                if factorX == 1 && factorY == 1 && exact {
+                    for y in 0..<height { for x in 0..<width { out[y * width + x] = UInt8(sample(x, y)) } }
+                } else if exact && factorX == 2 && factorY == 1 {
+                    // h2v1: each output pixel 3/4 of the nearer sample, 1/4 of the next one out.
+                    for y in 0..<height {
+                        for x in 0..<width {
+                            let i = x / 2, near = sample(i, y)
+                            let value = x % 2 == 0 ? (3 * near + sample(max(i - 1, 0), y) + 1) >> 2 : (3 * near + sample(i + 1, y) + 2) >> 2
+                            out[y * width + x] = UInt8(value)
+                        }
                     }
-                }
-            } else if exact && factorX == 2 && factorY == 2 {
-                // h2v2: the same in both directions, summed over a 4x4 neighbourhood (weights 9, 3, 3, 1).
-                for y in 0..<height {
-                    let j = y / 2, other = y % 2 == 0 ? max(j - 1, 0) : j + 1
-                    for x in 0..<width {
-                        let i = x / 2
-                        let column = 3 * sample(i, j) + sample(i, other)
-                        let neighbour = x % 2 == 0 ? 3 * sample(max(i - 1, 0), j) + sample(max(i - 1, 0), other)
-                            : 3 * sample(i + 1, j) + sample(i + 1, other)
-                        out[y * width + x] = UInt8(x % 2 == 0 ? (3 * column + neighbour + 8) >> 4 : (3 * column + neighbour + 7) >> 4)
+                } else if exact && factorX == 2 && factorY == 2 {
+                    // h2v2: the same in both directions, summed over a 4x4 neighbourhood (weights 9, 3, 3, 1).
+                    for y in 0..<height {
+                        let j = y / 2, other = y % 2 == 0 ? max(j - 1, 0) : j + 1
+                        for x in 0..<width {
+                            let i = x / 2
+                            let column = 3 * sample(i, j) + sample(i, other)
+                            let neighbour = x % 2 == 0 ? 3 * sample(max(i - 1, 0), j) + sample(max(i - 1, 0), other)
+                                : 3 * sample(i + 1, j) + sample(i + 1, other)
+                            out[y * width + x] = UInt8(x % 2 == 0 ? (3 * column + neighbour + 8) >> 4 : (3 * column + neighbour + 7) >> 4)
+                        }
                     }
-                }
-            } else {
-                for y in 0..<height {
-                    for x in 0..<width { out[y * width + x] = UInt8(sample(x * c.horizontal / maximumHorizontal, y * c.vertical / maximumVertical)) }
+                } else {
+                    for y in 0..<height {
+                        for x in 0..<width { out[y * width + x] = UInt8(sample(x * c.horizontal / maximumHorizontal, y * c.vertical / maximumVertical)) }
+                    }
                 }
             }
             return out
         }
     }
+
+    /// The samples of every component, in memory the decoder owns (freed with it).
+    final class Planes {
+        var pointers: [UnsafeMutablePointer<UInt8>?] = []
+        func allocate(_ index: Int, count: Int) {
+            while pointers.count <= index { pointers.append(nil) }
+            let plane = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
+            plane.initialize(repeating: 0, count: max(count, 1))
+            pointers[index] = plane
+        }
+        deinit { for pointer in pointers { pointer?.deallocate() } }
+    }
+
 
     /// The zig-zag order: the k-th coefficient of the stream goes to zigzag[k] in the block.
     static let zigzag: [Int] = [
@@ -614,4 +810,33 @@ public enum JPEG {
         28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61,
         54, 47, 55, 62, 63,
     ]
+}
+
+/// What the inverse transform's pass computes with: an integer, or eight of them in SIMD lanes
+/// (wrapping arithmetic: `+`, `-`, a constant factor, a left shift).
+protocol TransformValue {
+    static func + (lhs: Self, rhs: Self) -> Self
+    static func - (lhs: Self, rhs: Self) -> Self
+    static func * (lhs: Self, rhs: Int) -> Self
+    static func << (lhs: Self, rhs: Int) -> Self
+}
+
+/// The transform's integers: wrapping, as the pass's comment on bounds explains.
+struct TransformInteger: TransformValue {
+    var value: Int
+    @inline(__always) init(_ value: Int) { self.value = value }
+    @inline(__always) static func + (lhs: Self, rhs: Self) -> Self { Self(lhs.value &+ rhs.value) }
+    @inline(__always) static func - (lhs: Self, rhs: Self) -> Self { Self(lhs.value &- rhs.value) }
+    @inline(__always) static func * (lhs: Self, rhs: Int) -> Self { Self(lhs.value &* rhs) }
+    @inline(__always) static func << (lhs: Self, rhs: Int) -> Self { Self(lhs.value &<< rhs) }
+}
+
+/// Eight of them, one in each lane.
+struct TransformLanes: TransformValue {
+    var value: SIMD8<Int>
+    @inline(__always) init(_ value: SIMD8<Int>) { self.value = value }
+    @inline(__always) static func + (lhs: Self, rhs: Self) -> Self { Self(lhs.value &+ rhs.value) }
+    @inline(__always) static func - (lhs: Self, rhs: Self) -> Self { Self(lhs.value &- rhs.value) }
+    @inline(__always) static func * (lhs: Self, rhs: Int) -> Self { Self(lhs.value &* rhs) }
+    @inline(__always) static func << (lhs: Self, rhs: Int) -> Self { Self(lhs.value &<< SIMD8(repeating: rhs)) }
 }

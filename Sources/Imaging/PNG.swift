@@ -350,23 +350,36 @@ public enum PNG {
             try current.withUnsafeMutableBufferPointer { (raw) throws(PNGError) in
                 try previous.withUnsafeMutableBufferPointer { (above) throws(PNGError) in
                     let row = raw.baseAddress! + 1
-                    for x in 0..<stride {
-                        let left = x >= distance ? Int(row[x - distance]) : 0
-                        let up = first ? 0 : Int(above[x])
-                        let upLeft = (!first && x >= distance) ? Int(above[x - distance]) : 0
-                        let predictor: Int
-                        switch filter {
-                        case 0: predictor = 0
-                        case 1: predictor = left
-                        case 2: predictor = up
-                        case 3: predictor = (left + up) / 2
-                        case 4:
-                            let estimate = left + up - upLeft
-                            let pa = abs(estimate - left), pb = abs(estimate - up), pc = abs(estimate - upLeft)
-                            predictor = pa <= pb && pa <= pc ? left : (pb <= pc ? up : upLeft)
-                        default: throw .corrupt(file: file, reason: "row \(rowInPass) has filter type \(filter) (expected 0-4)")
+                    // The row above is zeros for the first row of a pass (PNG's rule).
+                    if first { UnsafeMutableBufferPointer(rebasing: above[0..<stride]).update(repeating: 0) }
+                    let up = above.baseAddress!
+                    // One loop a filter type (the byte-by-byte switch cost more than the filtering).
+                    switch filter {
+                    case 0:
+                        break
+                    case 1:
+                        if distance < stride { for x in distance..<stride { row[x] = row[x] &+ row[x &- distance] } }
+                    case 2:
+                        for x in 0..<stride { row[x] = row[x] &+ up[x] }
+                    case 3:
+                        for x in 0..<min(distance, stride) { row[x] = row[x] &+ up[x] >> 1 }
+                        if distance < stride {
+                            for x in distance..<stride { row[x] = row[x] &+ UInt8(truncatingIfNeeded: (Int(row[x &- distance]) &+ Int(up[x])) >> 1) }
                         }
-                        row[x] = row[x] &+ UInt8(truncatingIfNeeded: predictor)
+                    case 4 where distance == 4 || distance == 3:
+                        Self.paethPixels(row: row, above: up, count: stride / distance, distance: distance)
+                    case 4:
+                        for x in 0..<min(distance, stride) { row[x] = row[x] &+ up[x] }
+                        if distance < stride {
+                            for x in distance..<stride {
+                                let left = Int(row[x &- distance]), above = Int(up[x]), upLeft = Int(up[x &- distance])
+                                let estimate = left &+ above &- upLeft
+                                let pa = abs(estimate &- left), pb = abs(estimate &- above), pc = abs(estimate &- upLeft)
+                                let predictor = pa <= pb && pa <= pc ? left : (pb <= pc ? above : upLeft)
+                                row[x] = row[x] &+ UInt8(truncatingIfNeeded: predictor)
+                            }
+                        }
+                    default: throw .corrupt(file: file, reason: "row \(rowInPass) has filter type \(filter) (expected 0-4)")
                     }
                     // This row becomes the one above the next.
                     UnsafeMutableBufferPointer(rebasing: above[0..<stride]).update(fromContentsOf: UnsafeBufferPointer(start: row, count: stride))
@@ -384,6 +397,30 @@ public enum PNG {
             if rowInPass == p.height {
                 pass += 1
                 rowInPass = 0
+            }
+        }
+
+        /// Paeth's filter undone a pixel of 3 or 4 bytes at a time, its bytes in SIMD lanes (the bytes
+        /// of one pixel do not depend on one another, only on the pixel to the left).
+        static func paethPixels(row: UnsafeMutablePointer<UInt8>, above: UnsafePointer<UInt8>, count: Int, distance: Int) {
+            typealias Lanes = SIMD4<Int16>
+            @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> Lanes {
+                Lanes(Int16(p[0]), Int16(p[1]), Int16(p[2]), distance == 4 ? Int16(p[3]) : 0)
+            }
+            @inline(__always) func magnitude(_ v: Lanes) -> Lanes { v.replacing(with: 0 &- v, where: v .< 0) }
+            var left = Lanes(), upLeft = Lanes()
+            for i in 0..<count {
+                let at = i &* distance
+                let up = load(above + at)
+                let estimate = left &+ up &- upLeft
+                let pa = magnitude(estimate &- left), pb = magnitude(estimate &- up), pc = magnitude(estimate &- upLeft)
+                let predictor = left.replacing(with: up.replacing(with: upLeft, where: pc .< pb), where: (pa .> pb) .| (pa .> pc))
+                let value = (load(UnsafePointer(row + at)) &+ predictor) & 0xFF
+                row[at] = UInt8(truncatingIfNeeded: value[0]); row[at &+ 1] = UInt8(truncatingIfNeeded: value[1])
+                row[at &+ 2] = UInt8(truncatingIfNeeded: value[2])
+                if distance == 4 { row[at &+ 3] = UInt8(truncatingIfNeeded: value[3]) }
+                left = value
+                upLeft = up
             }
         }
 

@@ -169,8 +169,9 @@ public enum ImageFile {
     public static let maximumFileBytes = 256 << 20
 
     /// A digit reader needs no more than this many pixels of a photo: larger JPEGs are decoded at
-    /// 1/2, 1/4 or 1/8 of their size (a 12-megapixel photo at 3 megapixels).
-    public static let digitPhotoPixels = 4_000_000
+    /// 1/2, 1/4 or 1/8 of their size (a 640x480 photo at 320x240, a 12-megapixel one at 504x378,
+    /// where a digit a third of the frame's height is still 120 pixels tall).
+    public static let digitPhotoPixels = 250_000
 
     /// `photoPixels`: JPEGs larger than this are decoded at a reduced size (`JPEG.decode`).
     public static func decode<Sink: PixelRowSink>(_ bytes: [UInt8], file: String, into sink: inout Sink,

@@ -9,6 +9,13 @@ public protocol PixelRowSink {
     mutating func begin(width: Int, height: Int, channels: Int)
     /// One row: `width * channels` samples, interleaved (grey, grey+alpha, RGB or RGBA).
     mutating func append(row: UnsafeBufferPointer<UInt8>)
+    /// Whether grey levels are all the sink keeps: a decoder may then hand on the luminance it has
+    /// (a JPEG's Y) instead of colour.
+    static var prefersLuminance: Bool { get }
+}
+
+extension PixelRowSink {
+    public static var prefersLuminance: Bool { false }
 }
 
 /// The decoders' default bound on what a decoded picture may take in memory: 1 GB.

@@ -37,8 +37,8 @@ public struct ServerContext: RequestContext {
 ///
 ///     GET  /              the page (HTML, CSS and JavaScript from the binary, nothing fetched elsewhere)
 ///     GET  /app.js, /style.css
-///     POST /api/predict   a PNG (or PGM/PPM) body, or JSON {"pixels": [784 numbers 0-255]};
-///                         ?features=1 adds C1's and C3's feature maps
+///     POST /api/predict   a PNG, JPEG or PGM/PPM body, or JSON {"pixels": [784 numbers 0-255]};
+///                         the answer as `AnswerJSON` gives it; ?features=1 adds C1's and C3's feature maps
 ///     GET  /api/model     the architecture, parameter count, the checkpoint's metadata and test accuracy
 ///     GET  /report        the newest training report (runs/*/report.html), if there is one
 ///     GET  /healthz       "ok"
@@ -115,7 +115,8 @@ public enum LeNetServer {
         router.head("/") { _, _ in headers(of: asset(WebPage.html, type: "text/html; charset=utf-8")) }
         router.get("/api/model") { _, _ in json(ModelDescription(configuration)) }
         router.get("/report") { _, _ in report(in: configuration.runsFolder) }
-        let predictor = Predictor(model: configuration.model, names: configuration.classNames, limits: configuration.limits)
+        let predictor = Predictor(reader: Reader(model: configuration.model, metadata: configuration.metadata, checkpoint: configuration.checkpoint),
+                                  limits: configuration.limits)
         router.post("/api/predict") { request, context in
             await predictor.answer(request, context: context)
         }
@@ -220,6 +221,9 @@ public enum LeNetServer {
     struct ModelDescription: Encodable {
         struct Layer: Encodable { var name: String; var output: String; var parameters: Int }
         var kind: String
+        /// Which model answers, said for a person: the recipe it was trained by and its file.
+        var answering: String
+        var recipe: String
         var architecture: String
         var layers: [Layer]
         var parameters: Int
@@ -230,6 +234,9 @@ public enum LeNetServer {
 
         init(_ configuration: LeNetServer.Configuration) {
             kind = configuration.model.kind
+            recipe = configuration.metadata["recipe"] ?? (configuration.metadata[MetadataKey.model] == LeNet1998.kind ? "paper" : "writeup")
+            let recipes = ["modern": "trained by the modern recipe", "writeup": "trained by the write-up's recipe", "paper": "trained by the paper's recipe"]
+            answering = "\(recipes[recipe] ?? "trained by the \(recipe) recipe") (\((configuration.checkpoint as NSString).lastPathComponent))"
             architecture = configuration.model.kind == LeNet1998.kind
                 ? "LeNet-5 as published (LeCun et al. 1998): C1, S2, C3 (Table I), S4, C5, F6, Euclidean RBF output"
                 : "The write-up's LeNet-5: conv 1->6 5x5, ReLU, 2x2 sum pooling, conv 6->16 5x5, ReLU, sum pooling, 256->120->84->10"
@@ -244,24 +251,6 @@ public enum LeNetServer {
     }
 
     // MARK: - /api/predict
-
-    struct Prediction: Encodable, Sendable {
-        var `class`: Int
-        /// The class's name ("7", or "Ankle boot" for Fashion-MNIST).
-        var name: String
-        var probabilities: [Double]
-        var logits: [Float]
-        /// "logits", or "penalties" for the 1998 model (then `logits` holds the RBF penalties).
-        var scoreName: String
-        /// The 28x28 image the network saw, row by row, 0-255 (ink 255).
-        var input: [UInt8]
-        var featureMaps: FeatureMapsAnswer?
-    }
-
-    struct FeatureMapsAnswer: Encodable, Sendable {
-        var c1: AnyLeNet.FeatureMaps
-        var c3: AnyLeNet.FeatureMaps
-    }
 
     /// A PNG/JPEG/PGM/PPM picture's grey levels, or JSON `{"pixels": [784 numbers 0-255]}` (a 28x28
     /// grey image, either polarity: it is prepared like any picture).
@@ -291,17 +280,16 @@ public enum LeNetServer {
 }
 
 /// `/api/predict`: the body checked against its limit before and while it is read, then decoded,
-/// prepared and read by the model on the prediction pool.
+/// prepared and read by the reader on the prediction pool; the answer in `AnswerJSON`'s vocabulary,
+/// with the 28x28 the network saw (and, with ?features=1, C1's and C3's feature maps).
 struct Predictor: Sendable {
-    let model: AnyLeNet
-    let names: [String]
+    let reader: Reader
     let limits: LeNetServer.Limits
     let pool: PredictionPool
     let budget: BodyBudget
 
-    init(model: AnyLeNet, names: [String], limits: LeNetServer.Limits) {
-        self.model = model
-        self.names = names
+    init(reader: Reader, limits: LeNetServer.Limits) {
+        self.reader = reader
         self.limits = limits
         pool = PredictionPool(threads: limits.predictionThreads, queueLimit: limits.predictionQueue)
         budget = BodyBudget(limit: limits.maximumBodiesInFlight)
@@ -324,26 +312,17 @@ struct Predictor: Sendable {
             if looksLikeJSON, body.count > limits.maximumJSONBody {
                 throw BadRequest(status: .contentTooLarge, message: "a JSON body may have at most \(limits.maximumJSONBody) bytes (the server's limit); this one has \(body.count)")
             }
-            let (model, names, maximumBytes) = (self.model, self.names, limits.maximumDecodedBytes)
+            let (reader, maximumBytes) = (self.reader, limits.maximumDecodedBytes)
             let wantsFeatures = request.uri.queryParameters.get("features").map { $0 == "1" || $0 == "true" } ?? false
-            let answer = try await pool.run { () throws -> LeNetServer.Prediction in
+            let json = try await pool.run { () throws -> [UInt8] in
                 let picture = try LeNetServer.decodePicture(body, isJSON: looksLikeJSON, maximumBytes: maximumBytes)
-                let digit: [UInt8]
-                do { digit = try DigitPreprocessing.prepare(picture) } catch {
+                let answer: Reader.Answer
+                do { answer = try reader.classify(picture) } catch {
                     throw BadRequest(status: .unprocessableContent, message: "\(error)")
                 }
-                let reading = model.read(digit)
-                // Feature maps rounded to 3 decimals: enough to draw them, a third of the bytes.
-                func rounded(_ maps: AnyLeNet.FeatureMaps) -> AnyLeNet.FeatureMaps {
-                    var copy = maps
-                    copy.values = maps.values.map { ($0 * 1000).rounded() / 1000 }
-                    return copy
-                }
-                return LeNetServer.Prediction(class: reading.prediction, name: names[reading.prediction], probabilities: reading.probabilities,
-                                              logits: reading.scores, scoreName: reading.scoreName, input: digit,
-                                              featureMaps: wantsFeatures ? LeNetServer.FeatureMapsAnswer(c1: rounded(reading.c1), c3: rounded(reading.c3)) : nil)
+                return AnswerJSON.encode(answer, names: reader.classNames, parts: wantsFeatures ? [.input, .featureMaps] : [.input])
             }
-            return LeNetServer.json(answer)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
         } catch let bad as BadRequest {
             var response = LeNetServer.error(bad.status, bad.message)
             if bad.closesConnection { response.headers[.connection] = "close" }

@@ -168,7 +168,20 @@ function send() {
   dirty = false;
   if (!strokes.length && !uploaded) { showEmpty(); return; }
   inFlight = true;
-  pad.toBlob((blob) => post(blob, "image/png"), "image/png");
+  post(asPGM(), "image/x-portable-graymap");
+}
+// The drawing as grey levels (a PGM, no compression to undo): grey = (19595 R + 38470 G + 7471 B
+// + 32768) >> 16, as the server turns a colour picture to grey, so the server sees the very
+// levels it would get from the canvas as a PNG.
+function asPGM() {
+  const { data, width, height } = pen.getImageData(0, 0, pad.width, pad.height);
+  const header = new TextEncoder().encode(`P5\n${width} ${height}\n255\n`);
+  const body = new Uint8Array(header.length + width * height);
+  body.set(header);
+  for (let i = 0, j = header.length; i < data.length; i += 4, j++) {
+    body[j] = (19595 * data[i] + 38470 * data[i + 1] + 7471 * data[i + 2] + 32768) >> 16;
+  }
+  return body;
 }
 async function post(body, type) {
   try {
@@ -306,7 +319,7 @@ fetch("/api/model").then((r) => r.json()).then((model) => {
   if (model.classNames && model.classNames.length) { names = model.classNames; makeBars(); }
   const accuracy = model.testAccuracy ? ` · ${(100 * model.testAccuracy).toFixed(2)}% on the MNIST test set` : "";
   document.getElementById("model-line").textContent =
-    `${model.kind === "lenet5-1998" ? "LeNet-5 as published in 1998" : "The write-up's LeNet-5"} · ${model.parameters.toLocaleString("en")} parameters${accuracy}`;
+    `${model.kind === "lenet5-1998" ? "LeNet-5 as published in 1998" : "The write-up's LeNet-5"}, ${model.answering} · ${model.parameters.toLocaleString("en")} parameters${accuracy}`;
 }).catch(() => { document.getElementById("model-line").textContent = "The model description is not available."; });
 
 window.lenet = { strokes, redraw, schedule, clear: clearAll, last: null, error: null, busy: () => inFlight || dirty };

@@ -25,84 +25,60 @@ struct Predict: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The model: \(ShippedModel.choices).", valueName: "model"))
     var checkpoint: String?
 
-    @Flag(help: "Print JSON: an array with, per file, the class, the top 3, all probabilities and the raw scores (or the error).")
+    @Flag(help: "Print JSON: an array with, per file, the class and its name, the probabilities, the top 3, the raw scores, where the digit is and how it was read (or the error); the server's vocabulary.")
     var json = false
 
     @Option(name: .customLong("show-input"), help: ArgumentHelp("Save the 28x28 image the network saw as PNG (with several images: FILE-1.png, FILE-2.png, ...).", valueName: "file.png"))
     var showInput: String?
 
-    struct Answer: Encodable {
-        var file: String
-        var prediction: Int?
-        var name: String?
-        var top: [Guess]?
-        var probabilities: [Double]?
-        var scores: [Float]?
-        var scoreName: String?
-        var input: String?
-        var box: Box?
-        var reading: String?
-        var error: String?
-    }
-
-    struct Box: Encodable {
-        var x: Int, y: Int, width: Int, height: Int
-    }
-
-    struct Guess: Encodable {
-        var `class`: Int
-        var name: String
-        var probability: Double
-    }
-
     func run() async throws {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint)
             let reader = try Reader(checkpoint: path)
-            var answers: [Answer] = []
+            var json = JSONBytes()
+            json.append("[")
+            var failed = false
             for (index, file) in images.enumerated() {
+                if index > 0 { json.append(",\n") }
+                var fileKey = JSONBytes()
+                fileKey.string(file)
                 do {
                     let picture = try ImageFile.readGrey(file)
                     let answer: Reader.Answer
                     do { answer = try reader.classify(picture) } catch { throw ImageFileError.unreadable(file: file, reason: "\(error)") }
-                    let row = answer.probabilities
-                    let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-                    var entry = Answer(file: file)
-                    entry.prediction = answer.prediction
-                    entry.name = answer.name
-                    entry.top = order.prefix(3).map { Guess(class: $0, name: reader.classNames[$0], probability: row[$0]) }
-                    entry.probabilities = row
-                    entry.scores = answer.scores
-                    entry.scoreName = answer.scoreName
-                    if let box = answer.box { entry.box = Box(x: box.left, y: box.top, width: box.width, height: box.height) }
-                    if let polarity = answer.polarity {
-                        entry.reading = (polarity.isPhoto ? "photo" : "plain") + (polarity.inkIsDark ? ", dark ink" : ", light ink")
-                    }
+                    var extra = [("file", String(decoding: fileKey.bytes, as: UTF8.self))]
+                    var saved: String?
                     if let showInput {
                         let target = images.count == 1 ? showInput : Self.numbered(showInput, index + 1)
                         try PNG.write(Image(width: 28, height: 28, channels: 1, pixels: answer.input), to: target)
-                        entry.input = target
+                        var value = JSONBytes()
+                        value.string(target)
+                        extra.append(("inputFile", String(decoding: value.bytes, as: UTF8.self)))
+                        saved = target
                     }
-                    answers.append(entry)
+                    if self.json {
+                        AnswerJSON.write(answer, names: reader.classNames, parts: [], extra: extra, into: &json)
+                    } else {
+                        let row = answer.probabilities
+                        let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+                        let rest = order.dropFirst().prefix(2).map { String(format: "%@ (%.2f%%)", reader.classNames[$0], 100 * row[$0]) }.joined(separator: ", ")
+                        var line = String(format: "%@: %@ (%.2f%%); then %@", file, answer.name, 100 * answer.probability, rest)
+                        if let saved { line += "  [input saved to \(saved)]" }
+                        print(line)
+                    }
                 } catch {
-                    answers.append(Answer(file: file, error: "\(error)"))
+                    failed = true
+                    printError("error: \(error)")
+                    json.append("{\"file\":")
+                    json.bytes += fileKey.bytes
+                    json.append(",\"error\":")
+                    json.string("\(error)")
+                    json.append("}")
                 }
             }
-            if json {
-                let encoder = JSONEncoder.pretty
-                print(String(decoding: try encoder.encode(answers), as: UTF8.self))
-            } else {
-                for answer in answers {
-                    if let error = answer.error { printError("error: \(error)"); continue }
-                    guard let top = answer.top, answer.prediction != nil else { continue }
-                    let rest = top.dropFirst().map { String(format: "%@ (%.2f%%)", $0.name, 100 * $0.probability) }.joined(separator: ", ")
-                    var line = String(format: "%@: %@ (%.2f%%); then %@", answer.file, top[0].name, 100 * top[0].probability, rest)
-                    if let input = answer.input { line += "  [input saved to \(input)]" }
-                    print(line)
-                }
-            }
-            if json { for answer in answers { if let error = answer.error { printError("error: \(error)") } } }
-            if answers.contains(where: { $0.error != nil }) { throw ExitCode.failure }
+            json.append("]")
+            if self.json { print(String(decoding: json.bytes, as: UTF8.self)) }
+            if failed { throw ExitCode.failure }
         }
     }
 

@@ -103,7 +103,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(answer["class"] as? Int == 7)
             let probabilities = try #require(answer["probabilities"] as? [Double])
             #expect(probabilities.count == 10 && abs(probabilities.reduce(0, +) - 1) < 1e-9 && probabilities[7] > 0.9)
-            #expect((answer["logits"] as? [Double])?.count == 10)
+            #expect((answer["scores"] as? [Double])?.count == 10)
+            #expect(answer["scoreName"] as? String == "logits" && answer["name"] as? String == "7")
+            #expect((answer["top"] as? [[String: Any]])?.first?["class"] as? Int == 7)
             #expect((answer["input"] as? [Int])?.count == 784)
             let maps = try #require(answer["featureMaps"] as? [String: [String: Any]])
             #expect(maps["c1"]?["count"] as? Int == 6 && (maps["c1"]?["values"] as? [Double])?.count == 6 * 24 * 24)
@@ -133,7 +135,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             ("not a PNG", "image/png", Array("hello, world".utf8), 400, "not an image this tool reads"),
             ("a truncated PNG", "image/png", Array(png.prefix(40)), 400, "truncated PNG"),
             ("a corrupt PNG", "image/png", png.enumerated().map { $0.offset == 45 ? $0.element ^ 0xff : $0.element }, 400, "corrupt PNG"),
-            ("a blank picture", "image/png", blank, 422, "the image has no ink"),
+            ("a blank picture", "image/png", blank, 422, "no ink found: the picture is one shade (grey level 200 of 255 throughout)"),
             ("JSON that is not JSON", "application/json", Array("{pixels: oops".utf8), 400, "not valid JSON"),
             ("JSON without pixels", "application/json", Array("{\"image\": []}".utf8), 400, "the key \"pixels\" is missing"),
             ("the wrong pixel count", "application/json", Array("{\"pixels\": [1, 2, 3]}".utf8), 400, "\"pixels\" has 3 numbers; expected 784"),
