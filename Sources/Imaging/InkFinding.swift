@@ -31,18 +31,25 @@ import Foundation
 ///    with the most ink is the character; regions near it (within a quarter of its size) join it,
 ///    so broken strokes and a 5's detached bar stay.
 /// 6. **A closer look**: around the character found in the coarse plane, the picture is read again
-///    at a resolution where the character is at least `fineSide` pixels (or at full resolution, if
-///    it is smaller), with a closing window of 0.6 times the character's size, or 1.5 times its
-///    thickest part if more (a filled blob stays ink).
+///    at a resolution where the character is at least `fineSide` pixels in a photo, `plainFineSide`
+///    on a plain picture (or at full resolution, if it is smaller), with, in a photo, a closing
+///    window of 0.6 times the character's size, or 1.5 times its thickest part if more (a filled
+///    blob stays ink).
 /// 7. The ink is scaled so that the character's strongest tenth of stroke pixels is full ink
 ///    (MNIST's strokes are saturated at their core), and everything outside its strokes (dilated by
 ///    one pixel, for the anti-aliased edges) is set to 0.
 public enum InkFinding {
-    /// The longer side of the first, coarse look: a character filling a third of a photo is then
-    /// over 30 pixels, enough to find it.
-    public static let coarseSide = 128
-    /// The longer side a character is read at in the closer look (when the picture has that many).
+    /// The longer side of the first, coarse look: enough to tell plain from photo and to read a
+    /// drawing, a scan or a crop, whose character fills most of it.
+    public static let coarseSide = 64
+    /// The longer side of a photo's first look: a character filling a third of a photo is then
+    /// over 30 pixels, enough to find it beside shadows and a table.
+    public static let photoCoarseSide = 128
+    /// The longer side a character is read at in the closer look (when the picture has that many):
+    /// in a photo, where the paper's level is estimated around the strokes, and on a plain picture,
+    /// where twice the 20 pixels MNIST's box has are enough.
     public static let fineSide = 64
+    public static let plainFineSide = 40
 
     /// In a photo, the least contrast (the share of the light absorbed) the strongest ink must have:
     /// pencil on paper has 0.4 or more, while a shadow's corner at the frame's edge, which the
@@ -134,20 +141,22 @@ public enum InkFinding {
         let factor = max(1, (max(picture.width, picture.height) + coarseSide - 1) / coarseSide)
         let coarse = averaged(picture, region: Box(left: 0, top: 0, right: picture.width - 1, bottom: picture.height - 1), factor: factor)
         try checkNotOneShade(coarse, picture: picture)
-        if let chosen { return try find(picture, coarse: coarse, factor: factor, polarity: chosen, look: nil) }
+        if let chosen {
+            if chosen.isPhoto { return try findInPhoto(picture, polarity: { _ in chosen }) }
+            return try find(picture, coarse: coarse, factor: factor, polarity: chosen, look: nil)
+        }
         do {
             return try find(picture, coarse: coarse, factor: factor, reading: Polarity.reading(coarse))
         } catch {
             // Last, a crop so tight that its ink is most of it: two shades far apart, the commoner
             // one the ink, and then the other way round; kept only if what it finds spans the frame
             // both ways, as a crop to the ink does, and, unless the frame is narrow (a '1' cut to
-            // its stroke), is strokes (thinner than a third of the character's size) leaving no
-            // shade unexplained (`plainness`): not a shadow, the light beside one or a table.
+            // its stroke), holds as a plain reading (`plainness`: strokes, no shade unexplained):
+            // not a shadow, the light beside one or a table.
             for polarity in Polarity.twoTone(coarse) {
                 let narrow = 5 * max(coarse.width, coarse.height) >= 11 * min(coarse.width, coarse.height)
                 if let look = try? firstLook(coarse, polarity: polarity), spansFrame(look.box, width: coarse.width, height: coarse.height),
-                   narrow || (isStrokes(look, width: coarse.width, height: coarse.height)
-                              && plainness((polarity.inkIsDark ? coarse : inverted(coarse), look), paper: polarity.paper ?? 1, inkIsDark: polarity.inkIsDark) != .implausible),
+                   narrow || plainness((polarity.inkIsDark ? coarse : inverted(coarse), look), paper: polarity.paper ?? 1, inkIsDark: polarity.inkIsDark) != .implausible,
                    let found = try? find(picture, coarse: coarse, factor: factor, polarity: polarity, look: look) {
                     return found
                 }
@@ -174,14 +183,14 @@ public enum InkFinding {
     /// to the character away from the frame's edge when there is one, and finds it at the edge
     /// otherwise), and as plain again if that finds nothing.
     static func find(_ picture: GreyPicture, coarse: Plane, factor: Int, reading: Polarity) throws(DigitPreprocessing.Failure) -> Finding {
-        guard !reading.isPhoto else { return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: nil) }
+        guard !reading.isPhoto else { return try findInPhoto(picture, polarity: { _ in reading }) }
         let look = try? firstLook(coarse, polarity: reading)
         let grey = reading.inkIsDark ? coarse : inverted(coarse)
         let plainness = plainness(look.map { (grey, $0) }, paper: reading.paper ?? 1, inkIsDark: reading.inkIsDark)
         if plainness == .clear { return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look) }
         let asPhoto: Finding
         do {
-            asPhoto = try find(picture, coarse: coarse, factor: factor, polarity: Polarity.photo(coarse), look: nil)
+            asPhoto = try findInPhoto(picture, polarity: Polarity.photo)
         } catch {
             // Nothing in it as a photo: the plain reading, if what it found is strokes (covering
             // under half their box, or thinner than a third of its size), not the light beside a shadow.
@@ -196,6 +205,14 @@ public enum InkFinding {
             return plain
         }
         return asPhoto
+    }
+
+    /// The character read as a photo's, from a first look `photoCoarseSide` pixels across, with the
+    /// polarity given for that look's plane.
+    static func findInPhoto(_ picture: GreyPicture, polarity: (Plane) -> Polarity) throws(DigitPreprocessing.Failure) -> Finding {
+        let factor = max(1, (max(picture.width, picture.height) + photoCoarseSide - 1) / photoCoarseSide)
+        let coarse = averaged(picture, region: Box(left: 0, top: 0, right: picture.width - 1, bottom: picture.height - 1), factor: factor)
+        return try find(picture, coarse: coarse, factor: factor, polarity: polarity(coarse), look: nil)
     }
 
     typealias Look = (plane: Plane, box: Box, stroke: [Bool])
@@ -214,9 +231,10 @@ public enum InkFinding {
         if let look { first = look } else { first = try firstLook(coarse, polarity: polarity) }
         let paper = polarity.paper.map { (level: polarity.inkIsDark ? $0 : 1 - $0, noise: polarity.paperNoise) }
         let found = first.box.scaled(by: factor)
-        let size = max(found.width, found.height)
+        // (The look's box is the strokes' grown by a pixel of the coarse plane.)
+        let size = max(found.width, found.height) - 2 * factor
         let thickness = 2 * largestDistance(first.stroke, width: coarse.width, height: coarse.height) - 1
-        let fineFactor = max(1, size / fineSide)
+        let fineFactor = max(1, size / (polarity.isPhoto ? fineSide : plainFineSide))
         if fineFactor >= factor {
             // The coarse plane is as fine as the closer look would be.
             return Finding(plane: first.plane, region: Box(left: 0, top: 0, right: coarse.width * factor - 1, bottom: coarse.height * factor - 1),
@@ -369,7 +387,9 @@ public enum InkFinding {
             noise = min(5 * plainPaper.noise / paper, 0.25)
         } else {
             // Steps 3 and 4 in a photo: the paper's level, estimated locally.
-            let background = window >= 15 && min(width, height) >= 48 ? halvedClosing(grey, window: window) : closing(grey, window: window)
+            // (At half resolution when the window is wide: the paper's level varies slowly, and a
+            // shadow's edge moves it by no more than half a pixel of the plane there.)
+            let background = window >= 31 && min(width, height) >= 48 ? halvedClosing(grey, window: window) : closing(grey, window: window)
             let paper = percentile(background.values, 0.9)
             let divisorFloor = max(0.5 * paper, 1.0 / 255)
             for i in ink.values.indices {
@@ -418,45 +438,68 @@ public enum InkFinding {
             for r in near { chosen.insert(r); box = box.union(regions[r].box) }
         }
         // Step 7: the character's strokes, dilated by a pixel, scaled so the strongest tenth is 1.
+        var isChosen = [Bool](repeating: false, count: regions.count)
+        for r in chosen { isChosen[r] = true }
         var strokeValues: [Float] = []
         var keep = [Bool](repeating: false, count: width * height)
         var stroke = [Bool](repeating: false, count: width * height)
-        for i in stroke.indices where labels[i] >= 0 && chosen.contains(Int(labels[i])) { stroke[i] = true }
-        for y in 0..<height {
-            for x in 0..<width where stroke[y * width + x] {
-                strokeValues.append(ink.values[y * width + x])
-                for dy in -1...1 where (0..<height).contains(y + dy) {
-                    for dx in -1...1 where (0..<width).contains(x + dx) { keep[(y + dy) * width + x + dx] = true }
+        stroke.withUnsafeMutableBufferPointer { stroke in
+            keep.withUnsafeMutableBufferPointer { keep in
+                labels.withUnsafeBufferPointer { labels in
+                    for i in 0..<stroke.count where labels[i] >= 0 && isChosen[Int(labels[i])] { stroke[i] = true }
+                }
+                for y in 0..<height {
+                    let y0 = max(y &- 1, 0), y1 = min(y &+ 1, height &- 1)
+                    for x in 0..<width where stroke[y &* width &+ x] {
+                        strokeValues.append(ink.values[y &* width &+ x])
+                        let x0 = max(x &- 1, 0), x1 = min(x &+ 1, width &- 1)
+                        for ny in y0...y1 { for nx in x0...x1 { keep[ny &* width &+ nx] = true } }
+                    }
                 }
             }
         }
         let full = max(Histogram(strokeValues).percentile(0.9), 1.0 / 255)
         var plane = Plane(width: width, height: height)
-        for i in plane.values.indices where keep[i] { plane.values[i] = min(1, ink.values[i] / full) }
+        plane.values.withUnsafeMutableBufferPointer { out in
+            ink.values.withUnsafeBufferPointer { ink in
+                for i in 0..<out.count where keep[i] { out[i] = min(1, ink[i] / full) }
+            }
+        }
         return (plane, box.expanded(by: 1).clamped(width: width, height: height), stroke)
     }
 
     static func percent(_ share: Float) -> String { "\(Int((100 * share).rounded()))%" }
 
     /// The largest chessboard distance from a pixel of `mask` to the nearest pixel outside it (the
-    /// frame's outside counts as outside), by two raster passes.
+    /// frame's outside counts as outside), by two raster passes over the mask framed by a pixel of
+    /// outside.
     static func largestDistance(_ mask: [Bool], width: Int, height: Int) -> Int {
-        var distance = mask.map { $0 ? Int.max / 2 : 0 }
-        func at(_ x: Int, _ y: Int) -> Int { x < 0 || y < 0 || x >= width || y >= height ? 0 : distance[y * width + x] }
-        for y in 0..<height {
-            for x in 0..<width where mask[y * width + x] {
-                distance[y * width + x] = min(at(x - 1, y), at(x - 1, y - 1), at(x, y - 1), at(x + 1, y - 1)) + 1
+        let paddedWidth = width + 2
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: paddedWidth * (height + 2)) { distance in
+            distance.initialize(repeating: 0)
+            mask.withUnsafeBufferPointer { mask in
+                for y in 0..<height {
+                    let row = (y &+ 1) &* paddedWidth &+ 1
+                    for x in 0..<width where mask[y &* width &+ x] {
+                        let p = row &+ x
+                        distance[p] = min(distance[p &- 1], distance[p &- paddedWidth &- 1], distance[p &- paddedWidth], distance[p &- paddedWidth &+ 1]) &+ 1
+                    }
+                }
             }
-        }
-        var largest = 0
-        for y in stride(from: height - 1, through: 0, by: -1) {
-            for x in stride(from: width - 1, through: 0, by: -1) where mask[y * width + x] {
-                let d = min(distance[y * width + x], at(x + 1, y) + 1, at(x + 1, y + 1) + 1, at(x, y + 1) + 1, at(x - 1, y + 1) + 1)
-                distance[y * width + x] = d
-                largest = max(largest, d)
+            var largest: Int32 = 0
+            for y in stride(from: height - 1, through: 0, by: -1) {
+                let row = (y &+ 1) &* paddedWidth &+ 1
+                for x in stride(from: width - 1, through: 0, by: -1) {
+                    let p = row &+ x
+                    guard distance[p] > 0 else { continue }
+                    let d = min(distance[p], distance[p &+ 1] &+ 1, distance[p &+ paddedWidth &+ 1] &+ 1,
+                                distance[p &+ paddedWidth] &+ 1, distance[p &+ paddedWidth &- 1] &+ 1)
+                    distance[p] = d
+                    largest = max(largest, d)
+                }
             }
+            return Int(largest)
         }
-        return largest
     }
 
     /// The value below which `share` of `values` lie, for values in 0...1 (others are clamped), to
@@ -555,35 +598,43 @@ public enum InkFinding {
         let width = ink.width, height = ink.height
         var labels = [Int32](repeating: -1, count: width * height)
         var regions: [Region] = []
-        var stack: [Int] = []
-        for start in 0..<(width * height) where labels[start] < 0 && ink.values[start] > threshold {
-            let label = Int32(regions.count)
-            var region = Region(box: Box(left: start % width, top: start / width, right: start % width, bottom: start / width))
-            labels[start] = label
-            stack.append(start)
-            while let p = stack.popLast() {
-                let x = p % width, y = p / width
-                let v = ink.values[p]
-                region.mass += v
-                region.strongest = max(region.strongest, v)
-                region.pixels += 1
-                region.box = region.box.union(Box(left: x, top: y, right: x, bottom: y))
-                if x == 0 || y == 0 || x == width - 1 || y == height - 1 { region.touchesEdge = true }
-                for dy in -1...1 {
-                    let ny = y + dy
-                    guard ny >= 0, ny < height else { continue }
-                    for dx in -1...1 {
-                        let nx = x + dx
-                        guard nx >= 0, nx < width else { continue }
-                        let q = ny * width + nx
-                        if labels[q] < 0 && ink.values[q] > threshold {
-                            labels[q] = label
-                            stack.append(q)
+        labels.withUnsafeMutableBufferPointer { labels in
+            ink.values.withUnsafeBufferPointer { values in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(width * height, 1)) { stack in
+                    for start in 0..<(width &* height) where labels[start] < 0 && values[start] > threshold {
+                        let label = Int32(regions.count)
+                        var left = width, top = height, right = -1, bottom = -1
+                        var mass: Float = 0, strongest: Float = 0, pixels = 0
+                        labels[start] = label
+                        stack[0] = Int32(start)
+                        var depth = 1
+                        while depth > 0 {
+                            depth &-= 1
+                            let p = Int(stack[depth])
+                            let y = p / width, x = p &- y &* width
+                            let v = values[p]
+                            mass += v
+                            strongest = max(strongest, v)
+                            pixels &+= 1
+                            left = min(left, x); right = max(right, x); top = min(top, y); bottom = max(bottom, y)
+                            let x0 = max(x &- 1, 0), x1 = min(x &+ 1, width &- 1), y0 = max(y &- 1, 0), y1 = min(y &+ 1, height &- 1)
+                            for ny in y0...y1 {
+                                let row = ny &* width
+                                for nx in x0...x1 {
+                                    let q = row &+ nx
+                                    if labels[q] < 0 && values[q] > threshold {
+                                        labels[q] = label
+                                        stack[depth] = Int32(q)
+                                        depth &+= 1
+                                    }
+                                }
+                            }
                         }
+                        regions.append(Region(box: Box(left: left, top: top, right: right, bottom: bottom), mass: mass, strongest: strongest,
+                                              pixels: pixels, touchesEdge: left == 0 || top == 0 || right == width - 1 || bottom == height - 1))
                     }
                 }
             }
-            regions.append(region)
         }
         return (labels, regions)
     }

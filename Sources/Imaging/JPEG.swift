@@ -290,6 +290,21 @@ public enum JPEG {
 
         /// Fills the bit buffer; at a marker, stops and supplies zeros (T.81 F.2.2.5).
         mutating func refill() {
+            // Eight bytes at a time where none of the ones taken is 0xFF (no stuffing, no marker).
+            let room = (64 - bitCount) >> 3
+            if !hitMarker, room > 0, position + 8 <= bytes.count {
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: UInt64.self) }.bigEndian
+                let taken: UInt64 = room == 8 ? ~0 : ~(~UInt64(0) >> UInt64(8 * room))
+                // A byte of 0xFF is a zero byte of the complement (the bytes not taken made non-zero).
+                let complement = ~word | ~taken
+                let hasZeroByte = (complement &- 0x0101_0101_0101_0101) & ~complement & 0x8080_8080_8080_8080
+                if hasZeroByte == 0 {
+                    bitBuffer |= (word & taken) >> UInt64(bitCount)
+                    bitCount += 8 * room
+                    position += room
+                    return
+                }
+            }
             while bitCount <= 56 {
                 var value: UInt64 = 0, real = false
                 if !hitMarker, position < bytes.count {

@@ -134,6 +134,11 @@ public enum PNM {
                     }
                     row.withUnsafeBufferPointer { sink.append(row: $0) }
                 }
+            } else if maximum == 255 {
+                // The samples are the bytes: each row handed on as it lies in the file.
+                bytes.withUnsafeBufferPointer { bytes in
+                    for y in 0..<height { sink.append(row: UnsafeBufferPointer(rebasing: bytes[(position + y * perRow)..<(position + (y + 1) * perRow)])) }
+                }
             } else {
                 let size = maximum > 255 ? 2 : 1
                 for y in 0..<height {

@@ -102,12 +102,16 @@ public struct AnyLeNet: Sendable {
     /// Runs one 28x28 digit (bytes, ink 255 on 0) through the network on the calling thread.
     public func read(_ digit: [UInt8]) -> Reading {
         precondition(digit.count == 784, "a digit is 28x28 bytes")
-        return Self.read(digit, with: model)
+        return Self.read(digit, with: model, workspaces: workspaces)
     }
 
-    private static func read<Model: LayeredModel>(_ digit: [UInt8], with model: Model) -> Reading {
+    /// Workspaces for one image, kept between reads (making one costs more than the network).
+    private let workspaces = WorkspacePool()
+
+    private static func read<Model: LayeredModel>(_ digit: [UInt8], with model: Model, workspaces: WorkspacePool) -> Reading {
         let network = model.network
-        let workspace = NetworkWorkspace(network, capacity: 1, training: false)
+        let workspace = workspaces.take(orMake: { NetworkWorkspace(network, capacity: 1, training: false) })
+        defer { workspaces.give(workspace) }
         digit.withUnsafeBufferPointer { Model.inputPreparation.prepare($0.baseAddress!, into: workspace.input) }
         model.parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: 1) }
         let scores = Array(UnsafeBufferPointer(start: workspace.scores, count: model.classes))
@@ -119,5 +123,25 @@ public struct AnyLeNet: Sendable {
         }
         return Reading(prediction: workspace.prediction(0), probabilities: Evaluation.probabilities(scores, penalties: model.scores.smallestWins),
                        scores: scores, scoreName: model.scores.rawValue, c1: maps(0), c3: maps(2))
+    }
+}
+
+/// Idle one-image workspaces, shared by the threads that read with one model (a few at most: one
+/// per thread reading at the same time).
+final class WorkspacePool: @unchecked Sendable {
+    private var idle: [NetworkWorkspace] = []
+    private let lock = NSLock()
+
+    func take(orMake make: () -> NetworkWorkspace) -> NetworkWorkspace {
+        lock.lock()
+        let workspace = idle.popLast()
+        lock.unlock()
+        return workspace ?? make()
+    }
+
+    func give(_ workspace: NetworkWorkspace) {
+        lock.lock()
+        if idle.count < 16 { idle.append(workspace) }
+        lock.unlock()
     }
 }
