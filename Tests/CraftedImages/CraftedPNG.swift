@@ -23,7 +23,7 @@ public struct CraftedPNG: Sendable {
     /// Compressed data written as is instead of the scanlines' deflate stream.
     public var compressed: [UInt8]?
     public var level: Int32 = 6
-    /// How many IDAT chunks carry the data (at least one).
+    /// How many IDAT chunks carry the data (at least one, at most 4,096).
     public var dataChunks = 1
     public var corruptCRC = false
     public var omitEnd = false
@@ -69,22 +69,25 @@ public struct CraftedPNG: Sendable {
 
     public func bytes() -> [UInt8] {
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        func chunk(_ type: String, _ data: [UInt8]) {
+        func chunk(_ type: String, _ data: ArraySlice<UInt8>) {
             let name = Array(type.utf8.prefix(4))
-            out += be32(UInt32(data.count)) + name + data
-            let crc = Zlib.crc32(name + data)
-            out += be32(corruptCRC ? ~crc : crc)
+            out.append(contentsOf: be32(UInt32(data.count)))
+            out.append(contentsOf: name)
+            out.append(contentsOf: data)
+            let crc = Zlib.crc32(data, initial: Zlib.crc32(name))
+            out.append(contentsOf: be32(corruptCRC ? ~crc : crc))
         }
+        func chunk(_ type: String, _ data: [UInt8]) { chunk(type, data[...]) }
         chunk("IHDR", be32(width) + be32(height) + [bitDepth, colourType, compressionMethod, filterMethod, interlace])
         for (type, data) in otherChunks { chunk(type, data) }
         if let palette { chunk("PLTE", palette) }
         if let transparency { chunk("tRNS", transparency) }
         let data = compressed ?? ((try? Zlib.deflate(scanlines, level: level)) ?? [])
-        let parts = max(1, min(dataChunks, max(data.count, 1)))
+        let parts = max(1, min(dataChunks, max(data.count, 1), 4096))
         let size = (data.count + parts - 1) / parts
         for k in 0..<parts {
             let start = min(k * size, data.count), end = min(start + size, data.count)
-            chunk("IDAT", Array(data[start..<end]))
+            chunk("IDAT", data[start..<end])
         }
         if !omitEnd { chunk("IEND", []) }
         return out

@@ -113,8 +113,8 @@ extension CraftedJPEG {
 extension CraftedPNG {
     /// The file a fuzzer's bytes name: sizes from one pixel to 2^31 - 1 (and 0), every bit depth
     /// and colour type (and invalid ones), interlaced or not, palettes and transparency of any
-    /// length, every filter (and invalid ones) with extreme samples, at most 1 MB of rows (so a huge
-    /// header gets tiny data), extra data past the rows, split or broken chunks.
+    /// length, every filter (and invalid ones) with extreme samples, at most 256 KB of rows (so a huge
+    /// header gets tiny data), up to 1 MB of extra data past the rows, split or broken chunks.
     public static func derived(from bytes: [UInt8]) -> CraftedPNG {
         var c = Choices(bytes)
         let sizes: [UInt32] = [1, 2, 3, 7, 8, 9, 33, 280, 4096, 65535, 1 << 20, 0x7FFF_FFFF]
@@ -140,8 +140,8 @@ extension CraftedPNG {
         var random = c.generator()
         var noise = c.generator()
         let rowBytes = png.rowBytes(columns: Int(min(png.width, 1 << 24)))
-        let rowLimit = min(c.pick([Int.max], rarely: [1, 2, 0, c.byte()]), (1 << 20) / max(rowBytes + 1, 1))
-        if rowBytes <= 1 << 20 {
+        let rowLimit = min(c.pick([Int.max], rarely: [1, 2, 0, c.byte()]), (256 << 10) / max(rowBytes + 1, 1))
+        if rowBytes <= 256 << 10 {
             png.fillRows(rowLimit: rowLimit, filter: { row in
                 switch filterMode {
                 case 0: return 0
@@ -160,8 +160,8 @@ extension CraftedPNG {
                 }
             })
         }
-        if c.chance(3) { png.scanlines += [UInt8](repeating: 0, count: c.pick([1, 1000, 1 << 20, 4 << 20])) }
-        png.level = c.pick([6, 0, 1, 9])
+        if c.chance(3) { png.scanlines += [UInt8](repeating: 0, count: c.pick([1, 1000, 256 << 10, 1 << 20])) }
+        png.level = c.pick([1, 6, 0], rarely: [9])
         png.dataChunks = c.pick([1, 1, 2, 7], rarely: [1 << 20])
         if c.chance(1) {
             var garbage = c.generator()
@@ -175,7 +175,7 @@ extension CraftedPNG {
 
 extension CraftedPNM {
     /// The file a fuzzer's bytes name: every magic (and wrong ones), sizes and maximum values from
-    /// zero to past any integer, comments and odd whitespace, at most 1 MB of raw or ASCII samples
+    /// zero to past any integer, comments and odd whitespace, at most 256 KB of raw or ASCII samples
     /// at the extremes (and past the maximum), complete or cut short.
     public static func derived(from bytes: [UInt8]) -> CraftedPNM {
         var c = Choices(bytes)
@@ -191,7 +191,7 @@ extension CraftedPNM {
         let wide = ["P5", "P6", "P2", "P3"].contains(magic) && (Int(maximum ?? "") ?? 0) > 255 ? 2 : 1
         let ascii = ["P1", "P2", "P3"].contains(magic)
         let needed = (Int(width) ?? 1).multipliedReportingOverflow(by: (Int(height) ?? 1) * channels * wide)
-        let count = min(needed.overflow ? 1 << 20 : max(needed.partialValue, 0), 1 << 20) / c.pick([1], rarely: [2, 1 << 20])
+        let count = min(needed.overflow ? 256 << 10 : max(needed.partialValue, 0), 256 << 10) / c.pick([1], rarely: [2, 1 << 20])
         let sampleMode = c.pick([0, 1, 3], rarely: [2])
         var random = c.generator()
         if ascii {
