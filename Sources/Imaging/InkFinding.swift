@@ -277,7 +277,7 @@ public enum InkFinding {
         let paperLevel = inkIsDark ? paper : 1 - paper
         var near = Plane(width: width, height: height)
         for i in near.values.indices where found.stroke[i] { near.values[i] = 1 }
-        extremumFilter(&near, window: 2 * max(1, min(width, height) / 10) + 1, maximum: true)
+        extremumFilter(&near, window: 2 * max(2, min(width, height) / 10, max(width, height) / 20) + 1, maximum: true)
         var unexplained = 0
         for i in grey.values.indices where near.values[i] == 0 && abs(grey.values[i] - paperLevel) > Polarity.plainTolerance { unexplained += 1 }
         guard Float(unexplained) < 0.05 * Float(grey.values.count) else { return .implausible }
@@ -291,7 +291,7 @@ public enum InkFinding {
         // A crop to the ink both ways: strokes, not a filled shape such as the light beside a shadow.
         // (A narrow one, at least 2.2 times as long as it is wide, is a '1' cut to its stroke.)
         if spansFrame(box, width: width, height: height) {
-            return fill(found) < 0.6 || 5 * max(width, height) >= 11 * min(width, height) ? .clear : .open
+            return fill(found) < 0.65 || 5 * max(width, height) >= 11 * min(width, height) ? .clear : .open
         }
         if (top && bottom && !(left && !spansAcross) && !(right && !spansAcross)) || (left && right && !(top && !spansDown) && !(bottom && !spansDown)) {
             return .clear

@@ -6,7 +6,7 @@ extension InkFinding.Polarity {
     /// Plain or photo, and which way the ink goes, from a picture's coarse plane (grey levels 0...1).
     ///
     /// - **Plain**: at least half the border is within `plainTolerance` of its commonest shade (the
-    ///   paper), even where ink reaches the border, as in a crop with no margin, and under 3% of the
+    ///   paper), even where ink reaches the border, as in a crop with no margin, and under 6% of the
     ///   picture is shade between paper and ink away from any ink (`shadeAwayFromInk`). The ink is what
     ///   departs furthest from the paper: the darkest 0.5% against the lightest 0.5%.
     /// - **A narrow crop** (`narrowCrop`): less than half the border is the paper, and the picture
@@ -29,7 +29,7 @@ extension InkFinding.Polarity {
             below = paper - (plane.values.min() ?? paper)
             above = (plane.values.max() ?? paper) - paper
         }
-        if plainShare >= 0.5, shadeAwayFromInk(plane, paper: paper, inkLevel: below >= above ? paper - below : paper + above) < 0.03 {
+        if plainShare >= 0.5, shadeAwayFromInk(plane, paper: paper, inkLevel: below >= above ? paper - below : paper + above) < 0.06 {
             let onPaper = border.filter { abs($0 - paper) <= plainTolerance }
             let noise = 1.4826 * InkFinding.percentile(onPaper.map { abs($0 - paper) }, 0.5)
             return .init(inkIsDark: below >= above, isPhoto: false, paper: paper, paperNoise: noise)
@@ -43,7 +43,7 @@ extension InkFinding.Polarity {
             let majorityLevel = InkFinding.percentile(majority, 0.5), minorityLevel = InkFinding.percentile(minority, 0.5)
             let majoritySpread = InkFinding.percentile(majority.map { abs($0 - majorityLevel) }, 0.5)
             if majoritySpread <= 0.03, abs(majorityLevel - minorityLevel) >= 0.25,
-               shadeAwayFromInk(plane, paper: majorityLevel, inkLevel: minorityLevel) < 0.03 {
+               shadeAwayFromInk(plane, paper: majorityLevel, inkLevel: minorityLevel) < 0.06 {
                 return .init(inkIsDark: minorityLevel < majorityLevel, isPhoto: false, paper: majorityLevel,
                              paperNoise: 1.4826 * majoritySpread)
             }
