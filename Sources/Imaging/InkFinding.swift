@@ -188,6 +188,19 @@ public enum InkFinding {
         let grey = reading.inkIsDark ? coarse : inverted(coarse)
         let plainness = plainness(look.map { (grey, $0) }, paper: reading.paper ?? 1, inkIsDark: reading.inkIsDark)
         if plainness == .clear { return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look) }
+        if plainness == .spanning {
+            // A crop to the ink, or a photo whose shadow and table edges, taken together, span the
+            // frame: the photo's reading holds only if it finds a character of its own, away from
+            // the frame's edge, at least a quarter of the frame's shorter side, in the same polarity,
+            // elsewhere than the plain one.
+            let plain = try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look)
+            guard let asPhoto = try? findInPhoto(picture, polarity: Polarity.photo) else { return plain }
+            let box = asPhoto.box, slack = max(2, min(picture.width, picture.height) / 32)
+            let inside = box.left > slack && box.top > slack && box.right < picture.width - 1 - slack && box.bottom < picture.height - 1 - slack
+            let large = 4 * max(box.width, box.height) >= min(picture.width, picture.height)
+            let agrees = asPhoto.polarity.inkIsDark == reading.inkIsDark
+            return agrees && inside && large && plain.box.overlap(box) < 0.6 ? asPhoto : plain
+        }
         let asPhoto: Finding
         do {
             asPhoto = try findInPhoto(picture, polarity: Polarity.photo)
@@ -257,16 +270,17 @@ public enum InkFinding {
     }
 
     /// How well a plain reading of a picture holds.
-    enum Plainness { case clear, open, implausible }
+    enum Plainness { case clear, spanning, open, implausible }
 
     /// Whether a plain picture's first look (on the grey plane with dark ink) holds:
     /// - implausible when nothing was found; when its strokes are no strokes (their thickest part
     ///   45% of the character's size or more: a shadow, a table); or when outside them (dilated by
     ///   a tenth of the shorter side) 5% of the picture or more departs from the paper by more than
     ///   the plain tolerance (light and shadow across a photo's paper);
-    /// - clear when the character keeps off the frame's edge (a margin), spans the whole frame both
-    ///   ways covering under 60% of it or in a narrow frame (a crop to its ink), or touches two
-    ///   opposite edges (a crop to its height or width);
+    /// - clear when the character keeps off the frame's edge (a margin), or touches two opposite
+    ///   edges (a crop to its height or width);
+    /// - spanning when it spans the whole frame both ways covering under 65% of it, or in a narrow
+    ///   frame (a crop to its ink, or a photo's table and shadow taken for one);
     /// - open when it touches the edge without spanning the frame (a crop to its height, or the
     ///   light beside a shadow in a photo).
     static func plainness(_ look: (grey: Plane, found: Look)?, paper: Float, inkIsDark: Bool) -> Plainness {
@@ -291,7 +305,7 @@ public enum InkFinding {
         // A crop to the ink both ways: strokes, not a filled shape such as the light beside a shadow.
         // (A narrow one, at least 2.2 times as long as it is wide, is a '1' cut to its stroke.)
         if spansFrame(box, width: width, height: height) {
-            return fill(found) < 0.65 || 5 * max(width, height) >= 11 * min(width, height) ? .clear : .open
+            return fill(found) < 0.65 || 5 * max(width, height) >= 11 * min(width, height) ? .spanning : .open
         }
         if (top && bottom && !(left && !spansAcross) && !(right && !spansAcross)) || (left && right && !(top && !spansDown) && !(bottom && !spansDown)) {
             return .clear
