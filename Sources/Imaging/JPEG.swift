@@ -52,17 +52,21 @@ public enum JPEG {
         let symbols: [UInt8]
         let maximumCode: [Int]
         let offset: [Int]
-        /// For a 9-bit prefix: (length << 8) | symbol, or 0 when the code is longer.
-        let fast: [UInt16]
+        /// For a 9-bit prefix: (length << 8) | symbol, or 0 when the code is longer (512 entries,
+        /// owned by the table, read without bounds checks: the index is 9 bits).
+        let fast: UnsafeMutablePointer<UInt16>
         let defined: Bool
 
         init() {
             symbols = []
             maximumCode = [Int](repeating: -1, count: 18)
             offset = [Int](repeating: 0, count: 17)
-            fast = [UInt16](repeating: 0, count: 512)
+            fast = .allocate(capacity: 512)
+            fast.initialize(repeating: 0, count: 512)
             defined = false
         }
+
+        deinit { fast.deallocate() }
 
         init(counts: [Int], symbols: [UInt8]) {
             var maximumCode = [Int](repeating: -1, count: 18)
@@ -86,9 +90,19 @@ public enum JPEG {
             self.symbols = symbols
             self.maximumCode = maximumCode
             self.offset = offset
-            self.fast = fast
+            self.fast = .allocate(capacity: 512)
+            self.fast.initialize(from: fast, count: 512)
             defined = true
         }
+    }
+
+    /// A Huffman table as a scan reads it: its 9-bit lookup (owned by the `HuffmanTable` in
+    /// `dcTables` or `acTables`, which the decoder keeps through the scan), and which table it is,
+    /// for codes longer than 9 bits. (No reference: copying it per block costs no counting.)
+    struct HuffmanLookup {
+        var fast: UnsafeMutablePointer<UInt16>
+        var table: Int
+        var isDC: Bool
     }
 
     struct Decoder {
@@ -324,6 +338,7 @@ public enum JPEG {
             }
         }
 
+        @inline(__always)
         mutating func bits(_ n: Int) -> Int {
             if n == 0 { return 0 }
             if bitCount < n { refill() }
@@ -333,21 +348,33 @@ public enum JPEG {
             return value
         }
 
-        /// A value of `size` bits in JPEG's sign convention (T.81 F.2.2.1, EXTEND).
+        /// A value of `size` (1...15) bits in JPEG's sign convention (T.81 F.2.2.1, EXTEND).
+        @inline(__always)
         mutating func extended(_ size: Int) -> Int {
-            let value = bits(size)
-            return value < 1 << (size - 1) ? value - (1 << size) + 1 : value
+            if bitCount < size { refill() }
+            let value = Int(truncatingIfNeeded: bitBuffer &>> UInt64(truncatingIfNeeded: 64 &- size))
+            bitBuffer &<<= UInt64(truncatingIfNeeded: size)
+            bitCount &-= size
+            return value < 1 &<< (size &- 1) ? value &- (1 &<< size) &+ 1 : value
         }
 
-        mutating func symbol(_ table: HuffmanTable) throws(ImageFileError) -> Int {
+        /// The next Huffman-coded symbol: codes of up to 9 bits from `fast` (inlined), longer ones
+        /// bit by bit (`longSymbol`).
+        @inline(__always)
+        mutating func symbol(_ table: HuffmanLookup) throws(ImageFileError) -> Int {
             if bitCount < 16 { refill() }
-            let entry = table.fast[Int(bitBuffer >> 55)]
+            let entry = table.fast[Int(truncatingIfNeeded: bitBuffer &>> 55)]
             if entry != 0 {
                 let length = Int(entry >> 8)
                 bitBuffer <<= UInt64(length)
                 bitCount -= length
                 return Int(entry & 0xFF)
             }
+            return try longSymbol(table.isDC ? dcTables[table.table] : acTables[table.table])
+        }
+
+        @inline(never)
+        mutating func longSymbol(_ table: HuffmanTable) throws(ImageFileError) -> Int {
             var code = 0
             for length in 1...16 {
                 code = (code << 1) | bits(1)
@@ -398,7 +425,7 @@ public enum JPEG {
             }
             // What each member needs, read once: its tables, sampling, plane and whether its samples are kept.
             struct Member {
-                var dc: HuffmanTable, ac: HuffmanTable
+                var dc: HuffmanLookup, ac: HuffmanLookup
                 var horizontal: Int, vertical: Int
                 var blocksWide: Int, blocksHigh: Int
                 var quantization: Int
@@ -406,15 +433,22 @@ public enum JPEG {
                 var predictor = 0
             }
             var units = members.map { index in
-                Member(dc: dcTables[components[index].dcTable], ac: acTables[components[index].acTable],
+                Member(dc: HuffmanLookup(fast: dcTables[components[index].dcTable].fast, table: components[index].dcTable, isDC: true),
+                       ac: HuffmanLookup(fast: acTables[components[index].acTable].fast, table: components[index].acTable, isDC: false),
                        horizontal: single ? 1 : components[index].horizontal, vertical: single ? 1 : components[index].vertical,
                        blocksWide: components[index].blocksWide, blocksHigh: components[index].blocksHigh,
                        quantization: components[index].table, plane: decided[index] ? planes.pointers[index] : nil)
             }
             // Scratch for one block: coefficients, samples, the transform's workspace; the tables as pointers.
-            let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 64 + 4 * 64)
+            let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 64 + 4 * 64 + 64)
             defer { scratch.deallocate() }
-            let coefficients = scratch, samples = scratch + 64, workspace = scratch + 128, tables = scratch + 192
+            let coefficients = scratch, samples = scratch + 64, workspace = scratch + 128, tables = scratch + 192, zigzag = scratch + 448
+            zigzag.update(from: JPEG.zigzag, count: 64)
+            let positions = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+            defer { positions.deallocate() }
+            let reducedColumns = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: 8)
+            defer { reducedColumns.deallocate() }
+            reducedColumns.initialize(from: side == 2 ? Self.reducedColumns2 : Self.reducedColumns4, count: 8)
             for (t, table) in quantization.enumerated() where !table.isEmpty { (tables + 64 * t).update(from: table, count: 64) }
             var unitsLeft = restartInterval
             for unitRow in 0..<unitsHigh {
@@ -431,7 +465,9 @@ public enum JPEG {
                         let member = units[m]
                         for by in 0..<member.vertical {
                             for bx in 0..<member.horizontal {
-                                let dcOnly = try block(dc: member.dc, ac: member.ac, predictor: &units[m].predictor, into: coefficients)
+                                let (rows, count) = try block(dc: member.dc, ac: member.ac, predictor: &units[m].predictor, zigzag: zigzag,
+                                                              into: coefficients, positions: positions)
+                                let dcOnly = count == 0
                                 guard let plane = member.plane else { continue }
                                 let blockRow = unitRow * member.vertical + by, blockColumn = unitColumn * member.horizontal + bx
                                 guard blockRow < member.blocksHigh, blockColumn < member.blocksWide else { continue }
@@ -445,7 +481,8 @@ public enum JPEG {
                                     inverseTransform(coefficients, table: table, into: samples, workspace: workspace)
                                     store(samples, at: target, stride: member.blocksWide * side)
                                 } else {
-                                    Self.reducedTransform(coefficients, table: table, side: side, into: target, stride: member.blocksWide * side)
+                                    Self.reducedTransform(coefficients, table: table, positions: positions, count: count, rows: rows, columns: reducedColumns, side: side,
+                                                          into: target, stride: member.blocksWide * side)
                                 }
                             }
                         }
@@ -488,10 +525,14 @@ public enum JPEG {
             if (0xD0...0xD7).contains(bytes[position + 1]) { position += 2 }
         }
 
-        /// Reads one block's coefficients (zeroed first) in natural order; returns whether it has
-        /// only a DC coefficient.
+        /// Reads one block's coefficients (zeroed first) in natural order, and where its AC
+        /// coefficients are (natural indices, at most 63) in `positions`; returns which of its rows
+        /// of frequencies hold any (bit v for row v; row 0 always, for the DC), and how many AC
+        /// coefficients it has.
         @inline(__always)
-        mutating func block(dc: HuffmanTable, ac: HuffmanTable, predictor: inout Int, into coefficients: UnsafeMutablePointer<Int>) throws(ImageFileError) -> Bool {
+        mutating func block(dc: HuffmanLookup, ac: HuffmanLookup, predictor: inout Int, zigzag: UnsafePointer<Int>,
+                            into coefficients: UnsafeMutablePointer<Int>,
+                            positions: UnsafeMutablePointer<UInt8>) throws(ImageFileError) -> (rows: UInt8, count: Int) {
             coefficients.update(repeating: 0, count: 64)
             let size = try symbol(dc)
             guard size <= 11 else { throw malformed("a DC difference of \(size) bits (at most 11)") }
@@ -502,7 +543,7 @@ public enum JPEG {
             let difference = size == 0 ? 0 : extended(size)
             predictor = Int(Int16(truncatingIfNeeded: predictor &+ difference))
             coefficients[0] = predictor
-            var k = 1, onlyDC = true
+            var k = 1, rows: UInt8 = 1, count = 0
             while k < 64 {
                 let rs = try symbol(ac)
                 let run = rs >> 4, size = rs & 15
@@ -512,11 +553,14 @@ public enum JPEG {
                 }
                 k += run
                 guard k < 64 else { throw malformed("an AC run past the end of a block (the data is corrupt)") }
-                coefficients[JPEG.zigzag[k]] = extended(size)
-                onlyDC = false
+                let natural = zigzag[k]
+                coefficients[natural] = extended(size)
+                rows |= 1 << UInt8(truncatingIfNeeded: natural >> 3)
+                positions[count] = UInt8(truncatingIfNeeded: natural)
+                count &+= 1
                 k += 1
             }
-            return onlyDC
+            return (rows, count)
         }
 
         /// Dequantizes and inverse-transforms one block: s(x,y) = 1/4 sum_u sum_v C(u)C(v) F(u,v)
@@ -567,27 +611,37 @@ public enum JPEG {
         /// with A(i, u) = C(u)/2 times the mean of cos((2x+1) u pi/16) over the pixels x of sample i;
         /// in floating point, a sixth of the work of the whole transform and its averaging (and
         /// within a grey level of them).
-        static func reducedTransform(_ coefficients: UnsafePointer<Int>, table: UnsafePointer<Int>, side: Int,
+        static func reducedTransform(_ coefficients: UnsafePointer<Int>, table: UnsafePointer<Int>,
+                                     positions: UnsafePointer<UInt8>, count: Int, rows: UInt8,
+                                     columns a: UnsafePointer<SIMD4<Float>>, side: Int,
                                      into target: UnsafeMutablePointer<UInt8>, stride: Int) {
-            // Columns of A as vectors over i (4 lanes; 2 used for side 2): H(v) = sum_u F(v, u) A(., u),
-            // then each output row j = sum_v A(j, v) H(v): all multiply-adds, no horizontal sums.
-            let columns = side == 4 ? reducedColumns4 : reducedColumns2
-            columns.withUnsafeBufferPointer { a in
-                var h = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>())
-                withUnsafeMutableBytes(of: &h) { raw in
-                    let h = raw.bindMemory(to: SIMD4<Float>.self)
-                    for v in 0..<8 {
-                        var sum = SIMD4<Float>()
-                        for u in 0..<8 {
-                            let f = coefficients[v &* 8 &+ u] &* table[v &* 8 &+ u]
-                            if f != 0 { sum += Float(f) * a[u] }
-                        }
-                        h[v] = sum
-                    }
-                    for j in 0..<side {
-                        var row = SIMD4<Float>(repeating: 128)
-                        for v in 0..<8 { row += a[v][j] * h[v] }
-                        for i in 0..<side { target[j * stride + i] = UInt8(max(0, min(255, row[i].rounded()))) }
+            // `a`: the columns of A as vectors over i (`reducedColumns(side:)`; 4 lanes, 2 used for
+            // side 2). H(v) = sum_u F(v, u) A(., u) over the DC and the `count` AC coefficients at
+            // `positions` (a block holds a few), then each output row j = sum_v A(j, v) H(v) over
+            // the rows of frequencies that hold any (`rows`, bit v for row v): all multiply-adds,
+            // no horizontal sums.
+            withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 8 + 4) { buffer in
+                let h = buffer.baseAddress!, out = h + 8
+                h.initialize(repeating: SIMD4(), count: 8)
+                out.initialize(repeating: SIMD4(repeating: 128), count: 4)
+                h[0] = Float(coefficients[0] &* table[0]) * a[0]
+                for n in 0..<count {
+                    let p = Int(positions[n])
+                    h[p &>> 3] += Float(coefficients[p] &* table[p]) * a[p & 7]
+                }
+                var remaining = rows
+                while remaining != 0 {
+                    let v = remaining.trailingZeroBitCount
+                    remaining &= remaining &- 1
+                    let weights = a[v], hv = h[v]
+                    for j in 0..<side { out[j] += weights[j] * hv }
+                }
+                for j in 0..<side {
+                    // Rounded half away from zero, as Float.rounded(), by adding a half and truncating in 0...255.
+                    let half = out[j] + 0.5, row = target + j &* stride
+                    for i in 0..<side {
+                        let value = half[i]
+                        row[i] = value <= 0 ? 0 : value >= 255 ? 255 : UInt8(truncatingIfNeeded: Int32(value))
                     }
                 }
             }
