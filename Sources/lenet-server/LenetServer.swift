@@ -15,17 +15,26 @@ struct LenetServerCommand: AsyncParsableCommand {
             Open http://127.0.0.1:8080/ and draw. The page shows the probabilities as you draw, the 28x28 image the network saw and C1's and C3's feature maps; it works offline.
 
             API:
-              POST /api/predict        a PNG (or PGM/PPM) body, or JSON {"pixels": [784 numbers 0-255]} (28x28, row by row);
-                                       answers {"class", "probabilities", "logits", "input"}; ?features=1 adds the feature maps
-              GET  /api/model          the architecture, parameters, the checkpoint's metadata and test accuracy
-              GET  /report             the newest runs/*/report.html
-              GET  /healthz            ok
-            Errors are JSON {"error": "..."} with a 4xx status; bodies over 4 MB get 413.
+              POST /api/predict   a PNG, JPEG or PGM/PPM body, or JSON
+                                  {"pixels": [784 numbers 0-255]} (28x28, row by
+                                  row); answers {"class", "probabilities",
+                                  "top", "scores", "box", "reading", "input"},
+                                  as lenet predict --json does; ?features=1
+                                  adds C1's and C3's feature maps
+              GET  /api/model     the model that answers: its architecture,
+                                  parameters, checkpoint and test accuracy
+              GET  /report        the newest runs/*/report.html
+              GET  /healthz       ok (HEAD too)
+            Errors are JSON {"error": "..."} with a 4xx status; bodies over 4 MB
+            get 413.
 
             Examples:
-              swift run -c release lenet-server             the shipped model on 127.0.0.1:8080
-              lenet serve --port 9000 --checkpoint latest   the same program, through lenet
-              curl -s --data-binary @digit.png -H 'Content-Type: image/png' http://127.0.0.1:8080/api/predict
+              lenet-server                    the modern model on 127.0.0.1:8080
+              lenet-server --checkpoint writeup --port 9000
+                                              the write-up's model instead
+              curl -s --data-binary @digit.png \\
+                   -H 'Content-Type: image/png' \\
+                   http://127.0.0.1:8080/api/predict
             """)
 
     @Option(help: ArgumentHelp("The model: \(ShippedModel.choices).", valueName: "model"))
