@@ -34,8 +34,10 @@ public enum ImageFolder {
     /// Every image of every class, prepared; labels are class indices in sorted-name order. Hidden
     /// entries (starting with ".") are skipped; a class folder or an image whose name is not UTF-8
     /// is an error that names it, as is any image that cannot be read (a device, a FIFO, a folder
-    /// named like a picture: each said as what it is).
-    public static func load(_ path: String) throws -> LabeledImages {
+    /// named like a picture: each said as what it is). A picture that reads but shows no ink (a
+    /// photo too faint, a blank page) enters as a blank image, so that an evaluation counts it and
+    /// goes on; `log` is told how many did, and the first of them with the reason.
+    public static func load(_ path: String, log: (String) -> Void = { _ in }) throws -> LabeledImages {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
             throw LoadError.notAFolder(path)
@@ -49,6 +51,7 @@ public enum ImageFolder {
         guard !classes.isEmpty else { throw LoadError.noClasses(path) }
         guard classes.count <= 255 else { throw LoadError.tooManyClasses(folder: path, count: classes.count) }
         var pixels: [UInt8] = [], labels: [UInt8] = []
+        var blank: [(file: String, reason: String)] = []
         for (label, name) in classes.enumerated() {
             let folder = (path as NSString).appendingPathComponent(name)
             let images = try entries(folder).filter { extensions.contains(($0.name as NSString).pathExtension.lowercased()) }
@@ -59,6 +62,9 @@ public enum ImageFolder {
                 let filePath = (folder as NSString).appendingPathComponent(file)
                 do {
                     pixels += try DigitPreprocessing.prepare(try ImageFile.readGrey(filePath))
+                } catch let DigitPreprocessing.Failure.noInk(reason) {
+                    pixels += [UInt8](repeating: 0, count: DigitPreprocessing.side * DigitPreprocessing.side)
+                    blank.append((filePath, reason))
                 } catch let error as ImageFileError {
                     throw LoadError.badImage(file: filePath, reason: error.description.replacingOccurrences(of: filePath + ": ", with: ""))
                 } catch {
@@ -66,6 +72,9 @@ public enum ImageFolder {
                 }
                 labels.append(UInt8(label))
             }
+        }
+        if let first = blank.first {
+            log("\(path): \(blank.count) of \(labels.count) pictures show no ink and count as blank images (the first, \(first.file): \(first.reason))")
         }
         return LabeledImages(count: labels.count, rows: 28, columns: 28, pixels: pixels, labels: labels,
                              classCount: classes.count, classNames: classes)

@@ -107,9 +107,9 @@ struct DataOptions: ParsableArguments {
             return loaded
         case .folder(let path):
             if let testFolder {
-                return try ImageFolder.load(split == .train ? path : testFolder)
+                return try ImageFolder.load(split == .train ? path : testFolder, log: { printError($0) })
             }
-            let parts = ImageFolder.split(try ImageFolder.load(path), testShare: testSplit)
+            let parts = ImageFolder.split(try ImageFolder.load(path, log: { printError($0) }), testShare: testSplit)
             let part = split == .train ? parts.train : parts.test
             guard part.count > 0 else {
                 let name = split == .train ? "training" : "test"
