@@ -36,8 +36,11 @@ public enum ImageFolder {
     /// is an error that names it, as is any image that cannot be read (a device, a FIFO, a folder
     /// named like a picture: each said as what it is). A picture that reads but shows no ink (a
     /// photo too faint, a blank page) enters as a blank image, so that an evaluation counts it and
-    /// goes on; `log` is told how many did, and the first of them with the reason.
-    public static func load(_ path: String, log: (String) -> Void = { _ in }) throws -> LabeledImages {
+    /// goes on; `log` is told how many did, and the first of them with the reason. `confidence`
+    /// (a model's certainty about a 28x28) chooses where a picture reads two ways, as `lenet
+    /// predict` does (`DigitPreprocessing.prepared(_:confidence:)`).
+    public static func load(_ path: String, log: (String) -> Void = { _ in },
+                            confidence: ((_ digit: [UInt8]) -> Double)? = nil) throws -> LabeledImages {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
             throw LoadError.notAFolder(path)
@@ -61,7 +64,7 @@ public enum ImageFolder {
             for file in files {
                 let filePath = (folder as NSString).appendingPathComponent(file)
                 do {
-                    pixels += try DigitPreprocessing.prepare(try ImageFile.readGrey(filePath))
+                    pixels += try DigitPreprocessing.prepare(try ImageFile.readGrey(filePath), confidence: confidence)
                 } catch let DigitPreprocessing.Failure.noInk(reason) {
                     pixels += [UInt8](repeating: 0, count: DigitPreprocessing.side * DigitPreprocessing.side)
                     blank.append((filePath, reason))

@@ -46,15 +46,22 @@ public enum DigitPreprocessing {
 
     /// The 28x28 bytes of a picture's grey levels (step 1 done as it was decoded), ink 255 on
     /// background 0.
-    public static func prepare(_ picture: GreyPicture) throws(Failure) -> [UInt8] {
-        try prepared(picture).pixels
+    public static func prepare(_ picture: GreyPicture, confidence: ((_ digit: [UInt8]) -> Double)? = nil) throws(Failure) -> [UInt8] {
+        try prepared(picture, confidence: confidence).pixels
     }
 
     /// The picture made ready, read as it shows itself (or with `polarity`), with where the
-    /// character is and how it was read.
-    public static func prepared(_ picture: GreyPicture, polarity: InkFinding.Polarity? = nil) throws(Failure) -> Prepared {
-        let finding = try InkFinding.find(picture, polarity: polarity)
-        return Prepared(pixels: try frame(finding), box: finding.box, polarity: finding.polarity)
+    /// character is and how it was read. Where the picture reads two ways (light ink, or the
+    /// digit written on the lit part of a page: `InkFinding.Readings`), `confidence` (a reader's
+    /// certainty about a 28x28, such as its top probability) chooses: the reading it is surer of
+    /// holds. Without it the first does.
+    public static func prepared(_ picture: GreyPicture, polarity: InkFinding.Polarity? = nil,
+                                confidence: ((_ digit: [UInt8]) -> Double)? = nil) throws(Failure) -> Prepared {
+        let readings = try InkFinding.readings(picture, polarity: polarity)
+        let first = Prepared(pixels: try frame(readings.first), box: readings.first.box, polarity: readings.first.polarity)
+        guard let confidence, let other = readings.second, let pixels = try? frame(other) else { return first }
+        let second = Prepared(pixels: pixels, box: other.box, polarity: other.polarity)
+        return confidence(second.pixels) > confidence(first.pixels) ? second : first
     }
 
     /// Steps 4 and 5 for what `InkFinding` found: the 28x28 bytes.

@@ -134,19 +134,35 @@ public enum InkFinding {
         public var polarity: Polarity
     }
 
+    /// A picture's reading, and where the picture reads two ways, the other.
+    public struct Readings: Sendable {
+        /// The reading the picture's shades favour.
+        public var first: Finding
+        /// Light ink on a dark ground, or a photo's dark ink on paper, where both find a character
+        /// of their own: the light beside a shadow, or the lit part of a page, reads as light ink as
+        /// well as the digit written on it does as dark. Only a reader of characters can tell them
+        /// apart (`DigitPreprocessing.prepared(_:confidence:)` asks it).
+        public var second: Finding?
+    }
+
     /// The ink of the character in `picture`, read as the picture shows it (plain or photo, dark or
     /// light ink), or with `polarity`.
     public static func find(_ picture: GreyPicture, polarity chosen: Polarity? = nil) throws(DigitPreprocessing.Failure) -> Finding {
+        try readings(picture, polarity: chosen).first
+    }
+
+    /// The character's ink as `find` reads it, with the other reading where there are two.
+    public static func readings(_ picture: GreyPicture, polarity chosen: Polarity? = nil) throws(DigitPreprocessing.Failure) -> Readings {
         guard picture.width > 0, picture.height > 0 else { throw .noInk("the picture has no pixels") }
         let factor = max(1, (max(picture.width, picture.height) + coarseSide - 1) / coarseSide)
         let coarse = averaged(picture, region: Box(left: 0, top: 0, right: picture.width - 1, bottom: picture.height - 1), factor: factor)
         try checkNotOneShade(coarse, picture: picture)
         if let chosen {
-            if chosen.isPhoto { return try findInPhoto(picture, polarity: { _ in chosen }) }
-            return try find(picture, coarse: coarse, factor: factor, polarity: chosen, look: nil)
+            if chosen.isPhoto { return Readings(first: try findInPhoto(picture, polarity: { _ in chosen })) }
+            return Readings(first: try find(picture, coarse: coarse, factor: factor, polarity: chosen, look: nil))
         }
         do {
-            return try find(picture, coarse: coarse, factor: factor, reading: Polarity.reading(coarse))
+            return try readings(picture, coarse: coarse, factor: factor, reading: Polarity.reading(coarse))
         } catch {
             // Last, a crop so tight that its ink is most of it: two shades far apart, the commoner
             // one the ink, and then the other way round; kept only if what it finds spans the frame
@@ -158,7 +174,7 @@ public enum InkFinding {
                 if let look = try? firstLook(coarse, polarity: polarity), spansFrame(look.box, width: coarse.width, height: coarse.height),
                    narrow || plainness((polarity.inkIsDark ? coarse : inverted(coarse), look), paper: polarity.paper ?? 1, inkIsDark: polarity.inkIsDark) != .implausible,
                    let found = try? find(picture, coarse: coarse, factor: factor, polarity: polarity, look: look) {
-                    return found
+                    return Readings(first: found)
                 }
             }
             throw error
@@ -181,25 +197,31 @@ public enum InkFinding {
     /// holds if what it finds is a character where a character can be, and leaves nothing else
     /// unexplained (see `plainness`); where it may not, the picture is read as a photo (which keeps
     /// to the character away from the frame's edge when there is one, and finds it at the edge
-    /// otherwise), and as plain again if that finds nothing.
-    static func find(_ picture: GreyPicture, coarse: Plane, factor: Int, reading: Polarity) throws(DigitPreprocessing.Failure) -> Finding {
-        guard !reading.isPhoto else { return try findInPhoto(picture, polarity: { _ in reading }) }
+    /// otherwise), and as plain again if that finds nothing. Light ink, plain or chalk in a photo,
+    /// may be the lit part of a page: where the photo's dark reading finds a character of its own,
+    /// it is the second reading.
+    static func readings(_ picture: GreyPicture, coarse: Plane, factor: Int, reading: Polarity) throws(DigitPreprocessing.Failure) -> Readings {
+        if reading.isPhoto { return withDarkInk(try findInPhoto(picture, polarity: { _ in reading }), picture) }
         let look = try? firstLook(coarse, polarity: reading)
         let grey = reading.inkIsDark ? coarse : inverted(coarse)
         let plainness = plainness(look.map { (grey, $0) }, paper: reading.paper ?? 1, inkIsDark: reading.inkIsDark)
-        if plainness == .clear { return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look) }
-        if plainness == .spanning {
-            // A crop to the ink, or a photo whose shadow and table edges, taken together, span the
-            // frame: the photo's reading holds only if it finds a character of its own, away from
-            // the frame's edge, at least a quarter of the frame's shorter side, in the same polarity,
-            // elsewhere than the plain one.
+        if plainness == .clear && reading.inkIsDark {
+            return Readings(first: try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look))
+        }
+        if plainness == .clear || plainness == .spanning {
+            // A crop to the ink, light ink, or a photo whose shadow and table edges, taken together,
+            // span the frame: the photo's reading counts only if it finds a character of its own,
+            // away from the frame's edge, at least a quarter of the frame's shorter side, elsewhere
+            // than the plain one. In the same polarity it holds (for a frame it spans); in the
+            // other it is the second reading.
             let plain = try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look)
-            guard let asPhoto = try? findInPhoto(picture, polarity: Polarity.photo) else { return plain }
+            guard let asPhoto = try? findInPhoto(picture, polarity: Polarity.photo) else { return Readings(first: plain) }
             let box = asPhoto.box, slack = max(2, min(picture.width, picture.height) / 32)
             let inside = box.left > slack && box.top > slack && box.right < picture.width - 1 - slack && box.bottom < picture.height - 1 - slack
             let large = 4 * max(box.width, box.height) >= min(picture.width, picture.height)
-            let agrees = asPhoto.polarity.inkIsDark == reading.inkIsDark
-            return agrees && inside && large && plain.box.overlap(box) < 0.6 ? asPhoto : plain
+            guard inside && large && plain.box.overlap(box) < 0.6 else { return Readings(first: plain) }
+            if asPhoto.polarity.inkIsDark != reading.inkIsDark { return Readings(first: plain, second: asPhoto) }
+            return Readings(first: plainness == .spanning ? asPhoto : plain)
         }
         let asPhoto: Finding
         do {
@@ -208,16 +230,25 @@ public enum InkFinding {
             // Nothing in it as a photo: the plain reading, if what it found is strokes (covering
             // under half their box, or thinner than a third of its size), not the light beside a shadow.
             guard let look, plainness == .open, fill(look) < 0.5 || isStrokes(look, width: coarse.width, height: coarse.height) else { throw error }
-            return try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look)
+            return Readings(first: try find(picture, coarse: coarse, factor: factor, polarity: reading, look: look))
         }
         // Open: a character at the frame's edge (a crop) or the light beside a shadow (a photo).
         // When both readings find the same character, the plain one holds (the photo's closing
         // cannot tell a stroke along the frame's edge from a shadow there).
         if plainness == .open, let plain = try? find(picture, coarse: coarse, factor: factor, polarity: reading, look: look),
            plain.box.overlap(asPhoto.box) >= 0.6 {
-            return plain
+            return Readings(first: plain)
         }
-        return asPhoto
+        return withDarkInk(asPhoto, picture)
+    }
+
+    /// A photo's reading, and where it took the ink to be light (chalk on a board), the dark ink's
+    /// as the second: the lit part of a page in shadow is light on dark too.
+    static func withDarkInk(_ photo: Finding, _ picture: GreyPicture) -> Readings {
+        guard !photo.polarity.inkIsDark,
+              let dark = try? findInPhoto(picture, polarity: { _ in Polarity(inkIsDark: true, isPhoto: true, paper: nil, paperNoise: 0) })
+        else { return Readings(first: photo) }
+        return Readings(first: photo, second: dark)
     }
 
     /// The character read as a photo's, from a first look `photoCoarseSide` pixels across, with the

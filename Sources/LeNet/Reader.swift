@@ -69,11 +69,17 @@ public struct Reader: Sendable {
 
     /// Reads a picture's grey levels.
     public func classify(_ picture: GreyPicture) throws(DigitPreprocessing.Failure) -> Answer {
-        let prepared = try DigitPreprocessing.prepared(picture)
+        let prepared = try DigitPreprocessing.prepared(picture, confidence: confidence)
         var answer = classify(digit: prepared.pixels)
         answer.box = prepared.box
         answer.polarity = prepared.polarity
         return answer
+    }
+
+    /// How sure the model is of a 28x28 digit: its top probability. It chooses between a
+    /// picture's two readings, where it has two.
+    public func confidence(_ digit: [UInt8]) -> Double {
+        model.read(digit).probabilities.max() ?? 0
     }
 
     /// Reads a 28x28 digit as it is (bytes, ink 255 on 0, as MNIST's).

@@ -37,7 +37,8 @@ struct Evaluate: AsyncParsableCommand {
         try await reportingErrors {
             let (path, shipped) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try AnyLeNet.load(path)
-            let test = try await dataOptions.load(.test, fallback: metadata[MetadataKey.dataset])
+            let reader = Reader(model: model, metadata: metadata, checkpoint: path)
+            let test = try await dataOptions.load(.test, fallback: metadata[MetadataKey.dataset], confidence: reader.confidence)
             guard test.classCount == model.classes else {
                 throw CommandError("\(path) tells \(model.classes) classes apart but the test set (\(dataOptions.dataset ?? metadata[MetadataKey.dataset] ?? "mnist")) has \(test.classCount); pass the --dataset it was trained on")
             }

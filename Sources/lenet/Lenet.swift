@@ -88,8 +88,9 @@ struct DataOptions: ParsableArguments {
         try DataSetChoice(dataset ?? fallback ?? "mnist")
     }
 
-    /// Downloads missing files (if any), then loads the split.
-    func load(_ split: MNIST.Split, fallback: String? = nil) async throws -> LabeledImages {
+    /// Downloads missing files (if any), then loads the split (pictures in a folder prepared as
+    /// `lenet predict` prepares them, with `confidence` choosing where one reads two ways).
+    func load(_ split: MNIST.Split, fallback: String? = nil, confidence: ((_ digit: [UInt8]) -> Double)? = nil) async throws -> LabeledImages {
         switch try choice(fallback: fallback) {
         case .idx(let set):
             let missing = set.missingFiles(root: data)
@@ -107,9 +108,9 @@ struct DataOptions: ParsableArguments {
             return loaded
         case .folder(let path):
             if let testFolder {
-                return try ImageFolder.load(split == .train ? path : testFolder, log: { printError($0) })
+                return try ImageFolder.load(split == .train ? path : testFolder, log: { printError($0) }, confidence: confidence)
             }
-            let parts = ImageFolder.split(try ImageFolder.load(path, log: { printError($0) }), testShare: testSplit)
+            let parts = ImageFolder.split(try ImageFolder.load(path, log: { printError($0) }, confidence: confidence), testShare: testSplit)
             let part = split == .train ? parts.train : parts.test
             guard part.count > 0 else {
                 let name = split == .train ? "training" : "test"
