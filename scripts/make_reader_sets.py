@@ -28,25 +28,26 @@ Usage: make_reader_sets.py --output DIR [--part held-out|tuning] [--count N] [--
 Needs numpy and Pillow; optdigits needs scikit-learn (its load_digits data is bundled in the package).
 The same arguments give the same files."""
 import argparse
-import gzip
 import os
-import struct
+import sys
 
 import numpy as np
 from PIL import Image, ImageFilter
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_photo_digits import read_idx  # noqa: E402
 
 ALL = ["tight-dark", "tight-light", "margin-dark", "margin-light", "optdigits-tight", "optdigits-margin", "lowres",
        "tight-colour", "tight-thick", "tight-jpeg", "tight-transparent", "low-contrast"]
 
 
-def read_idx(path):
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        data = f.read()
-    magic, count = struct.unpack(">II", data[:8])
-    if magic == 0x803:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
-    return np.frombuffer(data, np.uint8, offset=8)
+def pictures(folder):
+    """(path, label) for every picture of a set: FOLDER/<label>/<picture>, in sorted order."""
+    for label in sorted(os.listdir(folder)):
+        sub = os.path.join(folder, label)
+        if os.path.isdir(sub):
+            for name in sorted(os.listdir(sub)):
+                yield os.path.join(sub, name), label
 
 
 def crop_to_ink(digit, threshold=30):

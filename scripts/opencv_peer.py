@@ -17,6 +17,9 @@ import cv2
 import numpy as np
 from safetensors.numpy import load_file
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_reader_sets import pictures  # noqa: E402,F401
+
 
 def prepare(grey):
     """uint8 HxW -> float32 28x28 (ink 1, paper 0), or None when no ink is found."""
@@ -74,14 +77,6 @@ class LeNet:
 
     def classify(self, ink):
         return int(np.argmax(self.logits(ink)))
-
-
-def pictures(folder):
-    for label in sorted(os.listdir(folder)):
-        sub = os.path.join(folder, label)
-        if os.path.isdir(sub):
-            for name in sorted(os.listdir(sub)):
-                yield os.path.join(sub, name), label
 
 
 def read_folder(net, folder):

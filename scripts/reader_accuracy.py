@@ -21,17 +21,11 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from make_reader_sets import pictures  # noqa: E402
 ROOT = os.path.dirname(HERE)
 MODELS = [("modern", os.path.join(ROOT, "models/lenet5-modern.safetensors")),
           ("writeup", os.path.join(ROOT, "models/lenet5-mnist.safetensors"))]
-
-
-def pictures(folder):
-    for label in sorted(os.listdir(folder)):
-        sub = os.path.join(folder, label)
-        if os.path.isdir(sub):
-            for name in sorted(os.listdir(sub)):
-                yield os.path.join(sub, name), label
 
 
 def ours(lenet, model, folder):
