@@ -106,23 +106,26 @@ let package = Package(
         // For the tests only: an HTTP/1.1 server of static files and a raw client, both on loopback
         // sockets, so that no test needs Python or an HTTP client library.
         .target(name: "LoopbackHTTP", path: "Tests/LoopbackHTTP"),
+        // For the tests only: their folders, inside one of the test process's own that is removed
+        // when it exits.
+        .target(name: "TestFolders", path: "Tests/TestFolders"),
         // For the tests and the fuzzers (Fuzz/ links the same folder): pictures written from their
         // parts, valid but extreme (a DC difference on every block, 16-bit tables, a huge frame over
         // a few bytes), made from a list of choices or from a fuzzer's bytes.
         .target(name: "CraftedImages", dependencies: ["Support"], path: "Tests/CraftedImages", swiftSettings: optimisedInDebug),
-        .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestFolders"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Imaging", "LoopbackHTTP"]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support", "TestFolders"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Imaging", "LoopbackHTTP", "TestFolders"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support", "CraftedImages"], exclude: ["Fixtures"]),
         .testTarget(name: "LeNetServerTests", dependencies: [
-            "LeNetServer", "LeNet", "Imaging", "Datasets", "LoopbackHTTP",
+            "LeNetServer", "LeNet", "Imaging", "Datasets", "LoopbackHTTP", "TestFolders",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runs", "LeNet", "NeuralNetwork", "Datasets"]),
-        .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging"],
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runs", "LeNet", "NeuralNetwork", "Datasets", "TestFolders"]),
+        .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging", "TestFolders"],
                     exclude: ["Fixtures"], swiftSettings: optimisedInDebug),
     ],
     swiftLanguageModes: [.v6]

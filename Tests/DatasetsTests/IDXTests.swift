@@ -1,12 +1,11 @@
 import Foundation
+import TestFolders
 import Testing
 @testable import Datasets
 import Support
 
 func temporaryFolder() -> String {
-    let folder = NSTemporaryDirectory() + "lenet-datasets-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder
+    TestFolders.make("datasets")
 }
 
 /// A small IDX pair: `count` images of 4x3 whose pixels encode their index, and labels i % 10.

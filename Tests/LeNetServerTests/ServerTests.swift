@@ -1,4 +1,5 @@
 import Foundation
+import TestFolders
 import Hummingbird
 import Datasets
 import Imaging
@@ -323,7 +324,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(response.status == 404)
             #expect(try Self.errorMessage(response).contains("no training report yet"))
         }
-        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)").path
+        let runs = TestFolders.path("runs")
         defer { try? FileManager.default.removeItem(atPath: runs) }
         for (name, text) in [("2026-01-01T00-00-00", "old"), ("2026-02-01T00-00-00", "new")] {
             try FileManager.default.createDirectory(atPath: runs + "/" + name, withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import TestFolders
 import Testing
 @testable import LeNet
 import NeuralNetwork
@@ -11,9 +12,7 @@ func loadMNIST(_ split: MNIST.Split) throws -> LabeledImages {
 }
 
 func temporaryFolder() -> String {
-    let folder = NSTemporaryDirectory() + "lenet-model-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder
+    TestFolders.make("model")
 }
 
 @Suite struct ModelTests {

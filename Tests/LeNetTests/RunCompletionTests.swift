@@ -1,4 +1,5 @@
 import Foundation
+import TestFolders
 import Testing
 @testable import LeNet
 import Support
@@ -9,7 +10,7 @@ import Support
     struct DiskFull: Error {}
 
     func folder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)").path
+        let path = TestFolders.path("run")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

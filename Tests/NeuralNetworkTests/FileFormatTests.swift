@@ -1,12 +1,11 @@
 import Foundation
+import TestFolders
 import Testing
 @testable import NeuralNetwork
 import Support
 
 func temporaryPath(_ name: String) -> String {
-    let folder = NSTemporaryDirectory() + "lenet-tests-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder + "/" + name
+    TestFolders.make("formats") + "/" + name
 }
 
 /// A safetensors file from a header string and data, for malformed-file tests.

@@ -1,6 +1,7 @@
 import NeuralNetwork
 import Datasets
 import Foundation
+import TestFolders
 import LeNet
 import Runs
 import Testing
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func theThreeFilesCarryTheSameNumbers() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
+        let folder = TestFolders.path("report")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var history = TrainingHistory(schedule: [Phase(epochs: 1, learningRate: 0.01), Phase(epochs: 1, learningRate: 0.001)])

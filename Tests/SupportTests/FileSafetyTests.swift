@@ -1,4 +1,5 @@
 import Foundation
+import TestFolders
 import Testing
 @testable import Support
 
@@ -8,7 +9,7 @@ import Testing
 /// and nothing that is not a regular file is ever replaced.
 @Suite struct FileSafetyTests {
     let folder: String = {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("file-safety-\(UUID().uuidString)").path
+        let path = TestFolders.path("file-safety")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }()

@@ -1,4 +1,5 @@
 import Foundation
+import TestFolders
 import Testing
 @testable import Support
 
@@ -61,7 +62,7 @@ import Testing
 
 @Suite struct FilesTests {
     @Test func atomicWriteReplacesAndLeavesNoTemporaryFile() throws {
-        let folder = NSTemporaryDirectory() + "files-\(UUID().uuidString)"
+        let folder = TestFolders.path("files")
         let path = folder + "/nested/out.bin"
         try Files.writeAtomically([1, 2, 3], to: path)
         try Files.writeAtomically([4, 5], to: path)
@@ -70,7 +71,7 @@ import Testing
     }
 
     @Test func unwritableDestinationNamesThePath() throws {
-        let blocker = NSTemporaryDirectory() + "blocker-\(UUID().uuidString)"
+        let blocker = TestFolders.path("blocker")
         try Files.writeAtomically([0], to: blocker)  // a file where a folder is needed
         #expect { try Files.writeAtomically([1], to: blocker + "/x.bin") } throws: { error in
             "\(error)".contains(blocker)
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func temporaryFilesOfAKilledProcessAreRemovedOnTheNextWriteButNotALiveOnes() throws {
-        let folder = NSTemporaryDirectory() + "stale-\(UUID().uuidString)"
+        let folder = TestFolders.path("stale")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // A process that has ended: its pid names no running process.
         var child: pid_t = 0
