@@ -12,7 +12,9 @@
 ///    its longer side is 20 pixels, keeping the aspect ratio: area averaging when shrinking (the
 ///    anti-aliasing), bilinear interpolation when enlarging;
 /// 5. it is placed in 28x28 with its centre of mass at pixel (14, 14), where MNIST's are (rounded to
-///    whole pixels).
+///    whole pixels);
+/// 6. with a reader to ask (`prepared(_:confidence:)`), strokes far heavier than MNIST's are
+///    thinned, unless it is surer of them as they were (`thinned`).
 public enum DigitPreprocessing {
     public static let side = 28
     public static let box = 20
@@ -58,10 +60,17 @@ public enum DigitPreprocessing {
     public static func prepared(_ picture: GreyPicture, polarity: InkFinding.Polarity? = nil,
                                 confidence: ((_ digit: [UInt8]) -> Double)? = nil) throws(Failure) -> Prepared {
         let readings = try InkFinding.readings(picture, polarity: polarity)
-        let first = Prepared(pixels: try frame(readings.first), box: readings.first.box, polarity: readings.first.polarity)
-        guard let confidence, let other = readings.second, let pixels = try? frame(other) else { return first }
-        let second = Prepared(pixels: pixels, box: other.box, polarity: other.polarity)
-        return confidence(second.pixels) > confidence(first.pixels) ? second : first
+        var chosen = Prepared(pixels: try frame(readings.first), box: readings.first.box, polarity: readings.first.polarity)
+        if let confidence, let other = readings.second, let pixels = try? frame(other) {
+            let second = Prepared(pixels: pixels, box: other.box, polarity: other.polarity)
+            if confidence(second.pixels) > confidence(chosen.pixels) { chosen = second }
+        }
+        // Step 6, with a reader: heavy strokes thinned, unless it is surer of them as they are.
+        if let confidence {
+            let thin = thinned(chosen.pixels)
+            if thin != chosen.pixels, confidence(thin) >= confidence(chosen.pixels) { chosen.pixels = thin }
+        }
+        return chosen
     }
 
     /// Steps 4 and 5 for what `InkFinding` found: the 28x28 bytes.
@@ -106,6 +115,44 @@ public enum DigitPreprocessing {
             }
         }
         return output
+    }
+
+    /// Strokes heavier than this (`strokeWidth`, in pixels of the 28x28) are thinned. MNIST's
+    /// first 2,000 test digits: 2.8 on average, 3.7 at the 90th percentile.
+    static let heaviestStroke: Float = 3.7
+
+    /// Step 6: a 28x28 whose strokes are heavier than `heaviestStroke` (a marker, or a digit scaled
+    /// up from a few pixels, such as UCI's 8x8 optdigits at 4.6) eroded by a 2x2 minimum,
+    /// e(x, y) = min over x-1...x, y-1...y of v (the frame's edge repeated), and scaled back so its
+    /// strongest pixel is full ink; any other digit as it is. `prepared`, given a reader's
+    /// confidence, keeps the thinned digit unless the reader is surer of it as it was. (Chosen on the tuning sets: optdigits read
+    /// 1,171 -> 1,178 of 1,200 with the modern model, nothing lost elsewhere.)
+    static func thinned(_ digit: [UInt8]) -> [UInt8] {
+        guard strokeWidth(digit) > heaviestStroke else { return digit }
+        var eroded = [UInt8](repeating: 0, count: side * side)
+        for y in 0..<side {
+            for x in 0..<side {
+                let up = max(y - 1, 0), left = max(x - 1, 0)
+                eroded[y * side + x] = min(digit[y * side + x], digit[y * side + left], digit[up * side + x], digit[up * side + left])
+            }
+        }
+        let strongest = Float(eroded.max() ?? 0)
+        guard strongest > 0 else { return digit }
+        return eroded.map { UInt8((Float($0) * 255 / strongest).rounded()) }
+    }
+
+    /// A 28x28's stroke width: twice the area of its ink (pixels over half) over the length of its
+    /// outline (ink pixels with a 4-neighbour that is not ink, or at the frame's edge).
+    static func strokeWidth(_ digit: [UInt8]) -> Float {
+        func ink(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < side && y < side && digit[y * side + x] >= 128 }
+        var area = 0, outline = 0
+        for y in 0..<side {
+            for x in 0..<side where ink(x, y) {
+                area += 1
+                if !(ink(x - 1, y) && ink(x + 1, y) && ink(x, y - 1) && ink(x, y + 1)) { outline += 1 }
+            }
+        }
+        return 2 * Float(area) / Float(max(outline, 1))
     }
 
     /// The crop (x, y, width, height) of a `width`-wide grid, resampled to `size`.

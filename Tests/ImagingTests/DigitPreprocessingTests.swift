@@ -22,6 +22,31 @@ import Testing
         return (right - left + 1, bottom - top + 1, sx / mass, sy / mass)
     }
 
+    /// Step 6: a ring drawn 7 pixels thick is eroded by a 2x2 minimum (each pixel the least of it
+    /// and its neighbours above and to the left) and scaled back to full ink; the same ring 2
+    /// pixels thick, MNIST's weight, is left as it is.
+    @Test func heavyStrokesAreThinnedAndMNISTsAreNot() {
+        func ring(thickness: Double) -> [UInt8] {
+            (0..<784).map { i in
+                let d = (Double(i % 28) - 13.5).magnitude + (Double(i / 28) - 13.5).magnitude
+                return d >= 8 && d < 8 + thickness ? 200 : 0
+            }
+        }
+        let heavy = ring(thickness: 7), light = ring(thickness: 2)
+        #expect(DigitPreprocessing.strokeWidth(heavy) > DigitPreprocessing.heaviestStroke)
+        #expect(DigitPreprocessing.strokeWidth(light) < DigitPreprocessing.heaviestStroke)
+        #expect(DigitPreprocessing.thinned(light) == light)
+        let thin = DigitPreprocessing.thinned(heavy)
+        for y in 0..<28 {
+            for x in 0..<28 {
+                let up = max(y - 1, 0), left = max(x - 1, 0)
+                let least = min(heavy[y * 28 + x], heavy[y * 28 + left], heavy[up * 28 + x], heavy[up * 28 + left])
+                #expect(thin[y * 28 + x] == (least == 0 ? 0 : 255))
+            }
+        }
+        #expect(thin.filter { $0 > 0 }.count < heavy.filter { $0 > 0 }.count)
+    }
+
     @Test func theInkIsScaledToTwentyPixelsKeepingItsAspectAndCentredByMass() throws {
         let digit = try DigitPreprocessing.prepare(Self.bar(ink: 255, paper: 0))
         let box = Self.inkBox(digit)
