@@ -24,8 +24,7 @@ public struct ConvolutionShape: Sendable, Equatable {
     public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
     /// Floats of scratch the fast kernels need for a batch of `batch` images.
     public func scratchCount(batch: Int) -> Int {
-        if hasPlanes8x8 { return max(max(batch, inputChannels) * Planes8x8.pairFloats, hasWinograd ? winogradScratchCount : 0) }
-        return isBlockable ? 1 : outputHeight * inputWidth
+        hasWinograd ? winogradScratchCount : outputHeight * inputWidth
     }
     /// The span of a "wide" output plane: rows of `inputWidth`, the last one cut at `outputWidth`.
     var wideSpan: Int { (outputHeight - 1) * inputWidth + outputWidth }
@@ -101,11 +100,11 @@ public func convolutionBackwardNaive(_ s: ConvolutionShape, batch: Int, input: U
 // (OH-1)*W + OW floats starting at input[c, i, j]. The columns x >= OW of the wide plane are
 // scratch and discarded (forward) or kept at zero (backward).
 
-/// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where the
-/// blocked kernels apply). `scratch` holds `s.scratchCount(batch:)` floats; `cache`, if given, is
+/// As `convolutionForwardNaive`, then ReLU when `applyReLU` (fused into the store where a
+/// shape's own kernel applies). `scratch` holds `s.scratchCount(batch:)` floats; `cache`, if given, is
 /// Winograd's (see `convolutionForwardWinograd`), `version` the weights' (`DerivedCache`). Takes Winograd's
-/// F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernel (`s.hasPlanes8x8`), the 24-column one
-/// (`s.hasRows24`) or the register-blocked one (`s.isBlockable`) when the shape allows.
+/// F(4x4, 5x5) (`s.hasWinograd`: the write-up's C3) or the 24-column one (`s.hasRows24`: its C1)
+/// when the shape allows, else the wide planes below.
 public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -115,17 +114,8 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
                                    scratch: scratch, cache: cache, version: version)
         return
     }
-    if s.hasPlanes8x8 {
-        convolutionForwardPlanes8x8(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU,
-                                    scratch: scratch)
-        return
-    }
     if s.hasRows24 {
         convolutionForwardRows24(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU)
-        return
-    }
-    if s.isBlockable {
-        convolutionForwardBlocked(s, batch: batch, input: input, weight: weight, bias: bias, output: output, applyReLU: applyReLU)
         return
     }
     defer { if applyReLU { reluForward(output, count: batch &* s.outputCount) } }
@@ -152,9 +142,9 @@ public func convolutionForward(_ s: ConvolutionShape, batch: Int, input: UnsafeP
 }
 
 /// As `convolutionBackwardNaive`. `scratch` holds `s.scratchCount(batch:)` floats; `cache` and
-/// `version`: as `convolutionForward`'s. Takes Winograd's F(4x4, 5x5) (`s.hasWinograd`), the 8x8-plane kernels
-/// (`s.hasPlanes8x8`), the 24-column weight gradient of a first layer (`s.hasRows24`, no input
-/// gradient) or the register-blocked ones (`s.isBlockable`) when the shape allows.
+/// `version`: as `convolutionForward`'s. Takes Winograd's F(4x4, 5x5) (`s.hasWinograd`) or the
+/// 24-column weight gradient of a first layer (`s.hasRows24`, no input gradient) when the shape
+/// allows, else the wide planes below.
 public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                 weightGradient: UnsafeMutablePointer<Float>,
@@ -167,21 +157,9 @@ public func convolutionBackward(_ s: ConvolutionShape, batch: Int, input: Unsafe
                                     scratch: scratch, cache: cache, version: version)
         return
     }
-    if s.hasPlanes8x8 {
-        convolutionBackwardPlanes8x8(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
-                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient,
-                                     scratch: scratch)
-        return
-    }
     if s.hasRows24 && inputGradient == nil {
         convolutionWeightGradientRows24(s, batch: batch, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
                                         biasGradient: biasGradient)
-        return
-    }
-    if s.isBlockable {
-        convolutionBackwardBlocked(s, batch: batch, input: input, weight: weight, outputGradient: outputGradient,
-                                   weightGradient: weightGradient, biasGradient: biasGradient,
-                                   inputGradient: inputGradient)
         return
     }
     let k = s.kernelSize, width = s.inputWidth, span = s.wideSpan

@@ -148,3 +148,53 @@ private func rows24WeightBlock(_ s: ConvolutionShape, batch: Int, input: UnsafeP
         second[4] = horizontalSum(q4) + horizontalSum(t4)
     }
 }
+
+/// Bias: the sum of each output-gradient plane over the batch, eight lanes at a time (the plane a
+/// multiple of 8 long): each channel's sum one chain of additions over the images and the plane's
+/// vectors in order, up to six channels' chains side by side. One chain at a time, each addition
+/// waited for the one before it: C1's six chains of 1,152 additions a chunk of 16 images took about
+/// an eighth of its backward pass (2.36-2.44 -> 2.07-2.13 us an image).
+func biasGradientOfPlanes(_ s: ConvolutionShape, batch: Int, outputGradient: UnsafePointer<Float>,
+                          biasGradient: UnsafeMutablePointer<Float>) {
+    var o = 0
+    while o < s.outputChannels {
+        let count = min(6, s.outputChannels &- o)
+        switch count {
+        case 6: planeSums(6, s, batch, outputGradient, biasGradient, o)
+        case 5: planeSums(5, s, batch, outputGradient, biasGradient, o)
+        case 4: planeSums(4, s, batch, outputGradient, biasGradient, o)
+        case 3: planeSums(3, s, batch, outputGradient, biasGradient, o)
+        case 2: planeSums(2, s, batch, outputGradient, biasGradient, o)
+        default: planeSums(1, s, batch, outputGradient, biasGradient, o)
+        }
+        o &+= count
+    }
+}
+
+/// `biasGradientOfPlanes` for channels o..<o+count (`count` 1 to 6, literal at the call).
+@inline(__always)
+private func planeSums(_ count: Int, _ s: ConvolutionShape, _ batch: Int, _ outputGradient: UnsafePointer<Float>,
+                       _ biasGradient: UnsafeMutablePointer<Float>, _ o: Int) {
+    let plane = s.outputPlane
+    var s0 = Vector8(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0
+    for n in 0..<batch {
+        let planes = outputGradient + (n &* s.outputChannels &+ o) &* plane
+        var p = 0
+        while p < plane {
+            let at = planes + p
+            s0 += load8(at)
+            if count > 1 { s1 += load8(at + plane) }
+            if count > 2 { s2 += load8(at + 2 &* plane) }
+            if count > 3 { s3 += load8(at + 3 &* plane) }
+            if count > 4 { s4 += load8(at + 4 &* plane) }
+            if count > 5 { s5 += load8(at + 5 &* plane) }
+            p &+= 8
+        }
+    }
+    biasGradient[o] = horizontalSum(s0)
+    if count > 1 { biasGradient[o &+ 1] = horizontalSum(s1) }
+    if count > 2 { biasGradient[o &+ 2] = horizontalSum(s2) }
+    if count > 3 { biasGradient[o &+ 3] = horizontalSum(s3) }
+    if count > 4 { biasGradient[o &+ 4] = horizontalSum(s4) }
+    if count > 5 { biasGradient[o &+ 5] = horizontalSum(s5) }
+}

@@ -20,7 +20,7 @@ import Foundation
 extension ConvolutionShape {
     /// The shapes `convolutionForwardWinograd` takes: 5x5 kernels, an 8x8 output (a 12x12 input, two
     /// by two tiles), six input channels and sixteen output channels (the write-up's C3).
-    public var hasWinograd: Bool { hasPlanes8x8 && inputChannels == 6 && outputChannels == 16 }
+    public var hasWinograd: Bool { kernelSize == 5 && outputWidth == 8 && outputHeight == 8 && inputChannels == 6 && outputChannels == 16 }
 
     /// Floats of scratch `convolutionForwardWinograd` needs: the transformed weights U [64][C][O],
     /// one image's transformed input V [C][4 tiles][64], the output transform's first pass for two
@@ -465,4 +465,18 @@ func winogradOutputTransform(_ m0: Vector16, _ m1: Vector16, _ m2: Vector16, _ m
     let y2 = multiplyAdd(multiplyAdd(a, V(repeating: 4), c), V(repeating: 0.25), e)
     let y3 = multiplyAdd(multiplyAdd(b, V(repeating: 8), d), V(repeating: 0.125), f) + m7
     return (y0, y1, y2, y3)
+}
+
+/// The bias gradient of a shape with 8x8 outputs: the sum of each output-gradient plane over the batch.
+@inline(__always)
+func outputGradientPlaneSums(_ s: ConvolutionShape, batch: Int, outputGradient: UnsafePointer<Float>,
+                             into biasGradient: UnsafeMutablePointer<Float>) {
+    for o in 0..<s.outputChannels {
+        var sum = Vector16()
+        for n in 0..<batch {
+            let plane = outputGradient + (n &* s.outputChannels &+ o) &* 64
+            sum += load16(plane) + load16(plane + 16) + load16(plane + 32) + load16(plane + 48)
+        }
+        biasGradient[o] = horizontalSum(sum)
+    }
 }

@@ -24,12 +24,11 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         ConvolutionShape(inputChannels: 2, outputChannels: 5, inputHeight: 5, inputWidth: 5, kernelSize: 5),
         ConvolutionShape(inputChannels: 4, outputChannels: 3, inputHeight: 6, inputWidth: 11, kernelSize: 1),
         ConvolutionShape(inputChannels: 5, outputChannels: 7, inputHeight: 17, inputWidth: 10, kernelSize: 4),
-        // Register-blocked shapes with every block size (8, 6, 4, 1) and several x-chunks.
+        // Wide planes of several widths and channel counts.
         ConvolutionShape(inputChannels: 2, outputChannels: 13, inputHeight: 6, inputWidth: 20, kernelSize: 5),
         ConvolutionShape(inputChannels: 16, outputChannels: 6, inputHeight: 16, inputWidth: 20, kernelSize: 5),
         ConvolutionShape(inputChannels: 3, outputChannels: 19, inputHeight: 9, inputWidth: 12, kernelSize: 5),
-        // 8x8 output planes (the 16-lane backward kernels) with 4+3, 4+1 and 2 output channels, and
-        // tap counts that leave blocks of 3, 2 and 1.
+        // 8x8 output planes that are not the write-up's C3 (so not Winograd's).
         ConvolutionShape(inputChannels: 3, outputChannels: 7, inputHeight: 12, inputWidth: 12, kernelSize: 5),
         ConvolutionShape(inputChannels: 2, outputChannels: 5, inputHeight: 12, inputWidth: 12, kernelSize: 5),
         ConvolutionShape(inputChannels: 1, outputChannels: 2, inputHeight: 12, inputWidth: 12, kernelSize: 5),
@@ -38,12 +37,22 @@ func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         ConvolutionShape(inputChannels: 3, outputChannels: 4, inputHeight: 5, inputWidth: 28, kernelSize: 5),
     ]
 
-    @Test func leNetsShapesTakeTheBlockedKernels() {
-        #expect(Self.shapes[0].isBlockable && Self.shapes[1].isBlockable)
-        #expect(Self.shapes[6].isBlockable && Self.shapes[7].isBlockable && Self.shapes[8].isBlockable)
-        #expect(!Self.shapes[2].isBlockable && !Self.shapes[3].isBlockable)
-        #expect(Self.shapes[1].hasPlanes8x8 && Self.shapes[9].hasPlanes8x8 && !Self.shapes[0].hasPlanes8x8 && !Self.shapes[8].hasPlanes8x8)
-        #expect(Self.shapes[0].hasRows24 && Self.shapes[12].hasRows24 && Self.shapes[13].hasRows24 && !Self.shapes[1].hasRows24)
+    /// Which kernel a shape takes, by shape: Winograd's F(4x4, 5x5) for the write-up's C3 alone, the
+    /// 24-column rows for any 5x5 with 24 output columns (its C1), the wide planes for the rest.
+    @Test func eachShapeTakesItsKernel() {
+        let c1 = ConvolutionShape(inputChannels: 1, outputChannels: 6, inputHeight: 28, inputWidth: 28, kernelSize: 5)
+        let c3 = ConvolutionShape(inputChannels: 6, outputChannels: 16, inputHeight: 12, inputWidth: 12, kernelSize: 5)
+        let other8x8 = ConvolutionShape(inputChannels: 3, outputChannels: 7, inputHeight: 12, inputWidth: 12, kernelSize: 5)
+        let other24 = ConvolutionShape(inputChannels: 2, outputChannels: 7, inputHeight: 9, inputWidth: 28, kernelSize: 5)
+        let threeByThree = ConvolutionShape(inputChannels: 3, outputChannels: 2, inputHeight: 7, inputWidth: 26, kernelSize: 3)
+        #expect(c1.hasRows24 && !c1.hasWinograd)
+        #expect(c3.hasWinograd && !c3.hasRows24)
+        #expect(!other8x8.hasWinograd && !other8x8.hasRows24)
+        #expect(other24.hasRows24 && !other24.hasWinograd)
+        #expect(!threeByThree.hasRows24 && !threeByThree.hasWinograd)
+        // Every path is among the shapes the oracle tests run.
+        #expect(Self.shapes.contains { $0.hasWinograd } && Self.shapes.contains { $0.hasRows24 })
+        #expect(Self.shapes.contains { !$0.hasWinograd && !$0.hasRows24 })
     }
 
     @Test(arguments: shapes)
