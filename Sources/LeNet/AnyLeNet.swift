@@ -15,22 +15,19 @@ public struct AnyLeNet: Sendable {
         self.model = model
     }
 
-    /// The kinds a checkpoint's metadata may name.
-    public static let kinds: [any LayeredModel.Type] = [LeNet5.self, LeNet1998.self]
-
     public enum LoadError: Error, CustomStringConvertible {
         case unknownKind(path: String, kind: String)
         public var description: String {
             switch self {
             case .unknownKind(let path, let kind):
-                return "\(path): unknown model kind '\(kind)' in the metadata; expected \(AnyLeNet.kinds.map { $0.kind }.joined(separator: " or "))"
+                return "\(path): unknown model kind '\(kind)' in the metadata; expected \(ModelKinds.names)"
             }
         }
     }
 
     /// The type of the models of `kind`.
     static func modelType(_ kind: String, path: String) throws(LoadError) -> any LayeredModel.Type {
-        guard let type = kinds.first(where: { $0.kind == kind }) else { throw .unknownKind(path: path, kind: kind) }
+        guard let type = ModelKinds.named(kind) else { throw .unknownKind(path: path, kind: kind) }
         return type
     }
 
@@ -47,9 +44,9 @@ public struct AnyLeNet: Sendable {
     }
 
     /// A new model of `kind` with weights drawn from `seed`: PyTorch's initialisation for the
-    /// write-up's, `initialization` for the 1998 one.
-    public static func initial(kind: String, seed: UInt64, classes: Int, initialization: LeNet1998.Initialization) -> AnyLeNet {
-        AnyLeNet(kind == LeNet1998.kind ? LeNet1998(seed: seed, initialization: initialization) : LeNet5(seed: seed, classes: classes))
+    /// write-up's, `initialization` for the paper's kinds.
+    public static func initial(kind: String, seed: UInt64, classes: Int, initialization: PaperInitialization) throws(LoadError) -> AnyLeNet {
+        AnyLeNet(try modelType(kind, path: "").init(seed: seed, classes: classes, initialization: initialization))
     }
 
     /// The layout a checkpoint of `kind` has (the write-up's class count read from the file).
@@ -63,6 +60,8 @@ public struct AnyLeNet: Sendable {
     }
 
     public var kind: String { type(of: model).kind }
+    /// "The write-up's LeNet-5", "LeNet-5 as published (1998)", ...
+    public var title: String { type(of: model).title }
     public var parameters: [Float] { model.parameters }
     public var layout: ParameterLayout { model.layout }
 
@@ -94,7 +93,7 @@ public struct AnyLeNet: Sendable {
         /// The raw outputs: the write-up's logits or the 1998 model's RBF penalties.
         public var scores: [Float]
         public var scoreName: String
-        /// C1's and C3's outputs (after their activation).
+        /// The first two convolutions' outputs (after their activation): C1's and C3's.
         public var c1: FeatureMaps
         public var c3: FeatureMaps
     }
@@ -115,14 +114,14 @@ public struct AnyLeNet: Sendable {
         digit.withUnsafeBufferPointer { Model.inputPreparation.prepare($0.baseAddress!, into: workspace.input) }
         model.parameters.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!, batch: 1) }
         let scores = Array(UnsafeBufferPointer(start: workspace.scores, count: model.classes))
-        /// The output of layer `index` (C1 is 0, C3 is 2).
+        /// The output of layer `index`.
         func maps(_ index: Int) -> FeatureMaps {
             let shape = network.layers[index].outputShape
             return FeatureMaps(count: shape[0], height: shape[1], width: shape[2],
                                values: Array(UnsafeBufferPointer(start: workspace.activations[index + 1], count: network.layers[index].outputCount)))
         }
         return Reading(prediction: workspace.prediction(0), probabilities: Evaluation.probabilities(scores, penalties: model.scores.smallestWins),
-                       scores: scores, scoreName: model.scores.rawValue, c1: maps(0), c3: maps(2))
+                       scores: scores, scoreName: model.scores.rawValue, c1: maps(network.convolutions[0]), c3: maps(network.convolutions[1]))
     }
 }
 

@@ -54,12 +54,27 @@ extension FlatParameterModel {
 }
 
 
-/// A model that is a `Network` (its list of layers) with its weights, and the way images become its
-/// input. Both LeNet-5s are; training, evaluation, the benchmark and the server take any of them.
+/// A model kind: a `Network` (its list of layers) with its weights, and everything that differs
+/// from one kind to the next. Training, evaluation, export, the benchmark, the reports and the server
+/// take any of them, and know nothing else about a kind; `ModelKinds.all` lists them.
 public protocol LayeredModel: FlatParameterModel, Equatable {
     var network: Network { get }
     var parameters: [Float] { get set }
+    /// How a 28x28 image (bytes, ink 255 on 0) becomes the network's input.
     static var inputPreparation: InputPreparation { get }
+    /// How tables and the page name it: "LeNet-5 as published (1998)".
+    static var title: String { get }
+    /// The network for `classes` outputs, or nil when it has a fixed set (the RBF's ten digits).
+    static func network(outputs classes: Int) -> Network?
+    /// A new model whose weights are drawn from `seed`; `initialization` applies to kinds that start
+    /// as the 1998 paper does (`startsAsThePaper`).
+    init(seed: UInt64, classes: Int, initialization: PaperInitialization)
+    /// Whether its weights start by the paper's rule (`PaperInitialization`) rather than PyTorch's.
+    static var startsAsThePaper: Bool { get }
+    /// The training method it is trained with unless told otherwise.
+    static var defaultOptimizer: OptimizerKind { get }
+    /// Its rows in the family's table (docs/RESULTS.md), as measured with this code.
+    static var measured: [MeasuredResult] { get }
 }
 
 extension LayeredModel {
@@ -71,21 +86,69 @@ extension LayeredModel {
     public var defaultLoss: OutputLoss { network.scores == .logits ? .crossEntropy : .penalty(.meanSquaredError) }
 }
 
-/// How images become a network's input.
-public enum InputPreparation: Sendable, Equatable {
-    /// torchvision's `ToTensor()` then `Normalize((0.5,), (0.5,))`: (p/255 - 0.5)/0.5, the image as it is.
-    case writeup
-    /// The 1998 paper's (Sec. II-B): the 28x28 digit in the middle of a 32x32 field, background -0.1,
-    /// ink 1.175: v = -0.1 + 1.275 p/255.
-    case paperPadded
+/// One row of the family's table: a kind trained one way, its test error on MNIST over seeds 0-2.
+public struct MeasuredResult: Sendable, Equatable {
+    /// What it is, in a few words.
+    public var name: String
+    /// The mean test error over `detail`'s seeds.
+    public var testError: Double
+    public var detail: String
+    /// One run's training time, the whole command, on the machine of docs/RESULTS.md.
+    public var time: String
+    public var parameters: Int
+    public var command: String
+    /// Which runs follow this row: their metadata's "recipe" ("modern" or nil) and whether they
+    /// were trained on distortions.
+    public var recipe: String?
+    public var distortions: Bool
+
+    public init(name: String, testError: Double, detail: String, time: String, parameters: Int, command: String,
+                recipe: String? = nil, distortions: Bool = false) {
+        self.name = name
+        self.testError = testError
+        self.detail = detail
+        self.time = time
+        self.parameters = parameters
+        self.command = command
+        self.recipe = recipe
+        self.distortions = distortions
+    }
+}
+
+/// How images become a network's input: each byte p (ink 255 on 0) becomes a value (torchvision's
+/// or the paper's), the image optionally shrunk to a smaller digit first (LeNet-1's 16x16), and
+/// the whole set in a field with `padding` pixels of background on every side.
+public struct InputPreparation: Sendable, Equatable {
+    public enum Values: Sendable, Equatable {
+        /// torchvision's `ToTensor()` then `Normalize((0.5,), (0.5,))`: (p/255 - 0.5)/0.5.
+        case torchvision
+        /// The 1998 paper's (Sec. II-B): background -0.1, ink 1.175: v = -0.1 + 1.275 p/255.
+        case paper
+    }
+    public var values: Values
+    /// Background pixels added on each side.
+    public var padding: Int
+    /// The side the image is first shrunk to (by area), centred in its own frame; nil keeps it.
+    public var digitSide: Int?
+
+    public init(values: Values, padding: Int = 0, digitSide: Int? = nil) {
+        self.values = values
+        self.padding = padding
+        self.digitSide = digitSide
+    }
+
+    /// The write-up's: the image as it is, torchvision's values.
+    public static let writeup = InputPreparation(values: .torchvision)
+    /// The 1998 paper's: the 28x28 digit in the middle of a 32x32 field.
+    public static let paperPadded = InputPreparation(values: .paper, padding: 2)
 
     public static let background: Float = -0.1
     public static let ink: Float = 1.175
+    /// The value of a pixel with no ink.
+    public var backgroundValue: Float { values == .torchvision ? -1 : Self.background }
 
     /// Floats of input for an image of `rows` x `columns`.
-    public func inputCount(rows: Int, columns: Int) -> Int {
-        self == .writeup ? rows * columns : (rows + 4) * (columns + 4)
-    }
+    public func inputCount(rows: Int, columns: Int) -> Int { (rows + 2 * padding) * (columns + 2 * padding) }
 
     /// Writes the input of the images `indices` of `data` into `input` (one after another) and their
     /// labels into `labels`. With `distortion`, each image is first resampled through the transform it
@@ -114,18 +177,54 @@ public enum InputPreparation: Sendable, Equatable {
 
     /// The input of one image of bytes (ink 255 on 0).
     public func prepare(_ pixels: UnsafePointer<UInt8>, rows: Int = 28, columns: Int = 28, into input: UnsafeMutablePointer<Float>) {
-        switch self {
-        case .writeup:
+        if values == .torchvision && padding == 0 && digitSide == nil {
             Normalization.writeup.table.withUnsafeBufferPointer { table in
                 for i in 0..<(rows * columns) { input[i] = table[Int(pixels[i])] }
             }
-        case .paperPadded:
-            let width = columns + 4, background = Self.background
-            input.update(repeating: background, count: (rows + 4) * width)
-            let scale = (Self.ink - background) / 255
+            return
+        }
+        let width = columns + 2 * padding, background = backgroundValue
+        let scale = values == .torchvision ? Float(2) / 255 : (Self.ink - Self.background) / 255
+        input.update(repeating: background, count: (rows + 2 * padding) * width)
+        guard let side = digitSide else {
             for y in 0..<rows {
-                for x in 0..<columns { input[(y + 2) * width + x + 2] = background + scale * Float(pixels[y * columns + x]) }
+                for x in 0..<columns { input[(y + padding) * width + x + padding] = background + scale * Float(pixels[y * columns + x]) }
+            }
+            return
+        }
+        // Shrunk by area: each output pixel the mean of the input it covers, as the matrices
+        // `shrinking` give it (out = R P C^T), then centred.
+        let down = Self.shrinking(from: rows, to: side), across = Self.shrinking(from: columns, to: side)
+        let top = padding + (rows - side) / 2, left = padding + (columns - side) / 2
+        var halfway = [Float](repeating: 0, count: side * columns)
+        for i in 0..<side {
+            for y in 0..<rows where down[i * rows + y] != 0 {
+                let weight = down[i * rows + y]
+                for x in 0..<columns { halfway[i * columns + x] += weight * Float(pixels[y * columns + x]) }
             }
         }
+        for i in 0..<side {
+            for j in 0..<side {
+                var sum: Float = 0
+                for x in 0..<columns { sum += halfway[i * columns + x] * across[j * columns + x] }
+                input[(top + i) * width + left + j] = background + scale * sum
+            }
+        }
+    }
+
+    /// The [to, from] matrix that shrinks a line of `from` pixels to `to` by area: row i averages
+    /// the input over [i from/to, (i+1) from/to), partial pixels weighted by the part covered. Each
+    /// row sums to 1.
+    public static func shrinking(from: Int, to: Int) -> [Float] {
+        var matrix = [Float](repeating: 0, count: to * from)
+        let step = Double(from) / Double(to)
+        for i in 0..<to {
+            let start = Double(i) * step, end = start + step
+            for x in Int(start.rounded(.down))..<min(from, Int(end.rounded(.up))) {
+                let covered = min(end, Double(x + 1)) - max(start, Double(x))
+                if covered > 0 { matrix[i * from + x] = Float(covered / step) }
+            }
+        }
+        return matrix
     }
 }

@@ -42,7 +42,7 @@ public enum MetadataKey {
 /// Everything that defines a training run: what it trains, how, and on what. Recorded in its resume
 /// file (so `lenet train --resume` needs nothing else) and, as flat strings, in its model's metadata.
 public struct RunSettings: Codable, Sendable, Equatable {
-    /// The model kind (`LeNet5.kind` or `LeNet1998.kind`).
+    /// The model kind: the `kind` of one of `ModelKinds.all`.
     public var model: String
     public var optimizer: OptimizerKind
     /// The SGD recipe (schedule, batch size, momentum, seed, log interval), or nil.
@@ -79,9 +79,12 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// Epochs (SGD) or passes (Levenberg-Marquardt) in the whole run.
     public var totalEpochs: Int { recipe?.totalEpochs ?? paperRecipe?.learningRates.count ?? 0 }
 
+    /// Whether the model's outputs are RBF penalties (the paper's losses) rather than logits.
+    var penalties: Bool { ModelKinds.named(model)?.network(outputs: classNames.count)?.scores == .penalties }
+
     /// The loss the model is trained with.
     public var lossDescription: String {
-        if let paperRecipe, model == LeNet1998.kind { return paperRecipe.loss.description }
+        if let paperRecipe, penalties { return paperRecipe.loss.description }
         return paperLoss?.description ?? OutputLoss.crossEntropy.description
     }
 
@@ -103,7 +106,7 @@ public struct RunSettings: Codable, Sendable, Equatable {
                 metadata[MetadataKey.refinements] = description
             }
         }
-        if model == LeNet1998.kind || optimizer == .sdlm { metadata[MetadataKey.loss] = lossDescription }
+        if penalties || optimizer == .sdlm { metadata[MetadataKey.loss] = lossDescription }
         if let paperRecipe, paperRecipe.distortion != nil {
             metadata[MetadataKey.distortions] = "\(paperRecipe.distortedPerPass(trainingImages)) per pass"
         }
@@ -303,8 +306,8 @@ public struct RunCheckpoint: Sendable {
         guard (1...(1 << 24)).contains(settings.trainingImages) else {
             throw fail("'training_images' is \(settings.trainingImages), expected 1 to \(1 << 24)")
         }
-        guard settings.model == LeNet5.kind || settings.model == LeNet1998.kind else {
-            throw fail("'model' is '\(settings.model)', expected \(LeNet5.kind) or \(LeNet1998.kind)")
+        guard ModelKinds.named(settings.model) != nil else {
+            throw fail("'model' is '\(settings.model)', expected \(ModelKinds.names)")
         }
         let layout = try AnyLeNet.expectedLayout(kind: settings.model, of: file)
         var values = [Float](repeating: 0, count: layout.count)

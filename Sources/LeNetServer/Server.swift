@@ -221,6 +221,8 @@ public enum LeNetServer {
     struct ModelDescription: Encodable {
         struct Layer: Encodable { var name: String; var output: String; var parameters: Int }
         var kind: String
+        /// The kind as a person calls it: "The write-up's LeNet-5".
+        var title: String
         /// Which model answers, said for a person: the recipe it was trained by and its file.
         var answering: String
         var recipe: String
@@ -234,12 +236,13 @@ public enum LeNetServer {
 
         init(_ configuration: LeNetServer.Configuration) {
             kind = configuration.model.kind
-            recipe = configuration.metadata["recipe"] ?? (configuration.metadata[MetadataKey.model] == LeNet1998.kind ? "paper" : "writeup")
+            title = configuration.model.title
+            let optimizer = configuration.metadata[MetadataKey.optimizer].flatMap(OptimizerKind.init(rawValue:))
+                ?? type(of: configuration.model.model).defaultOptimizer
+            recipe = configuration.metadata["recipe"] ?? (optimizer == .sdlm ? "paper" : "writeup")
             let recipes = ["modern": "trained by the modern recipe", "writeup": "trained by the write-up's recipe", "paper": "trained by the paper's recipe"]
             answering = "\(recipes[recipe] ?? "trained by the \(recipe) recipe") (\((configuration.checkpoint as NSString).lastPathComponent))"
-            architecture = configuration.model.kind == LeNet1998.kind
-                ? "LeNet-5 as published (LeCun et al. 1998): C1, S2, C3 (Table I), S4, C5, F6, Euclidean RBF output"
-                : "The write-up's LeNet-5: conv 1->6 5x5, ReLU, 2x2 sum pooling, conv 6->16 5x5, ReLU, sum pooling, 256->120->84->10"
+            architecture = "\(title): " + configuration.model.model.network.layers.map(\.label).joined(separator: ", ")
             layers = configuration.model.model.network.summary.map { Layer(name: $0.layer, output: $0.output, parameters: $0.parameters) }
             parameters = configuration.model.parameterCount
             classNames = configuration.classNames

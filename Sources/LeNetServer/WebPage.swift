@@ -319,7 +319,7 @@ fetch("/api/model").then((r) => r.json()).then((model) => {
   if (model.classNames && model.classNames.length) { names = model.classNames; makeBars(); }
   const accuracy = model.testAccuracy ? ` · ${(100 * model.testAccuracy).toFixed(2)}% on the MNIST test set` : "";
   document.getElementById("model-line").textContent =
-    `${model.kind === "lenet5-1998" ? "LeNet-5 as published in 1998" : "The write-up's LeNet-5"}, ${model.answering} · ${model.parameters.toLocaleString("en")} parameters${accuracy}`;
+    `${model.title}, ${model.answering} · ${model.parameters.toLocaleString("en")} parameters${accuracy}`;
 }).catch(() => { document.getElementById("model-line").textContent = "The model description is not available."; });
 
 window.lenet = { strokes, redraw, schedule, clear: clearAll, last: null, error: null, busy: () => inFlight || dirty };

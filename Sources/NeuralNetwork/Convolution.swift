@@ -4,7 +4,7 @@ import Kernels
 ///   a[n,o,y,x] = bias[o] + sum_{c,i,j} input[n,c,y+i,x+j] * weight[o,c,i,j],   y = f(a)
 /// input [N, C, H, W] -> output [N, O, H-K+1, W-K+1]; weight [O, C, K, K], bias [O], named
 /// `<prefix>.weight` and `<prefix>.bias`. Fan-in C*K*K.
-/// The fast kernels (register-blocked, ReLU fused into the store) or the naive oracles.
+/// The fast kernels (Winograd for C3, 24-column rows for C1, ReLU fused into the store) or the naive oracles.
 public struct Convolution: Layer {
     public let name: String
     public let prefix: String
@@ -177,4 +177,29 @@ public struct ConnectionTableConvolution: ImageByImageLayer {
     var secondTensorOffset: Int { convolution.weightCount }
     var backwardStep: ImageKernelStep { convolution.backward }
     var secondBackwardStep: ImageKernelStep { convolution.secondBackward }
+}
+
+extension Convolution {
+    /// Conv, then the activation.
+    public func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue {
+        let names = constants(&graph, parameters)
+        let a = graph.convolution(input.name, names[0], names[1], kernelSize: shape.kernelSize, name: name)
+        return ONNXValue(graph.activation(activation, a, name: name), flat: false)
+    }
+}
+
+extension ConnectionTableConvolution {
+    /// Conv over a dense [O, I, K, K] weight, 0 where the table has no connection; then the activation.
+    public func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue {
+        let table = convolution.table, k = convolution.kernelSize, area = k * k
+        var dense = [Float](repeating: 0, count: table.outputMaps * table.inputMaps * area)
+        for connection in 0..<table.count {
+            let target = (table.outputOf[connection] * table.inputMaps + table.inputOf[connection]) * area
+            for t in 0..<area { dense[target + t] = parameters[connection * area + t] }
+        }
+        let weight = graph.constant(self.parameters[0].name, shape: [table.outputMaps, table.inputMaps, k, k], floats: dense)
+        let bias = graph.constant(self.parameters[1].name, shape: self.parameters[1].shape, floats: Array(parameters[(table.count * area)...]))
+        let a = graph.convolution(input.name, weight, bias, kernelSize: k, name: name)
+        return ONNXValue(graph.activation(activation, a, name: name), flat: false)
+    }
 }

@@ -147,6 +147,10 @@ public protocol Layer: Sendable {
     func backwardAndStep(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameters: UnsafeMutablePointer<Float>,
                          stepSizes: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
                          inputGradient: UnsafeMutablePointer<Float>?)
+    /// Appends the ONNX nodes that compute its output from `input`, its `parameters` (its own, in
+    /// the order of `parameters`' specs) as initializers under their checkpoint names; returns the
+    /// output.
+    func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue
 }
 
 extension Layer {
@@ -159,6 +163,16 @@ extension Layer {
     }
 
     public func fanIn(parameter: Int, element: Int) -> Int { parameters[parameter].fanIn }
+
+    /// Each of its tensors as an initializer under its checkpoint name, `shapes` overriding the
+    /// stored shape where given; returns the names.
+    func constants(_ graph: inout ONNXGraph, _ values: [Float], shapes: [Int: [Int]] = [:]) -> [String] {
+        var offset = 0
+        return parameters.enumerated().map { index, spec in
+            defer { offset += spec.count }
+            return graph.constant(spec.name, shape: shapes[index] ?? spec.shape, floats: Array(values[offset..<(offset + spec.count)]))
+        }
+    }
     public func scratchCount(capacity: Int) -> Int { 0 }
     public var cacheCount: Int { 0 }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

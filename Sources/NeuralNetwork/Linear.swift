@@ -110,3 +110,18 @@ public struct FullyConnected: Layer {
         }
     }
 }
+
+extension FullyConnected {
+    /// x W^T + b (Gemm, PyTorch's nn.Linear), after a Flatten of maps; with a [O, C, K, K] weight
+    /// over maps of KxK (the 1998 model's C5), the convolution it is. Then the activation.
+    public func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue {
+        let names = constants(&graph, parameters)
+        if weightShape.count == 4 && !input.flat {
+            let a = graph.convolution(input.name, names[0], names[1], kernelSize: weightShape[3], name: name)
+            return ONNXValue(graph.activation(activation, a, name: name), flat: false)
+        }
+        let x = graph.flattened(input)
+        let a = graph.add("Gemm", [x, names[0], names[1]], name: name, attributes: [.integer("transB", 1)])
+        return ONNXValue(graph.activation(activation, a, name: name), flat: true)
+    }
+}

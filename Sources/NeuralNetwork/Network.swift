@@ -73,6 +73,11 @@ public struct Network: Sendable {
 
     /// Floats per image in and out.
     public var inputCount: Int { layers[0].inputCount }
+    /// "1@28x28" (one square map), or the count.
+    public var inputDescription: String {
+        let side = Int(Double(inputCount).squareRoot())
+        return side * side == inputCount ? "1@\(side)x\(side)" : String(inputCount)
+    }
     public var outputCount: Int { layers[layers.count - 1].outputCount }
 
     /// The initial weights, drawn from `seed`: tensor by tensor in the layout's order, element by
@@ -99,6 +104,12 @@ public struct Network: Sendable {
             }
         }
         return values
+    }
+
+    /// The layers that are convolutions with maps for outputs (C1, C3), by index: what the server
+    /// draws as feature maps.
+    public var convolutions: [Int] {
+        layers.indices.filter { layers[$0].outputShape.count == 3 && layers[$0].kindDescription.hasPrefix("convolution") }
     }
 
     /// One row per layer, for `lenet info`.

@@ -50,3 +50,10 @@ public struct SumPooling: Layer {
         backward(pass, outputGradient: outputSecond, parameterGradient: parameterSecond, inputGradient: inputSecond)
     }
 }
+
+extension SumPooling {
+    /// AveragePool 2x2 times 4.
+    public func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue {
+        ONNXValue(graph.sumPooling(input.name, name: name), flat: false)
+    }
+}

@@ -178,3 +178,17 @@ extension PaperLoss: Codable {
         try container.encode(code)
     }
 }
+
+extension EuclideanRadialBasis {
+    /// y_i = sum_j (x_j - c_ij)^2, as [batch, 1, n] - [classes, n] -> [batch, classes, n], squared
+    /// and summed over the last axis.
+    public func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue {
+        let x = graph.flattened(input)
+        let centers = graph.constant("rbf.centers", shape: [units.classes, units.inputs], floats: units.centers)
+        let unsqueezed = graph.add("Unsqueeze", [x, graph.constant("axis1", shape: [1], integers: [1])], name: name + "_unsqueeze")
+        let difference = graph.add("Sub", [unsqueezed, centers], name: name + "_difference")
+        let square = graph.add("Mul", [difference, difference], name: name + "_square")
+        return ONNXValue(graph.add("ReduceSum", [square, graph.constant("axis2", shape: [1], integers: [2])], name: name,
+                                   attributes: [.integer("keepdims", 0)]), flat: true)
+    }
+}

@@ -1,17 +1,24 @@
 /// The 1998 paper's trainable subsampling (S2, S4): per map m, the four inputs of each 2x2 block are
 /// added, multiplied by a trainable coefficient and offset by a trainable bias:
 ///   a[m,y,x] = coefficient[m] * (in[m,2y,2x] + in[m,2y,2x+1] + in[m,2y+1,2x] + in[m,2y+1,2x+1]) + bias[m]
-/// input [M, H, W] -> output [M, H/2, W/2], one pattern.
+/// input [M/copies, H, W] -> output [M, H/2, W/2], one pattern. With `copies` > 1 each input map
+/// feeds that many output maps, each with its own coefficient and bias (LeNet-4's S2: 8 maps "in
+/// pairs" over C1's 4); output map m reads input map m / copies.
 public struct Subsampling: Sendable {
     public let maps: Int
     public let inputHeight: Int
     public let inputWidth: Int
+    public let copies: Int
 
-    public init(maps: Int, inputHeight: Int, inputWidth: Int) {
+    public init(maps: Int, inputHeight: Int, inputWidth: Int, copies: Int = 1) {
+        precondition(copies >= 1 && maps % copies == 0)
         self.maps = maps
         self.inputHeight = inputHeight
         self.inputWidth = inputWidth
+        self.copies = copies
     }
+
+    public var inputMaps: Int { maps / copies }
 
     public var outputHeight: Int { inputHeight / 2 }
     public var outputWidth: Int { inputWidth / 2 }
@@ -21,7 +28,7 @@ public struct Subsampling: Sendable {
 
     @inline(__always)
     private func blockSum(_ input: UnsafePointer<Float>, _ m: Int, _ y: Int, _ x: Int) -> Float {
-        let base = input + ((m &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
+        let base = input + ((m / copies &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
         return base[0] + base[1] + base[inputWidth] + base[inputWidth &+ 1]
     }
 
@@ -57,6 +64,8 @@ public struct Subsampling: Sendable {
     private func propagate(input: UnsafePointer<Float>, coefficient: UnsafePointer<Float>, outputTerm: UnsafePointer<Float>,
                            coefficientTerm: UnsafeMutablePointer<Float>, biasTerm: UnsafeMutablePointer<Float>,
                            inputTerm: UnsafeMutablePointer<Float>?, squared: Bool, accumulate: Bool) {
+        // Copies add into the map they share.
+        if copies > 1, let inputTerm { inputTerm.update(repeating: 0, count: inputMaps &* inputHeight &* inputWidth) }
         for m in 0..<maps {
             var coefficientSum: Float = 0, biasSum: Float = 0
             let factor = squared ? coefficient[m] * coefficient[m] : coefficient[m]
@@ -67,9 +76,13 @@ public struct Subsampling: Sendable {
                     coefficientSum += t * (squared ? s * s : s)
                     biasSum += t
                     if let inputTerm {
-                        let base = inputTerm + ((m &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
+                        let base = inputTerm + ((m / copies &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
                         let value = factor * t
-                        base[0] = value; base[1] = value; base[inputWidth] = value; base[inputWidth &+ 1] = value
+                        if copies > 1 {
+                            base[0] += value; base[1] += value; base[inputWidth] += value; base[inputWidth &+ 1] += value
+                        } else {
+                            base[0] = value; base[1] = value; base[inputWidth] = value; base[inputWidth &+ 1] = value
+                        }
                     }
                 }
             }
@@ -87,15 +100,17 @@ public struct TrainableSubsampling: ImageByImageLayer {
     public let subsampling: Subsampling
     public let activation: Activation
 
-    public init(_ name: String, prefix: String, maps: Int, inputHeight: Int, inputWidth: Int, activation: Activation) {
+    public init(_ name: String, prefix: String, maps: Int, inputHeight: Int, inputWidth: Int, copies: Int = 1, activation: Activation) {
         self.name = name
         self.prefix = prefix
-        self.subsampling = Subsampling(maps: maps, inputHeight: inputHeight, inputWidth: inputWidth)
+        self.subsampling = Subsampling(maps: maps, inputHeight: inputHeight, inputWidth: inputWidth, copies: copies)
         self.activation = activation
     }
 
-    public var kindDescription: String { "subsampling 2x2" + activation.suffix }
-    public var inputCount: Int { subsampling.maps * subsampling.inputHeight * subsampling.inputWidth }
+    public var kindDescription: String {
+        "subsampling 2x2" + (subsampling.copies > 1 ? ", \(subsampling.copies) per map" : "") + activation.suffix
+    }
+    public var inputCount: Int { subsampling.inputMaps * subsampling.inputHeight * subsampling.inputWidth }
     public var outputCount: Int { subsampling.maps * subsampling.outputHeight * subsampling.outputWidth }
     public var outputShape: [Int] { [subsampling.maps, subsampling.outputHeight, subsampling.outputWidth] }
     public var parameters: [ParameterSpec] {
@@ -117,4 +132,22 @@ public struct TrainableSubsampling: ImageByImageLayer {
     var secondTensorOffset: Int { subsampling.maps }
     var backwardStep: ImageKernelStep { subsampling.backward }
     var secondBackwardStep: ImageKernelStep { subsampling.secondBackward }
+}
+
+extension TrainableSubsampling {
+    /// The 2x2 sum times a coefficient per map, plus a bias per map; then the activation.
+    public func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue {
+        let maps = subsampling.maps
+        let names = constants(&graph, parameters, shapes: [0: [1, maps, 1, 1], 1: [1, maps, 1, 1]])
+        var x = input.name
+        if subsampling.copies > 1 {
+            // Each input map repeated `copies` times, in place: Gather on the map axis.
+            let indices = graph.constant(name + ".maps", shape: [maps], integers: (0..<maps).map { $0 / subsampling.copies })
+            x = graph.add("Gather", [x, indices], name: name + "_copies", attributes: [.integer("axis", 1)])
+        }
+        let sum = graph.sumPooling(x, name: name + "_sum")
+        let scaled = graph.add("Mul", [sum, names[0]], name: name + "_scaled")
+        let a = graph.add("Add", [scaled, names[1]], name: name)
+        return ONNXValue(graph.activation(activation, a, name: name), flat: false)
+    }
 }

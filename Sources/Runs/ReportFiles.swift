@@ -36,14 +36,24 @@ public enum ReportFiles {
             print("Saved the logits [\(evaluation.count), \(evaluation.classCount)] to \(logitsPath)")
         }
         let metadata = Dictionary(about, uniquingKeysWith: { first, _ in first })
-        let comparison = RecipeComparison.entry(model: metadata["model"] ?? "", metadata: metadata).map {
-            RecipeComparison(highlighted: $0, runError: 1 - evaluation.accuracy)
+        let comparison = RecipeComparison.entry(in: family, model: metadata["model"] ?? "", metadata: metadata).map {
+            RecipeComparison(entries: family, highlighted: $0, runError: 1 - evaluation.accuracy)
         }
         let report = Report(evaluation: evaluation, images: test, about: about.filter { $0.0 != MetadataKey.classNames }, curve: curve,
                             classNames: test.classNames.count == evaluation.classCount ? test.classNames : nil, comparison: comparison)
         let written = try report.write(into: folder)
         if !output.quiet { print(report.analysis.confidence.summary) }
         print("Report: \(written[1]) (also \((written[0] as NSString).lastPathComponent) and \((written[2] as NSString).lastPathComponent))")
+    }
+
+    /// The family's table: every kind's measured rows, in `ModelKinds.all`'s order.
+    public static var family: [RecipeComparison.Entry] {
+        ModelKinds.all.flatMap { kind in
+            kind.measured.map {
+                RecipeComparison.Entry(name: $0.name, testError: $0.testError, detail: $0.detail, time: $0.time, parameters: $0.parameters,
+                                       command: $0.command, model: kind.kind, recipe: $0.recipe, distortions: $0.distortions)
+            }
+        }
     }
 
     /// The training curve saved beside a checkpoint, if any: history.json (write-up) or curve.json (1998).

@@ -24,10 +24,10 @@ public struct TrainingRun {
     public var logitsPath: String?
     public var output: Verbosity
     /// The 1998 model's initial weights (a fresh run).
-    public var initialization: LeNet1998.Initialization
+    public var initialization: PaperInitialization
 
     public init(settings: RunSettings, folder: String, threads: Int, checkpointEvery: Int? = nil, logitsPath: String? = nil,
-                output: Verbosity = Verbosity(), initialization: LeNet1998.Initialization = .mixed) {
+                output: Verbosity = Verbosity(), initialization: PaperInitialization = .mixed) {
         self.settings = settings
         self.folder = folder
         self.threads = threads
@@ -52,7 +52,7 @@ public struct TrainingRun {
     public func run(train: LabeledImages, test: LabeledImages, resuming: RunCheckpoint? = nil) throws -> Outcome {
         try RunFolder.prepare(folder)
         try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
-        let initial = resuming?.model
+        let initial = try resuming?.model
             ?? AnyLeNet.initial(kind: settings.model, seed: settings.seed, classes: train.classCount, initialization: initialization)
         // The settings name the optimizer and carry its recipe; one without the other is a caller's
         // mistake, not something to fill with defaults.
@@ -171,10 +171,10 @@ public struct TrainingRun {
             print("Distortions: \(recipe.distortedPerPass(train.count)) per pass; examples in \(picture)")
         }
         guard !output.quiet else { return }
-        let isPaperModel = settings.model == LeNet1998.kind
-        print("\(isPaperModel ? "LeNet-5 (1998)" : "The write-up's LeNet-5"): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(settings.lossDescription)")
+        let kind = ModelKinds.named(settings.model)
+        print("\(kind?.title ?? settings.model): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(settings.lossDescription)")
         let scale = settings.options[MetadataKey.etaScale] ?? "1"
-        if isPaperModel {
+        if kind?.startsAsThePaper ?? false {
             print("Initial weights \(initialization.description), eta x\(scale) (the paper prints ±2.4/F and x1, which diverges here: see docs/lenet-1998.md)")
         } else {
             print("PyTorch's initial weights, eta x\(scale) of the paper's schedule")
@@ -268,17 +268,22 @@ extension TrainingRun {
         public var description: String
     }
 
-    /// Both models read 28x28 images; the 1998 one reads digits into 10 RBF units drawn as 0-9.
+    /// Every kind reads 28x28 images; one with a fixed set of outputs (the 1998 model's RBF units,
+    /// drawn as the digits 0-9) reads only as many classes.
     public static func check(_ train: LabeledImages, model: String, dataset: String) throws(SetupError) {
         guard train.classCount >= 2 else {
             throw SetupError(description: "a classifier needs at least two classes to tell apart; \(dataset) has \(train.classCount)\(train.classNames.first.map { " (\($0))" } ?? "")")
         }
         guard train.count > 0 else { throw SetupError(description: "\(dataset) has no training images") }
-        if model == LeNet1998.kind, train.classCount != 10 || train.rows != 28 || train.columns != 28 {
-            throw SetupError(description: "the 1998 model reads 28x28 digits into 10 RBF units drawn as the digits 0-9; \(dataset) has \(train.classCount) classes of \(train.rows)x\(train.columns) images")
+        guard let kind = ModelKinds.named(model) else {
+            throw SetupError(description: "unknown model kind '\(model)'; expected \(ModelKinds.names)")
+        }
+        guard kind.network(outputs: train.classCount) != nil else {
+            let fixed = kind.network(outputs: 10)?.outputCount ?? 10
+            throw SetupError(description: "\(kind.title) reads 28x28 digits into \(fixed) RBF units drawn as the digits 0-9; \(dataset) has \(train.classCount) classes")
         }
         guard train.rows == 28, train.columns == 28 else {
-            throw SetupError(description: "the write-up's LeNet-5 takes 28x28 images; \(dataset) has \(train.rows)x\(train.columns)")
+            throw SetupError(description: "\(kind.title) takes 28x28 images; \(dataset) has \(train.rows)x\(train.columns)")
         }
     }
 

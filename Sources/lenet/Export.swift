@@ -41,7 +41,7 @@ struct Export: AsyncParsableCommand {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint)
             let (model, metadata) = try AnyLeNet.load(path)
-            let bytes = try ONNXExport.export(model, metadata: metadata)
+            let bytes = ONNXExport.export(model, metadata: metadata)
             try Files.writeAtomically(bytes, to: output)
             print("Wrote \(output): \(model.kind), \(model.parameterCount) parameters, \(bytes.count) bytes, ONNX opset \(ONNX.opset); input 'input' [batch, 1, 28, 28], output '\(model.model.scores == .logits ? "logits" : "penalties")' [batch, \(model.classes)]")
         }

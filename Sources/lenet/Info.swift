@@ -12,26 +12,28 @@ struct Info: ParsableCommand {
             Examples:
               lenet info --model lenet5-1998        the paper's layer table: 60,000 parameters, 340,908 connections
               lenet info                            the write-up's model
+              lenet info --model lenet1             the paper's smallest
               lenet info models/lenet5-mnist.safetensors
             """)
 
     @Argument(help: ArgumentHelp("A checkpoint to describe.", valueName: "checkpoint"))
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("The model to describe when no checkpoint is given: lenet5 or lenet5-1998.", valueName: "kind"))
-    var model: ModelKind = .lenet5
+    @Option(help: ArgumentHelp("The model to describe when no checkpoint is given: \(ModelChoice.allValueStrings.joined(separator: ", ")) (default: lenet5).", valueName: "kind"))
+    var model: ModelChoice?
 
     func run() throws {
-        var kind = model.rawValue
+        var network = (model?.kind ?? LeNet5.self).network(outputs: 10)!, title = model?.kind.title ?? LeNet5.title
         if let checkpoint {
-            let file: SafeTensorsFile
-            do { file = try SafeTensorsFile(contentsOf: checkpoint) } catch {
+            let loaded: AnyLeNet, metadata: [String: String]
+            do { (loaded, metadata) = try AnyLeNet.load(checkpoint) } catch {
                 printError("error: \(error)")
                 throw ExitCode.failure
             }
-            kind = file.metadata[MetadataKey.model] ?? LeNet5.kind
-            print("\(checkpoint): \(file.entries.count) tensors")
-            for (key, value) in file.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
+            network = loaded.model.network
+            title = loaded.title
+            print("\(checkpoint): \(loaded.layout.tensors.count) tensors")
+            for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
             print()
         }
         func grouped(_ n: Int) -> String {
@@ -40,18 +42,14 @@ struct Info: ParsableCommand {
                 (index > 0 && (digits.count - index) % 3 == 0) ? [",", digit] : [digit]
             })
         }
-        let isPaper = kind == LeNet1998.kind
-        let title = isPaper ? "LeNet-5 as published (LeCun, Bottou, Bengio, Haffner 1998), input 1@32x32" : "The write-up's LeNet-5, input 1@28x28"
-        let columns = isPaper ? ["parameters", "connections", "multiply-adds"] : ["parameters", "multiply-adds"]
-        let rows = (isPaper ? LeNet1998.network : LeNet5.network).summary.map {
-            ($0.layer, $0.output, isPaper ? [$0.parameters, $0.connections, $0.multiplyAdds] : [$0.parameters, $0.multiplyAdds])
-        }
+        let columns = ["parameters", "connections", "multiply-adds"]
+        let rows = network.summary.map { ($0.layer, $0.output, [$0.parameters, $0.connections, $0.multiplyAdds]) }
         let width = max(30, (rows.map(\.0.count).max() ?? 0) + 1)
         func row(_ name: String, _ output: String, _ numbers: [String]) -> String {
             name.padding(toLength: width, withPad: " ", startingAt: 0) + " " + output.padding(toLength: 9, withPad: " ", startingAt: 0)
                 + numbers.map { String(repeating: " ", count: max(0, 14 - $0.count)) + $0 }.joined()
         }
-        print(title)
+        print("\(title), input \(network.inputDescription)")
         print(row("layer", "output", columns))
         for layer in rows { print(row(layer.0, layer.1, layer.2.map(grouped))) }
         let totals = columns.indices.map { c in rows.reduce(0) { $0 + $1.2[c] } }

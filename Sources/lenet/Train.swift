@@ -18,6 +18,7 @@ struct Train: AsyncParsableCommand {
               lenet train --recipe modern                  the same network, trained as today
               lenet train --limit 2000 --schedule 1x0.001  a quick look on 2,000 images
               lenet train --model lenet5-1998              the paper's model and recipe
+              lenet train --model lenet4                   the paper's LeNet-4 (lenet1: LeNet-1)
               lenet train --optimizer sdlm --passes 1      the paper's optimizer, one pass
             """)
 
@@ -48,11 +49,15 @@ struct Train: AsyncParsableCommand {
         if let limit, limit <= 0 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         // Options of one model or optimizer given with the other would be silently ignored: say so instead.
-        if modelOptions.model != .lenet5, gradientDescent.recipe == .modern {
-            throw ValidationError("--recipe modern trains the write-up's network (--model lenet5); the 1998 model keeps the paper's loss and output")
+        let kind = modelOptions.kind, logits = kind.network(outputs: 10)?.scores == .logits
+        if !logits, gradientDescent.recipe == .modern {
+            throw ValidationError("--recipe modern trains a network with logits; \(kind.kind) keeps the paper's loss and RBF output")
         }
-        if modelOptions.model == .lenet5, !paperModel.given.isEmpty {
-            throw ValidationError("\(paperModel.given.joined(separator: ", ")) only apply to --model lenet5-1998")
+        if logits, !paperModel.lossGiven.isEmpty {
+            throw ValidationError("\(paperModel.lossGiven.joined(separator: ", ")) only apply to a model with RBF outputs (--model lenet5-1998)")
+        }
+        if !kind.startsAsThePaper, paperModel.initialization != nil {
+            throw ValidationError("--initialization only applies to the paper's models; \(kind.kind) starts as PyTorch does")
         }
         if modelOptions.optimizerChoice == .sgd, !levenbergMarquardt.given.isEmpty {
             throw ValidationError("\(levenbergMarquardt.given.joined(separator: ", ")) only apply to --optimizer sdlm")
@@ -61,7 +66,7 @@ struct Train: AsyncParsableCommand {
             throw ValidationError("\(gradientDescent.given.joined(separator: ", ")) only apply to --optimizer sgd (the Levenberg-Marquardt recipe is fixed by the paper)")
         }
         if resume != nil {
-            let chosen = [("--model", modelOptions.model != .lenet5), ("--optimizer", modelOptions.optimizer != nil), ("--seed", modelOptions.seed != nil),
+            let chosen = [("--model", modelOptions.model != nil), ("--optimizer", modelOptions.optimizer != nil), ("--seed", modelOptions.seed != nil),
                           ("--limit", limit != nil), ("--output", output != nil), ("--dataset", dataOptions.dataset != nil)].filter(\.1).map(\.0)
                 + gradientDescent.given + levenbergMarquardt.given + paperModel.given
             if !chosen.isEmpty {
@@ -73,14 +78,14 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let outcome = try await reportingErrors { () async throws -> TrainingRun.Outcome in
             if let resume { return try await resumeRun(resume) }
-            let model = modelOptions.model.rawValue, optimizer = modelOptions.optimizerChoice, seed = modelOptions.seed ?? 0
+            let kind = modelOptions.kind, model = kind.kind, optimizer = modelOptions.optimizerChoice, seed = modelOptions.seed ?? 0
             let dataset = dataOptions.dataset ?? "mnist"
             var train = try await dataOptions.load(.train)
             if let limit { train = train.prefix(limit) }
             let test = try await dataOptions.load(.test)
             try TrainingRun.check(train, model: model, dataset: dataset)
             var options: [String: String] = [:]
-            if model == LeNet1998.kind { options[MetadataKey.initialization] = paperModel.rule.rawValue }
+            if kind.startsAsThePaper { options[MetadataKey.initialization] = paperModel.rule.rawValue }
             if optimizer == .sdlm {
                 options[MetadataKey.etaScale] = "\(levenbergMarquardt.etaScale ?? LevenbergMarquardtOptions.defaultEtaScale)"
                 options[MetadataKey.passes] = String(levenbergMarquardt.passes ?? PaperRecipe.paperSchedule.count)
@@ -89,7 +94,7 @@ struct Train: AsyncParsableCommand {
                 model: model, optimizer: optimizer,
                 recipe: optimizer == .sgd ? try gradientDescent.recipe(seed: seed, dataset: dataset) : nil,
                 paperRecipe: optimizer == .sdlm ? levenbergMarquardt.recipe(seed: seed, loss: paperModel.paperLoss) : nil,
-                paperLoss: optimizer == .sgd && model == LeNet1998.kind ? paperModel.paperLoss : nil,
+                paperLoss: optimizer == .sgd && kind.network(outputs: train.classCount)?.scores == .penalties ? paperModel.paperLoss : nil,
                 dataset: dataset, dataRoot: dataOptions.data, trainingImages: train.count, classNames: train.classNames, options: options)
             return try TrainingRun(settings: settings, folder: output ?? RunFolder.newPath(), threads: threadOptions.threads,
                                    checkpointEvery: checkpointEvery, logitsPath: logits, output: outputOptions.verbosity,

@@ -7,8 +7,8 @@ import NeuralNetwork
 // run can tell what was asked for from what was left to the defaults (which live in the library).
 
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The model: lenet5 (the write-up's) or lenet5-1998 (the paper's).", valueName: "kind"))
-    var model: ModelKind = .lenet5
+    @Option(help: ArgumentHelp("The model: \(ModelChoice.help) (default: lenet5).", valueName: "kind"))
+    var model: ModelChoice?
 
     @Option(help: ArgumentHelp("The optimizer: sgd (SGD with momentum over batches, the write-up's schedule; lenet5's default) or sdlm (the paper's stochastic diagonal Levenberg-Marquardt, one pattern at a time, its 20-pass schedule; lenet5-1998's default). Either trains either model.", valueName: "name"))
     var optimizer: OptimizerKind?
@@ -16,8 +16,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Seed of the initial weights and of the shuffle of every epoch (default: 0).")
     var seed: UInt64?
 
+    /// `--model`, or the write-up's.
+    var kind: any LayeredModel.Type { model?.kind ?? LeNet5.self }
     /// `--optimizer`, or the model's own.
-    var optimizerChoice: OptimizerKind { optimizer ?? (model == .lenet5 ? .sgd : .sdlm) }
+    var optimizerChoice: OptimizerKind { optimizer ?? kind.defaultOptimizer }
 }
 
 enum RecipeKind: String, ExpressibleByArgument, CaseIterable {
@@ -126,18 +128,18 @@ extension LevenbergMarquardtOptions {
 }
 
 struct PaperModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("lenet5-1998: the loss, map (eq. 9, the default: 0.91% test error over three seeds) or mse (eq. 8).", valueName: "loss"))
+    @Option(help: ArgumentHelp("lenet5-1998 (RBF outputs): the loss, map (eq. 9, the default: 0.91% test error over three seeds) or mse (eq. 8).", valueName: "loss"))
     var loss: PaperLossOption?
 
-    @Option(name: .customLong("map-j"), help: ArgumentHelp("lenet5-1998: the constant j of eq. 9 (the paper gives no value; default: 5).", valueName: "j"))
+    @Option(name: .customLong("map-j"), help: ArgumentHelp("lenet5-1998 (RBF outputs): the constant j of eq. 9 (the paper gives no value; default: 5).", valueName: "j"))
     var mapJ: Float?
 
-    @Option(help: ArgumentHelp("lenet5-1998: the initial weights: mixed (the default: uniform in ±2.4/sqrt(F) for the convolutions and full connections, ±2.4/F as printed for the subsampling coefficients, F = 4), sqrt-fan-in (±2.4/sqrt(F) everywhere, the default until the subsampling's was measured: a worse model) or fan-in (±2.4/F everywhere, as the paper prints it, which diverges at the paper's eta here; see docs/lenet-1998.md).", valueName: "rule"))
-    var initialization: LeNet1998.Initialization?
+    @Option(help: ArgumentHelp("The paper's models (all but lenet5): the initial weights: mixed (the default: uniform in ±2.4/sqrt(F) for the convolutions and full connections, ±2.4/F as printed for the subsampling coefficients, F = 4), sqrt-fan-in (±2.4/sqrt(F) everywhere, the default until the subsampling's was measured: a worse model) or fan-in (±2.4/F everywhere, as the paper prints it, which diverges at the paper's eta here; see docs/lenet-1998.md).", valueName: "rule"))
+    var initialization: PaperInitialization?
 
-    var given: [String] {
-        [("--loss", loss != nil), ("--map-j", mapJ != nil), ("--initialization", initialization != nil)].filter(\.1).map(\.0)
-    }
+    var given: [String] { lossGiven + (initialization != nil ? ["--initialization"] : []) }
+    /// The options of a model with RBF outputs.
+    var lossGiven: [String] { [("--loss", loss != nil), ("--map-j", mapJ != nil)].filter(\.1).map(\.0) }
 
     /// eq. 9 unless --loss mse: with it the faithful recipe reaches the paper's 0.95% (docs/lenet-1998.md).
     var paperLoss: PaperLoss { loss == .mse ? .meanSquaredError : .maximumAPosteriori(j: mapJ ?? 5) }
@@ -146,16 +148,24 @@ struct PaperModelOptions: ParsableArguments {
         if loss == .mse, mapJ != nil { throw ValidationError("--map-j is eq. 9's constant; it does not apply with --loss mse") }
         if let mapJ, !(mapJ > 0 && mapJ.isFinite) { throw ValidationError("--map-j must be a positive number, got \(mapJ)") }
     }
-    var rule: LeNet1998.Initialization { initialization ?? .mixed }
+    var rule: PaperInitialization { initialization ?? .mixed }
 }
 
-extension ModelKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
-extension LeNet1998.Initialization: ExpressibleByArgument {}
+extension PaperInitialization: ExpressibleByArgument {}
 
-enum ModelKind: String, CaseIterable {
-    case lenet5 = "lenet5"
-    case lenet5_1998 = "lenet5-1998"
+/// `--model`: a kind of `ModelKinds.all`, by name.
+struct ModelChoice: ExpressibleByArgument {
+    let kind: any LayeredModel.Type
+
+    init?(argument: String) {
+        guard let kind = ModelKinds.named(argument) else { return nil }
+        self.kind = kind
+    }
+
+    static var allValueStrings: [String] { ModelKinds.all.map { $0.kind } }
+    /// "lenet1 (LeNet-1 (1998)), ...".
+    static var help: String { ModelKinds.all.map { "\($0.kind) (\($0.title))" }.joined(separator: ", ") }
 }
 
 enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {

@@ -8,7 +8,7 @@ import NeuralNetwork
 
 @Suite struct LeNet1998Tests {
     @Test func parameterAndConnectionCountsAreThePapers() {
-        let summary = LeNet1998.summary
+        let summary = LeNet1998.network.summary
         #expect(summary.map(\.parameters) == [156, 12, 1_516, 32, 48_120, 10_164, 0])
         #expect(summary.map(\.connections) == [122_304, 5_880, 151_600, 2_000, 48_120, 10_164, 840])
         #expect(LeNet1998.layout.count == 60_000)

@@ -20,9 +20,9 @@ func temporaryFolder() -> String {
         #expect(LeNet5.layout.tensors.map(\.name) == ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
                                                      "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"])
         #expect(LeNet5.layout.count == 44_426)
-        #expect(LeNet5.summary.reduce(0) { $0 + $1.parameters } == LeNet5.layout.count)
+        #expect(LeNet5.network.summary.reduce(0) { $0 + $1.parameters } == LeNet5.layout.count)
         // 281,640 multiply-adds: the 0.563 MFLOP of one forward pass.
-        #expect(LeNet5.summary.reduce(0) { $0 + $1.multiplyAdds } * 2 == Int(Benchmark.forwardFLOP()))
+        #expect(LeNet5.network.summary.reduce(0) { $0 + $1.multiplyAdds } * 2 == Int(Benchmark.forwardFLOP()))
         #expect(Benchmark.forwardFLOP() == 563_280)
         // Backward: every weight's gradient and every input's but C1's (86,400 multiply-adds fewer).
         #expect(Benchmark.trainingFLOP() == 2 * (3 * 281_640 - 86_400))

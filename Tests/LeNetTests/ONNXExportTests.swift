@@ -65,7 +65,7 @@ struct ProtobufFields {
     /// opset 13 and the metadata.
     @Test func theWriteupsModelReadsBackAsItsGraph() throws {
         let model = AnyLeNet(LeNet5(seed: 3))
-        let bytes = try ONNXExport.export(model, metadata: [MetadataKey.dataset: "mnist"])
+        let bytes = ONNXExport.export(model, metadata: [MetadataKey.dataset: "mnist"])
         let top = try ProtobufFields(bytes)
         #expect(top.integers(1) == [ONNX.irVersion])
         let opset = try top.messages(8)
@@ -99,7 +99,7 @@ struct ProtobufFields {
     /// nowhere else; the output is the RBF penalties.
     @Test func theNineteenNinetyEightModelsTableBecomesADenseWeight() throws {
         let model = AnyLeNet(LeNet1998(seed: 1, initialization: .squareRootFanIn))
-        let graph = try #require(try ProtobufFields(try ONNXExport.export(model, metadata: [:])).messages(7).first)
+        let graph = try #require(try ProtobufFields(ONNXExport.export(model, metadata: [:])).messages(7).first)
         #expect(try graph.messages(12).map { $0.string(1) } == ["penalties"])
         #expect(try graph.messages(1).first?.string(4) == "Pad" && graph.messages(1).last?.string(4) == "ReduceSum")
         let c3 = try #require(try graph.messages(5).first { $0.string(8) == "c3.weight" })

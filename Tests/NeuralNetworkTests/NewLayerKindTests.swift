@@ -4,7 +4,8 @@ import Kernels
 
 /// A layer kind the project does not have, written in this one file: each map multiplied by a
 /// trainable scale, y[m,p] = scale[m] * x[m,p]. This is everything a new kind of layer needs; the
-/// network, its parameter layout, the workspace, the trainers and `lenet info` take it as it is.
+/// network, its parameter layout, the workspace, the trainers, ONNX export and `lenet info` take it
+/// as it is.
 struct MapScale: Layer {
     let name: String
     let maps: Int
@@ -38,6 +39,12 @@ struct MapScale: Layer {
                 }
             }
         }
+    }
+
+    /// Mul by the scale, shaped [1, maps, 1] to broadcast over the maps.
+    func exportONNX(into graph: inout ONNXGraph, input: ONNXValue, parameters: [Float]) -> ONNXValue {
+        let scale = graph.constant("scale.weight", shape: [1, maps, 1], floats: parameters)
+        return ONNXValue(graph.add("Mul", [input.name, scale], name: name), flat: false)
     }
 
     func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,

@@ -86,13 +86,20 @@ import Testing
 
     /// A run's report places it among the recipes: its row follows the recipe it used, with its own error.
     @Test func theComparisonPlacesTheRunUnderItsRecipe() {
-        #expect(RecipeComparison.entry(model: "lenet5", metadata: ["dataset": "mnist"]) == 0)
-        #expect(RecipeComparison.entry(model: "lenet5", metadata: [:]) == 0)
-        #expect(RecipeComparison.entry(model: "lenet5", metadata: ["recipe": "modern"]) == 3)
-        #expect(RecipeComparison.entry(model: "lenet5-1998", metadata: [:]) == 1)
-        #expect(RecipeComparison.entry(model: "lenet5-1998", metadata: ["distortions": "27000 per pass"]) == 2)
-        #expect(RecipeComparison.entry(model: "lenet5", metadata: ["dataset": "fashion-mnist"]) == nil)
-        let comparison = RecipeComparison(highlighted: 3, runError: 0.0043)
+        let family = ReportFiles.family
+        func row(_ model: String, _ metadata: [String: String]) -> String? {
+            RecipeComparison.entry(in: family, model: model, metadata: metadata).map { family[$0].command }
+        }
+        #expect(row("lenet5", ["dataset": "mnist"]) == "lenet train")
+        #expect(row("lenet5", [:]) == "lenet train")
+        #expect(row("lenet5", ["recipe": "modern"]) == "lenet train --recipe modern")
+        #expect(row("lenet5-1998", [:]) == "lenet train --model lenet5-1998")
+        #expect(row("lenet5-1998", ["distortions": "27000 per pass"]) == "lenet train --model lenet5-1998 --distort")
+        #expect(row("lenet5", ["dataset": "fashion-mnist"]) == nil)
+        // Every row's command names its kind (or is the write-up's).
+        for entry in family { #expect(entry.command.contains("--model \(entry.model)") || entry.model == "lenet5") }
+        let modernRow = family.firstIndex { $0.recipe == "modern" }
+        let comparison = RecipeComparison(entries: family, highlighted: modernRow, runError: 0.0043)
         let report = Report(evaluation: Self.evaluation(), images: Self.images(), about: [("model", "lenet5")], curve: nil, comparison: comparison)
         let markdown = report.markdown()
         let lines = markdown.split(separator: "\n")
