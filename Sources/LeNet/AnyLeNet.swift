@@ -60,7 +60,7 @@ public struct AnyLeNet: Sendable {
     }
 
     public var kind: String { type(of: model).kind }
-    /// "The write-up's LeNet-5", "LeNet-5 as published (1998)", ...
+    /// "The write-up's LeNet-5", "LeNet-5 (1998)", ...
     public var title: String { type(of: model).title }
     public var parameters: [Float] { model.parameters }
     public var layout: ParameterLayout { model.layout }

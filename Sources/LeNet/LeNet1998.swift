@@ -75,7 +75,7 @@ public struct LeNet1998: LayeredModel, Equatable {
 }
 
 extension LeNet1998 {
-    public static let title = "LeNet-5 as published (1998)"
+    public static let title = "LeNet-5 (1998)"
     public static func network(outputs classes: Int) -> Network? { classes == 10 ? network : nil }
     public init(seed: UInt64, classes: Int, initialization: PaperInitialization) { self.init(seed: seed, initialization: initialization) }
     public static let startsAsThePaper = true

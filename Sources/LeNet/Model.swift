@@ -62,7 +62,7 @@ public protocol LayeredModel: FlatParameterModel, Equatable {
     var parameters: [Float] { get set }
     /// How a 28x28 image (bytes, ink 255 on 0) becomes the network's input.
     static var inputPreparation: InputPreparation { get }
-    /// How tables and the page name it: "LeNet-5 as published (1998)".
+    /// How tables and the page name it: "LeNet-5 (1998)".
     static var title: String { get }
     /// The network for `classes` outputs, or nil when it has a fixed set (the RBF's ten digits).
     static func network(outputs classes: Int) -> Network?

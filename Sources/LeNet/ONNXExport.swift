@@ -48,9 +48,9 @@ extension InputPreparation {
     /// 28x28) and the padding.
     func exportONNX(into graph: inout ONNXGraph, input: String) -> ONNXValue {
         var x = input
-        let background = graph.constant("background", shape: [], floats: [backgroundValue])
         func pad(_ x: String, _ p: Int, name: String) -> String {
-            graph.add("Pad", [x, graph.constant("pads\(p)", shape: [8], integers: [0, 0, p, p, 0, 0, p, p]), background], name: name)
+            let pads = graph.constant("pads\(p)", shape: [8], integers: [0, 0, p, p, 0, 0, p, p])
+            return graph.add("Pad", [x, pads, graph.constant("background", shape: [], floats: [backgroundValue])], name: name)
         }
         if let side = digitSide {
             let rows = graph.constant("shrink_rows", shape: [side, 28], floats: Self.shrinking(from: 28, to: side))
