@@ -44,14 +44,8 @@ public enum MetadataKey {
 public struct RunSettings: Codable, Sendable, Equatable {
     /// The model kind: the `kind` of one of `ModelKinds.all`.
     public var model: String
-    public var optimizer: OptimizerKind
-    /// The SGD recipe (schedule, batch size, momentum, seed, log interval), or nil.
-    public var recipe: Recipe?
-    /// The Levenberg-Marquardt recipe (eta per pass, mu, patterns for the second derivatives, loss,
-    /// seed, distortions), or nil.
-    public var paperRecipe: PaperRecipe?
-    /// The 1998 model's loss when it is trained by SGD (the Levenberg-Marquardt recipe holds its own).
-    public var paperLoss: PaperLoss?
+    /// How it trains: SGD with its recipe, or Levenberg-Marquardt with the paper's.
+    public var method: TrainingMethod
     /// `--dataset`'s value, the data root read, how many training images (the first N) and the names
     /// of the classes.
     public var dataset: String
@@ -61,13 +55,10 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// Choices recorded as they were given, for the model's metadata (eta_scale, initialization, passes).
     public var options: [String: String]
 
-    public init(model: String, optimizer: OptimizerKind, recipe: Recipe? = nil, paperRecipe: PaperRecipe? = nil, paperLoss: PaperLoss? = nil,
-                dataset: String, dataRoot: String, trainingImages: Int, classNames: [String], options: [String: String] = [:]) {
+    public init(model: String, method: TrainingMethod, dataset: String, dataRoot: String, trainingImages: Int, classNames: [String],
+                options: [String: String] = [:]) {
         self.model = model
-        self.optimizer = optimizer
-        self.recipe = recipe
-        self.paperRecipe = paperRecipe
-        self.paperLoss = paperLoss
+        self.method = method
         self.dataset = dataset
         self.dataRoot = dataRoot
         self.trainingImages = trainingImages
@@ -75,17 +66,57 @@ public struct RunSettings: Codable, Sendable, Equatable {
         self.options = options
     }
 
-    public var seed: UInt64 { recipe?.seed ?? paperRecipe?.seed ?? 0 }
-    /// Epochs (SGD) or passes (Levenberg-Marquardt) in the whole run.
-    public var totalEpochs: Int { recipe?.totalEpochs ?? paperRecipe?.learningRates.count ?? 0 }
+    // The resume file keeps the method as it always has: "optimizer" and the one recipe it names.
+    enum CodingKeys: String, CodingKey {
+        case model, optimizer, recipe, paperRecipe, paperLoss, dataset, dataRoot, trainingImages, classNames, options
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        switch try values.decode(OptimizerKind.self, forKey: .optimizer) {
+        case .sgd:
+            method = .gradientDescent(try values.decode(Recipe.self, forKey: .recipe), loss: try values.decodeIfPresent(PaperLoss.self, forKey: .paperLoss))
+        case .sdlm:
+            method = .levenbergMarquardt(try values.decode(PaperRecipe.self, forKey: .paperRecipe))
+        }
+        model = try values.decode(String.self, forKey: .model)
+        dataset = try values.decode(String.self, forKey: .dataset)
+        dataRoot = try values.decode(String.self, forKey: .dataRoot)
+        trainingImages = try values.decode(Int.self, forKey: .trainingImages)
+        classNames = try values.decode([String].self, forKey: .classNames)
+        options = try values.decode([String: String].self, forKey: .options)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(model, forKey: .model)
+        try values.encode(method.optimizer, forKey: .optimizer)
+        try values.encodeIfPresent(method.recipe, forKey: .recipe)
+        try values.encodeIfPresent(method.paperRecipe, forKey: .paperRecipe)
+        if case .gradientDescent(_, let loss?) = method { try values.encode(loss, forKey: .paperLoss) }
+        try values.encode(dataset, forKey: .dataset)
+        try values.encode(dataRoot, forKey: .dataRoot)
+        try values.encode(trainingImages, forKey: .trainingImages)
+        try values.encode(classNames, forKey: .classNames)
+        try values.encode(options, forKey: .options)
+    }
+
+    public var optimizer: OptimizerKind { method.optimizer }
+    public var recipe: Recipe? { method.recipe }
+    public var paperRecipe: PaperRecipe? { method.paperRecipe }
+    public var seed: UInt64 { method.seed }
+    public var totalEpochs: Int { method.totalEpochs }
 
     /// Whether the model's outputs are RBF penalties (the paper's losses) rather than logits.
     var penalties: Bool { ModelKinds.named(model)?.network(outputs: classNames.count)?.scores == .penalties }
 
     /// The loss the model is trained with.
     public var lossDescription: String {
-        if let paperRecipe, penalties { return paperRecipe.loss.description }
-        return paperLoss?.description ?? OutputLoss.crossEntropy.description
+        switch method {
+        case .levenbergMarquardt(let recipe) where penalties: return recipe.loss.description
+        case .gradientDescent(_, let loss?): return loss.description
+        default: return OutputLoss.crossEntropy.description
+        }
     }
 
     /// The finished model's metadata: flat strings, read by `lenet info`, `lenet evaluate` and PyTorch.

@@ -54,13 +54,10 @@ public struct TrainingRun {
         try RunFolder.checkFreeSpace(folder, needed: 20 << 20)
         let initial = try resuming?.model
             ?? AnyLeNet.initial(kind: settings.model, seed: settings.seed, classes: train.classCount, initialization: initialization)
-        // The settings name the optimizer and carry its recipe; one without the other is a caller's
-        // mistake, not something to fill with defaults.
         let loop: any TrainingLoop
-        switch (settings.optimizer, settings.recipe, settings.paperRecipe) {
-        case (.sgd, let recipe?, _): loop = Trainer(recipe: recipe, threads: threads, loss: settings.paperLoss.map { .penalty($0) })
-        case (.sdlm, _, let recipe?): loop = LevenbergMarquardtTrainer(recipe: recipe, test: test, threads: threads)
-        default: throw SetupError(description: "the run's settings choose \(settings.optimizer.rawValue) but carry no recipe for it")
+        switch settings.method {
+        case .gradientDescent(let recipe, let loss): loop = Trainer(recipe: recipe, threads: threads, loss: loss.map { .penalty($0) })
+        case .levenbergMarquardt(let recipe): loop = LevenbergMarquardtTrainer(recipe: recipe, test: test, threads: threads)
         }
         let display = RunDisplay(settings: settings, train: train, output: output, resuming: resuming?.state)
         try introduce(train: train, resuming: resuming, batchesPerEpoch: display.batchesPerEpoch)

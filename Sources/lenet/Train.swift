@@ -90,12 +90,12 @@ struct Train: AsyncParsableCommand {
                 options[MetadataKey.etaScale] = "\(levenbergMarquardt.etaScale ?? LevenbergMarquardtOptions.defaultEtaScale)"
                 options[MetadataKey.passes] = String(levenbergMarquardt.passes ?? PaperRecipe.paperSchedule.count)
             }
-            let settings = RunSettings(
-                model: model, optimizer: optimizer,
-                recipe: optimizer == .sgd ? try gradientDescent.recipe(seed: seed, dataset: dataset) : nil,
-                paperRecipe: optimizer == .sdlm ? levenbergMarquardt.recipe(seed: seed, loss: paperModel.paperLoss) : nil,
-                paperLoss: optimizer == .sgd && kind.network(outputs: train.classCount)?.scores == .penalties ? paperModel.paperLoss : nil,
-                dataset: dataset, dataRoot: dataOptions.data, trainingImages: train.count, classNames: train.classNames, options: options)
+            let method: TrainingMethod = optimizer == .sgd
+                ? .gradientDescent(try gradientDescent.recipe(seed: seed, dataset: dataset),
+                                   loss: kind.network(outputs: train.classCount)?.scores == .penalties ? paperModel.paperLoss : nil)
+                : .levenbergMarquardt(levenbergMarquardt.recipe(seed: seed, loss: paperModel.paperLoss))
+            let settings = RunSettings(model: model, method: method, dataset: dataset, dataRoot: dataOptions.data, trainingImages: train.count,
+                                       classNames: train.classNames, options: options)
             return try TrainingRun(settings: settings, folder: output ?? RunFolder.newPath(), threads: threadOptions.threads,
                                    checkpointEvery: checkpointEvery, logitsPath: logits, output: outputOptions.verbosity,
                                    initialization: paperModel.rule).run(train: train, test: test)
