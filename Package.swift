@@ -41,6 +41,7 @@ let package = Package(
         .executable(name: "lenet-server", targets: ["lenet-server"]),
         .library(name: "LeNet", targets: ["LeNet"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
+        .library(name: "FileFormats", targets: ["FileFormats"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Reports", targets: ["Reports"]),
@@ -70,19 +71,21 @@ let package = Package(
         .target(name: "Support", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         // Float32 kernels: each fast kernel beside the naive one that is its test oracle.
         .target(name: "Kernels", swiftSettings: optimisedInDebug),
-        // Layers, losses, optimizers, parameter buffers, safetensors and .npy files.
-        .target(name: "NeuralNetwork", dependencies: ["Kernels", "Support"], swiftSettings: optimisedInDebug),
+        // The files models and scores travel in: safetensors, NumPy's .npy, ONNX's protobuf messages.
+        .target(name: "FileFormats", dependencies: ["Support"], swiftSettings: optimisedInDebug),
+        // Layers, losses, optimizers, parameter buffers, networks and their ONNX graphs.
+        .target(name: "NeuralNetwork", dependencies: ["Kernels", "FileFormats", "Support"], swiftSettings: optimisedInDebug),
         // IDX files, MNIST, its checksums and its download mirrors, batches.
         .target(name: "Datasets", dependencies: ["Support", "Imaging"], swiftSettings: optimisedInDebug),
         // PNG encoding and decoding over zlib.
         .target(name: "Imaging", dependencies: ["Support"], swiftSettings: optimisedInDebug),
-        // The write-up's LeNet-5, its recipe, the trainer and the evaluator.
-        .target(name: "LeNet", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Kernels", "Support"],
+        // The model kinds and their registry, the recipes, both training loops, the evaluator, the reader.
+        .target(name: "LeNet", dependencies: ["NeuralNetwork", "FileFormats", "Datasets", "Imaging", "Kernels", "Support"],
                 swiftSettings: optimisedInDebug),
         // Reports people read: report.md, report.html with SVG charts, metrics.json, the confidence analysis.
         .target(name: "Reports", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Support"]),
         // A training run: its folder, interrupt and resume, checkpoints, metadata and the order of its reports.
-        .target(name: "Runs", dependencies: ["LeNet", "Reports", "Datasets", "Imaging", "NeuralNetwork", "Support"]),
+        .target(name: "Runs", dependencies: ["LeNet", "Reports", "Datasets", "Imaging", "NeuralNetwork", "FileFormats", "Support"]),
         // `lenet serve`: the drawing page and the HTTP API, over Hummingbird.
         .target(name: "LeNetServer", dependencies: [
             "LeNet", "NeuralNetwork", "Imaging", "Datasets", "Support",
@@ -95,7 +98,7 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         .executableTarget(name: "lenet", dependencies: [
-            "LeNet", "Runs", "Reports", "Datasets", "NeuralNetwork", "Support", "Kernels", "Imaging",
+            "LeNet", "Runs", "Reports", "Datasets", "NeuralNetwork", "FileFormats", "Support", "Kernels", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: nativeOnly),
         // `lenet-server`: the server's command line.
@@ -115,7 +118,8 @@ let package = Package(
         .target(name: "CraftedImages", dependencies: ["Support"], path: "Tests/CraftedImages", swiftSettings: optimisedInDebug),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestFolders"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Kernels", "Support", "TestFolders"]),
+        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "Support", "TestFolders"]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "FileFormats", "Kernels", "Support", "TestFolders"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Imaging", "LoopbackHTTP", "TestFolders"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support", "CraftedImages"], exclude: ["Fixtures"]),
         .testTarget(name: "LeNetServerTests", dependencies: [
@@ -125,7 +129,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runs", "LeNet", "NeuralNetwork", "Datasets", "TestFolders"]),
-        .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "Datasets", "Imaging", "TestFolders"],
+        .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "FileFormats", "Datasets", "Imaging", "TestFolders"],
                     exclude: ["Fixtures"], swiftSettings: optimisedInDebug),
     ],
     swiftLanguageModes: [.v6]

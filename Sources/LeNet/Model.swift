@@ -1,4 +1,5 @@
 import Datasets
+import FileFormats
 import Kernels
 import Imaging
 import NeuralNetwork

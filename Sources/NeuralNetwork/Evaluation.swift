@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 /// One test image, its label, the prediction and the logits.

@@ -1,3 +1,5 @@
+import FileFormats
+
 /// A value of a graph being built: its name, and whether it is flat ([batch, n]) or maps
 /// ([batch, c, h, w]).
 public struct ONNXValue: Sendable {

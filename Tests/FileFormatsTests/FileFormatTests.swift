@@ -1,7 +1,16 @@
 import Foundation
 import TestFolders
 import Testing
-@testable import NeuralNetwork
+
+/// Random floats in [-1, 1) from a fixed linear congruential stream.
+func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(state >> 40) * 0x1p-23 - 1
+    }
+}
+@testable import FileFormats
 import Support
 
 func temporaryPath(_ name: String) -> String {
