@@ -205,8 +205,9 @@ public enum Benchmark {
         }
         rateSamples.append(multiplyAddRateSample(threads: threads))
         let total = bestLayers
-        let layers = (bestProfile?.seconds ?? []).map {
-            BenchmarkResult.Layer(layer: $0.layer, microsecondsPerImage: $0.seconds / Double(profiledImages) * 1e6,
+        let steps = bestProfile?.seconds ?? []
+        let layers = steps.map {
+            BenchmarkResult.Layer(layer: $0.step.label(in: model.network), microsecondsPerImage: $0.seconds / Double(profiledImages) * 1e6,
                                   share: $0.seconds / total)
         }
 
@@ -232,18 +233,19 @@ public enum Benchmark {
         rateSamples.append(multiplyAddRateSample(threads: threads))
         let (peak, formula) = machinePeak(threads: threads, measured: rateSamples)
         let corePeak = peak / Double(min(threads, WorkerPool.availableProcessors))
-        let layersWithRates = layers.map { layer in
+        let layersWithRates = zip(layers, steps).map { layer, step in
             var rated = layer
-            rated.percentOfOneCore = layerFLOP(layer.layer, in: model.network).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / corePeak }
+            rated.percentOfOneCore = layerFLOP(step.step, in: model.network).map { 100 * $0 / (layer.microsecondsPerImage * 1e3) / corePeak }
             return rated
         }
         var fullyConnected: [String: Double] = [:]
-        for direction in ["forward", "backward"] {
-            let steps = layers.filter { step in
-                model.network.layers.contains { $0 is FullyConnected && step.layer == $0.name + " " + direction }
+        for backward in [false, true] {
+            let chosen = zip(layers, steps).filter { _, step in
+                step.step.isBackward == backward && step.step.layer.map { model.network.layers[$0] is FullyConnected } == true
             }
-            let flop = steps.compactMap { layerFLOP($0.layer, in: model.network) }.reduce(0, +), microseconds = steps.map(\.microsecondsPerImage).reduce(0, +)
-            if microseconds > 0 { fullyConnected[direction] = 100 * flop / (microseconds * 1e3) / corePeak }
+            let flop = chosen.compactMap { layerFLOP($0.1.step, in: model.network) }.reduce(0, +)
+            let microseconds = chosen.map(\.0.microsecondsPerImage).reduce(0, +)
+            if microseconds > 0 { fullyConnected[backward ? "backward" : "forward"] = 100 * flop / (microseconds * 1e3) / corePeak }
         }
         let trainGFLOP = summary.imagesPerSecond * trainingFLOP(model.network) / 1e9
         return BenchmarkResult(
@@ -259,15 +261,12 @@ public enum Benchmark {
             inferenceImagesPerSecondByBatch: inferenceByBatch, paperPatternMicroseconds: paper.microseconds, paperLayers: paper.layers)
     }
 
-    /// The FLOP per image of a profiled step of the write-up's network ("C3 forward", "F6 backward"):
-    /// 2 per multiply-add; a backward pass is the weights' gradient and the input's (the first
-    /// layer's, the weights' only). nil for the layers without weights (pooling, the loss).
-    static func layerFLOP(_ step: String, in network: Network = LeNet5.network) -> Double? {
-        let parts = step.split(separator: " ")
-        guard parts.count == 2, parts[1] == "forward" || parts[1] == "backward",
-              let index = network.layers.firstIndex(where: { $0.name == parts[0] }),
-              network.layers[index].parameterCount > 0 else { return nil }
-        return layerFLOP(index, backward: parts[1] == "backward", in: network)
+    /// The FLOP per image of a profiled step (C3's forward pass, F6's backward pass): 2 per
+    /// multiply-add; a backward pass is the weights' gradient and the input's (the first layer's,
+    /// the weights' only). nil for the steps without weights (pooling, the loss).
+    static func layerFLOP(_ step: ProfileStep, in network: Network = LeNet5.network) -> Double? {
+        guard let index = step.layer, network.layers[index].parameterCount > 0 else { return nil }
+        return layerFLOP(index, backward: step.isBackward, in: network)
     }
 
     /// The FLOP per image of layer `index`'s forward or backward pass (0 for a layer without weights).
@@ -370,7 +369,7 @@ extension Benchmark {
                         // The model's ten outputs: a data set's other classes as 0 (a pattern's cost
                         // does not depend on its label).
                         workspace.labels[0] = train.labels[n] < 10 ? Int32(train.labels[n]) : 0
-                        profile?.lap("prepare")
+                        profile?.lap(.prepare)
                         workspace.forward(parameters: p.baseAddress!, batch: 1)
                         steps.withUnsafeBufferPointer {
                             _ = workspace.backwardAndStep(parameters: p.baseAddress!, loss: .penalty(.meanSquaredError), stepSizes: $0.baseAddress!)
@@ -385,7 +384,7 @@ extension Benchmark {
         _ = run(profile: profile)
         let total = profile.seconds.reduce(0) { $0 + $1.seconds }
         let layers = profile.seconds.map {
-            BenchmarkResult.Layer(layer: $0.layer, microsecondsPerImage: $0.seconds / Double(count) * 1e6, share: $0.seconds / total)
+            BenchmarkResult.Layer(layer: $0.step.label(in: network), microsecondsPerImage: $0.seconds / Double(count) * 1e6, share: $0.seconds / total)
         }
         return (seconds / Double(count) * 1e6, layers)
     }

@@ -47,7 +47,11 @@ public struct LeNet1: LayeredModel {
     public static let inputPreparation = InputPreparation(values: .paper, digitSide: 16)
     public static let startsAsThePaper = true
     public static let defaultOptimizer = OptimizerKind.sdlm
-    public static let measured: [MeasuredResult] = []
+    /// Measured on a 2-core Intel Xeon at 2.80 GHz, two runs side by side, seeds 0, 1 and 2.
+    public static let measured = [
+        MeasuredResult(name: "LeNet-1 (1998)", testError: 0.0148, detail: "seeds 0-2: 1.46, 1.46, 1.52% (the paper: 1.7%)", time: "146-177 s",
+                       parameters: 2_628, command: "lenet train --model lenet1"),
+    ]
 
     public var parameters: [Float]
     public var network: Network { Self.network }

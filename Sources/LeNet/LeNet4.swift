@@ -57,7 +57,11 @@ public struct LeNet4: LayeredModel {
     public static let inputPreparation = InputPreparation.paperPadded
     public static let startsAsThePaper = true
     public static let defaultOptimizer = OptimizerKind.sdlm
-    public static let measured: [MeasuredResult] = []
+    /// Measured on a 2-core Intel Xeon at 2.80 GHz (seeds 0 and 1 side by side, seed 2 alone).
+    public static let measured = [
+        MeasuredResult(name: "LeNet-4 (1998)", testError: 0.010733, detail: "seeds 0-2: 1.09, 1.04, 1.09% (the paper: 1.1%)", time: "137-239 s",
+                       parameters: 51_098, command: "lenet train --model lenet4"),
+    ]
 
     public var parameters: [Float]
     public var network: Network { Self.network }

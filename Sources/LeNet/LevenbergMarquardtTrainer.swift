@@ -61,7 +61,8 @@ public struct LevenbergMarquardtTrainer: TrainingLoop {
         // Entries below train.count are originals; the others stand for a distorted pattern, drawn
         // (source and transform) when it is presented.
         if state.order.isEmpty { state.order = Array(0..<(train.count + recipe.distortedPerPass(train.count))) }
-        var distorted = [UInt8](repeating: 0, count: 784)
+        let size = train.imageSize, rows = train.rows, columns = train.columns
+        var distorted = [UInt8](repeating: 0, count: size)
         var hessianSum = [Float](repeating: 0, count: parameterCount)
         var patterns = 0
         let runStart = MonotonicClock.now()
@@ -82,14 +83,14 @@ public struct LevenbergMarquardtTrainer: TrainingLoop {
                     func present(_ n: Int) {
                         var source = n
                         if n < train.count {
-                            Model.inputPreparation.prepare(pixels.baseAddress! + n * 784, into: workspace.input)
+                            Model.inputPreparation.prepare(pixels.baseAddress! + n * size, rows: rows, columns: columns, into: workspace.input)
                         } else {
                             source = distortions.nextIndex(below: train.count)
                             let transform = recipe.distortion!.random(using: &distortions)
                             distorted.withUnsafeMutableBufferPointer { target in
-                                AffineDistortion.apply(transform, to: pixels.baseAddress! + source * 784, width: 28, height: 28,
+                                AffineDistortion.apply(transform, to: pixels.baseAddress! + source * size, width: columns, height: rows,
                                                        output: target.baseAddress!)
-                                Model.inputPreparation.prepare(target.baseAddress!, into: workspace.input)
+                                Model.inputPreparation.prepare(target.baseAddress!, rows: rows, columns: columns, into: workspace.input)
                             }
                         }
                         workspace.labels[0] = Int32(train.labels[source])
@@ -144,38 +145,5 @@ public struct LevenbergMarquardtTrainer: TrainingLoop {
     public static func errorRate<Model: LayeredModel>(_ model: Model, on data: LabeledImages, threads: Int) -> Double {
         let evaluation = Evaluator.evaluate(model, on: data, threads: threads)
         return Double(evaluation.incorrect) / Double(max(evaluation.count, 1))
-    }
-}
-
-extension AffineDistortion {
-    /// A picture of what the distortions do: the first `columns` images of `data` in the top row,
-    /// then `rows` rows of random distortions of each, 28x28 cells 2 pixels apart, ink dark on white.
-    public func gallery(of data: LabeledImages, columns: Int = 10, rows: Int = 5, seed: UInt64) -> Image {
-        let cell = 28, gap = 2
-        let width = columns * (cell + gap) + gap, height = (rows + 1) * (cell + gap) + gap
-        var pixels = [UInt8](repeating: 255, count: width * height)
-        var generator = SeededGenerator(seed: seed)
-        var distorted = [UInt8](repeating: 0, count: cell * cell)
-        data.pixels.withUnsafeBufferPointer { source in
-            for column in 0..<min(columns, data.count) {
-                for row in 0...rows {
-                    let image = source.baseAddress! + column * cell * cell
-                    if row == 0 {
-                        distorted.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: image, count: cell * cell) }
-                    } else {
-                        let transform = random(using: &generator)
-                        distorted.withUnsafeMutableBufferPointer {
-                            AffineDistortion.apply(transform, to: image, width: cell, height: cell, output: $0.baseAddress!)
-                        }
-                    }
-                    for y in 0..<cell {
-                        for x in 0..<cell {
-                            pixels[(gap + row * (cell + gap) + y) * width + gap + column * (cell + gap) + x] = 255 - distorted[y * cell + x]
-                        }
-                    }
-                }
-            }
-        }
-        return Image(width: width, height: height, channels: 1, pixels: pixels)
     }
 }

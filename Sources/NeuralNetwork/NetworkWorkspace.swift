@@ -35,8 +35,6 @@ public final class NetworkWorkspace {
     /// The layers, and where each one's parameters start, looked up once.
     private let layers: ContiguousArray<any Layer>
     private let parameterOffsets: ContiguousArray<Int>
-    /// The profile's names of each layer's passes ("C1 forward"), made once.
-    private let forwardLabels: ContiguousArray<String>, backwardLabels: ContiguousArray<String>
 
     public init(_ network: Network, capacity: Int, kernels: KernelChoice = .fast, training: Bool = true) {
         precondition(capacity > 0)
@@ -82,8 +80,6 @@ public final class NetworkWorkspace {
         allocations = [activationBuffer, gradientBuffer, parameterBuffer, scratch, cacheBuffer]
         layers = ContiguousArray(network.layers)
         parameterOffsets = ContiguousArray(network.parameterOffsets)
-        forwardLabels = ContiguousArray(network.layers.map { $0.name + " forward" })
-        backwardLabels = ContiguousArray(network.layers.map { $0.name + " backward" })
     }
 
     deinit {
@@ -109,7 +105,7 @@ public final class NetworkWorkspace {
         profile?.start()
         for index in layers.indices {
             layers[index].forward(pass(index, parameters: parameters, batch: batch, version: version))
-            profile?.lap(forwardLabels[index])
+            profile?.lap(.forward(index))
         }
     }
 
@@ -123,13 +119,13 @@ public final class NetworkWorkspace {
         precondition(training, "backward needs a workspace made with training: true")
         profile?.start()
         let value = lossAndGradient(loss, batch: batch, normalizer: normalizer)
-        profile?.lap("loss")
+        profile?.lap(.loss)
         let parameterGradient = destination ?? parameterGradients
         for index in layers.indices.reversed() {
             layers[index].backward(pass(index, parameters: parameters, batch: batch, version: version), outputGradient: gradients[index + 1],
                                    parameterGradient: parameterGradient + parameterOffsets[index],
                                    inputGradient: index == 0 ? nil : gradients[index])
-            profile?.lap(backwardLabels[index])
+            profile?.lap(.backward(index))
         }
         return value
     }
@@ -143,13 +139,13 @@ public final class NetworkWorkspace {
         precondition(training, "backwardAndStep needs a workspace made with training: true")
         profile?.start()
         let value = lossAndGradient(loss, batch: 1, normalizer: nil)
-        profile?.lap("loss")
+        profile?.lap(.loss)
         for index in layers.indices.reversed() {
             let offset = parameterOffsets[index]
             layers[index].backwardAndStep(pass(index, parameters: parameters, batch: 1), outputGradient: gradients[index + 1],
                                           parameters: parameters + offset, stepSizes: stepSizes + offset,
                                           parameterGradient: parameterGradients + offset, inputGradient: index == 0 ? nil : gradients[index])
-            profile?.lap(backwardLabels[index])
+            profile?.lap(.backward(index))
         }
         return value
     }
@@ -204,24 +200,53 @@ public final class NetworkWorkspace {
     }
 }
 
-/// Time spent in each layer, for `lenet bench`.
+/// A step of a profiled pass: a layer's forward or backward pass (by its index in the network),
+/// the loss, or the preparation of the input.
+public enum ProfileStep: Hashable, Sendable {
+    case prepare
+    case forward(Int)
+    case backward(Int)
+    case loss
+
+    /// The layer's index, for a layer's pass.
+    public var layer: Int? {
+        switch self {
+        case .forward(let index), .backward(let index): index
+        case .prepare, .loss: nil
+        }
+    }
+
+    public var isBackward: Bool { if case .backward = self { true } else { false } }
+
+    /// "C1 forward", "F7 backward", "loss", "prepare": how the bench prints it.
+    public func label(in network: Network) -> String {
+        switch self {
+        case .prepare: "prepare"
+        case .loss: "loss"
+        case .forward(let index): network.layers[index].name + " forward"
+        case .backward(let index): network.layers[index].name + " backward"
+        }
+    }
+}
+
+/// Time spent in each step, for `lenet bench`.
 public final class LayerProfile {
-    public private(set) var seconds: [(layer: String, seconds: Double)] = []
+    public private(set) var seconds: [(step: ProfileStep, seconds: Double)] = []
     private var last = 0.0
 
     public init() {}
 
     public func start() { last = MonotonicClock.now() }
 
-    /// Adds the time since the last `start` or `lap` to `layer`'s. The bookkeeping itself is left
-    /// out of the next layer's time (the clock is read again after it): for a layer of about 0.5 us
+    /// Adds the time since the last `start` or `lap` to `step`'s. The bookkeeping itself is left
+    /// out of the next step's time (the clock is read again after it): for a layer of about 0.5 us
     /// a call, F7's on 16 images, it had been about a tenth of what the layer was charged.
-    public func lap(_ layer: String) {
+    public func lap(_ step: ProfileStep) {
         let now = MonotonicClock.now()
-        if let index = seconds.firstIndex(where: { $0.layer == layer }) {
+        if let index = seconds.firstIndex(where: { $0.step == step }) {
             seconds[index].seconds += now - last
         } else {
-            seconds.append((layer, now - last))
+            seconds.append((step, now - last))
         }
         last = MonotonicClock.now()
     }

@@ -26,18 +26,20 @@ public struct Subsampling: Sendable {
     /// Per output unit: four inputs and the bias.
     public var connectionCount: Int { maps * outputHeight * outputWidth * 5 }
 
+    /// The four inputs of block (y, x) of input map `source` (output map m reads map m / copies).
     @inline(__always)
-    private func blockSum(_ input: UnsafePointer<Float>, _ m: Int, _ y: Int, _ x: Int) -> Float {
-        let base = input + ((m / copies &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
+    private func blockSum(_ input: UnsafePointer<Float>, _ source: Int, _ y: Int, _ x: Int) -> Float {
+        let base = input + ((source &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
         return base[0] + base[1] + base[inputWidth] + base[inputWidth &+ 1]
     }
 
     public func forward(input: UnsafePointer<Float>, coefficient: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>) {
         for m in 0..<maps {
+            let source = m / copies
             for y in 0..<outputHeight {
                 for x in 0..<outputWidth {
-                    output[(m &* outputHeight &+ y) &* outputWidth &+ x] = coefficient[m] * blockSum(input, m, y, x) + bias[m]
+                    output[(m &* outputHeight &+ y) &* outputWidth &+ x] = coefficient[m] * blockSum(input, source, y, x) + bias[m]
                 }
             }
         }
@@ -67,16 +69,17 @@ public struct Subsampling: Sendable {
         // Copies add into the map they share.
         if copies > 1, let inputTerm { inputTerm.update(repeating: 0, count: inputMaps &* inputHeight &* inputWidth) }
         for m in 0..<maps {
+            let source = m / copies
             var coefficientSum: Float = 0, biasSum: Float = 0
             let factor = squared ? coefficient[m] * coefficient[m] : coefficient[m]
             for y in 0..<outputHeight {
                 for x in 0..<outputWidth {
                     let t = outputTerm[(m &* outputHeight &+ y) &* outputWidth &+ x]
-                    let s = blockSum(input, m, y, x)
+                    let s = blockSum(input, source, y, x)
                     coefficientSum += t * (squared ? s * s : s)
                     biasSum += t
                     if let inputTerm {
-                        let base = inputTerm + ((m / copies &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
+                        let base = inputTerm + ((source &* inputHeight &+ 2 &* y) &* inputWidth &+ 2 &* x)
                         let value = factor * t
                         if copies > 1 {
                             base[0] += value; base[1] += value; base[inputWidth] += value; base[inputWidth &+ 1] += value

@@ -95,8 +95,11 @@ import Testing
         #expect(row("lenet5", ["recipe": "modern"]) == "lenet train --recipe modern")
         #expect(row("lenet5-1998", [:]) == "lenet train --model lenet5-1998")
         #expect(row("lenet5-1998", ["distortions": "27000 per pass"]) == "lenet train --model lenet5-1998 --distort")
+        #expect(row("lenet1", [:]) == "lenet train --model lenet1")
+        #expect(row("lenet4", [:]) == "lenet train --model lenet4")
         #expect(row("lenet5", ["dataset": "fashion-mnist"]) == nil)
-        // Every row's command names its kind (or is the write-up's).
+        // Every kind has a row, and every row's command names its kind (or is the write-up's).
+        #expect(Set(family.map(\.model)) == Set(ModelKinds.all.map { $0.kind }))
         for entry in family { #expect(entry.command.contains("--model \(entry.model)") || entry.model == "lenet5") }
         let modernRow = family.firstIndex { $0.recipe == "modern" }
         let comparison = RecipeComparison(entries: family, highlighted: modernRow, runError: 0.0043)
