@@ -83,9 +83,9 @@ extension LeNet1998 {
     public static let defaultOptimizer = OptimizerKind.sdlm
     /// Measured on a 2-core AMD EPYC Zen 4, seeds 0, 1 and 2.
     public static let measured = [
-        MeasuredResult(name: "1998 LeNet-5, faithful", testError: 0.009067, detail: "seeds 0-2: 0.93, 0.98, 0.81% (the paper: 0.95%)", time: "89 s",
+        MeasuredResult(name: "LeNet-5 (1998)", testError: 0.009067, detail: "seeds 0-2: 0.93, 0.98, 0.81% (the paper: 0.95%)", time: "89 s",
                        parameters: 60_000, command: "lenet train --model lenet5-1998"),
-        MeasuredResult(name: "1998 LeNet-5, distortions", testError: 0.007067, detail: "seeds 0-2: 0.62, 0.67, 0.83% (the paper: 0.8%)", time: "122 s",
+        MeasuredResult(name: "LeNet-5 (1998), distortions", testError: 0.007067, detail: "seeds 0-2: 0.62, 0.67, 0.83% (the paper: 0.8%)", time: "122 s",
                        parameters: 60_000, command: "lenet train --model lenet5-1998 --distort", distortions: true),
     ]
 

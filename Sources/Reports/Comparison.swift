@@ -60,7 +60,7 @@ public struct RecipeComparison: Sendable {
 extension Report {
     func comparisonMarkdown(_ comparison: RecipeComparison) -> String {
         var md = "\n## Where this run stands\n\nMNIST, the LeNet family as this project trains it (docs/RESULTS.md); this run's row is marked.\n\n"
-        md += "| recipe | test error | seeds | training time | parameters | command |\n|---|---:|---|---:|---:|---|\n"
+        md += "| model | test error | seeds | training time | parameters | command |\n|---|---:|---|---:|---:|---|\n"
         for (index, entry) in comparison.entries.enumerated() {
             md += "| \(entry.name) | \(percent(entry.testError)) | \(entry.detail) | \(entry.time) | \(entry.parameters) | `\(entry.command)` |\n"
             if index == comparison.highlighted {
@@ -71,8 +71,8 @@ extension Report {
     }
 
     func comparisonHTML(_ comparison: RecipeComparison) -> String {
-        var h = "<h2>Where this run stands</h2><p class=\"muted\">MNIST, the LeNet family as this project trains it, measured on one machine (docs/RESULTS.md). Test error is the mean of the seeds shown.</p>"
-        h += "<div class=\"card scroll\"><table><tr><th class=\"left\">recipe</th><th>test error</th><th class=\"left\">seeds</th><th>training</th><th>parameters</th><th class=\"left\">command</th></tr>"
+        var h = "<h2>Where this run stands</h2><p class=\"muted\">MNIST, the LeNet family as this project trains it (docs/RESULTS.md). Test error is the mean of the seeds shown.</p>"
+        h += "<div class=\"card scroll\"><table><tr><th class=\"left\">model</th><th>test error</th><th class=\"left\">seeds</th><th>training</th><th>parameters</th><th class=\"left\">command</th></tr>"
         for (index, entry) in comparison.entries.enumerated() {
             h += "<tr><td class=\"left\">\(Self.escape(entry.name))</td><td>\(percent(entry.testError))</td><td class=\"left small\">\(Self.escape(entry.detail))</td>"
                 + "<td>\(entry.time)</td><td>\(entry.parameters)</td><td class=\"left\"><code>\(Self.escape(entry.command))</code></td></tr>"
