@@ -26,32 +26,29 @@ public enum Evaluator {
         let classes = model.classes
         let runner = ChunkRunner(network: model.network, preparation: Model.inputPreparation, chunkSize: chunkSize, workspaces: .perThread,
                                  threads: min(threads, (data.count + chunkSize - 1) / chunkSize), kernels: kernels, training: false)
-        var scores = [Float](repeating: 0, count: data.count * classes)
-        var predictions = [Int](repeating: 0, count: data.count)
-        let indices = Array(0..<data.count)
+        // Written by the chunks' threads at their own positions, copied out at the end.
+        let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: data.count * classes)
+        let predictions = UnsafeMutableBufferPointer<Int>.allocate(capacity: data.count)
+        let indices = UnsafeMutableBufferPointer<Int>.allocate(capacity: data.count)
+        defer { scores.deallocate(); predictions.deallocate(); indices.deallocate() }
+        for i in 0..<data.count { indices[i] = i }
         // Images go out in groups, so that progress can be reported between them.
         let group = onProgress == nil ? max(data.count, 1) : max(1, runner.workspaces.count * 8) * chunkSize
         // The parameters do not change here: one version for the layers' caches.
         let version = ParameterVersion.next()
         withAlignedCopy(of: model.parameters) { parameters in
-            indices.withUnsafeBufferPointer { indices in
-                scores.withUnsafeMutableBufferPointer { scores in
-                    predictions.withUnsafeMutableBufferPointer { predictions in
-                        for start in stride(from: 0, to: data.count, by: group) {
-                            let end = min(data.count, start + group)
-                            runner.run(data, indices: UnsafeBufferPointer(rebasing: indices[start..<end])) { _, first, workspace, count in
-                                workspace.forward(parameters: parameters.baseAddress!, batch: count, version: version)
-                                let position = start + first
-                                (scores.baseAddress! + position * classes).update(from: workspace.scores, count: count * classes)
-                                for n in 0..<count { predictions[position + n] = workspace.prediction(n) }
-                            }
-                            onProgress?(end)
-                        }
-                    }
+            for start in stride(from: 0, to: data.count, by: group) {
+                let end = min(data.count, start + group)
+                runner.run(data, indices: UnsafeBufferPointer(rebasing: indices[start..<end])) { _, first, workspace, count in
+                    workspace.forward(parameters: parameters.baseAddress!, batch: count, version: version)
+                    let position = start + first
+                    (scores.baseAddress! + position * classes).update(from: workspace.scores, count: count * classes)
+                    for n in 0..<count { predictions[position + n] = workspace.prediction(n) }
                 }
+                onProgress?(end)
             }
         }
-        return Evaluation(count: data.count, classCount: classes, logits: scores, predictions: predictions,
+        return Evaluation(count: data.count, classCount: classes, logits: Array(scores), predictions: Array(predictions),
                           labels: data.labels.map(Int.init), scores: model.scores)
     }
 

@@ -73,50 +73,17 @@ public struct Trainer: TrainingLoop {
                 for i in 0..<order.count { order[i] = i }
                 shuffle.shuffle(&order)
                 // The epoch's distortions: one draw from the run's generator, then one generator per
-                // image from it and the image's place in the epoch (so any thread may draw any image's).
+                // image (`distortions(_:seed:first:)`).
                 var distortions = state.distortions
                 let epochSeed = distortion == nil ? 0 : distortions.next()
                 while state.batch * recipe.batchSize < order.count {
                     let first = state.batch * recipe.batchSize, count = min(recipe.batchSize, order.count - first)
                     optimizer.learningRate = Float(recipe.learningRate(learningRate, step: state.epochsDone * batchesPerEpoch + state.batch,
                                                                        totalSteps: totalEpochs * batchesPerEpoch))
-                    let transform = distortion.map { distortion in
-                        { (position: Int) -> AffineDistortion.Transform in
-                            var generator = SeededGenerator(seed: epochSeed &+ UInt64(first + position) &* 0x9E37_79B9_7F4A_7C15)
-                            return distortion.random(using: &generator)
-                        }
-                    }
+                    let transform = distortion.map { Self.distortions($0, seed: epochSeed, first: first) }
                     let batchLoss = order.withUnsafeBufferPointer { order in
-                        chunkLosses.withUnsafeMutableBufferPointer { losses in
-                            runner.run(data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)]),
-                                       distortion: transform) { chunk, _, workspace, size in
-                                workspace.forward(parameters: p, batch: size, version: version)
-                                losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count,
-                                                                   into: runner.chunkGradients[chunk], version: version)
-                            }
-                            // The batch's gradient (the chunks' gradients added in chunk order) and the step,
-                            // the parameters shared out over the threads: the same sums in the same order.
-                            let gradient = runner.chunkGradients[0], chunks = runner.chunks(count)
-                            var total = losses[0]
-                            for chunk in 1..<chunks { total += losses[chunk] }
-                            // Block by block, so that a block's sums are still in the L1 cache for its step.
-                            optimizer.step(parameters: p, gradients: gradient) { stepRange in
-                                runner.shareOut(parameterCount) { range in
-                                    var start = range.lowerBound
-                                    while start < range.upperBound {
-                                        let block = start..<min(range.upperBound, start + Self.stepBlock)
-                                        for chunk in 1..<chunks {
-                                            let chunkGradient = runner.chunkGradients[chunk]
-                                            for i in block { gradient[i] += chunkGradient[i] }
-                                        }
-                                        stepRange(block)
-                                        start = block.upperBound
-                                    }
-                                }
-                            }
-                            version = ParameterVersion.next()
-                            return Double(total)
-                        }
+                        step(runner, data, indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)]), distortion: transform,
+                             parameters: p, parameterCount: parameterCount, loss: loss, optimizer: &optimizer, chunkLosses: &chunkLosses, version: &version)
                     }
                     state.running += batchLoss
                     state.epochTotal += batchLoss
@@ -148,5 +115,53 @@ public struct Trainer: TrainingLoop {
             return nil
         }
         return TrainingSummary(images: images, seconds: MonotonicClock.now() - start, interrupted: interrupted)
+    }
+
+    /// One image's distortion in an epoch: a generator per image, from the epoch's seed and the
+    /// image's place in it (so any thread may draw any image's).
+    static func distortions(_ distortion: AffineDistortion, seed: UInt64, first: Int) -> (Int) -> AffineDistortion.Transform {
+        { position in
+            var generator = SeededGenerator(seed: seed &+ UInt64(first + position) &* 0x9E37_79B9_7F4A_7C15)
+            return distortion.random(using: &generator)
+        }
+    }
+
+    /// One batch, `indices` of `data`: each chunk's forward and backward pass on its own thread,
+    /// then the batch's gradient (the chunks' gradients added in chunk order) and the step, the
+    /// parameters shared out over the threads: the same sums in the same order. Returns the
+    /// batch's loss; `version` is new after the step.
+    private func step(_ runner: ChunkRunner, _ data: LabeledImages, indices: UnsafeBufferPointer<Int>,
+                      distortion: ((Int) -> AffineDistortion.Transform)?, parameters p: UnsafeMutablePointer<Float>, parameterCount: Int, loss: OutputLoss,
+                      optimizer: inout StochasticGradientDescent, chunkLosses: inout [Float], version: inout UInt64) -> Double {
+        let count = indices.count, currentVersion = version
+        let total = chunkLosses.withUnsafeMutableBufferPointer { losses -> Float in
+            runner.run(data, indices: indices, distortion: distortion) { chunk, _, workspace, size in
+                workspace.forward(parameters: p, batch: size, version: currentVersion)
+                losses[chunk] = workspace.backward(parameters: p, batch: size, loss: loss, normalizer: count,
+                                                   into: runner.chunkGradients[chunk], version: currentVersion)
+            }
+            let chunks = runner.chunks(count)
+            var total = losses[0]
+            for chunk in 1..<chunks { total += losses[chunk] }
+            return total
+        }
+        let gradient = runner.chunkGradients[0], chunks = runner.chunks(count)
+        // Block by block, so that a block's sums are still in the L1 cache for its step.
+        optimizer.step(parameters: p, gradients: gradient) { stepRange in
+            runner.shareOut(parameterCount) { range in
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let block = start..<min(range.upperBound, start + Self.stepBlock)
+                    for chunk in 1..<chunks {
+                        let chunkGradient = runner.chunkGradients[chunk]
+                        for i in block { gradient[i] += chunkGradient[i] }
+                    }
+                    stepRange(block)
+                    start = block.upperBound
+                }
+            }
+        }
+        version = ParameterVersion.next()
+        return Double(total)
     }
 }
