@@ -344,58 +344,13 @@ public struct RunCheckpoint: Sendable {
         let layout = try AnyLeNet.expectedLayout(kind: settings.model, of: file)
         var values = [Float](repeating: 0, count: layout.count)
         for view in layout.tensors { values.replaceSubrange(view.range, with: try file.floats(view.name, shape: view.shape).scalars) }
-        /// A count of the file within its bounds, or an error that names it, its value and the bounds.
-        func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
-            guard range.contains(value) else { throw fail("'\(name)' is \(value), expected \(range.lowerBound) to \(range.upperBound)") }
-        }
-        switch settings.optimizer {
-        case .sgd:
-            guard let recipe = settings.recipe else { throw fail("an SGD run without its 'recipe'") }
-            try check("recipe.batch_size", recipe.batchSize, 1...(1 << 20))
-            try check("recipe.log_interval", recipe.logInterval, 1...(1 << 31))
-            try check("recipe.schedule's length", recipe.schedule.count, 1...Recipe.maximumPhases)
-            for (index, phase) in recipe.schedule.enumerated() {
-                try check("recipe.schedule[\(index)].epochs", phase.epochs, 1...Recipe.maximumEpochsPerPhase)
-                guard phase.learningRate > 0, phase.learningRate.isFinite else {
-                    throw fail("'recipe.schedule[\(index)].learning_rate' is \(phase.learningRate), expected a positive number")
-                }
-            }
-            if let refinements = recipe.refinements {
-                /// A number of the refinements within its bounds, or an error that names it.
-                func check(_ name: String, _ value: Double, _ range: ClosedRange<Double>) throws {
-                    guard range.contains(value) else {
-                        throw fail("'recipe.refinements.\(name)' is \(value), expected \(range.lowerBound) to \(range.upperBound)")
-                    }
-                }
-                try check("warmup", refinements.warmup, 0...1)
-                try check("weight_decay", Double(refinements.weightDecay), 0...1)
-                try check("label_smoothing", Double(refinements.labelSmoothing), 0...0.99)
-                if let augmentation = refinements.augmentation {
-                    try check("augmentation.translation", Double(augmentation.translation), 0...100)
-                    try check("augmentation.scaling", Double(augmentation.scaling), 0...0.9)
-                    try check("augmentation.squeezing", Double(augmentation.squeezing), 0...0.9)
-                    try check("augmentation.shear", Double(augmentation.shear), 0...10)
-                    try check("augmentation.rotation", Double(augmentation.rotation), 0...Double.pi)
-                }
-            }
-            let batchesPerEpoch = (settings.trainingImages + recipe.batchSize - 1) / recipe.batchSize
-            try check("epochs_done", state.epochsDone, 0...recipe.totalEpochs)
-            try check("phase", state.phase, 0...(recipe.schedule.count - 1))
-            try check("epoch_in_phase", state.epochInPhase, 1...recipe.schedule[state.phase].epochs)
-            try check("batch", state.batch, 0...batchesPerEpoch)
-            try check("optimizer_steps", state.optimizerSteps, 0...(1 << 62))
+        let bounds = ResumeBounds(file: path)
+        switch settings.method {
+        case .gradientDescent(let recipe, _):
+            try recipe.checkResumed(state, trainingImages: settings.trainingImages, bounds: bounds)
             state.velocity = try file.floats("optimizer.velocity", shape: [layout.count]).scalars
-        case .sdlm:
-            guard let recipe = settings.paperRecipe else { throw fail("a Levenberg-Marquardt run without its 'paper_recipe'") }
-            try check("paper_recipe.learning_rates' length", recipe.learningRates.count, 1...100_000)
-            try check("paper_recipe.hessian_patterns", recipe.hessianPatterns, 1...(1 << 24))
-            guard recipe.learningRates.allSatisfy({ $0.isFinite }), recipe.mu.isFinite else {
-                throw fail("'paper_recipe' has a learning rate or mu that is not a finite number")
-            }
-            try check("epochs_done", state.epochsDone, 0...(recipe.learningRates.count - 1))
-            guard state.passes.count == state.epochsDone else {
-                throw fail("\(state.passes.count) pass records for \(state.epochsDone) passes done")
-            }
+        case .levenbergMarquardt(let recipe):
+            try recipe.checkResumed(state, trainingImages: settings.trainingImages, bounds: bounds)
             // The pattern order: a permutation of the pass's patterns (the training images, and the
             // distorted copies when there are some). A float that is not a whole number in range would
             // trap on conversion, so each is checked first.
@@ -419,6 +374,70 @@ public struct RunCheckpoint: Sendable {
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? context.debugDescription : "'\(path)': \(context.debugDescription)"
         @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// The bounds a resume file's numbers are checked against before they are used: an error names
+/// the field, its value and what was expected.
+struct ResumeBounds {
+    let file: String
+
+    func fail(_ reason: String) -> RunCheckpoint.ReadError { RunCheckpoint.ReadError(file: file, reason: reason) }
+
+    func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+        guard range.contains(value) else { throw fail("'\(name)' is \(value), expected \(range.lowerBound) to \(range.upperBound)") }
+    }
+
+    func check(_ name: String, _ value: Double, _ range: ClosedRange<Double>) throws {
+        guard range.contains(value) else { throw fail("'\(name)' is \(value), expected \(range.lowerBound) to \(range.upperBound)") }
+    }
+}
+
+extension Recipe {
+    /// An SGD run's recipe and state from a resume file, within their bounds.
+    func checkResumed(_ state: RunState, trainingImages: Int, bounds: ResumeBounds) throws {
+        try bounds.check("recipe.batch_size", batchSize, 1...(1 << 20))
+        try bounds.check("recipe.log_interval", logInterval, 1...(1 << 31))
+        try bounds.check("recipe.schedule's length", schedule.count, 1...Recipe.maximumPhases)
+        for (index, phase) in schedule.enumerated() {
+            try bounds.check("recipe.schedule[\(index)].epochs", phase.epochs, 1...Recipe.maximumEpochsPerPhase)
+            guard phase.learningRate > 0, phase.learningRate.isFinite else {
+                throw bounds.fail("'recipe.schedule[\(index)].learning_rate' is \(phase.learningRate), expected a positive number")
+            }
+        }
+        if let refinements {
+            try bounds.check("recipe.refinements.warmup", refinements.warmup, 0...1)
+            try bounds.check("recipe.refinements.weight_decay", Double(refinements.weightDecay), 0...1)
+            try bounds.check("recipe.refinements.label_smoothing", Double(refinements.labelSmoothing), 0...0.99)
+            if let augmentation = refinements.augmentation {
+                try bounds.check("recipe.refinements.augmentation.translation", Double(augmentation.translation), 0...100)
+                try bounds.check("recipe.refinements.augmentation.scaling", Double(augmentation.scaling), 0...0.9)
+                try bounds.check("recipe.refinements.augmentation.squeezing", Double(augmentation.squeezing), 0...0.9)
+                try bounds.check("recipe.refinements.augmentation.shear", Double(augmentation.shear), 0...10)
+                try bounds.check("recipe.refinements.augmentation.rotation", Double(augmentation.rotation), 0...Double.pi)
+            }
+        }
+        let batchesPerEpoch = (trainingImages + batchSize - 1) / batchSize
+        try bounds.check("epochs_done", state.epochsDone, 0...totalEpochs)
+        try bounds.check("phase", state.phase, 0...(schedule.count - 1))
+        try bounds.check("epoch_in_phase", state.epochInPhase, 1...schedule[state.phase].epochs)
+        try bounds.check("batch", state.batch, 0...batchesPerEpoch)
+        try bounds.check("optimizer_steps", state.optimizerSteps, 0...(1 << 62))
+    }
+}
+
+extension PaperRecipe {
+    /// A Levenberg-Marquardt run's recipe and state from a resume file, within their bounds.
+    func checkResumed(_ state: RunState, trainingImages: Int, bounds: ResumeBounds) throws {
+        try bounds.check("paper_recipe.learning_rates' length", learningRates.count, 1...100_000)
+        try bounds.check("paper_recipe.hessian_patterns", hessianPatterns, 1...(1 << 24))
+        guard learningRates.allSatisfy({ $0.isFinite }), mu.isFinite else {
+            throw bounds.fail("'paper_recipe' has a learning rate or mu that is not a finite number")
+        }
+        try bounds.check("epochs_done", state.epochsDone, 0...(learningRates.count - 1))
+        guard state.passes.count == state.epochsDone else {
+            throw bounds.fail("\(state.passes.count) pass records for \(state.epochsDone) passes done")
         }
     }
 }
