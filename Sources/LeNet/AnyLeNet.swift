@@ -27,7 +27,7 @@ public struct AnyLeNet: Sendable {
     }
 
     /// The type of the models of `kind`.
-    static func modelType(_ kind: String, path: String) throws(LoadError) -> any LayeredModel.Type {
+    public static func modelType(_ kind: String, path: String) throws(LoadError) -> any LayeredModel.Type {
         guard let type = ModelKinds.named(kind) else { throw .unknownKind(path: path, kind: kind) }
         return type
     }

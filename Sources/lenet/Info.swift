@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileFormats
 import Foundation
 import LeNet
 import NeuralNetwork
@@ -25,16 +26,21 @@ struct Info: ParsableCommand {
     func run() throws {
         var network = (model?.kind ?? LeNet5.self).network(outputs: 10)!, title = model?.kind.title ?? LeNet5.title
         if let checkpoint {
-            let loaded: AnyLeNet, metadata: [String: String]
-            do { (loaded, metadata) = try AnyLeNet.load(checkpoint) } catch {
+            // Any checkpoint, a run's resume file too: the kind from its metadata, the network from
+            // the layout the file has (a data set's class count).
+            do {
+                let file = try SafeTensorsFile(contentsOf: checkpoint)
+                let kind = try AnyLeNet.modelType(file.metadata[MetadataKey.model] ?? LeNet5.kind, path: checkpoint)
+                let layout = try kind.expectedLayout(of: file)
+                network = kind.init(parameters: [Float](repeating: 0, count: layout.count), layout: layout).network
+                title = kind.title
+                print("\(checkpoint): \(file.entries.count) tensors")
+                for (key, value) in file.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
+                print()
+            } catch {
                 printError("error: \(error)")
                 throw ExitCode.failure
             }
-            network = loaded.model.network
-            title = loaded.title
-            print("\(checkpoint): \(loaded.layout.tensors.count) tensors")
-            for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
-            print()
         }
         func grouped(_ n: Int) -> String {
             let digits = Array(String(n))
