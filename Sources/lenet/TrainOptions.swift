@@ -7,7 +7,7 @@ import NeuralNetwork
 // run can tell what was asked for from what was left to the defaults (which live in the library).
 
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The model: \(ModelChoice.help) (default: lenet5).", valueName: "kind"))
+    @Option(help: ArgumentHelp("The model (default: lenet5): \(ModelChoice.help).", valueName: "kind"))
     var model: ModelChoice?
 
     @Option(help: ArgumentHelp("The optimizer: sgd (SGD with momentum over batches, the write-up's schedule; lenet5's default) or sdlm (the paper's stochastic diagonal Levenberg-Marquardt, one pattern at a time, its 20-pass schedule; lenet5-1998's default). Either trains either model.", valueName: "name"))
@@ -164,8 +164,13 @@ struct ModelChoice: ExpressibleByArgument {
     }
 
     static var allValueStrings: [String] { ModelKinds.all.map { $0.kind } }
-    /// "lenet1 (LeNet-1 (1998)), ...".
-    static var help: String { ModelKinds.all.map { "\($0.kind) (\($0.title))" }.joined(separator: ", ") }
+    /// "lenet1 is LeNet-1 (1998), ..., lenet5 the write-up's LeNet-5".
+    static var help: String {
+        ModelKinds.all.enumerated().map { index, kind in
+            let title = kind.title.hasPrefix("The ") ? "the" + kind.title.dropFirst(3) : kind.title
+            return "\(kind.kind) \(index == 0 ? "is " : "")\(title)"
+        }.joined(separator: ", ")
+    }
 }
 
 enum PaperLossOption: String, ExpressibleByArgument, CaseIterable {
