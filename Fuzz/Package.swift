@@ -12,6 +12,7 @@ let package = Package(
         .executableTarget(name: "LeNetFuzz", dependencies: [
             "CraftedImages",
             .product(name: "Datasets", package: "LeNet5"),
+            .product(name: "FileFormats", package: "LeNet5"),
             .product(name: "Imaging", package: "LeNet5"),
             .product(name: "LeNet", package: "LeNet5"),
             .product(name: "NeuralNetwork", package: "LeNet5"),

@@ -1,5 +1,6 @@
 import CraftedImages
 import Datasets
+import FileFormats
 import Foundation
 import Imaging
 import LeNet
