@@ -18,7 +18,7 @@ import NeuralNetwork
 /// units and their loss (10 linear units trained by cross-entropy); how it was trained (the 1998
 /// LeNet-5's stochastic diagonal Levenberg-Marquardt, its 20-pass schedule). Weights start as
 /// `PaperInitialization` says, biases at 0.
-public struct LeNet1: LayeredModel {
+public struct LeNet1: FixedNetworkModel {
     /// Which S2 maps (rows) feed each C3 map (columns).
     public static let table: [String] = [
         "X...X..XX.X.",
@@ -45,7 +45,6 @@ public struct LeNet1: LayeredModel {
     public static let kind = "lenet1"
     public static let title = "LeNet-1 (1998)"
     public static let inputPreparation = InputPreparation(values: .paper, digitSide: 16)
-    public static let startsAsThePaper = true
     public static let defaultOptimizer = OptimizerKind.sdlm
     /// Measured on a 2-core Intel Xeon at 2.80 GHz, two runs side by side, seeds 0, 1 and 2.
     public static let measured = [
@@ -54,13 +53,5 @@ public struct LeNet1: LayeredModel {
     ]
 
     public var parameters: [Float]
-    public var network: Network { Self.network }
-    public var layout: ParameterLayout { Self.network.layout }
-
-    public static func network(outputs classes: Int) -> Network? { classes == 10 ? network : nil }
-    public static func expectedLayout(of file: SafeTensorsFile) throws(SafeTensorsError) -> ParameterLayout { network.layout }
-    public init(parameters: [Float], layout: ParameterLayout) { self.parameters = parameters }
-    public init(seed: UInt64, classes: Int = 10, initialization: PaperInitialization = .mixed) {
-        parameters = Self.network.initialParameters(initialization.rule, seed: seed)
-    }
+    public init(parameters: [Float]) { self.parameters = parameters }
 }

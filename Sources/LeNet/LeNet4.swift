@@ -21,7 +21,7 @@ import NeuralNetwork
 /// each trained on the other 50,000, seed 0); the output units and their loss (10 linear units,
 /// cross-entropy); the training (stochastic diagonal Levenberg-Marquardt, the 1998 LeNet-5's 20-pass
 /// schedule at its eta x0.5: x1 and x0.25 read 2.02% and 1.26% of the same held-out images).
-public struct LeNet4: LayeredModel {
+public struct LeNet4: FixedNetworkModel {
     /// Which S2 maps (rows) feed each C3 map (columns): map o < 8 sees o, o+1, o+3 and o+6; map 8+o
     /// sees o, o+2, o+4 and o+7 (mod 8).
     public static let table: [String] = [
@@ -55,7 +55,6 @@ public struct LeNet4: LayeredModel {
     public static let kind = "lenet4"
     public static let title = "LeNet-4 (1998)"
     public static let inputPreparation = InputPreparation.paperPadded
-    public static let startsAsThePaper = true
     public static let defaultOptimizer = OptimizerKind.sdlm
     /// Measured on a 2-core Intel Xeon at 2.80 GHz (seeds 0 and 1 side by side, seed 2 alone).
     public static let measured = [
@@ -64,13 +63,5 @@ public struct LeNet4: LayeredModel {
     ]
 
     public var parameters: [Float]
-    public var network: Network { Self.network }
-    public var layout: ParameterLayout { Self.network.layout }
-
-    public static func network(outputs classes: Int) -> Network? { classes == 10 ? network : nil }
-    public static func expectedLayout(of file: SafeTensorsFile) throws(SafeTensorsError) -> ParameterLayout { network.layout }
-    public init(parameters: [Float], layout: ParameterLayout) { self.parameters = parameters }
-    public init(seed: UInt64, classes: Int = 10, initialization: PaperInitialization = .mixed) {
-        parameters = Self.network.initialParameters(initialization.rule, seed: seed)
-    }
+    public init(parameters: [Float]) { self.parameters = parameters }
 }

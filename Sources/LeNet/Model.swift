@@ -87,6 +87,25 @@ extension LayeredModel {
     public var defaultLoss: OutputLoss { network.scores == .logits ? .crossEntropy : .penalty(.meanSquaredError) }
 }
 
+/// A kind with one network of ten outputs whose weights start by the paper's rule (LeNet-1,
+/// LeNet-4): its file states the network and its own facts, and these defaults say the rest.
+public protocol FixedNetworkModel: LayeredModel {
+    static var network: Network { get }
+    init(parameters: [Float])
+}
+
+extension FixedNetworkModel {
+    public var network: Network { Self.network }
+    public var layout: ParameterLayout { Self.network.layout }
+    public static var startsAsThePaper: Bool { true }
+    public static func network(outputs classes: Int) -> Network? { classes == 10 ? network : nil }
+    public static func expectedLayout(of file: SafeTensorsFile) throws(SafeTensorsError) -> ParameterLayout { network.layout }
+    public init(parameters: [Float], layout: ParameterLayout) { self.init(parameters: parameters) }
+    public init(seed: UInt64, classes: Int, initialization: PaperInitialization) {
+        self.init(parameters: Self.network.initialParameters(initialization.rule, seed: seed))
+    }
+}
+
 /// One row of the family's table: a kind trained one way, its test error on MNIST over seeds 0-2.
 public struct MeasuredResult: Sendable, Equatable {
     /// What it is, in a few words.
@@ -132,10 +151,14 @@ public struct InputPreparation: Sendable, Equatable {
     /// The side the image is first shrunk to (by area), centred in its own frame; nil keeps it.
     public var digitSide: Int?
 
+    /// `shrinking(from: 28, to: digitSide)`, made once: every image of a 28x28 data set uses it.
+    private let shrinking28: [Float]
+
     public init(values: Values, padding: Int = 0, digitSide: Int? = nil) {
         self.values = values
         self.padding = padding
         self.digitSide = digitSide
+        shrinking28 = digitSide.map { Self.shrinking(from: 28, to: $0) } ?? []
     }
 
     /// The write-up's: the image as it is, torchvision's values.
@@ -195,20 +218,23 @@ public struct InputPreparation: Sendable, Equatable {
         }
         // Shrunk by area: each output pixel the mean of the input it covers, as the matrices
         // `shrinking` give it (out = R P C^T), then centred.
-        let down = Self.shrinking(from: rows, to: side), across = Self.shrinking(from: columns, to: side)
+        let down = rows == 28 ? shrinking28 : Self.shrinking(from: rows, to: side)
+        let across = columns == 28 ? shrinking28 : Self.shrinking(from: columns, to: side)
         let top = padding + (rows - side) / 2, left = padding + (columns - side) / 2
-        var halfway = [Float](repeating: 0, count: side * columns)
-        for i in 0..<side {
-            for y in 0..<rows where down[i * rows + y] != 0 {
-                let weight = down[i * rows + y]
-                for x in 0..<columns { halfway[i * columns + x] += weight * Float(pixels[y * columns + x]) }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: side * columns) { halfway in
+            halfway.initialize(repeating: 0)
+            for i in 0..<side {
+                for y in 0..<rows where down[i * rows + y] != 0 {
+                    let weight = down[i * rows + y]
+                    for x in 0..<columns { halfway[i * columns + x] += weight * Float(pixels[y * columns + x]) }
+                }
             }
-        }
-        for i in 0..<side {
-            for j in 0..<side {
-                var sum: Float = 0
-                for x in 0..<columns { sum += halfway[i * columns + x] * across[j * columns + x] }
-                input[(top + i) * width + left + j] = background + scale * sum
+            for i in 0..<side {
+                for j in 0..<side {
+                    var sum: Float = 0
+                    for x in 0..<columns { sum += halfway[i * columns + x] * across[j * columns + x] }
+                    input[(top + i) * width + left + j] = background + scale * sum
+                }
             }
         }
     }

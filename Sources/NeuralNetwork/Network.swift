@@ -54,6 +54,9 @@ public struct Network: Sendable {
     public let layout: ParameterLayout
     /// Where each layer's first parameter sits in the flat buffer.
     public let parameterOffsets: [Int]
+    /// The layers that are convolutions with maps for outputs (C1, C3), by index: what the server
+    /// draws as feature maps.
+    public let convolutions: [Int]
 
     public init(layers: [any Layer], scores: ScoreKind) {
         precondition(!layers.isEmpty)
@@ -69,6 +72,7 @@ public struct Network: Sendable {
             offset += layer.parameterCount
         }
         parameterOffsets = offsets
+        convolutions = layers.indices.filter { layers[$0].outputShape.count == 3 && layers[$0].kindDescription.hasPrefix("convolution") }
     }
 
     /// Floats per image in and out.
@@ -104,12 +108,6 @@ public struct Network: Sendable {
             }
         }
         return values
-    }
-
-    /// The layers that are convolutions with maps for outputs (C1, C3), by index: what the server
-    /// draws as feature maps.
-    public var convolutions: [Int] {
-        layers.indices.filter { layers[$0].outputShape.count == 3 && layers[$0].kindDescription.hasPrefix("convolution") }
     }
 
     /// One row per layer, for `lenet info`.
