@@ -72,6 +72,14 @@ def render(digit, rng, size, board=False):
     a = np.asarray(alpha, np.float32) / 255
     rows, cols = np.nonzero(a > 0.02)
     a = a[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    return photograph(a, rng, width, height, board)
+
+
+def photograph(a, rng, width, height, board=False):
+    """The coverage `a` (0 paper, 1 full ink), written on paper (or a board) somewhere in a
+    `width` x `height` frame and photographed: the paper, ink, table, light, shadow, blur and grain
+    described above."""
+    shorter = min(width, height)
     ah, aw = a.shape
     # The table along one edge, if any, and where the digit may go.
     table = None

@@ -80,8 +80,10 @@ public enum DigitPreprocessing {
         try frame(finding.plane.values, width: finding.plane.width, height: finding.plane.height)
     }
 
-    /// Steps 4 and 5: the 28x28 bytes of an ink plane (0 background, 1 full ink).
-    static func frame(_ ink: [Float], width: Int, height: Int) throws(Failure) -> [UInt8] {
+    /// Steps 4 and 5: the 28x28 bytes of an ink plane (0 background, 1 full ink). With
+    /// `smallestSide`, ink whose box is smaller is scaled as if its longer side were that (a piece
+    /// of a digit stays small beside the digits of its line).
+    static func frame(_ ink: [Float], width: Int, height: Int, smallestSide: Int = 0) throws(Failure) -> [UInt8] {
         // Step 4: the box around the ink.
         var left = width, right = -1, top = height, bottom = -1
         for y in 0..<height {
@@ -91,7 +93,7 @@ public enum DigitPreprocessing {
         }
         guard right >= left else { throw .noInk("no stroke is above \(Int(100 * inkThreshold))% of the strongest ink") }
         let cropWidth = right - left + 1, cropHeight = bottom - top + 1
-        let factor = Float(box) / Float(max(cropWidth, cropHeight))
+        let factor = Float(box) / Float(max(cropWidth, cropHeight, smallestSide))
         let targetWidth = max(1, min(box, Int((Float(cropWidth) * factor).rounded())))
         let targetHeight = max(1, min(box, Int((Float(cropHeight) * factor).rounded())))
         let scaled = resample(ink, width: width, crop: (left, top, cropWidth, cropHeight), to: (targetWidth, targetHeight))

@@ -420,6 +420,36 @@ public enum InkFinding {
     /// closing is needed); `within`, when given, is where the character must be.
     static func strokes(_ grey: Plane, paper plainPaper: (level: Float, noise: Float)?, window: Int, within: Box?, isPhoto: Bool) throws(DigitPreprocessing.Failure)
         -> (plane: Plane, box: Box, stroke: [Bool]) {
+        let (ink, low, high) = try contrast(grey, paper: plainPaper, window: window, isPhoto: isPhoto)
+        let (labels, regions) = connectedRegions(ink, above: low)
+        var candidates = regions.indices.filter { regions[$0].strongest >= high }
+        if let within { candidates = candidates.filter { regions[$0].box.intersects(within) } }
+        let inside = candidates.filter { !regions[$0].touchesEdge }
+        if isPhoto && !inside.isEmpty { candidates = inside }
+        guard let main = candidates.max(by: { regions[$0].mass < regions[$1].mass }) else {
+            throw .noInk("no stroke was found where the character was seen at first")
+        }
+        // The character: the main region and those near it.
+        var chosen = Set([main])
+        var box = regions[main].box
+        for _ in 0..<3 {
+            let reach = box.expanded(by: max(box.width, box.height) / 4)
+            let near = regions.indices.filter {
+                !chosen.contains($0) && regions[$0].box.intersects(reach) && regions[$0].mass >= 0.02 * regions[main].mass
+                    && (!isPhoto || !regions[$0].touchesEdge || regions[main].touchesEdge)
+            }
+            if near.isEmpty { break }
+            for r in near { chosen.insert(r); box = box.union(regions[r].box) }
+        }
+        let (plane, stroke) = kept(ink, labels: labels, regions: chosen, count: regions.count)
+        return (plane, box.expanded(by: 1).clamped(width: ink.width, height: ink.height), stroke)
+    }
+
+    /// Steps 3 to 5's thresholds: the ink plane of a plane of grey levels (dark ink), and the two
+    /// levels strokes are found by: `low`, above which pixels join a region, and `high`, which a
+    /// region's strongest ink must reach.
+    static func contrast(_ grey: Plane, paper plainPaper: (level: Float, noise: Float)?, window: Int, isPhoto: Bool) throws(DigitPreprocessing.Failure)
+        -> (ink: Plane, low: Float, high: Float) {
         let width = grey.width, height = grey.height
         var ink = Plane(width: width, height: height)
         // The noise: on a plain picture, the paper's own (the ink may cover most of a tight crop);
@@ -462,28 +492,15 @@ public enum InkFinding {
         guard !isPhoto || strongest >= minimumPhotoContrast else {
             throw .noInk("no mark stands out from the paper: the strongest absorbs \(percent(strongest)) of the light where the paper's level is estimated, and ink in a photo absorbs at least \(percent(minimumPhotoContrast))")
         }
-        let (labels, regions) = connectedRegions(ink, above: low)
-        var candidates = regions.indices.filter { regions[$0].strongest >= high }
-        if let within { candidates = candidates.filter { regions[$0].box.intersects(within) } }
-        let inside = candidates.filter { !regions[$0].touchesEdge }
-        if isPhoto && !inside.isEmpty { candidates = inside }
-        guard let main = candidates.max(by: { regions[$0].mass < regions[$1].mass }) else {
-            throw .noInk("no stroke was found where the character was seen at first")
-        }
-        // The character: the main region and those near it.
-        var chosen = Set([main])
-        var box = regions[main].box
-        for _ in 0..<3 {
-            let reach = box.expanded(by: max(box.width, box.height) / 4)
-            let near = regions.indices.filter {
-                !chosen.contains($0) && regions[$0].box.intersects(reach) && regions[$0].mass >= 0.02 * regions[main].mass
-                    && (!isPhoto || !regions[$0].touchesEdge || regions[main].touchesEdge)
-            }
-            if near.isEmpty { break }
-            for r in near { chosen.insert(r); box = box.union(regions[r].box) }
-        }
-        // Step 7: the character's strokes, dilated by a pixel, scaled so the strongest tenth is 1.
-        var isChosen = [Bool](repeating: false, count: regions.count)
+        return (ink, low, high)
+    }
+
+    /// Step 7: the ink of the `regions` chosen (of `count`, as `labels` marks them), dilated by a
+    /// pixel, scaled so the strongest tenth of their stroke pixels is 1; and which pixels are their
+    /// strokes.
+    static func kept(_ ink: Plane, labels: [Int32], regions chosen: Set<Int>, count: Int) -> (plane: Plane, stroke: [Bool]) {
+        let width = ink.width, height = ink.height
+        var isChosen = [Bool](repeating: false, count: count)
         for r in chosen { isChosen[r] = true }
         var strokeValues: [Float] = []
         var keep = [Bool](repeating: false, count: width * height)
@@ -510,7 +527,7 @@ public enum InkFinding {
                 for i in 0..<out.count where keep[i] { out[i] = min(1, ink[i] / full) }
             }
         }
-        return (plane, box.expanded(by: 1).clamped(width: width, height: height), stroke)
+        return (plane, stroke)
     }
 
     static func percent(_ share: Float) -> String { "\(Int((100 * share).rounded()))%" }

@@ -178,3 +178,44 @@ public struct JSONBytes: Sendable {
         bytes.append(0x5D)
     }
 }
+
+/// The JSON of a number read, the one vocabulary `lenet read --json` and the server's `/api/read`
+/// share (a digit's keys are a single answer's):
+///
+///     {"text": "2026", "confidence": 0.97, "rejected": false,
+///      "digits": [{"class": 2, "name": "2", "probability": 0.99, "probabilities": [...],
+///                  "box": {"x": 12, "y": 30, "width": 140, "height": 200}}, ...],
+///      "reading": {"kind": "plain", "ink": "dark"}}
+///
+/// `confidence` is the product of the digits' probabilities; `rejected` is true when it is under
+/// the reader's threshold (`Reader.numberRejection`), or nothing was read.
+public enum NumberJSON {
+    public static func encode(_ reading: NumberReading, extra: [(String, String)] = []) -> [UInt8] {
+        var out = JSONBytes()
+        write(reading, extra: extra, into: &out)
+        return out.bytes
+    }
+
+    public static func write(_ reading: NumberReading, extra: [(String, String)], into out: inout JSONBytes) {
+        out.append("{")
+        for (key, value) in extra { out.key(key); out.append(value); out.append(",") }
+        out.key("text"); out.string(reading.text)
+        out.append(","); out.key("confidence"); out.number(reading.confidence)
+        out.append(","); out.key("rejected"); out.append(reading.rejected ? "true" : "false")
+        out.append(","); out.key("digits"); out.array(reading.digits) { out, digit in
+            out.append("{"); out.key("class"); out.integer(digit.prediction)
+            out.append(","); out.key("name"); out.string(digit.name)
+            out.append(","); out.key("probability"); out.number(digit.probability)
+            out.append(","); out.key("probabilities"); out.array(digit.probabilities) { $0.number($1) }
+            let box = digit.box
+            out.append(",\"box\":{\"x\":"); out.integer(box.left); out.append(",\"y\":"); out.integer(box.top)
+            out.append(",\"width\":"); out.integer(box.width); out.append(",\"height\":"); out.integer(box.height); out.append("}}")
+        }
+        if let polarity = reading.polarity {
+            out.append(","); out.key("reading")
+            out.append(polarity.isPhoto ? "{\"kind\":\"photo\"" : "{\"kind\":\"plain\"")
+            out.append(polarity.inkIsDark ? ",\"ink\":\"dark\"}" : ",\"ink\":\"light\"}")
+        }
+        out.append("}")
+    }
+}

@@ -105,6 +105,26 @@ public struct AnyLeNet: Sendable {
         return Self.read(digit, with: model, workspaces: workspaces)
     }
 
+    /// The network's scores (logits, or the 1998 model's penalties) for each 28x28 digit, on the
+    /// calling thread.
+    public func scores(_ digits: [[UInt8]]) -> [[Float]] {
+        Self.scores(digits, with: model, workspaces: workspaces)
+    }
+
+    private static func scores<Model: LayeredModel>(_ digits: [[UInt8]], with model: Model, workspaces: WorkspacePool) -> [[Float]] {
+        let network = model.network
+        let workspace = workspaces.take(orMake: { NetworkWorkspace(network, capacity: 1, training: false) })
+        defer { workspaces.give(workspace) }
+        return model.parameters.withUnsafeBufferPointer { parameters in
+            digits.map { digit in
+                precondition(digit.count == 784, "a digit is 28x28 bytes")
+                digit.withUnsafeBufferPointer { Model.inputPreparation.prepare($0.baseAddress!, into: workspace.input) }
+                workspace.forward(parameters: parameters.baseAddress!, batch: 1)
+                return Array(UnsafeBufferPointer(start: workspace.scores, count: model.classes))
+            }
+        }
+    }
+
     /// Workspaces for one image, kept between reads (making one costs more than the network).
     private let workspaces = WorkspacePool()
 

@@ -51,4 +51,52 @@ public enum PictureBenchmark {
                       cropAndScale: crop, network: network, whole: whole, wholeBest: best, runs: runs,
                       answer: reader.classify(digit: digit).prediction)
     }
+
+    /// What reading a number costs, stage by stage (microseconds, medians of `runs`).
+    public struct NumberStages: Sendable, Codable {
+        public var file: String
+        public var width: Int
+        public var height: Int
+        public var decode: Double
+        /// Finding the line's ink (`InkFinding.lines`).
+        public var lineFinding: Double
+        /// Cutting it into atoms and framing every allowed segment.
+        public var segmentation: Double
+        /// The network over every segment.
+        public var network: Double
+        public var segments: Int
+        /// The whole path from the file's bytes to the reading, as `Reader.read` takes it.
+        public var whole: Double
+        public var wholeBest: Double
+        public var runs: Int
+        public var text: String
+    }
+
+    /// Times each stage of reading the number in `bytes` (a picture file's content) on the calling thread.
+    public static func measureNumber(_ bytes: [UInt8], file: String, reader: Reader, runs: Int = 50, seconds: Double = 0.5) throws -> NumberStages {
+        var best = Double.infinity
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            var times: [Double] = []
+            let start = MonotonicClock.now()
+            while times.count < runs || (MonotonicClock.now() - start < seconds && times.count < 100_000) {
+                let t = MonotonicClock.now()
+                try body()
+                times.append(MonotonicClock.now() - t)
+            }
+            times.sort()
+            best = 1e6 * times[0]
+            return 1e6 * times[times.count / 2]
+        }
+        let picture = try ImageFile.decodeGrey(bytes, file: file)
+        let lines = (try? InkFinding.lines(picture)) ?? []
+        let segments = lines.map { Segmentation($0).segments() }
+        let decode = try median { _ = try ImageFile.decodeGrey(bytes, file: file) }
+        let lineFinding = median { _ = try? InkFinding.lines(picture) }
+        let segmentation = median { for line in lines { _ = Segmentation(line).segments() } }
+        let network = median { for part in segments { _ = reader.model.scores(part.map(\.pixels)) } }
+        let whole = try median { _ = reader.read(try ImageFile.decodeGrey(bytes, file: file)) }
+        return NumberStages(file: file, width: picture.width, height: picture.height, decode: decode, lineFinding: lineFinding,
+                            segmentation: segmentation, network: network, segments: segments.map(\.count).reduce(0, +),
+                            whole: whole, wholeBest: best, runs: runs, text: reader.read(picture).text)
+    }
 }

@@ -10,6 +10,10 @@ public enum ShippedModel: String, CaseIterable, Sendable {
     /// The write-up's network trained by the write-up's recipe (`lenet train --seed 0`): 97.89%, the
     /// reproduction's reference.
     case writeup
+    /// The write-up's network with an 11th class, "not one digit", trained by the modern recipe on
+    /// MNIST and the segments of numbers made from it (`lenet train --recipe modern --dataset
+    /// mnist-segments --seed 0`): what `lenet read` reads numbers with.
+    case numbers
 
     /// The model commands use when no checkpoint is given.
     public static let standard = ShippedModel.modern
@@ -19,11 +23,15 @@ public enum ShippedModel: String, CaseIterable, Sendable {
         switch self {
         case .modern: return "models/lenet5-modern.safetensors"
         case .writeup: return "models/lenet5-mnist.safetensors"
+        case .numbers: return "models/lenet5-numbers.safetensors"
         }
     }
 
     /// What `--checkpoint` accepts besides a file, said for `--help`.
-    public static let choices = "a file, `latest` (the newest run's), `modern` (the default: the write-up's network trained by the modern recipe, 99.60%) or `writeup` (trained as the write-up trains it, 97.89%)"
+    public static let choices = "a file, `latest` (the newest run's), `modern` (the default: the write-up's network trained by the modern recipe, 99.60%), `writeup` (trained as the write-up trains it, 97.89%) or `numbers` (the modern one with a class for 'not one digit')"
+
+    /// What `lenet read --checkpoint` accepts.
+    public static let numberChoices = "a file, `latest`, `numbers` (the default: the write-up's network with a class for 'not one digit', trained on MNIST and segments of numbers), `modern` or `writeup` (softmax only), or a 1998 model's file (its RBF penalties)"
 
     /// Why no checkpoint could be chosen.
     public struct NotFound: Error, CustomStringConvertible {
@@ -57,7 +65,7 @@ public enum ShippedModel: String, CaseIterable, Sendable {
 
     /// The checkpoint a command uses: the given path, `latest` for the newest run, a shipped model
     /// by name, or the standard shipped model; and which shipped model it is, if one.
-    public static func resolve(_ checkpoint: String?) throws(NotFound) -> (path: String, shipped: ShippedModel?) {
+    public static func resolve(_ checkpoint: String?, standard: ShippedModel = .standard) throws(NotFound) -> (path: String, shipped: ShippedModel?) {
         switch checkpoint {
         case "latest"?:
             guard let path = latestCheckpoint() else {

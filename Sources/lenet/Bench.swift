@@ -33,6 +33,12 @@ struct Bench: AsyncParsableCommand {
         valueName: "file"))
     var pictures: [String] = []
 
+    @Option(name: .customLong("numbers"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Time reading the number in these pictures instead, stage by stage, on one thread (with the shipped numbers model).",
+        discussion: "For each file: decoding to grey, finding the line's ink, cutting and framing the segments, the network over them, and the whole path from the file's bytes to the reading (medians of at least 50 runs).",
+        valueName: "file"))
+    var numbers: [String] = []
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -41,6 +47,7 @@ struct Bench: AsyncParsableCommand {
             guard trainImages >= 64 else { throw CommandError("--train-images must be at least 64, got \(trainImages)") }
             if inferenceOnly { return try await runInference() }
             if !pictures.isEmpty { return try runPictures() }
+            if !numbers.isEmpty { return try runNumbers() }
             let train = try await dataOptions.load(.train)
             let test = try await dataOptions.load(.test)
             try Self.requireImages(train, "training")
@@ -86,6 +93,24 @@ struct Bench: AsyncParsableCommand {
                 let name = layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0)
                 print("  " + name + String(format: " %7.2f us  %5.1f%%", layer.microsecondsPerImage, 100 * layer.share))
             }
+        }
+    }
+
+    /// `--numbers`: each number's stages.
+    private func runNumbers() throws {
+        let reader = try Reader.shipped(.numbers)
+        var results: [PictureBenchmark.NumberStages] = []
+        for file in numbers {
+            let bytes = try Files.read(file, maximumBytes: ImageFile.maximumFileBytes)
+            results.append(try PictureBenchmark.measureNumber(bytes, file: file, reader: reader))
+        }
+        if json { return try printJSON(results) }
+        print("\(Benchmark.processorName()), one thread, \(Benchmark.build); microseconds, the median of each stage (and the fastest whole run):")
+        print("  picture               size       decode  line  segments (n)  network     whole   (best)  read")
+        for r in results {
+            let name = ((r.file as NSString).lastPathComponent).padding(toLength: 20, withPad: " ", startingAt: 0)
+            print("  " + name + String(format: " %5dx%-5d %6.0f %5.0f %9.0f (%2d) %8.0f %9.0f  (%5.0f)  ", r.width, r.height, r.decode, r.lineFinding,
+                                       r.segmentation, r.segments, r.network, r.whole, r.wholeBest) + r.text)
         }
     }
 

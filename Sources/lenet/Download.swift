@@ -17,8 +17,11 @@ struct Download: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let root = dataOptions.data
-            guard case .idx(let set) = try dataOptions.choice() else {
-                throw CommandError("--dataset folder:PATH has nothing to download")
+            let set: IDXDataSet
+            switch try dataOptions.choice() {
+            case .idx(let named): set = named
+            case .segments: set = .mnist
+            case .folder: throw CommandError("--dataset folder:PATH has nothing to download")
             }
             let missing = set.missingFiles(root: root)
             if missing.isEmpty {

@@ -22,7 +22,7 @@ struct Lenet: AsyncParsableCommand {
               lenet export --output lenet5.onnx   the model as ONNX, for ONNX Runtime and the rest
             Also: --dataset fashion-mnist | emnist-<split> | folder:PATH, and lenet train --model lenet5-1998 (the paper's own).
             """,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, Info.self, Download.self, Bench.self, Export.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Read.self, Serve.self, Info.self, Download.self, Bench.self, Export.self],
         defaultSubcommand: nil
     )
 
@@ -46,7 +46,7 @@ struct DataOptions: ParsableArguments {
     var data: String = "./data"
 
     @Option(help: ArgumentHelp(
-        "The data set: mnist, fashion-mnist, emnist-<split> (byclass, bymerge, balanced, letters, digits, mnist) or folder:PATH (one subfolder of images per class).",
+        "The data set: mnist, mnist-segments (MNIST with an 11th class, junk: pieces and pairs of digits cut from numbers, for `lenet read`), fashion-mnist, emnist-<split> (byclass, bymerge, balanced, letters, digits, mnist) or folder:PATH (one subfolder of images per class).",
         discussion: "Fashion-MNIST is read from <root>/FashionMNIST/raw/ or Debian's /usr/share/datasets/fashion-mnist/ (apt-get install dataset-fashion-mnist), and downloaded when missing. EMNIST is read from <root>/EMNIST/raw/emnist-<split>-*. A folder's images (PNG, JPEG, PGM/PPM/PBM, any size) are prepared like `lenet predict`'s. Default: mnist, or for evaluate the checkpoint's.",
         valueName: "name"))
     var dataset: String?
@@ -71,6 +71,13 @@ struct DataOptions: ParsableArguments {
         return MNIST.defaultMirrors
     }
 
+    /// The same options reading another data set.
+    func with(dataset: String) -> DataOptions {
+        var copy = self
+        copy.dataset = dataset
+        return copy
+    }
+
     /// The same options reading another data root.
     func with(root: String) -> DataOptions {
         var copy = self
@@ -92,6 +99,11 @@ struct DataOptions: ParsableArguments {
     /// `lenet predict` prepares them, with `confidence` choosing where one reads two ways).
     func load(_ split: MNIST.Split, fallback: String? = nil, confidence: ((_ digit: [UInt8]) -> Double)? = nil) async throws -> LabeledImages {
         switch try choice(fallback: fallback) {
+        case .segments:
+            // Made from the split's own digits, the same for a seed of the split's.
+            let digits = try await with(dataset: "mnist").load(split)
+            return split == .train ? NumberSegments.withJunk(digits, numbers: 12_000, junk: 40_000, seed: 1)
+                : NumberSegments.withJunk(digits, numbers: 1_000, junk: 4_000, seed: 2)
         case .idx(let set):
             let missing = set.missingFiles(root: data)
             if !missing.isEmpty {
@@ -125,6 +137,8 @@ struct DataOptions: ParsableArguments {
 enum DataSetChoice {
     case idx(IDXDataSet)
     case folder(String)
+    /// MNIST with a class for what is not one digit (`NumberSegments`).
+    case segments
 
     init(_ text: String) throws {
         if text.hasPrefix("folder:") {
@@ -133,12 +147,14 @@ enum DataSetChoice {
             self = .folder(path)
         } else if text == "mnist" {
             self = .idx(.mnist)
+        } else if text == NumberSegments.name {
+            self = .segments
         } else if text == "fashion-mnist" {
             self = .idx(.fashionMNIST)
         } else if text.hasPrefix("emnist-"), let set = IDXDataSet.emnist(String(text.dropFirst("emnist-".count))) {
             self = .idx(set)
         } else {
-            throw ValidationError("--dataset: unknown data set '\(text)'; expected mnist, fashion-mnist, emnist-<split> (\(IDXDataSet.emnistSplits.keys.sorted().joined(separator: ", "))) or folder:PATH")
+            throw ValidationError("--dataset: unknown data set '\(text)'; expected mnist, \(NumberSegments.name), fashion-mnist, emnist-<split> (\(IDXDataSet.emnistSplits.keys.sorted().joined(separator: ", "))) or folder:PATH")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Imaging
 import LeNet
 import NeuralNetwork
@@ -58,7 +59,7 @@ struct GradientDescentOptions: ParsableArguments {
 
     /// The recipe for `dataset` (the modern recipe distorts handwriting only: MNIST and EMNIST).
     func recipe(seed: UInt64, dataset: String) throws -> Recipe {
-        let handwriting = dataset == "mnist" || dataset.hasPrefix("emnist")
+        let handwriting = dataset == "mnist" || dataset == NumberSegments.name || dataset.hasPrefix("emnist")
         let defaults = recipe == .modern ? Recipe.modern(seed: seed, distort: handwriting) : Recipe()
         return Recipe(schedule: try schedule.map { try Recipe.parseSchedule($0) } ?? defaults.schedule, batchSize: batchSize ?? defaults.batchSize,
                       momentum: momentum ?? defaults.momentum, seed: seed, logInterval: logInterval ?? defaults.logInterval,
