@@ -60,7 +60,7 @@ def main():
         for answer in answers:
             ok = answer.get("text") == truth(answer["file"])
             right += ok
-            everything.append((answer.get("confidence", 0), ok))
+            everything.append((answer.get("confidence", 0), ok, answer.get("rejected", True)))
             if not ok and shown < args.show_wrong:
                 print(f"  {answer['file']}: read {answer.get('text', answer.get('error'))!r} ({answer.get('confidence', 0):.3f})")
                 shown += 1
@@ -71,14 +71,18 @@ def main():
     # Error against rejection, over all groups.
     everything.sort(key=lambda item: item[0])
     total = len(everything)
-    print("\n| rejected | error of the rest | confidence under |")
+    print("\n| rejected (all groups) | error of the rest | confidence under |")
     print("|---:|---:|---:|")
     for share in (0, 0.02, 0.05, 0.10, 0.15, 0.20):
         cut = int(round(share * total))
         rest = everything[cut:]
-        error = sum(1 for _, ok in rest if not ok) / max(1, len(rest))
+        error = sum(1 for _, ok, _ in rest if not ok) / max(1, len(rest))
         threshold = everything[cut][0] if cut < total else 1
         print(f"| {100 * share:.0f}% | {100 * error:.2f}% | {threshold:.3f} |")
+    accepted = [ok for _, ok, rejected in everything if not rejected]
+    print(f"\nAt the reader's threshold (\"rejected\"): {100 * (total - len(accepted)) / total:.1f}% rejected, "
+          f"{100 * sum(1 for ok in accepted if not ok) / max(1, len(accepted)):.2f}% of the rest wrong "
+          f"({100 * sum(1 for _, ok, _ in everything if ok) / total:.1f}% right before rejecting).")
     # A blank picture reads as no digits.
     blank = os.path.join(folder, "blank.pgm")
     with open(blank, "wb") as f:

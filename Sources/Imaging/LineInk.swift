@@ -3,7 +3,8 @@
 ///
 /// 1. The polarity, plain or photo: the picture's border's (`Polarity.reading`) if it says plain
 ///    and the line's strokes, once found, are strokes (the thickest under 45% of the median
-///    height of its pieces) and leave under 5% of the picture unexplained (not paper); and as
+///    height of its pieces), not one piece alone spanning the frame (90% of it one way), and
+///    leave under 5% of the picture unexplained (not paper); and as
 ///    `InkFinding.readings` judges it for the line's largest character, where that differs (see
 ///    `lines`).
 /// 2. A first look at up to `lineCoarseSide` pixels on the picture's longer side: the ink plane
@@ -85,6 +86,16 @@ extension InkFinding {
             let thickness = 2 * largestDistance(stroke, width: first.width, height: first.height) - 1
             let heights = found.regions.map { firstRegions.regions[$0].box.height }.sorted()
             guard Float(thickness) < 0.45 * Float(heights[heights.count / 2]) else { return nil }
+            // Nor the light beside a shadow: one piece alone (no other with 30% of its ink)
+            // across the frame one way (90% of it). (A single digit cropped to its ink is then
+            // read as a character's reading reads it.)
+            let largest = found.regions.map { firstRegions.regions[$0].mass }.max() ?? 0
+            let sizable = found.regions.filter { firstRegions.regions[$0].mass >= 0.3 * largest }
+            let spansFrame = sizable.count == 1 && sizable.contains { r in
+                let box = firstRegions.regions[r].box
+                return 10 * box.width >= 9 * first.width || 10 * box.height >= 9 * first.height
+            }
+            guard !spansFrame else { return nil }
             var near = Plane(width: first.width, height: first.height)
             for i in near.values.indices where stroke[i] { near.values[i] = 1 }
             extremumFilter(&near, window: 2 * max(1, found.box.height / 10) + 1, maximum: true)

@@ -23,12 +23,12 @@ public enum SegmentScoring: Sendable, Equatable {
         return penalties ? .penalties(j: j) : .softmax
     }
 
-    /// P(c) for each class, and 0 for the junk class.
+    /// P(c) for each class but the junk class.
     public func digitProbabilities(_ scores: [Float]) -> [Double] {
         switch self {
         case .junkClass(let index):
             var p = Evaluation.probabilities(scores, penalties: false)
-            p[index] = 0
+            p.remove(at: index)
             return p
         case .penalties(let j):
             let smallest = Double(scores.min() ?? 0), floor = min(smallest, j)
@@ -48,7 +48,7 @@ public struct NumberReading: Sendable {
         /// The class read, and its name ("7").
         public var prediction: Int
         public var name: String
-        /// P(c) for each digit class, as the segment scoring gives it (0 for a junk class); they
+        /// P(c) for each digit class, as the segment scoring gives it (a junk class left out); they
         /// sum to less than 1 where the segment might be no digit.
         public var probabilities: [Double]
         /// Where the digit is, in the picture's pixels.
@@ -78,7 +78,7 @@ extension Reader {
     /// Readings whose confidence is under this are rejected. Chosen on the tuning numbers
     /// (`scripts/number_accuracy.py --part tuning`), where it rejects most wrong readings and few
     /// right ones; docs/RESULTS.md has the curve.
-    public static let numberRejection = 0.5
+    public static let numberRejection = 0.4
 
     /// How this reader's model scores segments.
     public var segmentScoring: SegmentScoring {
@@ -121,6 +121,8 @@ extension Reader {
         let segments = segmentation.segments()
         guard !segments.isEmpty else { return .empty }
         let scoring = segmentScoring
+        var names = classNames
+        if case .junkClass(let index) = scoring { names.remove(at: index) }
         let probabilities = model.scores(segments.map(\.pixels)).map { scoring.digitProbabilities($0) }
         // The best path: cost[j] = min over segments (i, j) of cost[i] - log P(best class of i..<j).
         let count = segmentation.atoms.count
@@ -142,7 +144,7 @@ extension Reader {
         let digits = path.reversed().map { s -> NumberReading.Digit in
             let p = probabilities[s]
             let prediction = p.indices.max { p[$0] < p[$1] } ?? 0
-            return NumberReading.Digit(prediction: prediction, name: classNames[prediction], probabilities: p, box: segments[s].box)
+            return NumberReading.Digit(prediction: prediction, name: names[prediction], probabilities: p, box: segments[s].box)
         }
         let confidence = Foundation.exp(-cost[count])
         return NumberReading(digits: digits, confidence: confidence, rejected: confidence < Self.numberRejection, polarity: line.polarity)

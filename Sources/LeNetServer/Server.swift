@@ -39,6 +39,8 @@ public struct ServerContext: RequestContext {
 ///     GET  /app.js, /style.css
 ///     POST /api/predict   a PNG, JPEG or PGM/PPM body, or JSON {"pixels": [784 numbers 0-255]};
 ///                         the answer as `AnswerJSON` gives it; ?features=1 adds C1's and C3's feature maps
+///     POST /api/read      a PNG, JPEG or PGM/PPM body: the number in it as `NumberJSON` gives it,
+///                         under the same bounds as /api/predict
 ///     GET  /api/model     the architecture, parameter count, the checkpoint's metadata and test accuracy
 ///     GET  /report        the newest training report (runs/*/report.html), if there is one
 ///     GET  /healthz       "ok"
@@ -90,6 +92,9 @@ public enum LeNetServer {
         /// listens on, when that is a name or a single address). Any other Host header gets 421: a
         /// page elsewhere cannot reach the server through a name of its own (DNS rebinding).
         public var allowedHosts: Set<String> = []
+        /// What reads numbers for `/api/read` (the shipped numbers model, by default); without it,
+        /// the model that reads digits does.
+        public var numberReader: Reader?
         /// What each class is called: the checkpoint's "class_names" (a JSON array), else "0", "1", ...
         public var classNames: [String] { Evaluation.classNames(metadata, classes: model.classes) }
         public init(model: AnyLeNet, metadata: [String: String], checkpoint: String, runsFolder: String = "runs") {
@@ -119,6 +124,10 @@ public enum LeNetServer {
                                   limits: configuration.limits)
         router.post("/api/predict") { request, context in
             await predictor.answer(request, context: context)
+        }
+        let numbers = configuration.numberReader ?? predictor.reader
+        router.post("/api/read") { request, context in
+            await predictor.answer(request, context: context, number: numbers)
         }
         return router
     }
@@ -298,7 +307,8 @@ struct Predictor: Sendable {
         budget = BodyBudget(limit: limits.maximumBodiesInFlight)
     }
 
-    func answer(_ request: Request, context: ServerContext) async -> Response {
+    /// The answer to a picture: the digit in it, or with `number`, the number that reader reads.
+    func answer(_ request: Request, context: ServerContext, number: Reader? = nil) async -> Response {
         let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         do {
             let isJSON = type == "application/json"
@@ -319,6 +329,7 @@ struct Predictor: Sendable {
             let wantsFeatures = request.uri.queryParameters.get("features").map { $0 == "1" || $0 == "true" } ?? false
             let json = try await pool.run { () throws -> [UInt8] in
                 let picture = try LeNetServer.decodePicture(body, isJSON: looksLikeJSON, maximumBytes: maximumBytes)
+                if let number { return NumberJSON.encode(number.read(picture)) }
                 let answer: Reader.Answer
                 do { answer = try reader.classify(picture) } catch {
                     throw BadRequest(status: .unprocessableContent, message: "\(error)")

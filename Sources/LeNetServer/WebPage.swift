@@ -17,13 +17,28 @@ enum WebPage {
 </header>
 <main>
   <section class="panel drawing">
+    <div class="modes" role="group" aria-label="what to read">
+      <button id="mode-digit" type="button" aria-pressed="true">One digit</button>
+      <button id="mode-number" type="button" aria-pressed="false">A number</button>
+    </div>
     <canvas id="pad" width="280" height="280" aria-label="drawing area: draw one digit, 0 to 9"></canvas>
     <div class="buttons">
       <button id="undo" type="button" title="Undo the last stroke (Ctrl+Z)">↶ Undo</button>
       <button id="clear" type="button" title="Clear the drawing (Esc)">✕ Clear</button>
       <label class="upload" title="Read a photo, or a PNG, JPEG or PGM file, instead">⇪ Upload or take a photo<input id="file" type="file" accept="image/*,.pgm,.ppm,.pbm" capture="environment"></label>
     </div>
-    <p class="hint">Mouse, pen or finger. One digit, as large as you like.</p>
+    <p id="hint" class="hint">Mouse, pen or finger. One digit, as large as you like.</p>
+  </section>
+  <section id="number-panel" class="panel number" hidden>
+    <div class="winner-box">
+      <div id="number-text" class="winner number-text" data-state="empty">?</div>
+      <div>
+        <div id="number-confidence" class="confidence">Write a number</div>
+        <div id="number-note" class="muted"></div>
+      </div>
+    </div>
+    <ol id="number-digits" class="number-digits" aria-label="each digit read"></ol>
+    <p class="muted small">The line of ink is cut into more candidate digits than there are; the network scores each (it can say "not one digit"), and the reading is the best path through them, as the 1998 paper's zip-code and cheque readers did.</p>
   </section>
   <section class="panel answer">
     <div class="winner-box">
@@ -52,7 +67,8 @@ enum WebPage {
 <footer>
   <a id="report-link" href="/report">The latest training report</a> ·
   <a href="/api/model">/api/model</a> ·
-  API: <code>POST /api/predict</code> with a PNG or JPEG, or JSON <code>{"pixels": [784 numbers]}</code>
+  API: <code>POST /api/predict</code> with a PNG or JPEG, or JSON <code>{"pixels": [784 numbers]}</code>;
+  <code>POST /api/read</code> with a picture of a number
 </footer>
 <script src="/app.js"></script>
 </body>
@@ -70,6 +86,11 @@ h2 { font-size: 16px; margin: 0 0 8px; } h3 { font-size: 14px; margin: 12px 0 6p
 main { display: grid; grid-template-columns: 320px 1fr 232px; gap: 16px; padding: 12px 24px; max-width: 1100px; margin: 0 auto; align-items: start; }
 .panel { background: var(--paper); border: 1px solid var(--line); border-radius: 14px; padding: 16px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
 .inside { grid-column: 1 / -1; }
+.modes { display: flex; gap: 6px; margin-bottom: 10px; } .modes button[aria-pressed="true"] { background: var(--accent); color: #fff; border-color: var(--accent); }
+main.numbers .drawing { grid-column: 1 / -1; } main.numbers #pad { width: min(840px, 100%); height: auto; aspect-ratio: 3; }
+main.numbers .answer, main.numbers .seen, main.numbers .inside { display: none; } main.numbers .number { grid-column: 1 / -1; }
+.number-text { font-size: 40px; min-width: 3em; letter-spacing: .08em; } .number-digits { list-style: none; padding: 0; margin: 12px 0 0; display: flex; flex-wrap: wrap; gap: 8px; }
+.number-digits li { border: 1px solid var(--line); border-radius: 8px; padding: 4px 10px; font-variant-numeric: tabular-nums; } .number-digits b { font-size: 20px; margin-right: 6px; }
 #pad { width: 280px; height: 280px; border-radius: 10px; border: 2px solid var(--line); background: #fff; touch-action: none; cursor: crosshair; display: block; }
 .buttons { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 12px; }
 button, .upload { font: inherit; font-size: 14px; padding: 7px 12px; border-radius: 8px; border: 1px solid var(--line); background: #f9fafb; cursor: pointer; color: var(--ink); }
@@ -107,6 +128,8 @@ const pen = pad.getContext("2d");
 const strokes = [];
 let current = null;
 let inFlight = false, dirty = false, uploaded = null;
+// "digit" (the pad is 280x280, /api/predict) or "number" (840x280, /api/read, each digit boxed).
+let mode = "digit", boxes = [];
 
 function redraw() {
   pen.fillStyle = "#fff";
@@ -128,6 +151,32 @@ function redraw() {
     pen.stroke();
   }
 }
+// The digits read, boxed over the drawing (not part of what is sent: drawn after the PGM is taken).
+function drawBoxes() {
+  pen.save();
+  pen.lineWidth = 2;
+  pen.font = "16px system-ui, sans-serif";
+  for (const digit of boxes) {
+    pen.strokeStyle = pen.fillStyle = digit.probability >= 0.5 ? "#1a7f37" : "#c0392b";
+    pen.strokeRect(digit.box.x - 3, digit.box.y - 3, digit.box.width + 6, digit.box.height + 6);
+    pen.fillText(digit.name + " " + Math.round(100 * digit.probability) + "%", digit.box.x - 3, Math.max(14, digit.box.y - 7));
+  }
+  pen.restore();
+}
+function setMode(next) {
+  if (next === mode) return;
+  mode = next;
+  document.querySelector("main").classList.toggle("numbers", mode === "number");
+  document.getElementById("number-panel").hidden = mode !== "number";
+  document.getElementById("mode-digit").setAttribute("aria-pressed", String(mode === "digit"));
+  document.getElementById("mode-number").setAttribute("aria-pressed", String(mode === "number"));
+  document.getElementById("hint").textContent = mode === "number" ? "Write a number across the pad: digits side by side, touching or not." : "Mouse, pen or finger. One digit, as large as you like.";
+  pad.width = mode === "number" ? 840 : 280;
+  pad.setAttribute("aria-label", mode === "number" ? "drawing area: write a number" : "drawing area: draw one digit, 0 to 9");
+  clearAll();
+}
+document.getElementById("mode-digit").addEventListener("click", () => setMode("digit"));
+document.getElementById("mode-number").addEventListener("click", () => setMode("number"));
 
 function position(event) {
   const box = pad.getBoundingClientRect();
@@ -153,7 +202,7 @@ for (const name of ["pointerup", "pointercancel", "pointerleave"]) {
   pad.addEventListener(name, () => { if (current) { current = null; schedule(); } });
 }
 
-function clearAll() { strokes.length = 0; uploaded = null; redraw(); showEmpty(); }
+function clearAll() { strokes.length = 0; uploaded = null; boxes = []; redraw(); showEmpty(); }
 document.getElementById("clear").addEventListener("click", clearAll);
 document.getElementById("undo").addEventListener("click", () => { strokes.pop(); redraw(); strokes.length || uploaded ? schedule() : showEmpty(); });
 document.addEventListener("keydown", (event) => {
@@ -174,7 +223,9 @@ function send() {
 // + 32768) >> 16, as the server turns a colour picture to grey, so the server sees the very
 // levels it would get from the canvas as a PNG.
 function asPGM() {
+  redraw();
   const { data, width, height } = pen.getImageData(0, 0, pad.width, pad.height);
+  if (mode === "number") drawBoxes();
   const header = new TextEncoder().encode(`P5\n${width} ${height}\n255\n`);
   const body = new Uint8Array(header.length + width * height);
   body.set(header);
@@ -185,9 +236,12 @@ function asPGM() {
 }
 async function post(body, type) {
   try {
-    const response = await fetch("/api/predict?features=1", { method: "POST", headers: { "Content-Type": type }, body });
+    const asked = mode;
+    const response = await fetch(asked === "number" ? "/api/read" : "/api/predict?features=1", { method: "POST", headers: { "Content-Type": type }, body });
     const answer = await response.json();
-    if (response.ok) show(answer); else showError(answer.error || response.statusText);
+    if (asked !== mode) return;
+    if (!response.ok) showError(answer.error || response.statusText);
+    else if (asked === "number") showNumber(answer); else show(answer);
   } catch (error) {
     showError("the server did not answer (" + error.message + ")");
   } finally {
@@ -268,7 +322,35 @@ function show(answer) {
   }
 }
 
+function showNumber(reading) {
+  window.lenet.last = reading;
+  const text = document.getElementById("number-text");
+  text.textContent = reading.text || "–";
+  text.dataset.state = reading.text ? "ready" : "empty";
+  document.getElementById("number-confidence").textContent = reading.text ? percent(reading.confidence) + " sure of the whole" : "No digit found";
+  document.getElementById("number-note").textContent = reading.text && reading.rejected ? "Not sure enough: a person should check it." : "";
+  const list = document.getElementById("number-digits");
+  list.replaceChildren(...reading.digits.map((digit) => {
+    const item = document.createElement("li");
+    const name = document.createElement("b");
+    name.textContent = digit.name;
+    item.append(name, percent(digit.probability));
+    return item;
+  }));
+  boxes = reading.digits;
+  redraw();
+  drawBoxes();
+}
+
 function showEmpty() {
+  if (mode === "number") {
+    document.getElementById("number-text").textContent = "?";
+    document.getElementById("number-text").dataset.state = "empty";
+    document.getElementById("number-confidence").textContent = "Write a number";
+    document.getElementById("number-note").textContent = "";
+    document.getElementById("number-digits").replaceChildren();
+    return;
+  }
   winner.textContent = "?";
   winner.dataset.state = "empty";
   confidence.textContent = "Draw something";
@@ -277,6 +359,7 @@ function showEmpty() {
 }
 
 function showError(message) {
+  if (mode === "number") { document.getElementById("number-confidence").textContent = "No answer"; document.getElementById("number-note").textContent = message; window.lenet.error = message; return; }
   winner.textContent = "?";
   winner.dataset.state = "empty";
   confidence.textContent = "No answer";
@@ -322,7 +405,7 @@ fetch("/api/model").then((r) => r.json()).then((model) => {
     `${model.title}, ${model.answering} · ${model.parameters.toLocaleString("en")} parameters${accuracy}`;
 }).catch(() => { document.getElementById("model-line").textContent = "The model description is not available."; });
 
-window.lenet = { strokes, redraw, schedule, clear: clearAll, last: null, error: null, busy: () => inFlight || dirty };
+window.lenet = { strokes, redraw, schedule, clear: clearAll, setMode, last: null, error: null, busy: () => inFlight || dirty };
 redraw();
 """#
 }

@@ -21,6 +21,10 @@ struct LenetServerCommand: AsyncParsableCommand {
                                   "top", "scores", "box", "reading", "input"},
                                   as lenet predict --json does; ?features=1
                                   adds C1's and C3's feature maps
+              POST /api/read      a picture of a number: {"text", "confidence",
+                                  "rejected", "digits": [{"class",
+                                  "probabilities", "box"}]}, as lenet read
+                                  --json does
               GET  /api/model     the model that answers: its architecture,
                                   parameters, checkpoint and test accuracy
               GET  /report        the newest runs/*/report.html
@@ -74,6 +78,7 @@ struct LenetServerCommand: AsyncParsableCommand {
             let (model, metadata) = try AnyLeNet.load(path)
             var configuration = LeNetServer.Configuration(model: model, metadata: metadata, checkpoint: path, runsFolder: runs)
             configuration.allowedHosts = Set(allowHosts)
+            if let numbers = ShippedModel.numbers.path { configuration.numberReader = try Reader(checkpoint: numbers) }
             Self.stopWithin(configuration.limits.shutdownGrace + .seconds(1.5))
             let host = self.host
             try await LeNetServer.run(configuration, host: host, port: port) { port in

@@ -102,7 +102,7 @@ struct DataOptions: ParsableArguments {
         case .segments:
             // Made from the split's own digits, the same for a seed of the split's.
             let digits = try await with(dataset: "mnist").load(split)
-            return split == .train ? NumberSegments.withJunk(digits, numbers: 12_000, junk: 40_000, seed: 1)
+            return split == .train ? NumberSegments.withJunk(digits, numbers: 24_000, junk: 60_000, seed: 1)
                 : NumberSegments.withJunk(digits, numbers: 1_000, junk: 4_000, seed: 2)
         case .idx(let set):
             let missing = set.missingFiles(root: data)
