@@ -7,9 +7,9 @@
 ///    the largest piece's ink are left out. The digits' height `digitHeight` is the median height of
 ///    the pieces with at least 30% of the largest's ink.
 /// 2. **Cuts**: a piece wider than half the digits' height may be digits touching. Its ink is
-///    summed column by column (the profile, smoothed by 1-2-1); the deepest minima at least a
-///    quarter of the height from its ends and 0.3 of the height apart, one per 0.3 of the height of
-///    its width, are candidate cuts. Each cut runs from the piece's top to its bottom along the path
+///    summed column by column (the profile, smoothed by 1-2-1); its local minima, deepest first, at
+///    least a sixteenth of the height from its ends and a tenth of it apart (ten per height of its
+///    width at most), are candidate cuts: many, so that the right ones are among them. Each cut runs from the piece's top to its bottom along the path
 ///    that crosses the least ink (dynamic programming, a column to the side at most per row, within
 ///    0.14 of the height of the minimum), so it follows the gap between slanted or overlapping
 ///    digits instead of going straight through them.
@@ -129,11 +129,13 @@ public struct Segmentation: Sendable {
         }
         let end = max(2, digitHeight / 16), apart = max(2, digitHeight / 10)
         guard box.width > 2 * end + 2 else { return [] }
-        let minima = (end..<(box.width - end)).filter { i in
+        // (Every local minimum: fewer, the deepest within a fifth or a tenth of the height, read
+        // 54.5% and 70.5% of the tuning numbers that touch, against 77.5%.)
+        let minima = (end..<(box.width - end)).filter { (i: Int) -> Bool in
             smooth[i] <= smooth[max(0, i - 1)] && smooth[i] <= smooth[min(box.width - 1, i + 1)]
-        }.sorted { smooth[$0] < smooth[$1] }
+        }.sorted { (a: Int, b: Int) -> Bool in smooth[a] < smooth[b] || (smooth[a] == smooth[b] && a < b) }
         var chosen: [Int] = []
-        let most = max(1, box.width * 10 / digitHeight)
+        let most = max(1, min(box.width * 10 / digitHeight, 200))
         for i in minima where chosen.count < most && chosen.allSatisfy({ abs($0 - i) >= apart }) { chosen.append(i) }
         return chosen.sorted().map { $0 + box.left }
     }

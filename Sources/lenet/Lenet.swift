@@ -16,6 +16,7 @@ struct Lenet: AsyncParsableCommand {
 
             Start with:
               lenet predict my-digit.png          the model shipped in ./models reads it
+              lenet read samples/number.png       every digit of a number, left to right
               lenet serve                         a page to draw digits on (lenet-server)
               lenet train                         the whole recipe on the MNIST in ./data; reports in runs/
               lenet evaluate --checkpoint latest  the newest run's model, with its reports

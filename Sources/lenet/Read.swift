@@ -11,7 +11,7 @@ struct Read: AsyncParsableCommand {
             Reads a number as the 1998 paper's zip-code and cheque readers did: the line's ink is found as `predict` finds a digit's (drawn, scanned or photographed, dark or light ink), cut into more candidate digits than there are (between strokes, and at the minima of the ink's profile along the path of least ink), each candidate scored by a network that can say "not one digit", and the reading is the best path through the candidates. A picture with no ink reads as no digits. A reading less sure than \(Reader.numberRejection) is marked rejected: a person should look.
 
             Examples:
-              lenet read samples/number.png        "samples/number.png: 2026 (97.1%)"
+              lenet read samples/number.png        samples/number.png: 88124 (67.5%); ...
               lenet read *.png --json              a JSON array, one object a file
             """)
 

@@ -118,6 +118,26 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
     }
 
+    @Test func aNumberIsRead() async throws {
+        let png = try [UInt8](#require(FileManager.default.contents(atPath: repositoryRoot + "/samples/number.png")))
+        try await Self.withServer(configure: { $0.numberReader = try? Reader.shipped(.numbers) }) { port in
+            let response = try await LoopbackClient.fetch(port: port, method: "POST", path: "/api/read",
+                                                          headers: ["Content-Type": "image/png"], body: png)
+            #expect(response.status == 200)
+            let answer = try Self.json(response)
+            #expect(answer["text"] as? String == "88124" && answer["rejected"] as? Bool == false)
+            #expect((answer["digits"] as? [[String: Any]])?.count == 5)
+            // No digits: an empty text, not an error; not a picture: the same 400 as /api/predict.
+            let blank = try PNG.encode(Image(width: 64, height: 32, channels: 1, pixels: [UInt8](repeating: 255, count: 64 * 32)))
+            let empty = try await LoopbackClient.fetch(port: port, method: "POST", path: "/api/read", headers: ["Content-Type": "image/png"], body: blank)
+            #expect(empty.status == 200)
+            #expect(try Self.json(empty)["text"] as? String == "")
+            let bad = try await LoopbackClient.fetch(port: port, method: "POST", path: "/api/read", headers: ["Content-Type": "image/png"], body: Array("garbage".utf8))
+            #expect(bad.status == 400)
+            #expect(try Self.errorMessage(bad).contains("not an image"))
+        }
+    }
+
     @Test func jsonPixelsAreRead() async throws {
         let body = "{\"pixels\": [" + Self.seven.map(String.init).joined(separator: ",") + "]}"
         try await Self.withServer { port in

@@ -62,11 +62,15 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         }
         if let grey = try? ImageFile.decodeGrey(picture, file: "fuzz", maximumBytes: 56 << 20) {
             _ = try? DigitPreprocessing.prepare(grey)
+            segmentLines(grey)
             // The whole picture too (every channel, as `ImageFile.decode` gives it), when small.
             if grey.width * grey.height <= 1 << 20 { _ = try? ImageFile.decode(picture, file: "fuzz", maximumBytes: 56 << 20) }
         }
     case "image":
-        if let picture = try? ImageFile.decodeGrey(bytes, file: "fuzz", maximumBytes: 56 << 20) { _ = try? DigitPreprocessing.prepare(picture) }
+        if let picture = try? ImageFile.decodeGrey(bytes, file: "fuzz", maximumBytes: 56 << 20) {
+            _ = try? DigitPreprocessing.prepare(picture)
+            segmentLines(picture)
+        }
     case "json":
         if let image = try? PixelsJSON.decode(bytes) { _ = try? DigitPreprocessing.prepare(image) }
     case "npy":
@@ -109,4 +113,10 @@ func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
     var count = argc
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments) { start, count in fuzz(start, count) }
+}
+
+/// `lenet read`'s path short of the network: the picture's lines of ink, cut into atoms, and every
+/// segment framed.
+func segmentLines(_ picture: GreyPicture) {
+    for line in (try? InkFinding.lines(picture)) ?? [] { _ = Segmentation(line).segments() }
 }
