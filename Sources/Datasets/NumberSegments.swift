@@ -66,7 +66,7 @@ public enum NumberSegments {
         }
         let top = pieces.map(\.top).min() ?? 0
         let margin = height / 3
-        let width = zip(positions, pieces).map { $0 + $1.width }.max()! + 2 * margin
+        let width = (zip(positions, pieces).map { $0 + $1.width }.max() ?? 1) + 2 * margin
         let canvasHeight = (pieces.map { $0.top - top }.max() ?? 0) + height + 2 * margin
         var coverage = [Float](repeating: 0, count: width * canvasHeight)
         var owner = [Int8](repeating: -1, count: width * canvasHeight)

@@ -117,8 +117,10 @@ public struct Analysis: Codable, Sendable {
         }
         func histogram(_ values: [Double], lower: Double, upper: Double, bins: Int) -> Histogram {
             var h = Histogram(lowerBound: lower, upperBound: upper, correct: Array(repeating: 0, count: bins), wrong: Array(repeating: 0, count: bins))
+            // (A model whose training diverged has NaN scores: they count in the lowest bin.)
             for i in 0..<n {
-                let bin = min(bins - 1, max(0, Int((values[i] - lower) / (upper - lower) * Double(bins))))
+                let position = (values[i] - lower) / (upper - lower) * Double(bins)
+                let bin = position.isFinite ? min(bins - 1, max(0, Int(position))) : (position == .infinity ? bins - 1 : 0)
                 if isCorrect[i] { h.correct[bin] += 1 } else { h.wrong[bin] += 1 }
             }
             return h

@@ -60,7 +60,7 @@ public enum ReportFiles {
     /// The training curve saved beside a checkpoint, if any: history.json (write-up) or curve.json (1998).
     public static func curve(besides checkpoint: String) -> TrainingCurve? {
         let folder = (checkpoint as NSString).deletingLastPathComponent
-        let decoder = JSONDecoder()
+        let decoder = JSONDecoder.pretty
         if let bytes = try? Files.read((folder as NSString).appendingPathComponent("history.json")),
            let history = try? decoder.decode(TrainingHistory.self, from: Data(bytes)) {
             return TrainingCurve(history: history)
@@ -79,10 +79,21 @@ public enum ReportFiles {
 }
 
 extension JSONEncoder {
-    /// Indented, keys sorted: the JSON files people read.
+    /// Indented, keys sorted: the JSON files people read. A loss that diverged is written as the
+    /// string "NaN" (or "Infinity"), so that the run's files are still written.
     public static var pretty: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return encoder
+    }
+}
+
+extension JSONDecoder {
+    /// Reads what `JSONEncoder.pretty` writes.
+    public static var pretty: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return decoder
     }
 }

@@ -26,6 +26,19 @@ import Testing
         LabeledImages(count: 6, rows: 28, columns: 28, pixels: (0..<(6 * 784)).map { UInt8($0 % 251) }, labels: [0, 0, 1, 1, 2, 2], classCount: 3)
     }
 
+    @Test func aDivergedModelsNaNScoresAreAnalysedNotATrap() throws {
+        // A run whose loss went to NaN (`--schedule 1x50`) still gets its reports.
+        let nan = Float.nan
+        let evaluation = Evaluation(count: 3, classCount: 3, logits: [nan, nan, nan, 1, nan, 0, 0, 0, 0], predictions: [0, 0, 0], labels: [0, 1, 2])
+        let analysis = Analysis(evaluation, classNames: ["zero", "one", "two"])
+        #expect(analysis.confusion.reduce(0) { $0 + $1.reduce(0, +) } == 3)
+        let history = TrainingHistory(schedule: [Phase(epochs: 1, learningRate: 50)])
+        var diverged = history
+        diverged.record(.runningLoss(learningRate: 50, epoch: 1, batch: 100, loss: .nan), batchesPerEpoch: 938)
+        let bytes = try JSONEncoder.pretty.encode(diverged)
+        #expect(try JSONDecoder.pretty.decode(TrainingHistory.self, from: bytes).lossPoints[0].loss.isNaN)
+    }
+
     @Test func theConfusionMatrixAndPerClassScoresAgreeWithTheEvaluation() {
         let analysis = Analysis(Self.evaluation(), classNames: ["zero", "one", "two"])
         #expect(analysis.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
