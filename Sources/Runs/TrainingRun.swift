@@ -169,7 +169,7 @@ public struct TrainingRun {
         }
         guard !output.quiet else { return }
         let kind = ModelKinds.named(settings.model)
-        print("\(kind?.title ?? settings.model): \(passes) passes of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(settings.lossDescription)")
+        print("\(kind?.title ?? settings.model): \(passes) pass\(passes == 1 ? "" : "es") of stochastic diagonal Levenberg-Marquardt on \(train.count) patterns, loss \(settings.lossDescription)")
         let scale = settings.options[MetadataKey.etaScale] ?? "1"
         if kind?.startsAsThePaper ?? false {
             print("Initial weights \(initialization.description), eta x\(scale) (the paper prints ±2.4/F and x1, which diverges here: see docs/lenet-1998.md)")

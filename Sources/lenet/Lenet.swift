@@ -168,7 +168,7 @@ struct CommandError: Error, CustomStringConvertible {
 
 /// The thread count option shared by the commands that compute.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Threads to compute with (default: the machine's \(WorkerPool.availableProcessors) processors). Results do not depend on it.", valueName: "n"))
+    @Option(help: ArgumentHelp("Threads to compute with: by default, one per processor. Results do not depend on it.", valueName: "n"))
     var threads: Int = WorkerPool.availableProcessors
 
     func validate() throws {

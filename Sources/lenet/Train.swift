@@ -16,7 +16,7 @@ struct Train: AsyncParsableCommand {
               lenet train                                  the full 20-epoch recipe
               lenet train --schedule 1x0.0005 --seed 3     one epoch
               lenet train --recipe modern                  the same network, trained as today
-              lenet train --limit 2000 --schedule 1x0.001  a quick look on 2,000 images
+              lenet train --limit 2000 --schedule 5x0.01   a quick look: 2,000 images, 94%
               lenet train --model lenet5-1998              the paper's model and recipe
               lenet train --model lenet4                   the paper's LeNet-4 (lenet1: LeNet-1)
               lenet train --optimizer sdlm --passes 1      the paper's optimizer, one pass
