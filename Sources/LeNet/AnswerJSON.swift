@@ -49,16 +49,8 @@ public enum AnswerJSON {
         }
         out.append(","); out.key("scores"); out.array(answer.scores) { $0.number($1) }
         out.append(","); out.key("scoreName"); out.string(answer.scoreName)
-        if let box = answer.box {
-            out.append(","); out.key("box")
-            out.append("{\"x\":"); out.integer(box.left); out.append(",\"y\":"); out.integer(box.top)
-            out.append(",\"width\":"); out.integer(box.width); out.append(",\"height\":"); out.integer(box.height); out.append("}")
-        }
-        if let polarity = answer.polarity {
-            out.append(","); out.key("reading")
-            out.append(polarity.isPhoto ? "{\"kind\":\"photo\"" : "{\"kind\":\"plain\"")
-            out.append(polarity.inkIsDark ? ",\"ink\":\"dark\"}" : ",\"ink\":\"light\"}")
-        }
+        if let box = answer.box { out.append(","); out.key("box"); box.write(into: &out) }
+        if let polarity = answer.polarity { out.append(","); out.key("reading"); polarity.write(into: &out) }
         if parts.contains(.input) {
             out.append(","); out.key("input"); out.array(answer.input) { $0.integer(Int($1)) }
         }
@@ -207,15 +199,25 @@ public enum NumberJSON {
             out.append(","); out.key("name"); out.string(digit.name)
             out.append(","); out.key("probability"); out.number(digit.probability)
             out.append(","); out.key("probabilities"); out.array(digit.probabilities) { $0.number($1) }
-            let box = digit.box
-            out.append(",\"box\":{\"x\":"); out.integer(box.left); out.append(",\"y\":"); out.integer(box.top)
-            out.append(",\"width\":"); out.integer(box.width); out.append(",\"height\":"); out.integer(box.height); out.append("}}")
+            out.append(","); out.key("box"); digit.box.write(into: &out); out.append("}")
         }
-        if let polarity = reading.polarity {
-            out.append(","); out.key("reading")
-            out.append(polarity.isPhoto ? "{\"kind\":\"photo\"" : "{\"kind\":\"plain\"")
-            out.append(polarity.inkIsDark ? ",\"ink\":\"dark\"}" : ",\"ink\":\"light\"}")
-        }
+        if let polarity = reading.polarity { out.append(","); out.key("reading"); polarity.write(into: &out) }
         out.append("}")
+    }
+}
+
+extension InkFinding.Box {
+    /// `{"x", "y", "width", "height"}`, in the picture's pixels.
+    func write(into out: inout JSONBytes) {
+        out.append("{\"x\":"); out.integer(left); out.append(",\"y\":"); out.integer(top)
+        out.append(",\"width\":"); out.integer(width); out.append(",\"height\":"); out.integer(height); out.append("}")
+    }
+}
+
+extension InkFinding.Polarity {
+    /// `{"kind": "plain" | "photo", "ink": "dark" | "light"}`.
+    func write(into out: inout JSONBytes) {
+        out.append(isPhoto ? "{\"kind\":\"photo\"" : "{\"kind\":\"plain\"")
+        out.append(inkIsDark ? ",\"ink\":\"dark\"}" : ",\"ink\":\"light\"}")
     }
 }

@@ -28,16 +28,9 @@ public enum PictureBenchmark {
     public static func measure(_ bytes: [UInt8], file: String, reader: Reader, runs: Int = 50, seconds: Double = 0.5) throws -> Stages {
         var best = Double.infinity
         func median(_ body: () throws -> Void) rethrows -> Double {
-            var times: [Double] = []
-            let start = MonotonicClock.now()
-            while times.count < runs || (MonotonicClock.now() - start < seconds && times.count < 100_000) {
-                let t = MonotonicClock.now()
-                try body()
-                times.append(MonotonicClock.now() - t)
-            }
-            times.sort()
-            best = 1e6 * times[0]
-            return 1e6 * times[times.count / 2]
+            let (middle, fastest) = try timed(runs: runs, seconds: seconds, body)
+            best = fastest
+            return middle
         }
         let picture = try ImageFile.decodeGrey(bytes, file: file)
         let finding = try InkFinding.find(picture)
@@ -76,16 +69,9 @@ public enum PictureBenchmark {
     public static func measureNumber(_ bytes: [UInt8], file: String, reader: Reader, runs: Int = 50, seconds: Double = 0.5) throws -> NumberStages {
         var best = Double.infinity
         func median(_ body: () throws -> Void) rethrows -> Double {
-            var times: [Double] = []
-            let start = MonotonicClock.now()
-            while times.count < runs || (MonotonicClock.now() - start < seconds && times.count < 100_000) {
-                let t = MonotonicClock.now()
-                try body()
-                times.append(MonotonicClock.now() - t)
-            }
-            times.sort()
-            best = 1e6 * times[0]
-            return 1e6 * times[times.count / 2]
+            let (middle, fastest) = try timed(runs: runs, seconds: seconds, body)
+            best = fastest
+            return middle
         }
         let picture = try ImageFile.decodeGrey(bytes, file: file)
         let lines = (try? InkFinding.lines(picture)) ?? []
@@ -98,5 +84,19 @@ public enum PictureBenchmark {
         return NumberStages(file: file, width: picture.width, height: picture.height, decode: decode, lineFinding: lineFinding,
                             segmentation: segmentation, network: network, segments: segments.map(\.count).reduce(0, +),
                             whole: whole, wholeBest: best, runs: runs, text: reader.read(picture).text)
+    }
+
+    /// The median and the fastest of `body`'s times, in microseconds: at least `runs` runs, and
+    /// more for at least `seconds` in all (100,000 at most).
+    static func timed(runs: Int, seconds: Double, _ body: () throws -> Void) rethrows -> (median: Double, fastest: Double) {
+        var times: [Double] = []
+        let start = MonotonicClock.now()
+        while times.count < runs || (MonotonicClock.now() - start < seconds && times.count < 100_000) {
+            let t = MonotonicClock.now()
+            try body()
+            times.append(MonotonicClock.now() - t)
+        }
+        times.sort()
+        return (1e6 * times[times.count / 2], 1e6 * times[0])
     }
 }
