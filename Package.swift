@@ -13,6 +13,9 @@ import PackageDescription
 //   .build/checkouts) none are set: the library builds for the portable baseline of the platform,
 //   correct and about half as fast (see the README). A dependent gets the fast build by passing
 //   `-Xswiftc -target-cpu -Xswiftc native -Xswiftc -DFUSED_MULTIPLY_ADD` itself.
+// - The web server's stack (SwiftNIO, Hummingbird and what they bring) is behind the `Server` trait,
+//   on by default. A package that uses only the libraries names this one with `traits: []` and
+//   fetches and builds none of it.
 // - `LENET_PORTABLE=1 swift build` gives the portable build here too, for binaries meant for other
 //   machines.
 let directory = Context.packageDirectory
@@ -30,6 +33,8 @@ let optimisedInDebug: [SwiftSetting] = isDependency ? [] : [
     .unsafeFlags(["-O"], .when(configuration: .debug)),
     .unsafeFlags(native),
 ]
+// The server's stack, only with the `Server` trait.
+let server: TargetDependencyCondition? = .when(traits: ["Server"])
 let nativeOnly: [SwiftSetting] = native.isEmpty ? [] : [.unsafeFlags(native)]
 
 let package = Package(
@@ -48,6 +53,10 @@ let package = Package(
         .library(name: "Runs", targets: ["Runs"]),
         .library(name: "LeNetServer", targets: ["LeNetServer"]),
         .library(name: "Kernels", targets: ["Kernels"]),
+    ],
+    traits: [
+        .trait(name: "Server", description: "The web server (lenet-server, the LeNetServer library) and its stack: SwiftNIO, Hummingbird."),
+        .default(enabledTraits: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,13 +98,13 @@ let package = Package(
         // `lenet serve`: the drawing page and the HTTP API, over Hummingbird.
         .target(name: "LeNetServer", dependencies: [
             "LeNet", "NeuralNetwork", "Imaging", "Datasets", "Support",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "Hummingbird", package: "hummingbird", condition: server),
+            .product(name: "HummingbirdCore", package: "hummingbird", condition: server),
+            .product(name: "Logging", package: "swift-log", condition: server),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
+            .product(name: "NIOCore", package: "swift-nio", condition: server),
+            .product(name: "HTTPTypes", package: "swift-http-types", condition: server),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras", condition: server),
         ]),
         .executableTarget(name: "lenet", dependencies: [
             "LeNet", "Runs", "Reports", "Datasets", "NeuralNetwork", "FileFormats", "Support", "Kernels", "Imaging",
@@ -124,9 +133,9 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Support", "CraftedImages"], exclude: ["Fixtures"]),
         .testTarget(name: "LeNetServerTests", dependencies: [
             "LeNetServer", "LeNet", "Imaging", "Datasets", "LoopbackHTTP", "TestFolders",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird", condition: server),
+            .product(name: "Logging", package: "swift-log", condition: server),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runs", "LeNet", "NeuralNetwork", "Datasets", "TestFolders"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "FileFormats", "Datasets", "Imaging", "TestFolders"],

@@ -65,8 +65,16 @@ public enum MNIST {
         allFiles.filter { locate($0, root: root) == nil }
     }
 
-    /// Loads one split, verifying the decompressed content against the published checksums.
-    public static func load(_ split: Split, root: String) throws(DatasetError) -> LabeledImages {
+    /// The root of the MNIST this package ships (`data/`, holding `MNIST/raw/`), found as
+    /// `PackageFolder.locate` finds files; `./data` when it is nowhere.
+    public static var shippedRoot: String {
+        guard let raw = PackageFolder.locate("data/MNIST/raw") else { return "./data" }
+        return ((raw as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+    }
+
+    /// Loads one split, verifying the decompressed content against the published checksums. With no
+    /// `root`, the MNIST this package ships (`shippedRoot`).
+    public static func load(_ split: Split, root: String = shippedRoot) throws(DatasetError) -> LabeledImages {
         let (images, labels) = files(for: split)
         let hint = "Run `lenet download --data \(root)` or place the MNIST files in \(folder(root: root))/."
         guard let imagesPath = locate(images, root: root) else {

@@ -58,6 +58,9 @@ public struct Reader: Sendable {
     }
 
     /// Reads the picture in a file (PNG, JPEG, PGM/PPM/PBM).
+    // Never inlined into a caller's module: there, Swift 6.3's optimizer crashes ("swifterror value
+    // can only be loaded and stored from") on a top-level `try Reader.shipped().classify(contentsOf:)`.
+    @inline(never)
     public func classify(contentsOf path: String) throws -> Answer {
         try classify(try ImageFile.readGrey(path))
     }

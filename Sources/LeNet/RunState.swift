@@ -240,6 +240,13 @@ public enum TrainingEvent: Sendable {
     case passProgress(pass: Int, done: Int, total: Int)
     /// Levenberg-Marquardt: a pass finished, with its training and test errors.
     case passFinished(PassRecord)
+
+    /// The write-up's log line for a running loss (`[0.0005, 1,   100] loss: 2.234`), nil for the
+    /// other events.
+    public var logLine: String? {
+        guard case .runningLoss(let rate, let epoch, let batch, let loss) = self else { return nil }
+        return PythonFormat.lossLine(learningRate: rate, epoch: epoch, batch: batch, loss: loss)
+    }
 }
 
 public struct TrainingSummary: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The models that ship in the repository's `models/` folder, and how a command chooses its
 /// checkpoint: a file, `latest` (the newest run's), or a shipped model by name. With none given,
@@ -38,18 +39,9 @@ public enum ShippedModel: String, CaseIterable, Sendable {
         public var description: String
     }
 
-    /// The file under the working folder, or else under the folders above the executable (so
-    /// `swift run` and `.build/release/lenet` find it from anywhere in a clone).
-    public var path: String? {
-        if FileManager.default.fileExists(atPath: relativePath) { return relativePath }
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            let candidate = folder.appendingPathComponent(relativePath).path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            folder = folder.deletingLastPathComponent()
-        }
-        return nil
-    }
+    /// The file under the working folder, else under the folders above the executable, else in the
+    /// package this code was built from (`PackageFolder`).
+    public var path: String? { PackageFolder.locate(relativePath) }
 
     /// The newest `<runs>/*/model.safetensors` by the time it was written, if any.
     public static func latestCheckpoint(in runs: String = "runs") -> String? {
