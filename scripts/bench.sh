@@ -9,6 +9,9 @@
 # Inference is measured in turns: `lenet bench --inference-only`, then the anchor's, three times, both
 # with the shipped model's weights; the table shows the turn with the median ratio and every turn's.
 #
+# Then training on a busy machine: scripts/busy_bench.sh (the default thread count against one
+# thread, with 0, 1 and every core held by another process).
+#
 # It also builds the portable binary (LENET_PORTABLE=1, no CPU-specific flags, in .build-portable)
 # and measures it beside the native one, and times one pass of the 1998 model.
 #
@@ -112,3 +115,6 @@ if fc:
 print("lenet, the 1998 model: " + open(os.path.join(out, "pass1998.txt")).read().strip())
 print("PyTorch: %d threads, %d training images in %.1f s" % (train["threads"], train["train_images"], train["train_s"]))
 PYTHON
+echo
+echo "Training on a busy machine (scripts/busy_bench.sh):"
+scripts/busy_bench.sh

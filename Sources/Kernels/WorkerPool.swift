@@ -2,24 +2,92 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Persistent worker threads for splitting a batch. `run(tasks:)` hands task t to thread t % threads
-/// (thread 0 is the caller) and returns when every task is done. Which thread runs a task never
-/// changes a result: callers give each task its own output buffers and combine them in task order.
+/// Persistent worker threads for splitting a batch. `run(tasks:)` returns when body(task, thread) has
+/// run for every task. Thread t (thread 0 is the caller) takes tasks t, t + threads, ... first, then
+/// any another thread has not yet taken: a thread that another process keeps off its core holds up
+/// only the task it took.
+/// Which thread runs a task never changes a result: callers give each task its own output buffers
+/// and combine them in task order, and a thread's own buffers are only scratch.
 ///
-/// A hand-off is a counter: `run` advances `generation`, and a worker that has seen the last value
-/// spins on it, for up to `spinSeconds`, before it sleeps on its semaphore. Training hands off every
-/// batch, a millisecond or two apart, so the workers never sleep while it runs: waking a sleeping
-/// thread costs tens to hundreds of microseconds on a virtual machine, a quarter of a batch's time
-/// with two threads (measured with `lenet bench`, see docs/RESULTS.md). Idle pools sleep.
+/// Waiting spins briefly, then blocks. A worker waiting for the next hand-off spins for up to
+/// `spinSeconds` before it sleeps on its semaphore: training hands off every batch, a fraction of a
+/// millisecond apart, so on a machine of its own the workers rarely sleep (waking a thread costs tens
+/// to hundreds of microseconds on a virtual machine). The caller, once no task is left to take, spins
+/// as briefly for the tasks still running and then sleeps until the last one ends. On a machine where
+/// another process holds a core, a sleeping thread leaves the core to the threads that have work.
+///
+/// Whether the other threads help at all is measured as it runs. Where another process holds a
+/// core, a thread of this pool shares that core and is taken off it for whole time slices while the
+/// others wait for its task; there one thread can be faster than several. So the pool times its
+/// hand-offs in windows of `windowSeconds`, every `probeEvery` windows runs one window the other
+/// way (all the tasks on the caller, or shared out), and keeps whichever way finished more tasks per
+/// second. Results are the same either way.
 public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
     private let state: State
+    /// Touched only by `run`'s caller (a pool has one caller at a time).
+    private var choice = Choice()
 
-    /// How long an idle worker spins before it sleeps.
+    /// The length of one measuring window, and how many windows pass between two probes of the
+    /// other way (the first probe comes after `firstProbe` windows).
+    static let windowSeconds = 0.02
+    static let probeEvery = 25
+    static let firstProbe = 2
+
+    /// How the pool shares out its tasks, and the measurements that choose it.
+    struct Choice {
+        var shared = true
+        var probing = false
+        var windowStart = 0.0
+        var windowTasks = 0
+        var windowsToProbe = WorkerPool.firstProbe
+        /// Tasks per second, smoothed over the windows run each way (0: not yet measured).
+        var sharedRate = 0.0
+        var aloneRate = 0.0
+
+        /// Counts `tasks` finished at `now`; at the end of a window, records its rate and chooses the
+        /// way the next window runs.
+        mutating func record(tasks: Int, start: Double, now: Double) {
+            if windowStart == 0 { windowStart = start }
+            windowTasks += tasks
+            let seconds = now - windowStart
+            guard seconds >= WorkerPool.windowSeconds else { return }
+            let rate = Double(windowTasks) / seconds
+            if shared { sharedRate = sharedRate == 0 ? rate : (sharedRate + rate) / 2 }
+            else { aloneRate = aloneRate == 0 ? rate : (aloneRate + rate) / 2 }
+            windowStart = 0
+            windowTasks = 0
+            if probing {
+                probing = false
+                shared = sharedRate >= aloneRate
+            } else {
+                windowsToProbe -= 1
+                if windowsToProbe <= 0 {
+                    windowsToProbe = WorkerPool.probeEvery
+                    probing = true
+                    shared.toggle()
+                }
+            }
+        }
+    }
+
+    /// How long an idle worker, or the caller waiting for the last tasks, spins before it sleeps.
     static let spinSeconds = 0.002
+    /// How long it spins before it spins by yielding its core to any other thread that is ready.
+    static let busySpinSeconds = 0.00005
+
+    /// Within a spin: after `busySpinSeconds`, yield the core (a no-op on an idle core, and on a busy
+    /// one it lets a thread with work, this process's or another's, run instead of the spin).
+    static func pause(since start: Double, now: Double) {
+        if now - start > busySpinSeconds { sched_yield() }
+    }
 
     private final class Flag: Sendable {
         let value = Atomic<Bool>(false)
+    }
+
+    private final class Counter: Sendable {
+        let value = Atomic<Int>(0)
     }
 
     /// The shared state the workers see; the pool's owner holds the pool, the workers only this.
@@ -28,18 +96,64 @@ public final class WorkerPool: @unchecked Sendable {
         let start: [DispatchSemaphore]
         /// Advanced by `run` for every hand-off (and by `deinit`, with `stopping` set).
         let generation = Atomic<Int>(0)
-        /// Workers still running their tasks of the current hand-off.
-        let remaining = Atomic<Int>(0)
+        /// Thread t's tasks are t, t + threadCount, t + 2 threadCount, ...; `next[t]` holds the
+        /// hand-off's generation (its low 31 bits) in its high half and how many of them have been
+        /// taken in its low half. A thread takes its own tasks first (each chunk's buffers stay in its
+        /// core's caches from batch to batch), then the others' that are left.
+        let next: [Counter]
+        let taskCount = Atomic<Int>(0)
+        /// Tasks of the current hand-off finished.
+        let finished = Atomic<Int>(0)
         /// Whether worker t sleeps (or is about to) on start[t].
         let sleeping: [Flag]
+        /// Whether the caller sleeps (or is about to) on `allFinished`.
+        let callerSleeping = Flag()
+        let allFinished = DispatchSemaphore(value: 0)
+        /// Read only by a thread that holds a task of the current hand-off, which `run` does not
+        /// replace until every task has finished.
         var job: ((_ task: Int, _ thread: Int) -> Void)?
-        var taskCount = 0
         let stopping = Atomic<Bool>(false)
 
         init(threadCount: Int) {
             self.threadCount = threadCount
             start = (0..<threadCount).map { _ in DispatchSemaphore(value: 0) }
             sleeping = (0..<threadCount).map { _ in Flag() }
+            next = (0..<threadCount).map { _ in Counter() }
+        }
+
+        static func tag(_ generation: Int) -> Int { (generation & 0x7fff_ffff) << 32 }
+
+        /// Takes the next of thread `owner`'s tasks of hand-off `generation`, or nil when none is left.
+        func take(_ generation: Int, from owner: Int) -> Int? {
+            let tag = Self.tag(generation), counter = next[owner]
+            var current = counter.value.load(ordering: .sequentiallyConsistent)
+            while true {
+                guard current & ~0xffff_ffff == tag else { return nil }
+                let task = owner + (current & 0xffff_ffff) * threadCount
+                guard task < taskCount.load(ordering: .sequentiallyConsistent) else { return nil }
+                let (exchanged, original) = counter.value.compareExchange(expected: current, desired: current + 1, ordering: .sequentiallyConsistent)
+                if exchanged { return task }
+                current = original
+            }
+        }
+
+        /// Takes a task of hand-off `generation` for thread `thread`: its own first, then the others'.
+        func take(_ generation: Int, for thread: Int) -> Int? {
+            for offset in 0..<threadCount {
+                if let task = take(generation, from: (thread + offset) % threadCount) { return task }
+            }
+            return nil
+        }
+
+        /// Runs tasks of hand-off `generation` as thread `thread` until none is left.
+        func runTasks(_ generation: Int, as thread: Int) {
+            while let task = take(generation, for: thread) {
+                job?(task, thread)
+                let done = finished.add(1, ordering: .sequentiallyConsistent).newValue
+                if done == taskCount.load(ordering: .sequentiallyConsistent), callerSleeping.value.load(ordering: .sequentiallyConsistent) {
+                    allFinished.signal()
+                }
+            }
         }
 
         func work(as thread: Int) {
@@ -48,10 +162,10 @@ public final class WorkerPool: @unchecked Sendable {
                 var spinStart = 0.0, spins = 0
                 while generation.load(ordering: .sequentiallyConsistent) == seen {
                     spins &+= 1
-                    if spins & 255 != 0 { continue }
+                    if spins & 63 != 0 { continue }
                     let now = WorkerPool.seconds()
                     if spinStart == 0 { spinStart = now; continue }
-                    if now - spinStart < WorkerPool.spinSeconds { continue }
+                    if now - spinStart < WorkerPool.spinSeconds { WorkerPool.pause(since: spinStart, now: now); continue }
                     // Sleep; `run` signals a sleeper after it advances the generation. A signal that
                     // finds this worker awake leaves the semaphore at 1: the loop checks again.
                     sleeping[thread].value.store(true, ordering: .sequentiallyConsistent)
@@ -61,22 +175,36 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 seen = generation.load(ordering: .sequentiallyConsistent)
                 if stopping.load(ordering: .sequentiallyConsistent) { return }
-                if let job {
-                    var task = thread
-                    while task < taskCount {
-                        job(task, thread)
-                        task += threadCount
-                    }
-                }
-                remaining.subtract(1, ordering: .sequentiallyConsistent)
+                runTasks(seen, as: thread)
             }
         }
 
-        /// Advances the generation and wakes the workers that sleep.
-        func handOff() {
-            generation.add(1, ordering: .sequentiallyConsistent)
+        /// Starts hand-off `generation + 1` of `tasks` tasks and wakes the workers that sleep.
+        func handOff(tasks: Int) {
+            let generation = self.generation.load(ordering: .sequentiallyConsistent) &+ 1
+            taskCount.store(tasks, ordering: .sequentiallyConsistent)
+            finished.store(0, ordering: .sequentiallyConsistent)
+            for counter in next { counter.value.store(Self.tag(generation), ordering: .sequentiallyConsistent) }
+            self.generation.store(generation, ordering: .sequentiallyConsistent)
             for thread in 1..<threadCount where sleeping[thread].value.load(ordering: .sequentiallyConsistent) {
                 start[thread].signal()
+            }
+        }
+
+        /// Waits until every task of the current hand-off has finished: spins, then sleeps.
+        func waitForTasks() {
+            let tasks = taskCount.load(ordering: .sequentiallyConsistent)
+            var spinStart = 0.0, spins = 0
+            while finished.load(ordering: .sequentiallyConsistent) < tasks {
+                spins &+= 1
+                if spins & 63 != 0 { continue }
+                let now = WorkerPool.seconds()
+                if spinStart == 0 { spinStart = now; continue }
+                if now - spinStart < WorkerPool.spinSeconds { WorkerPool.pause(since: spinStart, now: now); continue }
+                callerSleeping.value.store(true, ordering: .sequentiallyConsistent)
+                if finished.load(ordering: .sequentiallyConsistent) < tasks { allFinished.wait() }
+                callerSleeping.value.store(false, ordering: .sequentiallyConsistent)
+                spinStart = 0
             }
         }
     }
@@ -105,32 +233,27 @@ public final class WorkerPool: @unchecked Sendable {
     deinit {
         guard threadCount > 1 else { return }
         state.stopping.store(true, ordering: .sequentiallyConsistent)
-        state.handOff()
+        state.handOff(tasks: 0)
     }
 
     /// Runs body(task, thread) for every task in 0..<tasks, spread over the threads.
     public func run(tasks: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
-        guard threadCount > 1, tasks > 1 else {
+        guard threadCount > 1, tasks > 1, tasks < 1 << 31 else {
             for task in 0..<tasks { body(task, 0) }
             return
         }
-        withoutActuallyEscaping(body) { job in
-            state.job = job
-            state.taskCount = tasks
-            state.remaining.store(threadCount - 1, ordering: .sequentiallyConsistent)
-            state.handOff()
-            var task = 0
-            while task < tasks {
-                job(task, 0)
-                task += threadCount
+        let start = Self.seconds()
+        if choice.shared {
+            withoutActuallyEscaping(body) { job in
+                state.job = job
+                state.handOff(tasks: tasks)
+                state.runTasks(state.generation.load(ordering: .sequentiallyConsistent), as: 0)
+                state.waitForTasks()
+                state.job = nil
             }
-            // The workers' share takes as long as this thread's: spin, yielding now and then.
-            var spins = 0
-            while state.remaining.load(ordering: .sequentiallyConsistent) > 0 {
-                spins &+= 1
-                if spins & 1023 == 0 { sched_yield() }
-            }
-            state.job = nil
+        } else {
+            for task in 0..<tasks { body(task, 0) }
         }
+        choice.record(tasks: tasks, start: start, now: Self.seconds())
     }
 }

@@ -1,20 +1,56 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import Kernels
 
 @Suite struct WorkerPoolTests {
-    /// As documented: task t runs on thread t % threads, every time (a caller may keep per-thread
-    /// state across the tasks of one thread).
+    /// Every task runs exactly once per `run`, on a thread of the pool, and a thread runs one task at
+    /// a time (so its own buffers are never shared), however the threads take them.
     @Test(arguments: [1, 2, 3, 5])
-    func taskTRunsOnThreadTModuloTheThreadCount(threads: Int) {
+    func everyTaskRunsOnceAndAThreadRunsOneAtATime(threads: Int) {
         let pool = WorkerPool(threads: threads)
         let tasks = 23
-        let seen = Mutex([Int](repeating: -1, count: tasks))
-        for _ in 0..<20 {
+        let runs = Mutex([Int](repeating: 0, count: tasks))
+        let busy = Mutex([Bool](repeating: false, count: pool.threadCount))
+        let overlaps = Atomic<Int>(0)
+        for round in 1...50 {
             pool.run(tasks: tasks) { task, thread in
-                seen.withLock { $0[task] = thread }
+                #expect((0..<pool.threadCount).contains(thread))
+                if busy.withLock({ let was = $0[thread]; $0[thread] = true; return was }) { overlaps.add(1, ordering: .relaxed) }
+                if task % 7 == round % 7 { usleep(200) }   // some tasks take longer, so the order varies
+                busy.withLock { $0[thread] = false }
+                runs.withLock { $0[task] += 1 }
             }
-            #expect(seen.withLock { $0 } == (0..<tasks).map { $0 % pool.threadCount })
+            #expect(runs.withLock { $0 } == [Int](repeating: round, count: tasks))
         }
+        #expect(overlaps.load(ordering: .relaxed) == 0)
+    }
+
+    /// A thread held up in one task (as by another process on its core) does not hold up the
+    /// others: the rest of the tasks are taken by the threads that are free.
+    @Test func aSlowThreadHoldsUpOnlyItsOwnTask() {
+        let pool = WorkerPool(threads: 2)
+        let tasks = 40
+        let byThread = Mutex([Int](repeating: 0, count: 2))
+        pool.run(tasks: tasks) { _, thread in
+            if thread == 1 { usleep(50_000) }   // the worker is held up in every task it takes
+            byThread.withLock { $0[thread] += 1 }
+        }
+        let counts = byThread.withLock { $0 }
+        #expect(counts.reduce(0, +) == tasks)
+        // With fixed shares the worker would run 20 tasks (a second); here it takes one or two while
+        // the caller runs the rest.
+        #expect(counts[1] <= 2, "the worker ran \(counts[1]) of \(tasks) tasks")
+    }
+
+    /// A pool left idle long enough for its workers to sleep still runs every task when called again.
+    @Test func sleepingWorkersWakeForTheNextHandOff() {
+        let pool = WorkerPool(threads: 3)
+        let total = Atomic<Int>(0)
+        for _ in 0..<5 {
+            usleep(5_000)   // far past spinSeconds: the workers sleep
+            pool.run(tasks: 9) { task, _ in total.add(task, ordering: .relaxed) }
+        }
+        #expect(total.load(ordering: .relaxed) == 5 * 36)
     }
 }
