@@ -11,6 +11,7 @@ struct LenetServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lenet-server",
         abstract: "Serve a page to draw a digit and watch LeNet-5 read it, and an HTTP API.",
+        usage: "lenet-server [--port <port>] [--checkpoint <model>] [<options>]",
         discussion: """
             Open http://127.0.0.1:8080/ and draw. The page shows the probabilities as you draw, the 28x28 image the network saw and C1's and C3's feature maps; it works offline.
 
@@ -29,6 +30,7 @@ struct LenetServerCommand: AsyncParsableCommand {
                                   parameters, checkpoint and test accuracy
               GET  /report        the newest runs/*/report.html
               GET  /healthz       ok (HEAD too)
+
             Errors are JSON {"error": "..."} with a 4xx status; bodies over 4 MB
             get 413.
 

@@ -9,6 +9,7 @@ import Support
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training and inference speed, latency, memory and the time per layer.",
+        usage: "lenet bench [--inference-only | --pictures <file> ...] [<options>]",
         discussion: """
             Trains the write-up's LeNet-5 (one output per class of the data set) for one pass over the training images (batch 64, the real data path), then runs inference on the test images (MNIST's 10,000) at batch 1000, 64 and 1 (each batch shared out over the threads in chunks of at most 32 images), and times every layer's forward and backward pass on one thread. Prints images per second, GFLOP/s against an estimate of the machine's peak (from the vector width and FMA units the CPU reports; the FLOP are the direct convolutions', so a layer computed by Winograd's fewer multiplications can show more than 100% of a core), single-image latency (median and spread) and the peak memory; then how training scales with threads (1 and all) and batch size (16 to 1024), the share of a one-thread training step spent outside the layers, and the 1998 model's cost per pattern and layer.
 

@@ -12,7 +12,7 @@ struct Download: AsyncParsableCommand {
             The repository ships MNIST in ./data, so this is only needed for another --data root or --dataset fashion-mnist (which is also found where Debian's dataset-fashion-mnist package puts it). EMNIST is published as one zip and is not downloaded; folder data sets have nothing to download.
             """)
 
-    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var dataOptions: DataSourceOptions
 
     func run() async throws {
         try await reportingErrors {

@@ -9,14 +9,15 @@ import Support
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a checkpoint on the 10,000 MNIST test images and write the reports.",
+        usage: "lenet evaluate [--checkpoint <model>] [--output <folder>] [<options>]",
         discussion: """
             Without --checkpoint, the model shipped in models/ is evaluated. Any safetensors file with PyTorch's state_dict names and shapes works (conv1.weight [6,1,5,5], conv1.bias [6], conv2.weight [16,6,5,5], ..., fc3.bias [10]): ours, or one saved from the write-up's PyTorch model with safetensors.torch.save_file(net.state_dict(), FILE). The 1998 model's checkpoints are recognised by their metadata.
 
             Writes the 20 example images, report.md, report.html and metrics.json into the checkpoint's run folder (a new runs/<date-time>-evaluate folder for the shipped model), or --output.
 
             Examples:
-              lenet evaluate                                          the shipped model
-              lenet evaluate --checkpoint latest                      the newest run's model
+              lenet evaluate                           the shipped model
+              lenet evaluate --checkpoint latest       the newest run's model
               lenet evaluate --checkpoint net.safetensors --logits logits.npy
             """)
 

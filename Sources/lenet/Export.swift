@@ -14,13 +14,15 @@ struct Export: AsyncParsableCommand {
             In Python:
               import numpy as np, onnxruntime as ort
               session = ort.InferenceSession("model.onnx")
-              x = (pixels.astype(np.float32) / 255 - 0.5) / 0.5          # pixels: uint8 [n, 28, 28]
+              # pixels: uint8 [n, 28, 28], ink 255 on 0
+              x = (pixels.astype(np.float32) / 255 - 0.5) / 0.5
               logits = session.run(None, {"input": x[:, None]})[0]
+
             In a browser: onnxruntime-web's ort.InferenceSession.create("model.onnx"), then
             session.run({input: new ort.Tensor("float32", data, [1, 1, 28, 28])}).
 
             Examples:
-              lenet export --output model.onnx                                  the shipped model
+              lenet export --output model.onnx          the shipped model
               lenet export runs/<run>/model.safetensors --output lenet1998.onnx
             """)
 

@@ -11,7 +11,7 @@ struct Info: ParsableCommand {
             With a checkpoint, the model kind comes from its metadata, which is printed too. Without one, --model chooses.
 
             Examples:
-              lenet info --model lenet5-1998        the paper's layer table: 60,000 parameters, 340,908 connections
+              lenet info --model lenet5-1998        the paper's layer table (Table I)
               lenet info                            the write-up's model
               lenet info --model lenet1             the paper's smallest
               lenet info models/lenet5-mnist.safetensors

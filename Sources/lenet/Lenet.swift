@@ -15,12 +15,13 @@ struct Lenet: AsyncParsableCommand {
             The write-up's LeNet-5 ("Text classification using LeNet-5 and the MNIST dataset"): two 5x5 convolutions with ReLU and 2x2 sum pooling, then 256 -> 120 -> 84 -> 10, trained by cross-entropy and SGD with momentum over the write-up's 20-epoch schedule.
 
             Start with:
-              lenet predict my-digit.png          the model shipped in ./models reads it
+              lenet predict samples/drawing.png   a drawn digit, read by a shipped model
               lenet read samples/number.png       every digit of a number, left to right
               lenet serve                         a page to draw digits on (lenet-server)
-              lenet train                         the whole recipe on the MNIST in ./data; reports in runs/
+              lenet train                         the write-up's recipe on ./data's MNIST
               lenet evaluate --checkpoint latest  the newest run's model, with its reports
-              lenet export --output lenet5.onnx   the model as ONNX, for ONNX Runtime and the rest
+              lenet export --output lenet5.onnx   the model as ONNX, for ONNX Runtime
+
             Also: --dataset fashion-mnist | emnist-<split> | folder:PATH, and lenet train --model lenet5-1998 (the paper's own).
             """,
         subcommands: [Train.self, Evaluate.self, Predict.self, Read.self, Serve.self, Info.self, Download.self, Bench.self, Export.self],
@@ -38,8 +39,8 @@ struct Lenet: AsyncParsableCommand {
     }
 }
 
-/// Options shared by the commands that read MNIST.
-struct DataOptions: ParsableArguments {
+/// Where a data set is and which one: what every command that reads one takes.
+struct DataSourceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The data root, as torchvision's `root`: MNIST is read from <root>/MNIST/raw/.",
         discussion: "The four files {train,t10k}-{images-idx3,labels-idx1}-ubyte may be gzipped (.gz) or not.",
@@ -51,12 +52,6 @@ struct DataOptions: ParsableArguments {
         discussion: "Fashion-MNIST is read from <root>/FashionMNIST/raw/ or Debian's /usr/share/datasets/fashion-mnist/ (apt-get install dataset-fashion-mnist), and downloaded when missing. EMNIST is read from <root>/EMNIST/raw/emnist-<split>-*. A folder's images (PNG, JPEG, PGM/PPM/PBM, any size) are prepared like `lenet predict`'s. Default: mnist, or for evaluate the checkpoint's.",
         valueName: "name"))
     var dataset: String?
-
-    @Option(name: .customLong("test-split"), help: ArgumentHelp("folder data sets: the share of each class kept for testing (a seeded, reproducible split).", valueName: "fraction"))
-    var testSplit: Double = 0.2
-
-    @Option(name: .customLong("test-folder"), help: ArgumentHelp("folder data sets: a separate folder of test images (then nothing is split off).", valueName: "path"))
-    var testFolder: String?
 
     @Option(name: .customLong("mirror"), help: ArgumentHelp(
         "A mirror to download MNIST from, tried in the order given (repeatable).",
@@ -72,28 +67,50 @@ struct DataOptions: ParsableArguments {
         return MNIST.defaultMirrors
     }
 
-    /// The same options reading another data set.
-    func with(dataset: String) -> DataOptions {
-        var copy = self
-        copy.dataset = dataset
-        return copy
-    }
-
-    /// The same options reading another data root.
-    func with(root: String) -> DataOptions {
-        var copy = self
-        copy.data = root
-        return copy
-    }
-
     func validate() throws {
-        guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
         if let dataset { _ = try DataSetChoice(dataset) }
     }
 
     /// The data set chosen (`fallback` when --dataset is not given: mnist, or a checkpoint's).
     func choice(fallback: String? = nil) throws -> DataSetChoice {
         try DataSetChoice(dataset ?? fallback ?? "mnist")
+    }
+
+}
+
+/// A data source, and for a folder data set how its test images are chosen: what the commands that
+/// train, evaluate or measure take.
+struct DataOptions: ParsableArguments {
+    @OptionGroup var source: DataSourceOptions
+
+    @Option(name: .customLong("test-split"), help: ArgumentHelp("folder data sets: the share of each class kept for testing (a seeded, reproducible split).", valueName: "fraction"))
+    var testSplit: Double = 0.2
+
+    @Option(name: .customLong("test-folder"), help: ArgumentHelp("folder data sets: a separate folder of test images (then nothing is split off).", valueName: "path"))
+    var testFolder: String?
+
+    var data: String { source.data }
+    var dataset: String? { source.dataset }
+    var mirrors: [String] { source.mirrors }
+    var mirrorList: [String] { source.mirrorList }
+    func choice(fallback: String? = nil) throws -> DataSetChoice { try source.choice(fallback: fallback) }
+
+    /// The same options reading another data set.
+    func with(dataset: String) -> DataOptions {
+        var copy = self
+        copy.source.dataset = dataset
+        return copy
+    }
+
+    /// The same options reading another data root.
+    func with(root: String) -> DataOptions {
+        var copy = self
+        copy.source.data = root
+        return copy
+    }
+
+    func validate() throws {
+        guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
     }
 
     /// Downloads missing files (if any), then loads the split (pictures in a folder prepared as

@@ -10,6 +10,7 @@ import Support
 struct Predict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read the digit in each image file: the top 3 classes with their probabilities.",
+        usage: "lenet predict <image> ... [--json] [--checkpoint <model>] [<options>]",
         discussion: """
             Takes PNG (every colour type, bit depth and interlacing), baseline JPEG (a phone's photo too: EXIF orientation is honoured) and PGM/PPM/PBM files of any size. Each picture is made into a 28x28 digit the way MNIST's were: grey levels; the ink found apart from the paper, whose level is estimated locally so that uneven light and shadow edges do not count, as the character's connected strokes (not the frame's edges, a table past the paper's edge or specks of noise); cropped to the ink, scaled to fit 20x20 keeping its aspect, and centred by its centre of mass. Dark ink on light paper and light ink on dark are both read, the polarity judged from the whole picture; a digit cropped to its ink, with no margin, reads as one with a margin. A file that cannot be read gets an error on standard error; the other files still get their answers (the exit status is then 1).
 

@@ -20,6 +20,11 @@ struct Serve: ParsableCommand {
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let server = me.deletingLastPathComponent().appendingPathComponent("lenet-server").path
         guard FileManager.default.isExecutableFile(atPath: server) else {
+            // Its own help still answers, with how to build the server for the rest.
+            if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+                print(Lenet.helpMessage(for: Serve.self, columns: 80))
+                return
+            }
             let configuration = me.deletingLastPathComponent().lastPathComponent == "debug" ? "debug" : "release"
             printError("""
                 error: the web server is a separate program, and \(server) is not built yet. Build it once with

@@ -8,17 +8,17 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train LeNet-5 on MNIST with the write-up's recipe (or the paper's), then evaluate it.",
         discussion: """
-            Prints the write-up's log ('[0.0005, 1,   100] loss: 2.145' every 100 batches), then 'Finished Training', the test accuracy line, the first 10 matches and mismatches. Writes into the run folder: model.safetensors (PyTorch's state_dict names; loads with safetensors.torch.load_file), history.json (the loss log), the 20 example images as PNG, and report.md, report.html (charts, every misclassified image, the confidence analysis) and metrics.json.\n\nOn a terminal a progress bar shows the epoch, batch, running loss, images per second and time left; piped or in CI only the log lines are printed.
+            Prints the write-up's log ('[0.0005, 1,   100] loss: 2.234' every 100 batches), then 'Finished Training', the test accuracy line, the first 10 matches and mismatches. Writes into the run folder: model.safetensors (PyTorch's state_dict names; loads with safetensors.torch.load_file), history.json (the loss log), the 20 example images as PNG, and report.md, report.html (charts, every misclassified image, the confidence analysis) and metrics.json.\n\nOn a terminal a progress bar shows the epoch, batch, running loss, images per second and time left; piped or in CI only the log lines are printed.
 
             The same seed gives bit-identical weights on every run.
 
             Examples:
               lenet train                                  the full 20-epoch recipe
               lenet train --schedule 1x0.0005 --seed 3     one epoch
-              lenet train --recipe modern                  the same network, trained as today
+              lenet train --recipe modern                  the same network, today's way
               lenet train --limit 2000 --schedule 5x0.01   a quick look: 2,000 images, 94%
               lenet train --model lenet5-1998              the paper's model and recipe
-              lenet train --model lenet4                   the paper's LeNet-4 (lenet1: LeNet-1)
+              lenet train --model lenet4                   the paper's LeNet-4 (or lenet1)
               lenet train --optimizer sdlm --passes 1      the paper's optimizer, one pass
             """)
 
