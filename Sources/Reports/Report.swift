@@ -26,6 +26,14 @@ public struct TrainingCurve: Sendable {
 
 /// report.md, report.html and metrics.json for one evaluation.
 public struct Report {
+    /// What the report is of: a training run (its model, trained and then evaluated) or an
+    /// evaluation of a model that already existed.
+    public enum Subject: String, Sendable, Codable {
+        case training
+        case evaluation
+    }
+
+    public var subject: Subject
     public var evaluation: Evaluation
     public var analysis: Analysis
     /// The evaluated images (for the pictures).
@@ -36,14 +44,28 @@ public struct Report {
     /// The recipes this run sits among (MNIST runs), or nil.
     public var comparison: RecipeComparison?
 
-    public init(evaluation: Evaluation, images: LabeledImages, about: [(String, String)], curve: TrainingCurve?,
+    public init(_ subject: Subject, evaluation: Evaluation, images: LabeledImages, about: [(String, String)], curve: TrainingCurve?,
                 classNames: [String]? = nil, comparison: RecipeComparison? = nil) {
+        self.subject = subject
         self.comparison = comparison
         self.evaluation = evaluation
         self.analysis = Analysis(evaluation, classNames: classNames)
         self.images = images
         self.about = about
         self.curve = curve
+    }
+
+    /// What the report says it is: "Training report: lenet5 on mnist", or "Evaluation report:
+    /// models/lenet5-modern.safetensors (lenet5) on mnist".
+    public var title: String {
+        func value(_ key: String) -> String? { about.first { $0.0 == key }?.1 }
+        let model = value("model") ?? "LeNet-5", dataset = value("dataset") ?? "mnist"
+        switch subject {
+        case .training: return "Training report: \(model) on \(dataset)"
+        case .evaluation:
+            let checkpoint = value("checkpoint").map { "\($0) (\(model))" } ?? model
+            return "Evaluation report: \(checkpoint) on \(dataset)"
+        }
     }
 
     /// Writes the three files into `folder` (each to a temporary name, then renamed); returns their paths.
@@ -69,6 +91,9 @@ public struct Report {
     // MARK: - metrics.json
 
     public struct Metrics: Codable {
+        /// "training" or "evaluation", and the report's title.
+        public var subject: Subject
+        public var title: String
         public var about: [String: String]
         public var analysis: Analysis
         public var firstWrong: [ExampleRecord]
@@ -96,7 +121,7 @@ public struct Report {
     public func metrics() -> Metrics {
         let probabilities = Analysis.probabilities(evaluation)
         let wrongAll = (0..<evaluation.count).filter { evaluation.predictions[$0] != evaluation.labels[$0] }.map(evaluation.example)
-        return Metrics(about: Dictionary(about, uniquingKeysWith: { a, _ in a }), analysis: analysis,
+        return Metrics(subject: subject, title: title, about: Dictionary(about, uniquingKeysWith: { a, _ in a }), analysis: analysis,
                        firstWrong: evaluation.firstIncorrect(10).map { record($0, probabilities) },
                        firstCorrect: evaluation.firstCorrect(10).map { record($0, probabilities) },
                        misclassified: wrongAll.map { record($0, probabilities) })
@@ -112,7 +137,7 @@ public struct Report {
     // MARK: - report.md
 
     public func markdown() -> String {
-        var md = "# LeNet-5 evaluation report\n\n"
+        var md = "# \(title)\n\n"
         for (key, value) in about { md += "- **\(key)**: \(value)\n" }
         md += "\n## Accuracy\n\n"
         md += evaluation.accuracyLine + "\n\n"
@@ -170,7 +195,7 @@ public struct Report {
         var h = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>LeNet-5 report: \(percent(analysis.accuracy))</title>
+            <title>\(Self.escape(title)): \(percent(analysis.accuracy))</title>
             <style>
             body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111827; background: #f8fafc; margin: 0; }
             main { max-width: 1000px; margin: 0 auto; padding: 24px; }
@@ -193,7 +218,7 @@ public struct Report {
             .advice { font-size: 17px; background: #ecfdf5; border-color: #a7f3d0; }
             dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; } dt { color: #6b7280; } dd { margin: 0; word-break: break-all; }
             </style></head><body><main>
-            <h1>LeNet-5 evaluation report</h1>
+            <h1>\(Self.escape(title))</h1>
             <div class="big">\(percent(analysis.accuracy))</div>
             <div class="muted">\(Self.escape(evaluation.accuracyLine))</div>
             <div class="card"><dl>

@@ -22,7 +22,7 @@ public struct Verbosity: Sendable {
 public enum ReportFiles {
     /// Prints the accuracy line and (unless quiet) the first 10 mismatches and matches, saves their
     /// images, the logits when asked, and report.md, report.html and metrics.json.
-    public static func write(_ evaluation: Evaluation, test: LabeledImages, folder: String, logitsPath: String?,
+    public static func write(_ subject: Report.Subject, _ evaluation: Evaluation, test: LabeledImages, folder: String, logitsPath: String?,
                       about: [(String, String)], curve: TrainingCurve?, output: Verbosity) throws {
         print(evaluation.accuracyLine)
         let incorrect = evaluation.firstIncorrect(10), correct = evaluation.firstCorrect(10)
@@ -40,7 +40,7 @@ public enum ReportFiles {
         let comparison = RecipeComparison.entry(in: family, model: metadata["model"] ?? "", metadata: metadata).map {
             RecipeComparison(entries: family, highlighted: $0, runError: 1 - evaluation.accuracy)
         }
-        let report = Report(evaluation: evaluation, images: test, about: about.filter { $0.0 != MetadataKey.classNames }, curve: curve,
+        let report = Report(subject, evaluation: evaluation, images: test, about: about.filter { $0.0 != MetadataKey.classNames }, curve: curve,
                             classNames: test.classNames.count == evaluation.classCount ? test.classNames : nil, comparison: comparison)
         let written = try report.write(into: folder)
         if !output.quiet { print(report.analysis.confidence.summary) }

@@ -130,7 +130,7 @@ public struct TrainingRun {
         }
         try writeCurve(history: display.history, passes: summary.passes)
         let curve = settings.optimizer == .sgd ? display.history.map { TrainingCurve(history: $0) } : TrainingCurve(passes: summary.passes)
-        try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logitsPath,
+        try ReportFiles.write(.training, evaluation, test: test, folder: folder, logitsPath: logitsPath,
                               about: ReportFiles.about(kind: model.kind, checkpoint: modelPath, metadata: metadata), curve: curve, output: output)
         switch settings.optimizer {
         case .sgd:

@@ -28,7 +28,7 @@ struct LenetServerCommand: AsyncParsableCommand {
                                   --json does
               GET  /api/model     the model that answers: its architecture,
                                   parameters, checkpoint and test accuracy
-              GET  /report        the newest runs/*/report.html
+              GET  /report        the newest training report (runs/*/report.html)
               GET  /healthz       ok (HEAD too)
 
             Errors are JSON {"error": "..."} with a 4xx status; bodies over 4 MB

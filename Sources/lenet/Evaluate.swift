@@ -52,7 +52,7 @@ struct Evaluate: AsyncParsableCommand {
                 bar.update(label: "evaluating", done: done, total: test.count, details: "")
             }
             bar.clear()
-            try ReportFiles.write(evaluation, test: test, folder: folder, logitsPath: logits,
+            try ReportFiles.write(.evaluation, evaluation, test: test, folder: folder, logitsPath: logits,
                                   about: ReportFiles.about(kind: model.kind, checkpoint: path, metadata: metadata),
                                   curve: ReportFiles.curve(besides: path), output: outputOptions.verbosity)
         }

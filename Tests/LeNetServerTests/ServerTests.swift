@@ -338,7 +338,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
     }
 
-    @Test func theReportLinkServesTheNewestReport() async throws {
+    /// /report serves the training report written last, by time, not the folder whose name sorts
+    /// last, and never an evaluation's report.
+    @Test func theReportLinkServesTheNewestTrainingReport() async throws {
         try await Self.withServer { port in
             let response = try await LoopbackClient.fetch(port: port, path: "/report")
             #expect(response.status == 404)
@@ -346,14 +348,24 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
         let runs = TestFolders.path("runs")
         defer { try? FileManager.default.removeItem(atPath: runs) }
-        for (name, text) in [("2026-01-01T00-00-00", "old"), ("2026-02-01T00-00-00", "new")] {
-            try FileManager.default.createDirectory(atPath: runs + "/" + name, withIntermediateDirectories: true)
-            try Data("<html>\(text)</html>".utf8).write(to: URL(fileURLWithPath: runs + "/" + name + "/report.html"))
+        // Written in this order, a second apart: the newest training run has the name that sorts first,
+        // and after it come an evaluation of photos and a run folder named by hand.
+        let folders = [("2026-02-01T00-00-00", "older training", "Training report: lenet5 on mnist"),
+                       ("2026-01-01T00-00-00", "newest training", "Training report: lenet1 on mnist"),
+                       ("2026-03-01T00-00-00-evaluate", "evaluation", "Evaluation report: photos"),
+                       ("zz-by-hand", "other evaluation", "Evaluation report: m.safetensors")]
+        for (offset, (name, text, title)) in folders.enumerated() {
+            let folder = runs + "/" + name
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data("# \(title)\n".utf8).write(to: URL(fileURLWithPath: folder + "/report.md"))
+            try Data("<html>\(text)</html>".utf8).write(to: URL(fileURLWithPath: folder + "/report.html"))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_800_000_000 + Double(offset))],
+                                                  ofItemAtPath: folder + "/report.html")
         }
         try await Self.withServer(runs: runs) { port in
             let response = try await LoopbackClient.fetch(port: port, path: "/report")
             #expect(response.status == 200)
-            #expect(response.text == "<html>new</html>")
+            #expect(response.text == "<html>newest training</html>")
         }
     }
 }

@@ -77,20 +77,22 @@ import Testing
         history.record(.epochFinished(epoch: 1, phase: 1, meanLoss: 1.5, seconds: 1), batchesPerEpoch: 2)
         history.record(.runningLoss(learningRate: 0.001, epoch: 1, batch: 2, loss: 1), batchesPerEpoch: 2)
         #expect(history.lossPoints.map(\.epoch) == [0.5, 2])
-        let report = Report(evaluation: Self.evaluation(), images: Self.images(), about: [("model", "test")],
+        let report = Report(.training, evaluation: Self.evaluation(), images: Self.images(), about: [("model", "test")],
                             curve: TrainingCurve(history: history), classNames: ["zero", "one", "two"])
         let paths = try report.write(into: folder)
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: paths[2]))) as! [String: Any]
         let analysis = metrics["analysis"] as! [String: Any]
         #expect(analysis["accuracy"] as? Double == 4.0 / 6.0)
+        #expect(metrics["subject"] as? String == "training" && metrics["title"] as? String == "Training report: test on mnist")
         #expect(analysis["confusion"] as? [[Int]] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
         #expect((metrics["misclassified"] as! [[String: Any]]).map { $0["index"] as! Int } == [1, 5])
         let markdown = try String(contentsOfFile: paths[0], encoding: .utf8)
+        #expect(markdown.hasPrefix("# Training report: test on mnist\n"))
         #expect(markdown.contains(Self.evaluation().accuracyLine))
         #expect(markdown.contains("| 1 | one | zero | 1.0000, 1.5000*, 0.0000 |"))
         #expect(markdown.contains("| **two** | 1 | · | **1** |"))
         let html = try String(contentsOfFile: paths[1], encoding: .utf8)
-        #expect(html.contains("66.67%"))
+        #expect(html.contains("66.67%") && html.contains("<h1>Training report: test on mnist</h1>"))
         #expect(html.components(separatedBy: "<figure>").count - 1 == 2)  // one card per misclassified image
         #expect(html.components(separatedBy: "<svg").count - 1 == 5)  // curve, heat map, two histograms, rejection
         #expect(html.contains("lr 0.01") && html.contains("lr 0.001"))
@@ -116,7 +118,7 @@ import Testing
         for entry in family { #expect(entry.command.contains("--model \(entry.model)") || entry.model == "lenet5") }
         let modernRow = family.firstIndex { $0.recipe == "modern" }
         let comparison = RecipeComparison(entries: family, highlighted: modernRow, runError: 0.0043)
-        let report = Report(evaluation: Self.evaluation(), images: Self.images(), about: [("model", "lenet5")], curve: nil, comparison: comparison)
+        let report = Report(.training, evaluation: Self.evaluation(), images: Self.images(), about: [("model", "lenet5")], curve: nil, comparison: comparison)
         let markdown = report.markdown()
         let lines = markdown.split(separator: "\n")
         let modern = lines.firstIndex { $0.contains("`lenet train --recipe modern`") }!
@@ -124,7 +126,9 @@ import Testing
         #expect(lines.filter { $0.hasPrefix("| **this run**") }.count == 1)
         let html = (try? report.html()) ?? ""
         #expect(html.contains("Where this run stands") && html.contains("<td class=\"pick\">0.43%</td>"))
-        let plain = Report(evaluation: Self.evaluation(), images: Self.images(), about: [("model", "test")], curve: nil)
+        let plain = Report(.evaluation, evaluation: Self.evaluation(), images: Self.images(),
+                           about: [("model", "test"), ("checkpoint", "m.safetensors"), ("dataset", "fashion-mnist")], curve: nil)
         #expect(!plain.markdown().contains("Where this run stands"))
+        #expect(plain.markdown().hasPrefix("# Evaluation report: m.safetensors (test) on fashion-mnist\n"))
     }
 }
