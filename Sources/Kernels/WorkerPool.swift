@@ -36,6 +36,7 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// How the pool shares out its tasks, and the measurements that choose it.
     struct Choice {
+        var measured = true
         var shared = true
         var probing = false
         var windowStart = 0.0
@@ -48,6 +49,7 @@ public final class WorkerPool: @unchecked Sendable {
         /// Counts `tasks` finished at `now`; at the end of a window, records its rate and chooses the
         /// way the next window runs.
         mutating func record(tasks: Int, start: Double, now: Double) {
+            guard measured else { return }
             if windowStart == 0 { windowStart = start }
             windowTasks += tasks
             let seconds = now - windowStart
@@ -145,10 +147,18 @@ public final class WorkerPool: @unchecked Sendable {
             return nil
         }
 
+        /// Runs one task. Never inlined: the job's closure, retained for the call, is released before
+        /// this returns, so before the task counts as finished and `run` checks (leaving
+        /// `withoutActuallyEscaping`) that nothing holds it.
+        @inline(never)
+        func perform(_ task: Int, as thread: Int) {
+            job?(task, thread)
+        }
+
         /// Runs tasks of hand-off `generation` as thread `thread` until none is left.
         func runTasks(_ generation: Int, as thread: Int) {
             while let task = take(generation, for: thread) {
-                job?(task, thread)
+                perform(task, as: thread)
                 let done = finished.add(1, ordering: .sequentiallyConsistent).newValue
                 if done == taskCount.load(ordering: .sequentiallyConsistent), callerSleeping.value.load(ordering: .sequentiallyConsistent) {
                     allFinished.signal()
@@ -209,10 +219,12 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// A pool of `threads` threads (the caller's counts as one); at least 1.
-    public init(threads: Int) {
+    /// A pool of `threads` threads (the caller's counts as one); at least 1. `measured: false`
+    /// always shares the tasks out (for tests).
+    public init(threads: Int, measured: Bool = true) {
         threadCount = max(1, threads)
         state = State(threadCount: threadCount)
+        choice.measured = measured
         for thread in 1..<max(threadCount, 1) {
             let state = self.state
             let worker = Thread { state.work(as: thread) }

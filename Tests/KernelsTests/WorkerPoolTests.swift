@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Kernels
+import Kernels
 
 @Suite struct WorkerPoolTests {
     /// Every task runs exactly once per `run`, on a thread of the pool, and a thread runs one task at
@@ -29,7 +29,7 @@ import Testing
     /// A thread held up in one task (as by another process on its core) does not hold up the
     /// others: the rest of the tasks are taken by the threads that are free.
     @Test func aSlowThreadHoldsUpOnlyItsOwnTask() {
-        let pool = WorkerPool(threads: 2)
+        let pool = WorkerPool(threads: 2, measured: false)
         let tasks = 40
         let byThread = Mutex([Int](repeating: 0, count: 2))
         pool.run(tasks: tasks) { _, thread in
@@ -52,5 +52,20 @@ import Testing
             pool.run(tasks: 9) { task, _ in total.add(task, ordering: .relaxed) }
         }
         #expect(total.load(ordering: .relaxed) == 5 * 36)
+    }
+
+    /// Many quick hand-offs in a row: a worker still holding the last task's closure when `run`
+    /// returns traps ("non-escaping closure has escaped"), as it once did under load.
+    @Test(arguments: [2, 3])
+    func quickHandOffsNeverOutliveTheirClosure(threads: Int) {
+        let pool = WorkerPool(threads: threads, measured: false)
+        let total = Atomic<Int>(0)
+        for _ in 0..<20_000 {
+            let weights = [1, 1, 1, 1]   // captured: the closure has a context to retain
+            pool.run(tasks: 4) { task, _ in
+                total.add(task * weights[task], ordering: .relaxed)
+            }
+        }
+        #expect(total.load(ordering: .relaxed) == 20_000 * 6)
     }
 }
