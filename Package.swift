@@ -19,7 +19,10 @@ import PackageDescription
 // - `LENET_PORTABLE=1 swift build` gives the portable build here too, for binaries meant for other
 //   machines.
 let directory = Context.packageDirectory
+// A dependency's manifest is also evaluated where it has no folder (SwiftPM gives "/"): unsafe flags
+// there would reach the dependent's build, and break a dependency by version.
 let isDependency = directory.contains("/.build/checkouts/") || directory.contains("/SourcePackages/checkouts/")
+    || !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("Package.swift"))
 let portable = ProcessInfo.processInfo.environment["LENET_PORTABLE"].map { $0 != "0" && !$0.isEmpty } ?? false
 let cpuFlags: Set<Substring> = {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
