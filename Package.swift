@@ -75,6 +75,9 @@ let package = Package(
         // channel handler (answering `Expect: 100-continue`).
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // `swift package generate-documentation`: the ecosystem's DocC plugin. No target uses it, so a
+        // package that depends on this one does not fetch it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // zlib, through the system library that every Swift-on-Linux install already has.
