@@ -107,7 +107,9 @@ def check(line, source):
     result = subprocess.run([".build/release/lenet"] + expanded, capture_output=True, text=True, timeout=900)
     problem = None
     if result.returncode != 0:
-        problem = "exit status %d: %s" % (result.returncode, (result.stderr or result.stdout)[-300:])
+        # A trap's reason comes first in its report; the end is the backtrace's list of libraries.
+        reason = [l for l in result.stderr.splitlines() if re.search(r"Fatal error|runtime failure|error:|crashed", l)]
+        problem = "exit status %d: %s" % (result.returncode, "\n".join(reason[:6]) or (result.stderr or result.stdout)[-300:])
     else:
         shown = re.match(r"\s*(.*?\(\d+(?:\.\d+)?%\))", comment)
         if shown and shown.group(1) not in result.stdout:

@@ -2,16 +2,22 @@ import Support
 
 /// Images kept as bytes in memory (0 = background, 255 = ink), with their labels.
 public struct LabeledImages: Sendable {
+    /// The number of images.
     public var count: Int
+    /// Each image's height in pixels (28 for MNIST).
     public var rows: Int
+    /// Each image's width in pixels.
     public var columns: Int
     /// count * rows * columns bytes, image after image, row-major.
     public var pixels: [UInt8]
+    /// One label per image, 0 ..< `classCount`.
     public var labels: [UInt8]
+    /// How many classes the labels tell apart.
     public var classCount: Int
     /// What each label means ("0"..."9" for digits, "T-shirt/top", ... for Fashion-MNIST).
     public var classNames: [String]
 
+    /// Images from their bytes and labels; `classNames` defaults to "0", "1", ....
     public init(count: Int, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8], classCount: Int, classNames: [String]? = nil) {
         precondition(pixels.count == count * rows * columns && labels.count == count)
         self.count = count
@@ -23,6 +29,7 @@ public struct LabeledImages: Sendable {
         self.classNames = classNames ?? (0..<classCount).map(String.init)
     }
 
+    /// Bytes per image: `rows * columns`.
     public var imageSize: Int { rows * columns }
 
     /// The pixels of image `index`.

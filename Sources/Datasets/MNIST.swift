@@ -4,6 +4,7 @@ import Support
 /// MNIST (LeCun, Cortes, Burges): 60,000 training and 10,000 test digits, 28x28, labels 0-9,
 /// found where torchvision keeps it: `<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`.
 public enum MNIST {
+    /// The 60,000 training images or the 10,000 test images.
     public enum Split: String, Sendable, CaseIterable {
         case train
         case test
@@ -13,12 +14,16 @@ public enum MNIST {
     /// file this project ships in data/MNIST/raw/ (recompressed there, so the public mirrors'
     /// archives have other bytes: theirs are checked by their content).
     public struct FileSpec: Sendable, Equatable {
+        /// The file's name without `.gz`.
         public var name: String
+        /// SHA-256 of its decompressed content, as published.
         public var sha256: String
+        /// Its decompressed size.
         public var byteCount: Int
         public var gzipSHA256: String? = nil
     }
 
+    /// The four files, with their published checksums.
     public static let trainImages = FileSpec(name: "train-images-idx3-ubyte",
         sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", byteCount: 47_040_016,
         gzipSHA256: "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971")
@@ -47,6 +52,7 @@ public enum MNIST {
         (root as NSString).appendingPathComponent("MNIST/raw")
     }
 
+    /// The images' and labels' files of one split.
     public static func files(for split: Split) -> (images: FileSpec, labels: FileSpec) {
         split == .train ? (trainImages, trainLabels) : (testImages, testLabels)
     }

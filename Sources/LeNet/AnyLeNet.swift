@@ -12,10 +12,12 @@ public struct AnyLeNet: Sendable {
     /// The model itself.
     public let model: any LayeredModel
 
+    /// Wraps a model of any kind.
     public init(_ model: any LayeredModel) {
         self.model = model
     }
 
+    /// Why a checkpoint could not be loaded as a model.
     public enum LoadError: Error, CustomStringConvertible {
         case unknownKind(path: String, kind: String)
         public var description: String {
@@ -60,19 +62,25 @@ public struct AnyLeNet: Sendable {
         AnyLeNet(try modelType(kind, path: "").init(parameters: parameters, layout: layout))
     }
 
+    /// The kind's name: "lenet5", "lenet5-1998", "lenet1", "lenet4".
     public var kind: String { type(of: model).kind }
     /// "The write-up's LeNet-5", "LeNet-5 (1998)", ...
     public var title: String { type(of: model).title }
+    /// Every weight and bias, in `layout`'s order.
     public var parameters: [Float] { model.parameters }
+    /// Where each tensor lies in `parameters`.
     public var layout: ParameterLayout { model.layout }
 
+    /// Writes the model as safetensors with PyTorch's names (to a temporary file, then renamed).
     public func save(to path: String, metadata: [String: String] = [:]) throws(FileError) {
         try model.save(to: path, metadata: metadata)
     }
+    /// The number of parameters.
     public var parameterCount: Int { model.layout.count }
     /// The number of classes it tells apart.
     public var classes: Int { model.classes }
 
+    /// Runs the model over every image of `data` (see `Evaluator.evaluate`).
     public func evaluate(_ data: LabeledImages, threads: Int = WorkerPool.availableProcessors,
                          onProgress: ((Int) -> Void)? = nil) -> Evaluation {
         Evaluator.evaluate(model, on: data, threads: threads, onProgress: onProgress)
@@ -80,22 +88,29 @@ public struct AnyLeNet: Sendable {
 
     /// Feature maps of one layer: `count` maps of `height` x `width`, map after map.
     public struct FeatureMaps: Sendable, Codable, Equatable {
+        /// The number of maps.
         public var count: Int
+        /// Each map's height.
         public var height: Int
+        /// Each map's width.
         public var width: Int
+        /// `count * height * width` activations, map after map, row by row.
         public var values: [Float]
     }
 
     /// What the network computes for one 28x28 digit.
     public struct Reading: Sendable {
+        /// The class read.
         public var prediction: Int
         /// Softmax of the logits (of the negated penalties for the 1998 model).
         public var probabilities: [Double]
         /// The raw outputs: the write-up's logits or the 1998 model's RBF penalties.
         public var scores: [Float]
+        /// "logits" or "penalties".
         public var scoreName: String
         /// The first two convolutions' outputs (after their activation): C1's and C3's.
         public var c1: FeatureMaps
+        /// C3's feature maps, after its activation.
         public var c3: FeatureMaps
     }
 

@@ -16,6 +16,7 @@ extension Evaluation {
     }
 }
 
+/// Runs a model over a labeled set: the scores, predictions and accuracy of every image.
 public enum Evaluator {
     /// Runs `model` over every image of `data`, in chunks of `chunkSize` images shared out over
     /// `threads` threads (each with its own workspace). Each image's scores depend only on that image,

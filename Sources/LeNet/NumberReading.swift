@@ -44,9 +44,11 @@ public enum SegmentScoring: Sendable, Equatable {
 /// A number read from a picture: its digits left to right, each with its box, and how sure the
 /// reader is of the whole.
 public struct NumberReading: Sendable {
+    /// One digit of the number.
     public struct Digit: Sendable {
         /// The class read, and its name ("7").
         public var prediction: Int
+        /// Its name.
         public var name: String
         /// P(c) for each digit class, as the segment scoring gives it (a junk class left out); they
         /// sum to less than 1 where the segment might be no digit.
@@ -57,6 +59,7 @@ public struct NumberReading: Sendable {
         public var probability: Double { probabilities[prediction] }
     }
 
+    /// The digits read, left to right.
     public var digits: [Digit]
     /// The product of the digits' probabilities, the best path's (0 when nothing was read).
     public var confidence: Double

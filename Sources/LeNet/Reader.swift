@@ -9,13 +9,16 @@ import NeuralNetwork
 ///     let answer = try reader.classify(contentsOf: "digit.png")
 ///     print(answer.name, answer.probability)                  // "7" 0.9996
 public struct Reader: Sendable {
+    /// The model that reads.
     public let model: AnyLeNet
+    /// The checkpoint's metadata (empty for a model given as is).
     public let metadata: [String: String]
     /// What each class is called: the checkpoint's "class_names", else "0", "1", ...
     public let classNames: [String]
     /// The checkpoint's path (for saying which model answers).
     public let checkpoint: String
 
+    /// A reader with a model in memory (one just trained, say).
     public init(model: AnyLeNet, metadata: [String: String] = [:], checkpoint: String = "") {
         self.model = model
         self.metadata = metadata
@@ -38,11 +41,13 @@ public struct Reader: Sendable {
     public struct Answer: Sendable {
         /// The class read, and its name ("7", or "Ankle boot" for Fashion-MNIST).
         public var prediction: Int
+        /// Its name: the class names of the checkpoint, or "0" ... "9".
         public var name: String
         /// Softmax of the scores, one per class.
         public var probabilities: [Double]
         /// The raw outputs: logits, or the 1998 model's RBF penalties.
         public var scores: [Float]
+        /// "logits" or "penalties".
         public var scoreName: String
         /// The 28x28 image the network saw, row by row, ink 255 on 0.
         public var input: [UInt8]
@@ -57,9 +62,9 @@ public struct Reader: Sendable {
         public var probability: Double { probabilities[prediction] }
     }
 
-    /// Reads the picture in a file (PNG, JPEG, PGM/PPM/PBM).
     // Never inlined into a caller's module: there, Swift 6.3's optimizer crashes ("swifterror value
     // can only be loaded and stored from") on a top-level `try Reader.shipped().classify(contentsOf:)`.
+    /// Reads the picture in a file (PNG, JPEG, PGM/PPM/PBM).
     @inline(never)
     public func classify(contentsOf path: String) throws -> Answer {
         try classify(try ImageFile.readGrey(path))

@@ -6,23 +6,32 @@ import Support
 /// One phase of a learning-rate schedule: `epochs` passes over the data at `learningRate`, with a
 /// fresh optimizer.
 public struct Phase: Codable, Sendable, Equatable {
+    /// Passes over the training set.
     public var epochs: Int
+    /// The rate for all of them.
     public var learningRate: Double
+    /// A phase of `epochs` passes at `learningRate`.
     public init(epochs: Int, learningRate: Double) {
         self.epochs = epochs
         self.learningRate = learningRate
     }
 }
 
+/// A schedule or recipe that cannot run, and why.
 public struct RecipeError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong with it.
     public var description: String
 }
 
 /// The write-up's training recipe: SGD with momentum over shuffled batches, a fresh optimizer per phase.
 public struct Recipe: Codable, Sendable, Equatable {
+    /// The phases, in order; each starts a fresh optimizer.
     public var schedule: [Phase]
+    /// Images per batch (the last batch of an epoch may be smaller).
     public var batchSize: Int
+    /// SGD's momentum.
     public var momentum: Float
+    /// Seeds the shuffle (and the distortions): the same seed, the same bits.
     public var seed: UInt64
     /// Print the running loss every this many batches.
     public var logInterval: Int
@@ -37,6 +46,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         Phase(epochs: 8, learningRate: 0.00001),
     ]
 
+    /// The write-up's recipe by default; any of its parts can be changed.
     public init(schedule: [Phase] = Recipe.writeupSchedule, batchSize: Int = 64, momentum: Float = 0.9,
                 seed: UInt64 = 0, logInterval: Int = 100, refinements: Refinements? = nil) {
         self.schedule = schedule
@@ -71,6 +81,7 @@ public struct Recipe: Codable, Sendable, Equatable {
     }
 
 
+    /// The epochs of all phases together.
     public var totalEpochs: Int { schedule.reduce(0) { $0 + $1.epochs } }
 
     /// The modern recipe for the write-up's network: the same layers and 44,426 parameters, trained
@@ -89,6 +100,7 @@ public struct Recipe: Codable, Sendable, Equatable {
                                         augmentation: distort ? handwritingDistortions : nil))
     }
     public static let handwritingDistortions = AffineDistortion(translation: 2, scaling: 0.1, squeezing: 0.1, shear: 0.15, rotation: 0.17)
+    /// The modern recipe's: 10 epochs of a one-cycle rate peaking at 0.05.
     public static let modernSchedule = [Phase(epochs: 10, learningRate: 0.05)]
 
     /// One line on what the refinements add, or nil for the write-up's recipe.

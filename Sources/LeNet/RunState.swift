@@ -249,9 +249,13 @@ public enum TrainingEvent: Sendable {
     }
 }
 
+/// What a training run did.
 public struct TrainingSummary: Sendable {
+    /// Images trained on (counting every epoch).
     public var images: Int
+    /// Seconds spent training.
     public var seconds: Double
+    /// `images / seconds`.
     public var imagesPerSecond: Double { Double(images) / max(seconds, 1e-9) }
     /// Set when the run stopped early: where to resume from.
     public var interrupted: RunState?

@@ -23,12 +23,16 @@ public struct Trainer: TrainingLoop {
     /// Parameters per block of the gradients' reduction and the optimizer step (16 KB of each buffer).
     static let stepBlock = 4096
 
+    /// The schedule, batch size, momentum, seed and any modern refinements.
     public var recipe: Recipe
+    /// The fast kernels, or the naive ones they are tested against.
     public var kernels: KernelChoice
+    /// Threads sharing each batch (the results are the same on any count).
     public var threads: Int
     /// The loss; nil for the model's own (cross-entropy for logits, eq. 8 for the 1998 penalties).
     public var loss: OutputLoss?
 
+    /// A trainer for `recipe` on every core, with the model's own loss.
     public init(recipe: Recipe, kernels: KernelChoice = .fast, threads: Int = WorkerPool.availableProcessors, loss: OutputLoss? = nil) {
         self.recipe = recipe
         self.kernels = kernels

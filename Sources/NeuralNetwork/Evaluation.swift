@@ -3,15 +3,22 @@ import Foundation
 
 /// One test image, its label, the prediction and the logits.
 public struct Example: Sendable, Equatable {
+    /// The image's position in the evaluated set.
     public var index: Int
+    /// Its label.
     public var label: Int
+    /// The class the model chose.
     public var predicted: Int
+    /// The model's scores for it, one per class.
     public var logits: [Float]
     /// What the scores are: the write-up's logits, or the 1998 model's RBF penalties.
     public var scores = ScoreKind.logits
+    /// "logits" or "penalties".
     public var scoreName: String { scores.name }
+    /// Whether the prediction is the label.
     public var isCorrect: Bool { label == predicted }
 
+    /// An example from its parts.
     public init(index: Int, label: Int, predicted: Int, logits: [Float], scores: ScoreKind = .logits) {
         self.index = index
         self.label = label
@@ -37,16 +44,22 @@ public struct Example: Sendable, Equatable {
 
 /// The outcome of running the model over a labeled set.
 public struct Evaluation: Sendable {
+    /// The number of images evaluated.
     public var count: Int
+    /// The number of classes (the scores per image).
     public var classCount: Int
     /// [count, classCount], row after row.
     public var logits: [Float]
+    /// The class chosen for each image.
     public var predictions: [Int]
+    /// Each image's label.
     public var labels: [Int]
     /// Logits, or penalties for the 1998 model's RBF outputs (smallest wins).
     public var scores = ScoreKind.logits
+    /// "logits" or "penalties".
     public var scoreName: String { scores.name }
 
+    /// An evaluation from its parts.
     public init(count: Int, classCount: Int, logits: [Float], predictions: [Int], labels: [Int], scores: ScoreKind = .logits) {
         self.count = count
         self.classCount = classCount
@@ -56,8 +69,11 @@ public struct Evaluation: Sendable {
         self.scores = scores
     }
 
+    /// Images whose prediction is their label.
     public var correct: Int { zip(predictions, labels).filter { $0 == $1 }.count }
+    /// Images predicted wrong: `count - correct`.
     public var incorrect: Int { count - correct }
+    /// `correct / count` (0 for no images).
     public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
 
     /// `Test Accuracy of the model on the 10000 test images: 98.14% (9814 correct, 186 incorrect)`.
@@ -65,6 +81,7 @@ public struct Evaluation: Sendable {
         "Test Accuracy of the model on the \(count) test images: \(String(format: "%.2f", 100 * accuracy))% (\(correct) correct, \(incorrect) incorrect)"
     }
 
+    /// Image `index` with its label, prediction and scores.
     public func example(_ index: Int) -> Example {
         Example(index: index, label: labels[index], predicted: predictions[index],
                 logits: Array(logits[(index * classCount)..<((index + 1) * classCount)]), scores: scores)
