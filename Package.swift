@@ -11,8 +11,8 @@ import PackageDescription
 //   are optimised even in debug builds: SIMD code at -Onone is hundreds of times slower.
 // - SwiftPM refuses unsafe flags in a package used as a dependency, so there (a checkout under
 //   .build/checkouts) none are set: the library builds for the portable baseline of the platform,
-//   correct and about half as fast (see the README). A dependent gets the fast build by passing
-//   `-Xswiftc -target-cpu -Xswiftc native -Xswiftc -DFUSED_MULTIPLY_ADD` itself.
+//   correct and about 3x slower (scripts/dependency_speed.sh; the README). A dependent gets the
+//   fast build by passing `-Xswiftc -target-cpu -Xswiftc native -Xswiftc -DFUSED_MULTIPLY_ADD` itself.
 // - The web server's stack (SwiftNIO, Hummingbird and what they bring) is behind the `Server` trait,
 //   on by default. A package that uses only the libraries names this one with `traits: []` and
 //   fetches and builds none of it.
