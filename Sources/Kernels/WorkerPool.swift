@@ -190,11 +190,17 @@ public final class WorkerPool: @unchecked Sendable {
         }
 
         /// Starts hand-off `generation + 1` of `tasks` tasks and wakes the workers that sleep.
+        ///
+        /// The counters take the new tag before the task count changes. A thread late from the last
+        /// hand-off may still be in `take` with the old tag; were the count to grow first, it could
+        /// find one of the new tasks within the count and claim it on the old tag, running that task
+        /// twice and letting `run` return while one copy still runs. With the counters retagged
+        /// first, its claim fails.
         func handOff(tasks: Int) {
             let generation = self.generation.load(ordering: .sequentiallyConsistent) &+ 1
+            for counter in next { counter.value.store(Self.tag(generation), ordering: .sequentiallyConsistent) }
             taskCount.store(tasks, ordering: .sequentiallyConsistent)
             finished.store(0, ordering: .sequentiallyConsistent)
-            for counter in next { counter.value.store(Self.tag(generation), ordering: .sequentiallyConsistent) }
             self.generation.store(generation, ordering: .sequentiallyConsistent)
             for thread in 1..<threadCount where sleeping[thread].value.load(ordering: .sequentiallyConsistent) {
                 start[thread].signal()

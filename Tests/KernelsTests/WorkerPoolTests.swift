@@ -68,4 +68,27 @@ import Kernels
         }
         #expect(total.load(ordering: .relaxed) == 20_000 * 6)
     }
+
+    /// Hand-offs of different sizes in a row: a worker late from one hand-off (still taking its
+    /// tasks when the next begins) must not take a task of the next one outside its share, or that
+    /// task runs twice and `run` returns while one copy still runs.
+    @Test(arguments: [2, 3])
+    func aLateWorkerNeverTakesATaskOfTheNextHandOff(threads: Int) {
+        let pool = WorkerPool(threads: threads, measured: false)
+        let sizes = [2, 37, 3, 64]
+        let runs = Mutex([Int](repeating: 0, count: sizes.max()!))
+        let extra = Atomic<Int>(0)
+        for round in 0..<20_000 {
+            let tasks = sizes[round % sizes.count]
+            runs.withLock { $0 = [Int](repeating: 0, count: $0.count) }
+            pool.run(tasks: tasks) { task, _ in
+                if runs.withLock({ $0[task] += 1; return $0[task] }) > 1 { extra.add(1, ordering: .relaxed) }
+            }
+            let counts = runs.withLock { $0 }
+            if counts[..<tasks].contains(where: { $0 != 1 }) || counts[tasks...].contains(where: { $0 != 0 }) {
+                extra.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(extra.load(ordering: .relaxed) == 0)
+    }
 }
