@@ -5,12 +5,17 @@
 /// `fill` computes them again sixteen pixels at a time (`normalize16`), faster than it can look them
 /// up, when that gives the table's bits for all 256 bytes (checked when a `Normalization` is made).
 public struct Normalization: Sendable {
+    /// The input value of each byte 0...255.
     public let table: [Float]
+    /// The mean subtracted after scaling to [0, 1] (torchvision's 0.5).
     public let mean: Float
+    /// The standard deviation divided by (torchvision's 0.5).
     public let standardDeviation: Float
     /// Whether `normalize16` gives `table`'s bits for every byte: then `fill` uses it.
     public let computesTable: Bool
 
+    /// torchvision's `Normalize((mean,), (standardDeviation,))` after `ToTensor()`, as a table of the
+    /// 256 byte values.
     public init(mean: Float = 0.5, standardDeviation: Float = 0.5) {
         self.mean = mean
         self.standardDeviation = standardDeviation

@@ -5,7 +5,9 @@ import Support
 /// Fashion-MNIST and EMNIST are published, found in torchvision's layout `<root>/<Folder>/raw/`
 /// (or in a system folder such as Debian's), gzipped or not.
 public struct IDXDataSet: Sendable {
+    /// One of the four files: its name and what it must hold.
     public struct FileSpec: Sendable, Equatable {
+        /// The file's name without `.gz`: "train-images-idx3-ubyte".
         public var name: String
         /// SHA-256 of the decompressed content, when known.
         public var sha256: String?
@@ -20,8 +22,11 @@ public struct IDXDataSet: Sendable {
     public var name: String
     /// torchvision's folder under the root: MNIST, FashionMNIST, EMNIST.
     public var folderName: String
+    /// The four files: training images and labels, test images and labels.
     public var trainImages: FileSpec, trainLabels: FileSpec, testImages: FileSpec, testLabels: FileSpec
+    /// Where `lenet download` fetches the files from, in order (empty: not downloadable).
     public var mirrors: [String]
+    /// The classes' names, label 0 first.
     public var classNames: [String]
     /// Other folders holding the files directly (checked after the root).
     public var systemFolders: [String]
@@ -32,8 +37,10 @@ public struct IDXDataSet: Sendable {
     /// Said when a file is missing and cannot be downloaded.
     public var howToGet: String
 
+    /// The four files, training images first.
     public var allFiles: [FileSpec] { [trainImages, trainLabels, testImages, testLabels] }
 
+    /// The folder under `root` where the files belong: `<root>/<folderName>/raw`.
     public func folder(root: String) -> String {
         (root as NSString).appendingPathComponent("\(folderName)/raw")
     }
@@ -47,6 +54,7 @@ public struct IDXDataSet: Sendable {
         return nil
     }
 
+    /// The files found neither under `root` nor in a system folder.
     public func missingFiles(root: String) -> [FileSpec] { allFiles.filter { locate($0, root: root) == nil } }
 
     /// Loads one split: checks the files (and their checksums when known), un-transposes and
@@ -85,6 +93,9 @@ public struct IDXDataSet: Sendable {
         return data
     }
 
+    /// Downloads the files missing under `root` from the mirrors, checked against their checksums, into
+    /// `folder(root:)`; `log` hears each step. Throws `.missing` when a file is missing and there is no
+    /// mirror.
     public func downloadMissing(root: String, downloader: Downloader, log: @Sendable (String) -> Void) async throws(DatasetError) {
         let missing = missingFiles(root: root)
         guard !missing.isEmpty else { return }
@@ -96,6 +107,7 @@ public struct IDXDataSet: Sendable {
         }
     }
 
+    /// MNIST (LeCun, Cortes, Burges), its files as published, found under `<root>/MNIST/raw`.
     public static let mnist = IDXDataSet(
         name: "mnist", folderName: "MNIST",
         trainImages: .init(MNIST.trainImages),

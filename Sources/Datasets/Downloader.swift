@@ -7,10 +7,14 @@ import Support
 /// A file to fetch as `<mirror>/<name>.gz`, accepted only when it is gzip data whose decompressed
 /// content has the given SHA-256 (and, when known, the given size).
 public struct DownloadableFile: Sendable, Equatable {
+    /// The file's name without `.gz`.
     public var name: String
+    /// SHA-256 of its decompressed content, in lowercase hex.
     public var sha256: String
     /// The decompressed size in bytes, when known: nothing past it is ever inflated.
     public var byteCount: Int?
+    /// A file named `name`, whose decompressed content must hash to `sha256` (and have `byteCount`
+    /// bytes, when known).
     public init(name: String, sha256: String, byteCount: Int? = nil) {
         self.name = name
         self.sha256 = sha256
@@ -29,10 +33,12 @@ public struct DownloadableFile: Sendable, Equatable {
 /// (never past the known size) and hashed as it goes, so neither the download nor its content is
 /// ever whole in memory. The accepted file is renamed into place.
 public struct Downloader: Sendable {
+    /// Base URLs tried in order; a file is fetched as `<mirror>/<name>.gz`.
     public var mirrors: [String]
     /// Seconds before a request is abandoned.
     public var timeout: TimeInterval
 
+    /// A downloader over `mirrors`, each request abandoned after `timeout` seconds.
     public init(mirrors: [String], timeout: TimeInterval = 60) {
         self.mirrors = mirrors
         self.timeout = timeout

@@ -6,7 +6,9 @@ import Support
 public enum IDX {
     /// A parsed IDX file of unsigned bytes.
     public struct File: Sendable {
+        /// The size of each dimension: [images, rows, columns] for images, [labels] for labels.
         public var dimensions: [Int]
+        /// The elements, row-major, as many as the dimensions' product.
         public var bytes: [UInt8]
     }
 

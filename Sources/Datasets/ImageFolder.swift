@@ -6,8 +6,10 @@ import Support
 /// `PATH/<class name>/<any name>.png|.jpg|.jpeg|.pgm|.ppm|.pbm`. Class names are the subfolder names in sorted
 /// order; each image, of any size, is prepared like `lenet predict`'s input (MNIST-style 28x28).
 public enum ImageFolder {
+    /// The file extensions read as images (lowercased before comparing).
     public static let extensions: Set<String> = ["png", "jpg", "jpeg", "pgm", "ppm", "pbm", "pnm"]
 
+    /// Why a folder could not be read as a data set; each case names the folder or file.
     public enum LoadError: Error, CustomStringConvertible, Equatable {
         case notAFolder(String)
         case noClasses(String)

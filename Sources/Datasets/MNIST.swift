@@ -20,6 +20,7 @@ public enum MNIST {
         public var sha256: String
         /// Its decompressed size.
         public var byteCount: Int
+        /// SHA-256 of the gzipped copy this project ships: a file with it is not hashed again.
         public var gzipSHA256: String? = nil
     }
 
@@ -27,15 +28,19 @@ public enum MNIST {
     public static let trainImages = FileSpec(name: "train-images-idx3-ubyte",
         sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", byteCount: 47_040_016,
         gzipSHA256: "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971")
+    /// The training labels: 60,000 bytes after an 8-byte header.
     public static let trainLabels = FileSpec(name: "train-labels-idx1-ubyte",
         sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", byteCount: 60_008,
         gzipSHA256: "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203")
+    /// The test images: 10,000 of 28x28 bytes after a 16-byte header.
     public static let testImages = FileSpec(name: "t10k-images-idx3-ubyte",
         sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", byteCount: 7_840_016,
         gzipSHA256: "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be")
+    /// The test labels: 10,000 bytes after an 8-byte header.
     public static let testLabels = FileSpec(name: "t10k-labels-idx1-ubyte",
         sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", byteCount: 10_008,
         gzipSHA256: "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b")
+    /// The four files: training images and labels, test images and labels.
     public static let allFiles = [trainImages, trainLabels, testImages, testLabels]
 
     /// Today's mirrors, in the order they are tried (each holds the four `.gz` files). The original

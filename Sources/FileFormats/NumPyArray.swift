@@ -3,7 +3,9 @@ import Support
 
 /// What is wrong with a `.npy` file.
 public struct NumPyError: Error, CustomStringConvertible, Equatable {
+    /// The file.
     public var path: String
+    /// What is wrong with it.
     public var reason: String
     public var description: String { "\(path): \(reason)" }
 }
@@ -12,6 +14,7 @@ public struct NumPyError: Error, CustomStringConvertible, Equatable {
 /// the magic "\x93NUMPY", version 1 0, a 2-byte header length, a Python-literal dict header padded
 /// with spaces and a newline to a multiple of 64 bytes, then the data.
 public enum NumPyArray {
+    /// The `.npy` bytes of `tensor`: little-endian float32, C order.
     public static func encode(_ tensor: Tensor) -> [UInt8] {
         let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
         var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }".utf8)
@@ -30,6 +33,7 @@ public enum NumPyArray {
         return bytes
     }
 
+    /// Writes `tensor` as a `.npy` file, atomically (a temporary file renamed into place).
     public static func write(_ tensor: Tensor, to path: String) throws(FileError) {
         try Files.writeAtomically(encode(tensor), to: path)
     }

@@ -14,12 +14,15 @@
 public enum ONNX {
     /// The opset the graphs use, and the IR version that goes with it.
     public static let opset = 13
+    /// The ONNX IR version of opset 13's release.
     public static let irVersion = 7
 
     /// A protobuf message being written: fields appended in order.
     public struct Message {
+        /// The message's encoding so far.
         public private(set) var bytes: [UInt8] = []
 
+        /// An empty message.
         public init() {}
 
         mutating func varint(_ value: UInt64) {
@@ -39,29 +42,36 @@ public enum ONNX {
             varint(UInt64(bitPattern: Int64(value)))
         }
 
+        /// A float field: four little-endian bytes.
         public mutating func float(_ field: Int, _ value: Float) {
             key(field, 5)
             withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
         }
 
+        /// A length-delimited field: the length as a varint, then the bytes.
         public mutating func bytes(_ field: Int, _ value: [UInt8]) {
             key(field, 2)
             varint(UInt64(value.count))
             bytes.append(contentsOf: value)
         }
 
+        /// A string field: its UTF-8 bytes, length-delimited.
         public mutating func string(_ field: Int, _ value: String) { bytes(field, Array(value.utf8)) }
 
+        /// A nested message, length-delimited.
         public mutating func message(_ field: Int, _ value: Message) { bytes(field, value.bytes) }
     }
 
     /// A constant tensor (an initializer): float32 or int64, stored as raw little-endian bytes.
     public struct Tensor {
+        /// Its name, which nodes use as an input.
         public var name: String
+        /// Its dimensions, outermost first.
         public var shape: [Int]
         var dataType: Int
         var raw: [UInt8]
 
+        /// A float32 tensor; `floats` holds the product of `shape` values, row-major.
         public init(name: String, shape: [Int], floats: [Float]) {
             precondition(shape.reduce(1, *) == floats.count, "\(name): \(floats.count) values for the shape \(shape)")
             self.name = name
@@ -70,6 +80,7 @@ public enum ONNX {
             raw = floats.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
         }
 
+        /// An int64 tensor (shapes, axes); `integers` holds the product of `shape` values, row-major.
         public init(name: String, shape: [Int], integers: [Int]) {
             precondition(shape.reduce(1, *) == integers.count, "\(name): \(integers.count) values for the shape \(shape)")
             self.name = name
@@ -110,13 +121,20 @@ public enum ONNX {
         }
     }
 
+    /// One operation of the graph: an operator applied to named values, giving named values.
     public struct Node {
+        /// The operator (`op_type`): "Conv", "Gemm", "Tanh".
         public var operation: String
+        /// The names of its inputs, in the operator's order.
         public var inputs: [String]
+        /// The names of its outputs.
         public var outputs: [String]
+        /// The node's own name, unique in the graph.
         public var name: String
+        /// The operator's attributes: "kernel_shape", "group".
         public var attributes: [Attribute]
 
+        /// A node applying `operation` to `inputs`, giving `outputs`.
         public init(_ operation: String, _ inputs: [String], _ outputs: [String], name: String, attributes: [Attribute] = []) {
             self.operation = operation
             self.inputs = inputs
@@ -138,9 +156,12 @@ public enum ONNX {
 
     /// A float32 graph input or output; a nil dimension is named `batch` (dynamic).
     public struct Value {
+        /// The value's name in the graph.
         public var name: String
+        /// Its dimensions; nil for the dynamic batch dimension.
         public var shape: [Int?]
 
+        /// A float32 value named `name` of `shape`.
         public init(name: String, shape: [Int?]) {
             self.name = name
             self.shape = shape
@@ -167,14 +188,22 @@ public enum ONNX {
 
     /// A whole model: one graph, its constants, and string metadata (`metadata_props`).
     public struct Model {
+        /// The graph's name.
         public var graphName: String
+        /// The nodes, in an order where every input is made before it is used.
         public var nodes: [Node]
+        /// The constants: weights, biases, shapes.
         public var initializers: [Tensor]
+        /// The graph's inputs.
         public var inputs: [Value]
+        /// The graph's outputs.
         public var outputs: [Value]
+        /// String pairs stored in the model's `metadata_props`, in order.
         public var metadata: [(String, String)]
+        /// The `producer_version` the file records.
         public var producerVersion: String
 
+        /// A model of one graph; its producer is named "lenet (LeNet-5 in Swift)".
         public init(graphName: String, nodes: [Node], initializers: [Tensor], inputs: [Value], outputs: [Value],
                     metadata: [(String, String)], producerVersion: String = "1") {
             self.graphName = graphName

@@ -42,8 +42,11 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
 /// "__metadata__": {string: string}}`, then the raw little-endian tensor data, offsets relative to
 /// its start. The format PyTorch, MLX, JAX and others share.
 public struct SafeTensorsFile: Sendable {
+    /// One tensor's entry in the header.
     public struct Entry: Sendable, Equatable {
+        /// The element type as the format names it: "F32", "I64", "BF16".
         public var dtype: String
+        /// Its dimensions, outermost first.
         public var shape: [Int]
         /// The byte range inside the data section.
         public var byteRange: Range<Int>
@@ -57,8 +60,11 @@ public struct SafeTensorsFile: Sendable {
     /// Headers larger than this are refused (the reference implementation's limit).
     public static let maximumHeaderLength = 100_000_000
 
+    /// The file read (for messages).
     public let path: String
+    /// The tensors, by name.
     public let entries: [String: Entry]
+    /// The header's `__metadata__`: string keys and values.
     public let metadata: [String: String]
     private let data: [UInt8]
 
@@ -70,6 +76,7 @@ public struct SafeTensorsFile: Sendable {
         try self.init(bytes: bytes, path: path)
     }
 
+    /// Validates `bytes` as safetensors; `path` names them in errors.
     public init(bytes: [UInt8], path: String) throws(SafeTensorsError) {
         self.path = path
         guard bytes.count >= 8 else { throw .tooShort(file: path, size: bytes.count) }

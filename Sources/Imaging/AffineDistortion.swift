@@ -10,17 +10,23 @@ import Support
 /// Each is drawn uniformly and independently. The image is resampled bilinearly about its centre;
 /// what comes from outside the image is background (0).
 public struct AffineDistortion: Sendable, Equatable, Codable {
+    /// Translation up to ±this many pixels on each axis.
     public var translation: Float = 2
+    /// Scaling by 1 ± up to this.
     public var scaling: Float = 0.1
+    /// Squeezing by 1 ± up to this (x times s, y divided by s).
     public var squeezing: Float = 0.1
+    /// Horizontal shear up to ±this (x += shear (y - centre)).
     public var shear: Float = 0.2
     /// Rotation up to ±this many radians (0 in the paper's set, which has none; then none is drawn).
     public var rotation: Float = 0
     /// Mirror left to right half of the time (not for digits; then nothing is drawn).
     public var horizontalFlip = false
 
+    /// The defaults above: translation 2, scaling 0.1, squeezing 0.1, shear 0.2, no rotation, no flip.
     public init() {}
 
+    /// Each magnitude is the largest drawn, uniformly in ±it; 0 draws none.
     public init(translation: Float, scaling: Float, squeezing: Float, shear: Float, rotation: Float, horizontalFlip: Bool = false) {
         self.translation = translation
         self.scaling = scaling
@@ -32,9 +38,12 @@ public struct AffineDistortion: Sendable, Equatable, Codable {
 
     /// A map from output to input coordinates about the image centre: input = matrix * (output - c) + c - t.
     public struct Transform: Sendable, Equatable {
+        /// The matrix [[a, b], [c, d]] from output to input coordinates about the centre.
         public var a, b, c, d: Float   // [[a, b], [c, d]]
+        /// The translation t, subtracted from the input coordinates.
         public var tx, ty: Float
 
+        /// The transform that leaves the image as it is.
         public static let identity = Transform(a: 1, b: 0, c: 0, d: 1, tx: 0, ty: 0)
 
         /// The forward transform (scale, squeeze, shear, rotate, translate) and the inverse used to sample.
@@ -50,6 +59,7 @@ public struct AffineDistortion: Sendable, Equatable, Codable {
                       d: forward.a / determinant, tx: tx, ty: ty)
         }
 
+        /// A transform from its matrix [[a, b], [c, d]] (output to input) and translation.
         public init(a: Float, b: Float, c: Float, d: Float, tx: Float, ty: Float) {
             self.a = a; self.b = b; self.c = c; self.d = d; self.tx = tx; self.ty = ty
         }

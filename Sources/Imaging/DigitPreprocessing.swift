@@ -16,11 +16,14 @@
 /// 6. with a reader to ask (`prepared(_:confidence:)`), strokes far heavier than MNIST's are
 ///    thinned, unless it is surer of them as they were (`thinned`).
 public enum DigitPreprocessing {
+    /// The side of the prepared image: MNIST's 28.
     public static let side = 28
+    /// The side of the box the ink's longer side is scaled to: MNIST's 20.
     public static let box = 20
     /// Ink below this share of the strongest ink does not count when cropping.
     public static let inkThreshold: Float = 0.15
 
+    /// Why a picture gave no digit.
     public enum Failure: Error, Equatable, CustomStringConvertible {
         /// No character's ink was found; the reason says what was looked for and what was seen.
         case noInk(String)

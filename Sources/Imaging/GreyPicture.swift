@@ -2,11 +2,14 @@
 /// with any transparency already laid on a background that contrasts with the opaque pixels
 /// (white under dark ink, black under light ink).
 public struct GreyPicture: Sendable, Equatable {
+    /// Pixels per row.
     public var width: Int
+    /// Rows.
     public var height: Int
     /// One byte a pixel, `width * height` of them.
     public var levels: [UInt8]
 
+    /// A picture of `width` x `height` levels, row by row; `levels.count` must be their product.
     public init(width: Int, height: Int, levels: [UInt8]) {
         precondition(levels.count == width * height)
         self.width = width
@@ -47,14 +50,19 @@ public struct GreyPicture: Sendable, Equatable {
         /// The alpha-weighted sum of the grey levels, and of the alphas.
         var weighted = 0, weights = 0
 
+        /// An empty sink, for one picture.
         public init() {}
+        /// Four bytes a pixel: the grey byte and the reader's working planes; five with transparency.
         public static func bytesPerPixel(channels: Int) -> Int { channels == 2 || channels == 4 ? 5 : 4 }
+        /// Grey is all it keeps.
         public static var prefersLuminance: Bool { true }
 
+        /// Called by the decoder before the first row.
         public mutating func begin(width: Int, height: Int, channels: Int) {
             (self.width, self.height, self.channels) = (width, height, channels)
         }
 
+        /// Turns one row into grey levels, keeping alpha until the end.
         public mutating func append(row: UnsafeBufferPointer<UInt8>) {
             let c = channels, count = row.count / c, start = levels.count
             reserveWholePicture(&levels, adding: count, total: width * height)

@@ -49,6 +49,7 @@ public enum InkFinding {
     /// in a photo, where the paper's level is estimated around the strokes, and on a plain picture,
     /// where twice the 20 pixels MNIST's box has are enough.
     public static let fineSide = 64
+    /// The longer side a character of a plain (not photographed) picture is read at in the closer look.
     public static let plainFineSide = 40
 
     /// In a photo, the least contrast (the share of the light absorbed) the strongest ink must have:
@@ -58,10 +59,14 @@ public enum InkFinding {
 
     /// A plane of grey levels or ink values, row by row.
     public struct Plane: Sendable, Equatable {
+        /// Values per row.
         public var width: Int
+        /// Rows.
         public var height: Int
+        /// The values, row by row: `width * height` of them.
         public var values: [Float]
 
+        /// A plane of `width` x `height` values; `values.count` must be their product.
         public init(width: Int, height: Int, values: [Float]) {
             precondition(values.count == width * height)
             self.width = width
@@ -76,9 +81,13 @@ public enum InkFinding {
 
     /// A box in pixels: columns `left...right`, rows `top...bottom`.
     public struct Box: Sendable, Equatable {
+        /// The box's first and last columns and rows, inclusive.
         public var left: Int, top: Int, right: Int, bottom: Int
+        /// Columns covered: right - left + 1.
         public var width: Int { right - left + 1 }
+        /// Rows covered: bottom - top + 1.
         public var height: Int { bottom - top + 1 }
+        /// The box of columns `left...right` and rows `top...bottom`.
         public init(left: Int, top: Int, right: Int, bottom: Int) {
             self.left = left
             self.top = top
@@ -119,6 +128,7 @@ public enum InkFinding {
         /// On a plain picture, the paper's level (0...1, before any inversion), and how much it
         /// varies (the deviation of the border's paper pixels from it, robustly estimated).
         public var paper: Float?
+        /// How much the paper's level varies around `paper` (0 in a photo).
         public var paperNoise: Float
     }
 
@@ -127,10 +137,13 @@ public enum InkFinding {
         /// The character's ink, 0...1, in `region` of the picture read at `factor` (each value the
         /// mean of `factor` x `factor` pixels).
         public var plane: Plane
+        /// The part of the picture that `plane` covers, in the picture's pixels.
         public var region: Box
+        /// How many of the picture's pixels, on each axis, one value of `plane` averages.
         public var factor: Int
         /// The character's box in the picture's pixels.
         public var box: Box
+        /// Which way the ink went, and whether the picture is a photo.
         public var polarity: Polarity
     }
 

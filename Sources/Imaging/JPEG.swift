@@ -10,8 +10,11 @@ import Foundation
 /// Memory: the component planes (one byte a sample) are kept until the end, then rows go to the sink;
 /// the limit is checked from the header before any of it is allocated.
 public enum JPEG {
+    /// The first two bytes of every JPEG file: the SOI marker.
     public static let signature: [UInt8] = [0xFF, 0xD8]
 
+    /// Decodes a baseline or extended (Huffman-coded, 8-bit) JPEG whole, upright, to grey or RGB; refuses it before
+    /// decoding when its pixels would take more than `maximumBytes`. `file` names it in errors.
     public static func decode(_ bytes: [UInt8], file: String = "(JPEG data)",
                               maximumBytes: Int = defaultMaximumDecodedBytes) throws(ImageFileError) -> Image {
         var rows = ImageRows()

@@ -29,8 +29,11 @@ extension InkFinding {
         /// The line's ink, 0...1, in `region` of the picture read at `factor` (each value the mean
         /// of `factor` x `factor` pixels).
         public var plane: Plane
+        /// The part of the picture that `plane` covers, in the picture's pixels.
         public var region: Box
+        /// How many of the picture's pixels, on each axis, one value of `plane` averages.
         public var factor: Int
+        /// Which way the ink went, and whether the picture is a photo.
         public var polarity: Polarity
 
         /// A box of the plane, in the picture's pixels.

@@ -2,11 +2,16 @@ import Support
 
 /// An 8-bit image: grey (1 channel), grey+alpha (2), RGB (3) or RGBA (4), row-major, interleaved.
 public struct Image: Sendable, Equatable {
+    /// Pixels per row.
     public var width: Int
+    /// Rows.
     public var height: Int
+    /// Bytes per pixel: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
     public var channels: Int
+    /// The samples, row by row, channels interleaved: `width * height * channels` bytes.
     public var pixels: [UInt8]
 
+    /// An image of `width` x `height` pixels of `channels` bytes; `pixels.count` must be their product.
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * channels)
         self.width = width
@@ -16,6 +21,7 @@ public struct Image: Sendable, Equatable {
     }
 }
 
+/// Why a PNG file was not decoded; each case names the file.
 public enum PNGError: Error, Equatable, CustomStringConvertible {
     case notPNG(file: String)
     case truncated(file: String, chunk: String)

@@ -1,6 +1,7 @@
 import Foundation
 import Support
 
+/// Why a picture file was not decoded; each case names the file.
 public enum ImageFileError: Error, Equatable, CustomStringConvertible {
     case unknownFormat(file: String, found: [UInt8])
     case malformed(file: String, reason: String)
@@ -27,6 +28,8 @@ public enum ImageFileError: Error, Equatable, CustomStringConvertible {
 /// 65535, `#` comments in the header. Samples come out as 8 bits (scaled and rounded); PBM's 1 is
 /// black.
 public enum PNM {
+    /// Decodes a PBM, PGM or PPM whole; refuses it before decoding when its pixels would take more than
+    /// `maximumBytes`. `file` names it in errors.
     public static func decode(_ bytes: [UInt8], file: String = "(PNM data)",
                               maximumBytes: Int = defaultMaximumDecodedBytes) throws(ImageFileError) -> Image {
         var rows = ImageRows()
@@ -156,6 +159,7 @@ public enum PNM {
 
 /// Reading an image file of any format this tool knows, chosen by its first bytes.
 public enum ImageFile {
+    /// Decodes a PNG, JPEG or PBM/PGM/PPM file's bytes whole, its format chosen by its first bytes.
     public static func decode(_ bytes: [UInt8], file: String, maximumBytes: Int = defaultMaximumDecodedBytes) throws -> Image {
         var rows = ImageRows()
         try decode(bytes, file: file, into: &rows, maximumBytes: maximumBytes)
@@ -200,6 +204,7 @@ public enum ImageFile {
         try decode(bytes, file: path, into: &sink, maximumBytes: maximumBytes, photoPixels: photoPixels)
     }
 
+    /// Reads and decodes a picture file whole (PNG, JPEG, or PBM/PGM/PPM).
     public static func read(_ path: String) throws -> Image {
         var rows = ImageRows()
         try read(path, into: &rows)

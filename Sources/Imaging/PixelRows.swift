@@ -15,6 +15,7 @@ public protocol PixelRowSink {
 }
 
 extension PixelRowSink {
+    /// Colour as well as grey, unless a sink says otherwise.
     public static var prefersLuminance: Bool { false }
 }
 
@@ -23,10 +24,15 @@ public let defaultMaximumDecodedBytes = 1 << 30
 
 /// Why a picture is refused before it is decoded: its pixels would take more memory than allowed.
 public struct PictureTooLarge: Error, Equatable, CustomStringConvertible {
+    /// The picture's file, or what stands for it in messages.
     public var file: String
+    /// Its width in pixels, from its header.
     public var width: Int
+    /// Its height in pixels, from its header.
     public var height: Int
+    /// The bytes its pixels would take (Int.max when that overflows).
     public var bytes: Int
+    /// The bytes allowed.
     public var limit: Int
     public var description: String {
         "\(file): the picture is \(width)x\(height) pixels; decoding it would take \(Self.megabytes(bytes)), over the limit of \(Self.megabytes(limit))"
@@ -47,21 +53,28 @@ public struct PictureTooLarge: Error, Equatable, CustomStringConvertible {
 
 /// Keeps every row: the whole 8-bit image.
 public struct ImageRows: PixelRowSink {
+    /// The image's size and channels, set by `begin`.
     public private(set) var width = 0, height = 0, channels = 1
+    /// The samples received so far, row by row.
     public private(set) var pixels: [UInt8] = []
 
+    /// An empty sink, for one picture.
     public init() {}
+    /// One byte a channel.
     public static func bytesPerPixel(channels: Int) -> Int { channels }
 
+    /// Called by the decoder before the first row.
     public mutating func begin(width: Int, height: Int, channels: Int) {
         (self.width, self.height, self.channels) = (width, height, channels)
     }
 
+    /// Keeps one row.
     public mutating func append(row: UnsafeBufferPointer<UInt8>) {
         reserveWholePicture(&pixels, adding: row.count, total: width * height * channels)
         pixels.append(contentsOf: row)
     }
 
+    /// The image received.
     public var image: Image { Image(width: width, height: height, channels: channels, pixels: pixels) }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 
 /// The web API's JSON image: `{"pixels": [784 numbers 0-255]}`, a 28x28 grey image row by row.
 public enum PixelsJSON {
+    /// Why a JSON body is not a 28x28 image.
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case notJSON(String)
         case wrongCount(Int)
@@ -18,6 +19,7 @@ public enum PixelsJSON {
 
     struct Body: Decodable { var pixels: [Double] }
 
+    /// A 1-channel 28x28 image from `{"pixels": [784 numbers 0-255]}` (fractions rounded).
     public static func decode(_ bytes: [UInt8]) throws(Failure) -> Image {
         let pixels: [Double]
         do {

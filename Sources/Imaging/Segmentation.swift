@@ -23,6 +23,7 @@ public struct Segmentation: Sendable {
     public struct Atom: Sendable, Equatable {
         /// Its box in the line's plane.
         public var box: InkFinding.Box
+        /// Its ink: the sum of its plane values.
         public var mass: Float
         /// The centre of its ink along the line.
         public var centre: Float
@@ -38,8 +39,10 @@ public struct Segmentation: Sendable {
         public var box: InkFinding.Box
     }
 
+    /// The most atoms one segment may join (a digit cut into that many pieces).
     public static let maximumAtoms = 6
 
+    /// The line it cuts.
     public let line: InkFinding.Line
     /// The atoms in reading order.
     public let atoms: [Atom]
@@ -48,6 +51,7 @@ public struct Segmentation: Sendable {
     /// Which atom each pixel of the plane belongs to (-1: none).
     public let owner: [Int32]
 
+    /// Cuts `line` into atoms, and finds which runs of them may be digits.
     public init(_ line: InkFinding.Line) {
         self.line = line
         let plane = line.plane, width = plane.width, height = plane.height

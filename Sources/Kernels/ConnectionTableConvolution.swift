@@ -2,12 +2,16 @@
 /// own KxK kernel. LeNet-5's C3 (Table I of the 1998 paper) is the case that needs it; a fully
 /// connected table gives an ordinary convolution (C1, C5). The table is data, not code.
 public struct ConnectionTable: Sendable, Equatable {
+    /// The number of input maps (the table's rows).
     public let inputMaps: Int
+    /// The number of output maps (the table's columns).
     public let outputMaps: Int
     /// The connections in weight order: output map by output map, input maps ascending.
     public let outputOf: [Int]
+    /// The input map of each connection, in the same order as `outputOf`.
     public let inputOf: [Int]
 
+    /// The number of connections, each with its own kernel.
     public var count: Int { outputOf.count }
 
     /// From a matrix with a row per input map and a column per output map (Table I's orientation).
@@ -41,15 +45,21 @@ public struct ConnectionTable: Sendable, Equatable {
 /// `backwardFast` (below); with the fast kernels, the layer's second-derivative pass is
 /// `backwardFast` on the squared input and weights.
 public struct TableConvolution: Sendable {
+    /// Which input maps feed which output maps.
     public let table: ConnectionTable
+    /// K, the side of each square kernel.
     public let kernelSize: Int
+    /// H, the input's height.
     public let inputHeight: Int
+    /// W, the input's width.
     public let inputWidth: Int
     /// The connections of output map o: firstConnection[o] ..< firstConnection[o + 1].
     let firstConnection: [Int]
     /// The connections that read input map m, ascending.
     let connectionsFrom: [[Int]]
 
+    /// A convolution of `kernelSize` x `kernelSize` kernels over `table`, for inputs of
+    /// `inputHeight` x `inputWidth`.
     public init(table: ConnectionTable, kernelSize: Int, inputHeight: Int, inputWidth: Int) {
         self.table = table
         self.kernelSize = kernelSize
@@ -59,14 +69,19 @@ public struct TableConvolution: Sendable {
         connectionsFrom = (0..<table.inputMaps).map { m in table.inputOf.indices.filter { table.inputOf[$0] == m } }
     }
 
+    /// H - K + 1.
     public var outputHeight: Int { inputHeight - kernelSize + 1 }
+    /// W - K + 1.
     public var outputWidth: Int { inputWidth - kernelSize + 1 }
+    /// Kernel weights: one K x K kernel per connection.
     public var weightCount: Int { table.count * kernelSize * kernelSize }
     /// Trainable parameters: the kernels and one bias per output map.
     public var parameterCount: Int { weightCount + table.outputMaps }
     /// Connections as the paper counts them: every multiply and every bias, per output unit.
     public var connectionCount: Int { outputHeight * outputWidth * (weightCount + table.outputMaps) }
 
+    /// The naive forward pass for one pattern: output[o] = bias[o] + the sum over o's connections of
+    /// the input map convolved with the connection's kernel.
     public func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>) {
         let k = kernelSize, oh = outputHeight, ow = outputWidth, plane = oh &* ow

@@ -1,12 +1,18 @@
 /// The shape of a valid (unpadded), stride-1 2-D convolution, in PyTorch's layouts:
 /// input [N, C, H, W], weight [O, C, K, K], bias [O], output [N, O, H-K+1, W-K+1].
 public struct ConvolutionShape: Sendable, Equatable {
+    /// C, the input's channels.
     public var inputChannels: Int
+    /// O, the output's channels.
     public var outputChannels: Int
+    /// H, the input's height.
     public var inputHeight: Int
+    /// W, the input's width.
     public var inputWidth: Int
+    /// K, the side of each square kernel.
     public var kernelSize: Int
 
+    /// The shape of a convolution of `outputChannels` kernels of K x K x C over inputs of C x H x W.
     public init(inputChannels: Int, outputChannels: Int, inputHeight: Int, inputWidth: Int, kernelSize: Int) {
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -15,12 +21,19 @@ public struct ConvolutionShape: Sendable, Equatable {
         self.kernelSize = kernelSize
     }
 
+    /// H - K + 1.
     public var outputHeight: Int { inputHeight - kernelSize + 1 }
+    /// W - K + 1.
     public var outputWidth: Int { inputWidth - kernelSize + 1 }
+    /// Floats in one input channel: H W.
     public var inputPlane: Int { inputHeight * inputWidth }
+    /// Floats in one output channel: (H - K + 1)(W - K + 1).
     public var outputPlane: Int { outputHeight * outputWidth }
+    /// Floats of input per image: C H W.
     public var inputCount: Int { inputChannels * inputPlane }
+    /// Floats of output per image: O (H - K + 1)(W - K + 1).
     public var outputCount: Int { outputChannels * outputPlane }
+    /// Weights: O C K K.
     public var weightCount: Int { outputChannels * inputChannels * kernelSize * kernelSize }
     /// Floats of scratch the fast kernels need for a batch of `batch` images.
     public func scratchCount(batch: Int) -> Int {

@@ -3,6 +3,8 @@
 
 // MARK: - Naive oracles
 
+/// The oracle of the fast linear kernels: out[n,o] = bias[o] + sum_i input[n,i] weight[o,i], in plain
+/// loops.
 public func linearForwardNaive(batch: Int, inputs: Int, outputs: Int, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>) {

@@ -3,6 +3,7 @@
 ///   out[p,y,x] = in[p,2y,2x] + in[p,2y,2x+1] + in[p,2y+1,2x] + in[p,2y+1,2x+1]
 /// Summed in that order, as PyTorch does.
 
+/// The oracle of the fast sum pooling: each output the sum of its 2x2 inputs, in plain loops.
 public func sumPoolForwardNaive(planes: Int, height: Int, width: Int, input: UnsafePointer<Float>,
                                 output: UnsafeMutablePointer<Float>) {
     let outHeight = height / 2, outWidth = width / 2

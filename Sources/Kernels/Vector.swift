@@ -5,11 +5,13 @@
 /// compiles to calls of `fmaf`.
 public typealias Vector8 = SIMD8<Float>
 
+/// Eight floats from `pointer`, which need not be aligned.
 @inlinable @inline(__always)
 public func load8(_ pointer: UnsafePointer<Float>) -> Vector8 {
     UnsafeRawPointer(pointer).loadUnaligned(as: Vector8.self)
 }
 
+/// Stores eight floats at `pointer`, which need not be aligned.
 @inlinable @inline(__always)
 public func store8(_ value: Vector8, _ pointer: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector8.self)
@@ -18,11 +20,13 @@ public func store8(_ value: Vector8, _ pointer: UnsafeMutablePointer<Float>) {
 /// Sixteen lanes: one AVX-512 register, or two AVX2 registers (then each operation is two).
 public typealias Vector16 = SIMD16<Float>
 
+/// Sixteen floats from `pointer`, which need not be aligned.
 @inlinable @inline(__always)
 public func load16(_ pointer: UnsafePointer<Float>) -> Vector16 {
     UnsafeRawPointer(pointer).loadUnaligned(as: Vector16.self)
 }
 
+/// Stores sixteen floats at `pointer`, which need not be aligned.
 @inlinable @inline(__always)
 public func store16(_ value: Vector16, _ pointer: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector16.self)
@@ -53,6 +57,7 @@ func multiplyAdd(_ accumulator: Vector16, _ a: Vector16, _ b: Vector16) -> Vecto
 @inline(__always)
 public func horizontalSum(_ v: Vector16) -> Float { horizontalSum(v.lowHalf + v.highHalf) }
 
+/// The sum of the eight lanes as a tree: (0+4 + 2+6) + (1+5 + 3+7).
 @inline(__always)
 public func horizontalSum(_ v: Vector8) -> Float {
     let four = v.lowHalf + v.highHalf
@@ -158,6 +163,7 @@ func unclampedExponential(_ x: Vector8) -> Vector8 {
     return p * unsafeBitCast(exponent, to: Vector8.self)
 }
 
+/// e^x lane by lane, x clamped to [-87, 88] so that the result stays a finite, normal float.
 @inlinable @inline(__always)
 public func exponential(_ x: Vector16) -> Vector16 {
     // (Compared and replaced: `clamped` compiles to calls of a generic function.)

@@ -23,6 +23,7 @@ import Synchronization
 /// way (all the tasks on the caller, or shared out), and keeps whichever way finished more tasks per
 /// second. Results are the same either way.
 public final class WorkerPool: @unchecked Sendable {
+    /// The threads that run tasks, the caller's included.
     public let threadCount: Int
     private let state: State
     /// Touched only by `run`'s caller (a pool has one caller at a time).

@@ -11,7 +11,9 @@ public final class PredictionPool: @unchecked Sendable {
         public var description: String { "every prediction thread is busy and the queue is full; try again shortly" }
     }
 
+    /// Threads that run jobs.
     public let threads: Int
+    /// Jobs that may wait for a thread; past it, `run` throws `Busy`.
     public let queueLimit: Int
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []

@@ -15,8 +15,10 @@ import Support
 /// stop reading a connection whose body is refused (so the rest of it is never read, and the
 /// connection closes after the answer).
 public struct ServerContext: RequestContext {
+    /// Hummingbird's own context.
     public var coreContext: CoreRequestContextStorage
     let stopReading: @Sendable () -> Void
+    /// The context of one request on `source`'s connection.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         let channel = source.channel
@@ -74,19 +76,25 @@ public enum LeNetServer {
         /// bodies count in `maximumBodiesInFlight` until they are answered, so the queue's memory is
         /// bounded by it.
         public var predictionThreads = ProcessInfo.processInfo.activeProcessorCount
+        /// Jobs that may wait for a prediction thread (503 past it).
         public var predictionQueue = 256
         /// After SIGTERM or SIGINT: how long requests in progress may go on before they are cut off.
         public var shutdownGrace: Duration = .seconds(3)
+        /// The defaults above.
         public init() {}
     }
 
     /// What the server serves.
     public struct Configuration: Sendable {
+        /// The model that answers `/api/predict`.
         public var model: AnyLeNet
+        /// The checkpoint's metadata, shown by `/api/model`.
         public var metadata: [String: String]
+        /// The checkpoint's path, shown by `/api/model`.
         public var checkpoint: String
         /// Where to look for training reports (runs/*/report.html).
         public var runsFolder: String
+        /// The bounds the server keeps.
         public var limits = Limits()
         /// Host names the server answers to, besides localhost, 127.0.0.1 and ::1 (and the address it
         /// listens on, when that is a name or a single address). Any other Host header gets 421: a
@@ -97,6 +105,7 @@ public enum LeNetServer {
         public var numberReader: Reader?
         /// What each class is called: the checkpoint's "class_names" (a JSON array), else "0", "1", ...
         public var classNames: [String] { Evaluation.classNames(metadata, classes: model.classes) }
+        /// Serves `model`, loaded from `checkpoint` with `metadata`; reports are looked for in `runsFolder`.
         public init(model: AnyLeNet, metadata: [String: String], checkpoint: String, runsFolder: String = "runs") {
             self.model = model
             self.metadata = metadata
@@ -105,6 +114,8 @@ public enum LeNetServer {
         }
     }
 
+    /// The server's routes (see `LeNetServer`) for `configuration`; `host` is the address it listens on,
+    /// for the Host check, and `logRequests` logs every request.
     public static func router(_ configuration: Configuration, listeningOn host: String = "127.0.0.1",
                               logRequests: Bool = true) -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)

@@ -4,11 +4,13 @@ import Foundation
 /// standard output is not a terminal (a pipe, a file, CI) it draws nothing, and log lines pass
 /// through unchanged.
 public final class ProgressBar {
+    /// Whether it draws: standard output is a terminal (not "dumb") and the run is not quiet.
     public let enabled: Bool
     private var shown = false
     private var lastDraw = 0.0
     private let width: Int
 
+    /// A bar for this process's standard output; `quiet` turns it off.
     public init(quiet: Bool) {
         enabled = !quiet && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
         var size = winsize()

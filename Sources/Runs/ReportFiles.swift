@@ -10,8 +10,11 @@ import Support
 /// How much a command prints: `quiet` only the accuracy line, the files written and errors;
 /// `verbose` also every epoch or pass and every file.
 public struct Verbosity: Sendable {
+    /// Print only the accuracy line, the files written and errors.
     public var quiet: Bool
+    /// Print every epoch or pass, and every file written.
     public var verbose: Bool
+    /// The default prints the write-up's log lines and the summary.
     public init(quiet: Bool = false, verbose: Bool = false) {
         self.quiet = quiet
         self.verbose = verbose

@@ -6,11 +6,16 @@ nonisolated(unsafe) private var receivedSignal: Int32 = 0
 /// Ctrl-C (SIGINT) and SIGTERM while training: instead of dying, the run is asked to stop after
 /// the batch in progress, so that it can save where it was. A second signal quits at once.
 public final class StopSignal: Sendable {
+    /// A stop signal not yet installed.
     public init() {}
 
+    /// Whether SIGINT or SIGTERM has arrived since `install()`.
     public var requested: Bool { receivedSignal != 0 }
+    /// The name of the signal that arrived, for the message that says why the run stopped.
     public var signalName: String { receivedSignal == SIGTERM ? "SIGTERM" : "SIGINT" }
 
+    /// Catches SIGINT and SIGTERM: the first sets `requested` (and says so on standard error), a
+    /// second quits at once with status 128 + its number.
     public func install() {
         receivedSignal = 0
         for number in [SIGINT, SIGTERM] {
@@ -28,6 +33,7 @@ public final class StopSignal: Sendable {
         }
     }
 
+    /// Gives SIGINT and SIGTERM back their default action (quit at once).
     public func uninstall() {
         Foundation.signal(SIGINT, SIG_DFL)
         Foundation.signal(SIGTERM, SIG_DFL)

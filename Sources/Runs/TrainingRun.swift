@@ -16,16 +16,23 @@ import Support
 ///     history.json         SGD's loss log (curve.json: Levenberg-Marquardt's per-pass errors)
 ///     the 20 example images, report.md, report.html, metrics.json
 public struct TrainingRun {
+    /// What is trained, how, and on what.
     public var settings: RunSettings
+    /// The run folder, created when missing.
     public var folder: String
+    /// Threads for training and evaluation.
     public var threads: Int
+    /// Save `resume.safetensors` every this many epochs (SGD) or passes (Levenberg-Marquardt); nil:
+    /// only when stopped by a signal.
     public var checkpointEvery: Int?
     /// Also write the test scores as a NumPy array here.
     public var logitsPath: String?
+    /// What it prints.
     public var output: Verbosity
     /// The 1998 model's initial weights (a fresh run).
     public var initialization: PaperInitialization
 
+    /// A run of `settings` into `folder`.
     public init(settings: RunSettings, folder: String, threads: Int, checkpointEvery: Int? = nil, logitsPath: String? = nil,
                 output: Verbosity = Verbosity(), initialization: PaperInitialization = .mixed) {
         self.settings = settings
@@ -37,6 +44,7 @@ public struct TrainingRun {
         self.initialization = initialization
     }
 
+    /// How a run ended.
     public enum Outcome: Sendable {
         case finished
         /// Stopped by a signal; the state is saved and `lenet train --resume` goes on.
