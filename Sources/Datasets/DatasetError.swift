@@ -2,17 +2,28 @@ import Support
 
 /// What is wrong with a data file. Each case names the file, what was expected and what was found.
 public enum DatasetError: Error, Equatable, CustomStringConvertible {
+    /// The file is neither under the root nor in a system folder; `hint` says how to get it.
     case missing(file: String, hint: String)
+    /// The file could not be read.
     case unreadable(FileError)
+    /// The file's gzip stream is corrupt or truncated.
     case decompression(file: String, reason: String)
+    /// The file's first four bytes are not the IDX magic expected.
     case badMagic(file: String, expected: String, found: String)
+    /// The file's dimensions are not those of images (or labels).
     case badDimensions(file: String, expected: String, found: [Int])
+    /// The file is shorter or longer than its header says.
     case wrongLength(file: String, expected: Int, found: Int)
+    /// A label is not a class of the data set.
     case labelOutOfRange(file: String, index: Int, label: Int, classes: Int)
+    /// The images and labels files hold different counts.
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
+    /// The file's content does not have its published SHA-256.
     case checksumMismatch(file: String, expected: String, found: String)
+    /// Every mirror failed; `attempts` says how each did.
     case downloadFailed(file: String, attempts: [String], destination: String)
 
+    /// The message to show: the file or field, what was expected and what was found.
     public var description: String {
         switch self {
         case .missing(let file, let hint):

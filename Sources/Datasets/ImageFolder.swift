@@ -11,14 +11,22 @@ public enum ImageFolder {
 
     /// Why a folder could not be read as a data set; each case names the folder or file.
     public enum LoadError: Error, CustomStringConvertible, Equatable {
+        /// The path is not a folder.
         case notAFolder(String)
+        /// The folder has no class subfolders.
         case noClasses(String)
+        /// A class folder holds no image.
         case emptyClass(folder: String)
+        /// An image could not be read; `reason` says why.
         case badImage(file: String, reason: String)
+        /// More classes than a label byte can hold.
         case tooManyClasses(folder: String, count: Int)
+        /// A file or folder could not be read.
         case unreadable(FileError)
+        /// A name is not valid UTF-8.
         case nameNotUTF8(folder: String, name: String)
 
+        /// The message to show: the file or field, what was expected and what was found.
         public var description: String {
             switch self {
             case .notAFolder(let path): return "\(path): expected a folder with one subfolder of images per class"

@@ -6,7 +6,9 @@ import Support
 public enum MNIST {
     /// The 60,000 training images or the 10,000 test images.
     public enum Split: String, Sendable, CaseIterable {
+        /// The 60,000 training images.
         case train
+        /// The 10,000 test images.
         case test
     }
 

@@ -7,6 +7,7 @@ public struct NumPyError: Error, CustomStringConvertible, Equatable {
     public var path: String
     /// What is wrong with it.
     public var reason: String
+    /// The message to show: the file or field, what was expected and what was found.
     public var description: String { "\(path): \(reason)" }
 }
 

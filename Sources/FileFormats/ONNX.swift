@@ -101,8 +101,11 @@ public enum ONNX {
 
     /// A node attribute: a float, an integer or a list of integers.
     public enum Attribute {
+        /// A float attribute: its name and value.
         case float(String, Float)
+        /// An integer attribute: its name and value.
         case integer(String, Int)
+        /// A list of integers: its name and values.
         case integers(String, [Int])
 
         var message: Message {

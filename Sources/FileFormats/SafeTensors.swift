@@ -3,16 +3,26 @@ import Support
 
 /// What is wrong with a safetensors file. Each case names the file.
 public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be read.
     case unreadable(FileError)
+    /// Shorter than the 8 bytes of the header's length.
     case tooShort(file: String, size: Int)
+    /// The header's length claims more than the file holds (or the format allows).
     case headerLength(file: String, claimed: UInt64, available: Int)
+    /// The header is not a JSON object of the expected form.
     case headerNotJSON(file: String, reason: String)
+    /// An entry's dtype, shape or offsets are wrong; `reason` says which.
     case badEntry(file: String, tensor: String, reason: String)
+    /// A tensor the model needs is not in the file.
     case missingTensor(file: String, tensor: String, available: [String])
+    /// A tensor has another shape than the model's.
     case wrongShape(file: String, tensor: String, expected: [Int], found: [Int])
+    /// A tensor has another dtype than float32.
     case wrongDType(file: String, tensor: String, expected: String, found: String)
+    /// The file holds tensors the model does not have.
     case unexpectedTensors(file: String, names: [String])
 
+    /// The message to show: the file or field, what was expected and what was found.
     public var description: String {
         switch self {
         case .unreadable(let error):

@@ -27,6 +27,7 @@ public enum DigitPreprocessing {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         /// No character's ink was found; the reason says what was looked for and what was seen.
         case noInk(String)
+        /// The message to show: what was looked for and what was seen.
         public var description: String {
             switch self {
             case .noInk(let reason): return "no ink found: \(reason)"

@@ -23,14 +23,20 @@ public struct Image: Sendable, Equatable {
 
 /// Why a PNG file was not decoded; each case names the file.
 public enum PNGError: Error, Equatable, CustomStringConvertible {
+    /// The file does not start with PNG's signature.
     case notPNG(file: String)
+    /// A chunk ends past the end of the file.
     case truncated(file: String, chunk: String)
+    /// A chunk's CRC does not match its content.
     case badCRC(file: String, chunk: String)
+    /// A PNG this decoder does not read (an unknown critical chunk; in encoding, an image of other than 1-4 channels).
     case unsupported(file: String, reason: String)
+    /// The image data is corrupt: bad zlib, filter or size.
     case corrupt(file: String, reason: String)
     /// Its pixels would take more memory than allowed.
     case tooLarge(PictureTooLarge)
 
+    /// The message to show: the file or field, what was expected and what was found.
     public var description: String {
         switch self {
         case .notPNG(let file): return "\(file): not a PNG file (expected the 8-byte PNG signature)"

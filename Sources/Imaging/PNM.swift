@@ -3,14 +3,18 @@ import Support
 
 /// Why a picture file was not decoded; each case names the file.
 public enum ImageFileError: Error, Equatable, CustomStringConvertible {
+    /// Not PNG, JPEG or PBM/PGM/PPM; `found` is the first bytes.
     case unknownFormat(file: String, found: [UInt8])
+    /// The header or the data is wrong; `reason` says how.
     case malformed(file: String, reason: String)
+    /// The file could not be read.
     case unreadable(file: String, reason: String)
     /// A kind of file this tool knows of but does not decode (progressive JPEG, ...).
     case unsupported(file: String, what: String)
     /// Its pixels would take more memory than allowed.
     case tooLarge(PictureTooLarge)
 
+    /// The message to show: the file or field, what was expected and what was found.
     public var description: String {
         switch self {
         case .unknownFormat(let file, let found):

@@ -34,6 +34,7 @@ public struct PictureTooLarge: Error, Equatable, CustomStringConvertible {
     public var bytes: Int
     /// The bytes allowed.
     public var limit: Int
+    /// The message to show: the file or field, what was expected and what was found.
     public var description: String {
         "\(file): the picture is \(width)x\(height) pixels; decoding it would take \(Self.megabytes(bytes)), over the limit of \(Self.megabytes(limit))"
     }

@@ -4,10 +4,14 @@ import Foundation
 public enum PixelsJSON {
     /// Why a JSON body is not a 28x28 image.
     public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// Not JSON of the expected form.
         case notJSON(String)
+        /// Not 784 numbers.
         case wrongCount(Int)
+        /// A number outside 0...255.
         case outOfRange(index: Int, value: Double)
 
+        /// The message to show: the file or field, what was expected and what was found.
         public var description: String {
             switch self {
             case .notJSON(let reason): return "expected JSON {\"pixels\": [784 numbers 0-255]}: \(reason)"

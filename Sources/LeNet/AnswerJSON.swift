@@ -34,6 +34,7 @@ public enum AnswerJSON {
         return out.bytes
     }
 
+    /// Writes one answer as a JSON object into `out` (see `encode`).
     public static func write(_ answer: Reader.Answer, names: [String], parts: Parts, extra: [(String, String)], into out: inout JSONBytes) {
         out.append("{")
         for (key, value) in extra { out.key(key); out.append(value); out.append(",") }
@@ -72,13 +73,17 @@ public enum AnswerJSON {
 
 /// JSON written byte by byte.
 public struct JSONBytes: Sendable {
+    /// The JSON written so far, as UTF-8.
     public var bytes: [UInt8] = []
+    /// Empty, with room for a typical answer.
     public init() { bytes.reserveCapacity(1024) }
 
+    /// Appends `text` as it is (JSON already).
     public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends `text` as it is (JSON already).
     public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
     mutating func key(_ name: StaticString) {
@@ -92,6 +97,7 @@ public struct JSONBytes: Sendable {
         bytes.append(0x3A)
     }
 
+    /// Appends `text` as a JSON string: quoted, with quotes, backslashes and control characters escaped.
     public mutating func string(_ text: String) {
         bytes.append(0x22)
         for scalar in text.unicodeScalars {
@@ -110,6 +116,7 @@ public struct JSONBytes: Sendable {
         bytes.append(0x22)
     }
 
+    /// Appends `value` in decimal.
     public mutating func integer(_ value: Int) {
         if value < 0 { bytes.append(0x2D) }
         var magnitude = value.magnitude
@@ -161,6 +168,7 @@ public struct JSONBytes: Sendable {
         }
     }
 
+    /// Appends a JSON array, each of `values` written by `element`.
     public mutating func array<Element>(_ values: [Element], _ element: (inout JSONBytes, Element) -> Void) {
         bytes.append(0x5B)
         for (n, value) in values.enumerated() {
@@ -182,12 +190,14 @@ public struct JSONBytes: Sendable {
 /// `confidence` is the product of the digits' probabilities; `rejected` is true when it is under
 /// the reader's threshold (`Reader.numberRejection`), or nothing was read.
 public enum NumberJSON {
+    /// One number read as a JSON object; `extra` keys (already JSON values) come first, such as "file".
     public static func encode(_ reading: NumberReading, extra: [(String, String)] = []) -> [UInt8] {
         var out = JSONBytes()
         write(reading, extra: extra, into: &out)
         return out.bytes
     }
 
+    /// Writes one number read as a JSON object into `out` (see `encode`).
     public static func write(_ reading: NumberReading, extra: [(String, String)], into out: inout JSONBytes) {
         out.append("{")
         for (key, value) in extra { out.key(key); out.append(value); out.append(",") }

@@ -19,7 +19,9 @@ public struct AnyLeNet: Sendable {
 
     /// Why a checkpoint could not be loaded as a model.
     public enum LoadError: Error, CustomStringConvertible {
+        /// The checkpoint's metadata names a model kind this build does not know.
         case unknownKind(path: String, kind: String)
+        /// The message to show: the file or field, what was expected and what was found.
         public var description: String {
             switch self {
             case .unknownKind(let path, let kind):

@@ -7,30 +7,48 @@ import Support
 /// What `lenet bench` measures: training and inference throughput on LeNet-5's real shapes and
 /// data, single-image latency, the time per layer, peak memory, and GFLOP/s against the machine's peak.
 public struct BenchmarkResult: Codable, Sendable {
+    /// One layer's share of the time.
     public struct Layer: Codable, Sendable {
+        /// The layer and the pass: "C1 forward", "F6 backward".
         public var layer: String
+        /// Microseconds per image.
         public var microsecondsPerImage: Double
+        /// Its share of the time of all the layers.
         public var share: Double
         /// For the layers with weights: their multiply-adds x 2 per microsecond, as a share of one
         /// core's peak (the machine's peak over its threads).
         public var percentOfOneCore: Double?
     }
+    /// The processor's model name, from /proc/cpuinfo.
     public var processor: String
+    /// Threads used for training and batched inference.
     public var threads: Int
+    /// How the kernels were compiled: portable, or for the native CPU with fused multiply-adds.
     public var build: String
+    /// Images trained on for the training figure.
     public var trainImages: Int
+    /// Seconds those images took.
     public var trainSeconds: Double
+    /// Training images per second (the best of the samples).
     public var trainImagesPerSecond: Double
+    /// Inference images per second, by batch size ("1000", "64", "1").
     public var inferenceImagesPerSecond: [String: Double]
+    /// One image's latency, the median, in microseconds.
     public var singleImageMicroseconds: Double
+    /// Training GFLOP/s: the forward and backward passes' multiply-adds, 2 FLOP each.
     public var trainGFLOPPerSecond: Double
+    /// Inference GFLOP/s at batch 1000.
     public var inferenceGFLOPPerSecond: Double
+    /// The machine's peak GFLOP/s, as `peakFormula` estimates it.
     public var machinePeakGFLOPPerSecond: Double
+    /// Training GFLOP/s as a share of the peak.
     public var trainPercentOfPeak: Double
+    /// The time per layer and pass, from a one-thread profile.
     public var layers: [Layer]
     /// The fully connected layers (F5, F6, F7) taken together, "forward" and "backward": their FLOP
     /// over their time, as a share of one core's peak.
     public var fullyConnectedPercentOfOneCore: [String: Double]
+    /// The process's peak resident memory, in MB.
     public var peakMemoryMB: Double
     /// How the peak was estimated: "2 cores x 2.30 GHz x 2 FMA units x 16 lanes x 2 FLOP".
     public var peakFormula: String
@@ -39,25 +57,34 @@ public struct BenchmarkResult: Codable, Sendable {
     /// One thread: a whole training step per image (batch 64) against the sum of the layers' times
     /// in the profile; the rest is the share outside the layers.
     public var oneThreadStepMicroseconds: Double
+    /// The sum of the layers' times per image, one thread, in microseconds.
     public var layersMicroseconds: Double
+    /// The share of a step's time spent outside the layers (input, loss, optimizer).
     public var outsideLayersShare: Double
     /// Training images/s by thread count ("1", "2", ...) and by batch size ("16" ... "1024").
     public var trainImagesPerSecondByThreads: [String: Double]
+    /// Training images per second by batch size, one thread.
     public var trainImagesPerSecondByBatch: [String: Double]
+    /// Inference images per second by batch size, one thread.
     public var inferenceImagesPerSecondByBatch: [String: Double]
     /// The 1998 model: one pattern of stochastic diagonal Levenberg-Marquardt on one thread, and per layer.
     public var paperPatternMicroseconds: Double
+    /// The 1998 model's time per layer and pass, one pattern at a time.
     public var paperLayers: [Layer]
 }
 
 /// What `lenet bench --inference-only` measures (`Benchmark.inference`): images/s at batch 1000, 64
 /// and 1, and one image's latency, median and percentiles (10, 50, 90, 99), microseconds.
 public struct InferenceMeasurement: Codable, Sendable {
+    /// Images per second by batch size ("1000", "64", "1").
     public var imagesPerSecond: [String: Double]
+    /// One image's latency, the median, in microseconds.
     public var singleImageMicroseconds: Double
+    /// One image's latency percentiles ("10", "50", "90", "99"), in microseconds.
     public var singleImagePercentiles: [String: Double]
 }
 
+/// `lenet bench`'s measurements.
 public enum Benchmark {
     /// FLOP per image of a forward pass, 2 per multiply-add: 563,280 for the write-up's network
     /// (281,640 multiply-adds).
@@ -157,6 +184,8 @@ public enum Benchmark {
                                     singleImagePercentiles: percentiles)
     }
 
+    /// Measures everything `BenchmarkResult` holds: training on `trainImages` images of `train`,
+    /// inference on `test`, with `threads` threads; `log` hears each stage as it starts.
     public static func run(train: LabeledImages, test: LabeledImages, threads: Int, trainImages: Int,
                            log: (String) -> Void = { _ in }) -> BenchmarkResult {
         precondition(train.count > 0 && test.count > 0, "the bench needs training and test images")
@@ -289,6 +318,7 @@ public enum Benchmark {
         return text.split(separator: "\n")
     }
 
+    /// The processor's model name from /proc/cpuinfo ("unknown" when it has none).
     public static func processorName() -> String {
         let line = cpuInfo().first { $0.hasPrefix("model name") }
         return line.flatMap { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } } ?? "unknown"

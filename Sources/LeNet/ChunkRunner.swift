@@ -14,6 +14,7 @@ import NeuralNetwork
 /// four workspaces' activations, about 4 MB, cycling through a core's caches: one thread trained
 /// 2-5% slower that way.)
 public final class ChunkRunner {
+    /// What each thread, and each chunk, gets to work in.
     public enum Workspaces: Sendable {
         /// A workspace a thread, and a gradient buffer for each of up to `maximumChunks` chunks.
         case perChunkGradients(maximumChunks: Int)
@@ -21,13 +22,17 @@ public final class ChunkRunner {
         case perThread
     }
 
+    /// The most images in one chunk.
     public let chunkSize: Int
+    /// One workspace per thread of the pool.
     public let workspaces: [NetworkWorkspace]
     /// dE/dw of each chunk (`.perChunkGradients`), in the network's layout; empty otherwise.
     public let chunkGradients: [UnsafeMutablePointer<Float>]
     let pool: WorkerPool
     let preparation: InputPreparation
 
+    /// A runner for `network`: inputs prepared by `preparation`, chunks of up to `chunkSize` images
+    /// over `threads` threads; `training: false` leaves out what only the backward passes need.
     public init(network: Network, preparation: InputPreparation, chunkSize: Int, workspaces: Workspaces, threads: Int,
                 kernels: KernelChoice = .fast, training: Bool) {
         precondition(chunkSize > 0)

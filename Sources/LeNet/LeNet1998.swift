@@ -29,8 +29,10 @@ public struct LeNet1998: LayeredModel, Equatable {
         "..XXX..XXXX.XX.X",
         "...XXX..XXXX.XXX",
     ]
+    /// Table I as a connection table, the data C3 is built from.
     public static let c3Table = ConnectionTable(connected: tableI.map { $0.map { $0 == "X" } })
 
+    /// The network as the paper states it, layer by layer.
     public static let network: Network = Network(layers: [
         // C1: 1@32x32 -> 6@28x28
         ConnectionTableConvolution("C1", prefix: "c1", table: .full(inputs: 1, outputs: 6), inputHeight: 32, inputWidth: 32, kernelSize: 5,
@@ -51,6 +53,7 @@ public struct LeNet1998: LayeredModel, Equatable {
         EuclideanRadialBasis("OUTPUT", units: .digits),
     ], scores: .penalties)
 
+    /// The names and shapes of its tensors in the flat buffer.
     public static let layout: ParameterLayout = LeNet1998.network.layout
     public static let kind = "lenet5-1998"
     public static let inputPreparation = InputPreparation.paperPadded
@@ -63,6 +66,7 @@ public struct LeNet1998: LayeredModel, Equatable {
         parameters = Self.network.initialParameters(initialization.rule, seed: seed)
     }
 
+    /// The model with these weights, in the network's layout.
     public init(parameters: [Float]) {
         precondition(parameters.count == Self.layout.count)
         self.parameters = parameters

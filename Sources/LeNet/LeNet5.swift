@@ -45,6 +45,7 @@ public struct LeNet5: LayeredModel, Equatable {
     public static let network: Network = LeNet5.network(classes: 10)
     /// The parameters' names, shapes and order: PyTorch's `state_dict()`.
     public static func layout(classes: Int) -> ParameterLayout { classes == 10 ? layout : network(classes: classes).layout }
+    /// The names and shapes of its tensors in the flat buffer, for ten classes.
     public static let layout: ParameterLayout = LeNet5.network.layout
     public static let inputPreparation = InputPreparation.writeup
 

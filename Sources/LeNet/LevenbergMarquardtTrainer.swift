@@ -7,15 +7,23 @@ import Support
 
 /// One pass of the paper's Fig. 5 curve.
 public struct PassRecord: Codable, Sendable, Equatable {
+    /// The pass, from 1.
     public var pass: Int
+    /// eta, the pass's global learning rate.
     public var learningRate: Float
+    /// The error on the training set after the pass (0...1).
     public var trainError: Double
+    /// The error on the test set after the pass (0...1; NaN when no test set was given).
     public var testError: Double
+    /// The mean loss over the pass's patterns.
     public var meanLoss: Double
     /// Patterns presented in the pass (originals and distortions).
     public var patterns: Int
+    /// The smallest per-parameter step eps_k of the pass.
     public var smallestStep: Float
+    /// The largest per-parameter step eps_k of the pass.
     public var largestStep: Float
+    /// Seconds the pass took, its error measurements included.
     public var seconds: Double
     /// Of `seconds`, the time the two error measurements took (batched, on every thread); nil in
     /// records from before it was kept.
@@ -34,11 +42,15 @@ public struct PassRecord: Codable, Sendable, Equatable {
 ///         eps = eta / (mu + h)
 ///         for n in order: w -= eps * dE/dw(pattern n)
 public struct LevenbergMarquardtTrainer: TrainingLoop {
+    /// The schedule, mu, the loss and the distortions.
     public var recipe: PaperRecipe
     /// The test set whose error each pass reports (nil: not measured).
     public var test: LabeledImages?
+    /// Threads for the error measurements after each pass (the second derivatives and the updates
+    /// go one pattern at a time, on one thread).
     public var threads: Int
 
+    /// A trainer following `recipe`, measuring the error on `test` after each pass.
     public init(recipe: PaperRecipe, test: LabeledImages?, threads: Int = WorkerPool.availableProcessors) {
         self.recipe = recipe
         self.test = test

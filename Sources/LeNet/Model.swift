@@ -10,11 +10,14 @@ import Support
 public protocol FlatParameterModel: Sendable {
     /// The model kind recorded in checkpoints' metadata ("model").
     static var kind: String { get }
+    /// The names, shapes and places of its tensors in `parameters`.
     var layout: ParameterLayout { get }
+    /// Every weight, in `layout`'s order.
     var parameters: [Float] { get }
     /// The layout a checkpoint of this model must have (for the write-up's model, its class count
     /// is read from the file's fc3.bias).
     static func expectedLayout(of file: SafeTensorsFile) throws(SafeTensorsError) -> ParameterLayout
+    /// The model with these weights, laid out by `layout` (one `expectedLayout` gave).
     init(parameters: [Float], layout: ParameterLayout)
 }
 
@@ -25,6 +28,7 @@ extension FlatParameterModel {
         try self.init(safeTensors: SafeTensorsFile(contentsOf: path))
     }
 
+    /// Loads a parsed safetensors file, checked as `init(checkpoint:)` checks it.
     public init(safeTensors file: SafeTensorsFile) throws(SafeTensorsError) {
         let layout = try Self.expectedLayout(of: file)
         var values = [Float](repeating: 0, count: layout.count)
@@ -59,7 +63,9 @@ extension FlatParameterModel {
 /// from one kind to the next. Training, evaluation, export, the benchmark, the reports and the server
 /// take any of them, and know nothing else about a kind; `ModelKinds.all` lists them.
 public protocol LayeredModel: FlatParameterModel, Equatable {
+    /// Its layers: everything the passes, the export and the tables need.
     var network: Network { get }
+    /// Every weight, in the network's layout; training changes them in place.
     var parameters: [Float] { get set }
     /// How a 28x28 image (bytes, ink 255 on 0) becomes the network's input.
     static var inputPreparation: InputPreparation { get }
@@ -81,6 +87,7 @@ public protocol LayeredModel: FlatParameterModel, Equatable {
 extension LayeredModel {
     /// Scores per image: logits or penalties, one per class.
     public var classes: Int { network.outputCount }
+    /// What its scores are: logits (the largest wins) or penalties (the smallest wins).
     public var scores: ScoreKind { network.scores }
     /// The loss the model is trained with unless told otherwise: cross-entropy for logits, the
     /// paper's eq. 8 for penalties.
@@ -90,7 +97,9 @@ extension LayeredModel {
 /// A kind with one network of ten outputs whose weights start by the paper's rule (LeNet-1,
 /// LeNet-4): its file states the network and its own facts, and these defaults say the rest.
 public protocol FixedNetworkModel: LayeredModel {
+    /// The kind's one network.
     static var network: Network { get }
+    /// The model with these weights, in the network's layout.
     init(parameters: [Float])
 }
 
@@ -112,16 +121,21 @@ public struct MeasuredResult: Sendable, Equatable {
     public var name: String
     /// The mean test error over `detail`'s seeds.
     public var testError: Double
+    /// Each seed's error, and the paper's where it has one.
     public var detail: String
     /// One run's training time, the whole command, on the machine of docs/RESULTS.md.
     public var time: String
+    /// Trainable parameters.
     public var parameters: Int
+    /// The command that trains it: "lenet train --model lenet5-1998".
     public var command: String
     /// Which runs follow this row: their metadata's "recipe" ("modern" or nil) and whether they
     /// were trained on distortions.
     public var recipe: String?
+    /// Whether those runs were trained on distortions.
     public var distortions: Bool
 
+    /// A row; see the properties.
     public init(name: String, testError: Double, detail: String, time: String, parameters: Int, command: String,
                 recipe: String? = nil, distortions: Bool = false) {
         self.name = name
@@ -139,12 +153,14 @@ public struct MeasuredResult: Sendable, Equatable {
 /// or the paper's), the image optionally shrunk to a smaller digit first (LeNet-1's 16x16), and
 /// the whole set in a field with `padding` pixels of background on every side.
 public struct InputPreparation: Sendable, Equatable {
+    /// How a byte becomes a value.
     public enum Values: Sendable, Equatable {
         /// torchvision's `ToTensor()` then `Normalize((0.5,), (0.5,))`: (p/255 - 0.5)/0.5.
         case torchvision
         /// The 1998 paper's (Sec. II-B): background -0.1, ink 1.175: v = -0.1 + 1.275 p/255.
         case paper
     }
+    /// How each byte becomes a value.
     public var values: Values
     /// Background pixels added on each side.
     public var padding: Int
@@ -154,6 +170,8 @@ public struct InputPreparation: Sendable, Equatable {
     /// `shrinking(from: 28, to: digitSide)`, made once: every image of a 28x28 data set uses it.
     private let shrinking28: [Float]
 
+    /// A preparation of `values`, with `padding` pixels of background added on each side, after
+    /// shrinking to `digitSide` when it is given.
     public init(values: Values, padding: Int = 0, digitSide: Int? = nil) {
         self.values = values
         self.padding = padding
@@ -166,7 +184,9 @@ public struct InputPreparation: Sendable, Equatable {
     /// The 1998 paper's: the 28x28 digit in the middle of a 32x32 field.
     public static let paperPadded = InputPreparation(values: .paper, padding: 2)
 
+    /// The paper's background value: -0.1.
     public static let background: Float = -0.1
+    /// The paper's ink value: 1.175.
     public static let ink: Float = 1.175
     /// The value of a pixel with no ink.
     public var backgroundValue: Float { values == .torchvision ? -1 : Self.background }

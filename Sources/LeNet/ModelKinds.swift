@@ -2,6 +2,7 @@
 /// that checkpoints, `lenet train --model`, `lenet info`, the reports and the server read. A new
 /// kind is its own file and a line here.
 public enum ModelKinds {
+    /// Every kind, in the paper's order, the write-up's LeNet-5 last.
     public static let all: [any LayeredModel.Type] = [
         LeNet1.self,
         LeNet4.self,

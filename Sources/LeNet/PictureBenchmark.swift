@@ -5,21 +5,31 @@ import Support
 /// What reading one picture costs, stage by stage: decoding it to grey, finding its ink, cropping
 /// and scaling it to 28x28, and the network; each the median of many runs on one thread.
 public enum PictureBenchmark {
+    /// One picture's cost by stage.
     public struct Stages: Sendable, Codable {
+        /// The picture's file.
         public var file: String
+        /// Its width in pixels, as decoded.
         public var width: Int
+        /// Its height in pixels, as decoded.
         public var height: Int
+        /// The file's size in bytes.
         public var bytes: Int
         /// Microseconds, the median of `runs`.
         public var decode: Double
+        /// Finding the ink, in microseconds.
         public var inkFinding: Double
+        /// Cropping and scaling to 28x28, in microseconds.
         public var cropAndScale: Double
+        /// The network, in microseconds.
         public var network: Double
         /// The whole path from the file's bytes to the answer, as `Reader.classify` takes it.
         public var whole: Double
         /// The fastest run of the whole path (a shared machine's noise only ever adds time).
         public var wholeBest: Double
+        /// How many times each stage ran.
         public var runs: Int
+        /// The class read.
         public var answer: Int
     }
 
@@ -47,9 +57,13 @@ public enum PictureBenchmark {
 
     /// What reading a number costs, stage by stage (microseconds, medians of `runs`).
     public struct NumberStages: Sendable, Codable {
+        /// The picture's file.
         public var file: String
+        /// Its width in pixels, as decoded.
         public var width: Int
+        /// Its height in pixels, as decoded.
         public var height: Int
+        /// Decoding to grey, in microseconds.
         public var decode: Double
         /// Finding the line's ink (`InkFinding.lines`).
         public var lineFinding: Double
@@ -57,11 +71,15 @@ public enum PictureBenchmark {
         public var segmentation: Double
         /// The network over every segment.
         public var network: Double
+        /// The segments the network read.
         public var segments: Int
         /// The whole path from the file's bytes to the reading, as `Reader.read` takes it.
         public var whole: Double
+        /// The fastest run of the whole path.
         public var wholeBest: Double
+        /// How many times each stage ran.
         public var runs: Int
+        /// The number read.
         public var text: String
     }
 

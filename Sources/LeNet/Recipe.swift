@@ -71,6 +71,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         /// Random affine distortions of every training image, drawn anew each epoch; nil for none.
         public var augmentation: AffineDistortion?
 
+        /// Refinements; see the properties.
         public init(warmup: Double, nesterov: Bool, weightDecay: Float, labelSmoothing: Float, augmentation: AffineDistortion?) {
             self.warmup = warmup
             self.nesterov = nesterov
@@ -99,6 +100,8 @@ public struct Recipe: Codable, Sendable, Equatable {
                refinements: Refinements(warmup: 0.2, nesterov: true, weightDecay: 5e-4, labelSmoothing: 0.1,
                                         augmentation: distort ? handwritingDistortions : nil))
     }
+    /// The modern recipe's distortions: the paper's set with a milder shear, and rotation up to
+    /// ±0.17 radians (about 10 degrees).
     public static let handwritingDistortions = AffineDistortion(translation: 2, scaling: 0.1, squeezing: 0.1, shear: 0.15, rotation: 0.17)
     /// The modern recipe's: 10 epochs of a one-cycle rate peaking at 0.05.
     public static let modernSchedule = [Phase(epochs: 10, learningRate: 0.05)]
@@ -130,6 +133,7 @@ public struct Recipe: Codable, Sendable, Equatable {
 
     /// Bounds that keep every count derived from a schedule (epochs x batches) far from overflow.
     public static let maximumPhases = 1_000
+    /// See `maximumPhases`.
     public static let maximumEpochsPerPhase = 1_000_000
 
     /// Parses a schedule written as `EPOCHSxRATE` items separated by commas, e.g.
@@ -172,11 +176,15 @@ public struct PaperRecipe: Sendable, Equatable {
     public static let paperSchedule: [Float] = [0.0005, 0.0005] + Array(repeating: 0.0002, count: 3)
         + Array(repeating: 0.0001, count: 3) + Array(repeating: 0.00005, count: 4) + Array(repeating: 0.00001, count: 8)
 
+    /// eta for each pass, in order: the number of passes.
     public var learningRates: [Float]
+    /// mu, the safety term of eps_k = eta / (mu + h_kk).
     public var mu: Float
     /// Patterns the second derivatives are averaged over before each pass.
     public var hessianPatterns: Int
+    /// The loss: eq. 8 (mean squared error) or eq. 9 (maximum a posteriori).
     public var loss: PaperLoss
+    /// The seed of the pattern order and of the distortions.
     public var seed: UInt64
     /// When set, each pass presents, beside the N originals, 9N/20 freshly distorted copies of
     /// randomly chosen training patterns: over 20 passes of MNIST, 540,000 distorted patterns beside
@@ -187,6 +195,8 @@ public struct PaperRecipe: Sendable, Equatable {
     /// pass: the originals and 540,000 distortions (9 per original).
     public var distortionTwentieths: Int?
 
+    /// The paper's recipe by default: its 20-pass schedule, mu 0.02, 500 patterns for the second
+    /// derivatives, eq. 9 with j = 5, no distortions.
     public init(learningRates: [Float] = PaperRecipe.paperSchedule, mu: Float = 0.02, hessianPatterns: Int = 500,
                 loss: PaperLoss = .maximumAPosteriori(j: 5), seed: UInt64 = 0, distortion: AffineDistortion? = nil,
                 distortionTwentieths: Int? = nil) {
@@ -218,6 +228,7 @@ extension PaperRecipe: Codable {
                   distortionTwentieths: try values.decodeIfPresent(Int.self, forKey: .distortionTwentieths))
     }
 
+    /// Encodes the recipe, the distortions as a flag.
     public func encode(to encoder: any Encoder) throws {
         var values = encoder.container(keyedBy: CodingKeys.self)
         try values.encode(learningRates, forKey: .learningRates)

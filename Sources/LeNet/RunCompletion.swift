@@ -6,10 +6,25 @@ import Foundation
 public enum RunCompletion {
     /// Why a run that trained did not end cleanly; said after its model was saved.
     public struct CheckpointFailure: Error, CustomStringConvertible {
+        /// The checkpoint's error.
         public var underlying: any Error
+        /// Where the finished model was saved.
         public var modelPath: String
+        /// The message to show.
         public var description: String {
             "a periodic checkpoint could not be saved (\(underlying)); the finished model was saved all the same: \(modelPath)"
+        }
+    }
+
+    /// The final model could not be saved, after a periodic checkpoint had failed too: both said.
+    public struct SaveFailure: Error, CustomStringConvertible {
+        /// The final model's error.
+        public var underlying: any Error
+        /// The periodic checkpoint's error.
+        public var earlierFailure: any Error
+        /// The message to show.
+        public var description: String {
+            "the finished model could not be saved (\(underlying)), and a periodic checkpoint had failed before it (\(earlierFailure)); free some space and train again, or resume from the last checkpoint that was saved, if any"
         }
     }
 
@@ -17,15 +32,6 @@ public enum RunCompletion {
     /// (a regular file only: a folder in its place is left alone). Then, if `earlierFailure` holds a
     /// periodic checkpoint's error, throws it as a `CheckpointFailure`, after the model is on disk.
     /// Returns a warning when the resume file could not be removed.
-    /// The final model could not be saved, after a periodic checkpoint had failed too: both said.
-    public struct SaveFailure: Error, CustomStringConvertible {
-        public var underlying: any Error
-        public var earlierFailure: any Error
-        public var description: String {
-            "the finished model could not be saved (\(underlying)), and a periodic checkpoint had failed before it (\(earlierFailure)); free some space and train again, or resume from the last checkpoint that was saved, if any"
-        }
-    }
-
     @discardableResult
     public static func finish(modelPath: String, saveModel: () throws -> Void, resumeFile: String,
                               earlierFailure: (any Error)?) throws -> String? {

@@ -15,28 +15,45 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
 /// The keys of a checkpoint's metadata, in one place. A finished model's metadata is flat strings
 /// (PyTorch's `safetensors` keeps only those); a resume file adds the run's settings and state as JSON.
 public enum MetadataKey {
+    /// The model kind: "lenet5", "lenet5-1998".
     public static let model = "model"
+    /// The training method: "sgd" or "sdlm".
     public static let optimizer = "optimizer"
+    /// The data set trained on: "mnist".
     public static let dataset = "dataset"
     /// A JSON array of the class names.
     public static let classNames = "class_names"
+    /// The seed of the weights, the shuffle and the distortions.
     public static let seed = "seed"
+    /// How many training images were used.
     public static let trainingImages = "training_images"
+    /// The test accuracy of the finished model, 0...1.
     public static let testAccuracy = "test_accuracy"
+    /// SGD's schedule: "4x0.0005,3x0.0002,...".
     public static let schedule = "schedule"
+    /// SGD's batch size.
     public static let batchSize = "batch_size"
+    /// SGD's momentum.
     public static let momentum = "momentum"
+    /// The loss trained with.
     public static let loss = "loss"
+    /// Levenberg-Marquardt: the distorted patterns per pass ("27000 per pass").
     public static let distortions = "distortions"
+    /// Levenberg-Marquardt's passes.
     public static let passes = "passes"
+    /// Levenberg-Marquardt's factor on the paper's learning rates.
     public static let etaScale = "eta_scale"
+    /// The 1998 models' initial weights' rule.
     public static let initialization = "initialization"
     /// "modern" for `--recipe modern`, with `refinements` saying what it added.
     public static let recipe = "recipe"
+    /// What `--recipe modern` added: warm-up, Nesterov, weight decay, label smoothing, distortions.
     public static let refinements = "refinements"
     /// Resume files: the version of their layout, the settings and the state.
     public static let resume = "resume"
+    /// Resume files: the run's settings, as JSON.
     public static let run = "run"
+    /// Resume files: the run's state, as JSON.
     public static let runState = "run_state"
 }
 
@@ -50,12 +67,16 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// `--dataset`'s value, the data root read, how many training images (the first N) and the names
     /// of the classes.
     public var dataset: String
+    /// The data root the data set was read from.
     public var dataRoot: String
+    /// The training images used: the first N of the set.
     public var trainingImages: Int
+    /// The classes' names, class 0 first.
     public var classNames: [String]
     /// Choices recorded as they were given, for the model's metadata (eta_scale, initialization, passes).
     public var options: [String: String]
 
+    /// Settings; see the properties.
     public init(model: String, method: TrainingMethod, dataset: String, dataRoot: String, trainingImages: Int, classNames: [String],
                 options: [String: String] = [:]) {
         self.model = model
@@ -88,6 +109,7 @@ public struct RunSettings: Codable, Sendable, Equatable {
         options = try values.decode([String: String].self, forKey: .options)
     }
 
+    /// Encodes the method as "optimizer" and its one recipe, as resume files always have.
     public func encode(to encoder: any Encoder) throws {
         var values = encoder.container(keyedBy: CodingKeys.self)
         try values.encode(model, forKey: .model)
@@ -102,10 +124,15 @@ public struct RunSettings: Codable, Sendable, Equatable {
         try values.encode(options, forKey: .options)
     }
 
+    /// The loop: SGD or Levenberg-Marquardt.
     public var optimizer: OptimizerKind { method.optimizer }
+    /// SGD's recipe, or nil.
     public var recipe: Recipe? { method.recipe }
+    /// Levenberg-Marquardt's recipe, or nil.
     public var paperRecipe: PaperRecipe? { method.paperRecipe }
+    /// The seed of the weights, the shuffle and the distortions.
     public var seed: UInt64 { method.seed }
+    /// Epochs (SGD) or passes (Levenberg-Marquardt) in the whole run.
     public var totalEpochs: Int { method.totalEpochs }
 
     /// Whether the model's outputs are RBF penalties (the paper's losses) rather than logits.
@@ -158,22 +185,29 @@ public struct RunState: Codable, Sendable, Equatable {
     /// SGD: the phase of the schedule (from 0), the epoch within it (from 1) and the batches of that
     /// epoch done.
     public var phase: Int
+    /// SGD: the epoch within the phase, from 1.
     public var epochInPhase: Int
+    /// SGD: the batches of the epoch done.
     public var batch: Int
     /// The shuffle generator as the current epoch or pass began, before its shuffle; the distortions'
     /// generator likewise.
     public var shuffle: SeededGenerator
+    /// The distortions' generator as the current epoch or pass began.
     public var distortions: SeededGenerator
     /// SGD: the phase's optimizer (its momentum buffer, saved as a tensor, and its step count) and the
     /// loss sums behind the log lines: since the last line, and over the epoch so far.
     public var velocity: [Float] = []
+    /// SGD: the phase optimizer's step count.
     public var optimizerSteps: Int
+    /// SGD: the loss summed since the last log line.
     public var running: Double
+    /// SGD: the loss summed over the epoch so far.
     public var epochTotal: Double
     /// Levenberg-Marquardt: the pattern order before the pass's shuffle (saved as a tensor).
     public var order: [Int] = []
     /// The log so far: SGD's loss history, Levenberg-Marquardt's passes.
     public var history: TrainingHistory?
+    /// Levenberg-Marquardt: every pass so far.
     public var passes: [PassRecord]
 
     /// What the JSON holds: all but the two arrays, which travel as tensors.
@@ -213,11 +247,14 @@ public struct TrainingControl {
     /// SGD: after every this many batches of an epoch; Levenberg-Marquardt: at the start of every
     /// this many passes, hand the state and a copy of the weights to `checkpoint`.
     public var checkpointEvery: Int?
+    /// Called with the state and a copy of the weights when a checkpoint is due.
     public var checkpoint: (RunState, [Float]) -> Void
     /// Asked after every batch (pattern): stop now? The summary's `interrupted` then says where, and
     /// the model holds the weights to resume with.
     public var shouldStop: () -> Bool
 
+    /// A control that starts afresh (or resumes `resuming`), checkpoints every `checkpointEvery`
+    /// and stops when `shouldStop` says so.
     public init(resuming: RunState? = nil, checkpointEvery: Int? = nil,
                 checkpoint: @escaping (RunState, [Float]) -> Void = { _, _ in }, shouldStop: @escaping () -> Bool = { false }) {
         self.resuming = resuming
@@ -265,6 +302,8 @@ public struct TrainingSummary: Sendable {
 
 /// A training loop: the write-up's (`Trainer`) or the paper's (`LevenbergMarquardtTrainer`).
 public protocol TrainingLoop {
+    /// Trains `model` in place on `data` to the end of its schedule, or until `control` stops it;
+    /// `onEvent` hears each epoch or pass as it ends.
     func train<Model: LayeredModel>(_ model: inout Model, on data: LabeledImages, control: TrainingControl,
                                     onEvent: (TrainingEvent) -> Void) -> TrainingSummary
 }
@@ -273,23 +312,32 @@ public protocol TrainingLoop {
 /// names, the SGD momentum buffer (`optimizer.velocity`) or the pattern order (`order`) as tensors,
 /// and the settings and state as JSON in the metadata. Written to a temporary name and renamed.
 public struct RunCheckpoint: Sendable {
+    /// The file's name in a run folder.
     public static let fileName = "resume.safetensors"
     /// The layout of the metadata; a file from an earlier layout names it.
     static let formatVersion = "2"
 
+    /// What the run trains, how, and on what.
     public var settings: RunSettings
+    /// Where the run is.
     public var state: RunState
+    /// The model, with the weights to resume with.
     public var model: AnyLeNet
 
+    /// A checkpoint of a run of `settings`, at `state`, with `model`'s weights.
     public init(settings: RunSettings, state: RunState, model: AnyLeNet) {
         self.settings = settings
         self.state = state
         self.model = model
     }
 
+    /// Why a file is not a resumable checkpoint.
     public struct ReadError: Error, CustomStringConvertible, Equatable {
+        /// The file.
         public var file: String
+        /// What is wrong with it.
         public var reason: String
+        /// The message to show: the file or field, what was expected and what was found.
         public var description: String { "\(file): not a resumable checkpoint: \(reason)" }
     }
 
@@ -308,6 +356,7 @@ public struct RunCheckpoint: Sendable {
         return decoder
     }
 
+    /// Writes the checkpoint to `path`, atomically (a temporary file renamed into place).
     public func save(to path: String) throws {
         let metadata = [
             "format": "pt", MetadataKey.model: model.kind, MetadataKey.resume: Self.formatVersion,
@@ -323,6 +372,7 @@ public struct RunCheckpoint: Sendable {
         try SafeTensorsFile.write(tensors, metadata: metadata, to: path)
     }
 
+    /// Reads a resume file: its settings, state and weights, each checked.
     public static func load(_ path: String) throws -> RunCheckpoint {
         try load(try SafeTensorsFile(contentsOf: path), path: path)
     }

@@ -36,6 +36,7 @@ public enum ShippedModel: String, CaseIterable, Sendable {
 
     /// Why no checkpoint could be chosen.
     public struct NotFound: Error, CustomStringConvertible {
+        /// The message to show.
         public var description: String
     }
 

@@ -9,6 +9,7 @@ public enum TrainingMethod: Sendable, Equatable {
     /// recipe holds its loss.
     case levenbergMarquardt(PaperRecipe)
 
+    /// The loop it runs: `.sgd` or `.sdlm`.
     public var optimizer: OptimizerKind {
         switch self {
         case .gradientDescent: .sgd

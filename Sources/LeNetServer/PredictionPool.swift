@@ -8,6 +8,7 @@ import Foundation
 public final class PredictionPool: @unchecked Sendable {
     /// Why a job was not taken.
     public struct Busy: Error, CustomStringConvertible {
+        /// The message to show.
         public var description: String { "every prediction thread is busy and the queue is full; try again shortly" }
     }
 

@@ -7,10 +7,15 @@ import Kernels
 /// The fast kernels (Winograd for C3, 24-column rows for C1, ReLU fused into the store) or the naive oracles.
 public struct Convolution: Layer {
     public let name: String
+    /// The checkpoint names' prefix: `<prefix>.weight`, `<prefix>.bias`.
     public let prefix: String
+    /// The convolution's sizes: C, O, H, W and K.
     public let shape: ConvolutionShape
+    /// The function applied to every output.
     public let activation: Activation
 
+    /// A layer named `name` (the tables' "C1") of `outputChannels` kernels of K x K x C over inputs of
+    /// C x H x W.
     public init(_ name: String, prefix: String, inputChannels: Int, outputChannels: Int, inputHeight: Int, inputWidth: Int,
                 kernelSize: Int, activation: Activation) {
         self.name = name
@@ -87,13 +92,18 @@ public struct Convolution: Layer {
 /// fast kernels block over positions; the plain loops are their oracle and run the second derivatives.
 public struct ConnectionTableConvolution: ImageByImageLayer {
     public let name: String
+    /// The checkpoint names' prefix: `<prefix>.weight`, `<prefix>.bias`.
     public let prefix: String
+    /// The table, the kernel size and the input's size.
     public let convolution: TableConvolution
+    /// The function applied to every output.
     public let activation: Activation
     /// "convolution 5x5" or "convolution 5x5, Table I".
     let about: String
     let weightShape: [Int]
 
+    /// A layer named `name` over `table`'s connections (`tableName` is how the tables cite it:
+    /// "Table I"); `weightShape` stores the weights under another shape of the same size.
     public init(_ name: String, prefix: String, table: ConnectionTable, tableName: String? = nil, inputHeight: Int, inputWidth: Int,
                 kernelSize: Int, weightShape: [Int]? = nil, activation: Activation) {
         self.name = name

@@ -4,12 +4,15 @@ import Synchronization
 /// Which implementation of each kernel a layer runs: the fast ones, or the naive oracles they are
 /// tested against. Chosen once, for a workspace, not per call.
 public enum KernelChoice: Sendable {
+    /// The fast kernels (SIMD, blocked, Winograd).
     case fast
+    /// The naive loops, the oracles.
     case naive
 }
 
 /// What a layer applies to its weighted sums a, from the output y = f(a).
 public enum Activation: Sendable, Equatable {
+    /// y = a.
     case identity
     /// max(a, 0) (the write-up's).
     case relu
@@ -59,7 +62,9 @@ public enum Activation: Sendable, Equatable {
 /// One trainable tensor of a layer: its name in checkpoints, its shape, and the fan-in of the units
 /// it feeds (for the initialisations).
 public struct ParameterSpec: Sendable, Equatable {
+    /// Its name in checkpoints: "c1.weight".
     public var name: String
+    /// Its dimensions, outermost first.
     public var shape: [Int]
     /// A bias (or any additive term): the 1998 initialisation leaves these at 0.
     public var isBias: Bool
@@ -67,6 +72,7 @@ public struct ParameterSpec: Sendable, Equatable {
     /// `Layer.fanIn(parameter:element:)`.
     public var fanIn: Int
 
+    /// A tensor named `name` of `shape`, feeding units of fan-in `fanIn`.
     public init(name: String, shape: [Int], isBias: Bool = false, fanIn: Int) {
         self.name = name
         self.shape = shape
@@ -74,6 +80,7 @@ public struct ParameterSpec: Sendable, Equatable {
         self.fanIn = fanIn
     }
 
+    /// Its number of elements.
     public var count: Int { shape.reduce(1, *) }
 }
 
@@ -81,11 +88,17 @@ public struct ParameterSpec: Sendable, Equatable {
 /// [N, outputCount], its own parameters (in the order of `Layer.parameters`) and the workspace's
 /// scratch.
 public struct LayerPass {
+    /// N, the images in the batch.
     public var batch: Int
+    /// Fast kernels, or the naive oracles.
     public var kernels: KernelChoice
+    /// [N, inputCount]: the layer's input.
     public var input: UnsafePointer<Float>
+    /// [N, outputCount]: the layer's output (written by `forward`, read by the backward passes).
     public var output: UnsafeMutablePointer<Float>
+    /// The layer's own parameters, in the order of `Layer.parameters`.
     public var parameters: UnsafePointer<Float>
+    /// The layer's `scratchCount(capacity:)` floats.
     public var scratch: UnsafeMutablePointer<Float>
     /// The layer's own `cacheCount` floats, kept by the workspace from one pass to the next (nil
     /// when the layer has none).
@@ -94,6 +107,7 @@ public struct LayerPass {
     /// current without comparing the parameters; 0, unknown, compares them.
     public var parametersVersion: UInt64
 
+    /// The buffers of a pass over `batch` images.
     public init(batch: Int, kernels: KernelChoice, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                 parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>? = nil,
                 parametersVersion: UInt64 = 0) {
@@ -118,15 +132,17 @@ public protocol Layer: Sendable {
     var name: String { get }
     /// What it is: "convolution 5x5 + ReLU".
     var kindDescription: String { get }
-    /// Floats per image, in and out.
+    /// Floats per image in its input.
     var inputCount: Int { get }
+    /// Floats per image in its output.
     var outputCount: Int { get }
     /// The output's shape per image: [maps, height, width], or [units].
     var outputShape: [Int] { get }
     /// Its trainable tensors, in the order they sit in the flat buffer.
     var parameters: [ParameterSpec] { get }
-    /// Multiply-adds per image, and connections as the 1998 paper counts them (biases included).
+    /// Multiply-adds per image.
     var multiplyAdds: Int { get }
+    /// Connections as the 1998 paper counts them (biases included).
     var connections: Int { get }
     /// The fan-in of the unit that element `element` of tensor `parameter` feeds.
     func fanIn(parameter: Int, element: Int) -> Int
@@ -135,9 +151,16 @@ public protocol Layer: Sendable {
     /// Floats it keeps from one pass to the next in a workspace (`LayerPass.cache`): what it derives
     /// from its parameters, remade when they change. 0 by default.
     var cacheCount: Int { get }
+    /// Writes `pass.output` from `pass.input` and the parameters: y = f(a), a the layer's sum.
     func forward(_ pass: LayerPass)
+    /// From dE/dy (`outputGradient`, which becomes dE/da in place): dE/dw into `parameterGradient`,
+    /// overwritten, and dE/dx into `inputGradient` when it is not nil. Reads the output the
+    /// forward pass wrote.
     func backward(_ pass: LayerPass, outputGradient: UnsafeMutablePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?)
+    /// The diagonal Gauss-Newton second derivatives, as `backward` with f'(a)^2 for f'(a) and
+    /// squared weights and inputs: d2E/da2 in place of `outputSecond`, d2E/dw2 into
+    /// `parameterSecond`, d2E/dx2 into `inputSecond` when it is not nil.
     func secondBackward(_ pass: LayerPass, outputSecond: UnsafeMutablePointer<Float>, parameterSecond: UnsafeMutablePointer<Float>,
                         inputSecond: UnsafeMutablePointer<Float>?)
     /// One pattern's backward pass (`pass.batch` is 1) and then the per-parameter update
@@ -175,6 +198,7 @@ extension Layer {
     }
     public func scratchCount(capacity: Int) -> Int { 0 }
     public var cacheCount: Int { 0 }
+    /// The number of its trainable parameters: all its tensors' elements.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
     /// "C1 convolution 5x5 + ReLU".
     public var label: String { "\(name) \(kindDescription)" }

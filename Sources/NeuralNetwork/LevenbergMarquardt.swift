@@ -4,12 +4,14 @@
 /// where h_kk is the diagonal Gauss-Newton second derivative of the loss averaged over a sample of
 /// patterns (500 in the paper), re-estimated before each pass. Flat buffers, in the parameters' layout.
 public struct StochasticDiagonalLevenbergMarquardt: Codable, Sendable {
+    /// mu, the safety term of eps_k = eta / (mu + h_kk) (the paper's 0.02).
     public var mu: Float
     /// The averaged second derivatives h_kk of the last estimate.
     public private(set) var hessianDiagonal: [Float]
     /// The per-parameter steps eps_k.
     public private(set) var stepSizes: [Float]
 
+    /// An optimizer for `parameterCount` parameters whose second derivatives are not yet estimated.
     public init(parameterCount: Int, mu: Float = 0.02) {
         self.mu = mu
         hessianDiagonal = [Float](repeating: 0, count: parameterCount)

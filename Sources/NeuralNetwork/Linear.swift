@@ -18,14 +18,21 @@ public struct FullyConnected: Layer {
     }
 
     public let name: String
+    /// The checkpoint names' prefix: `<prefix>.weight`, `<prefix>.bias`.
     public let prefix: String
+    /// I, the inputs per image.
     public let inputs: Int
+    /// O, the outputs per image.
     public let outputs: Int
+    /// The function applied to every output.
     public let activation: Activation
+    /// How the fast forward pass orders its sums.
     public let summation: Summation
     let weightShape: [Int]
     let about: String
 
+    /// A layer named `name` from `inputs` to `outputs` units. `weightShape` stores the weights under another
+    /// shape of the same size, and `kind` is what the tables say it is ("full", "convolution 5x5").
     public init(_ name: String, prefix: String, inputs: Int, outputs: Int, activation: Activation,
                 weightShape: [Int]? = nil, kind: String = "full", summation: Summation = .inputsInLanes) {
         self.name = name

@@ -3,10 +3,13 @@ import Support
 /// What a network's outputs are: logits (the largest wins) or the 1998 model's RBF penalties (the
 /// smallest wins).
 public enum ScoreKind: String, Sendable, Codable {
+    /// Logits: the largest wins.
     case logits
+    /// The RBF's penalties: the smallest wins.
     case penalties
     /// "Logits" or "Penalties", as the printed lines and reports call them.
     public var name: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+    /// Whether the smallest score wins (penalties) rather than the largest (logits).
     public var smallestWins: Bool { self == .penalties }
 }
 
@@ -19,6 +22,7 @@ public enum OutputLoss: Sendable, Equatable, CustomStringConvertible {
     /// The 1998 paper's eq. 8 or 9 on the RBF penalties.
     case penalty(PaperLoss)
 
+    /// How reports and run settings name it: "cross-entropy".
     public var description: String {
         switch self {
         case .crossEntropy: return "cross-entropy"
@@ -48,7 +52,9 @@ public enum WeightInitialization: Sendable, Equatable {
 /// from the list: the parameter layout (each layer's tensors in turn), the initial weights, the
 /// workspace's sizes, the forward and backward passes, and the table `lenet info` prints.
 public struct Network: Sendable {
+    /// The layers, input first.
     public let layers: [any Layer]
+    /// What the last layer's outputs are.
     public let scores: ScoreKind
     /// Every layer's tensors, one after another, in one flat buffer.
     public let layout: ParameterLayout
@@ -58,6 +64,7 @@ public struct Network: Sendable {
     /// draws as feature maps.
     public let convolutions: [Int]
 
+    /// A network of `layers`, each taking as many values per image as the one before gives.
     public init(layers: [any Layer], scores: ScoreKind) {
         precondition(!layers.isEmpty)
         for (before, after) in zip(layers, layers.dropFirst()) {
@@ -82,6 +89,7 @@ public struct Network: Sendable {
         let side = Int(Double(inputCount).squareRoot())
         return side * side == inputCount ? "1@\(side)x\(side)" : String(inputCount)
     }
+    /// Scores per image: the last layer's outputs.
     public var outputCount: Int { layers[layers.count - 1].outputCount }
 
     /// The initial weights, drawn from `seed`: tensor by tensor in the layout's order, element by
@@ -112,13 +120,19 @@ public struct Network: Sendable {
 
     /// One row per layer, for `lenet info`.
     public struct LayerRow: Sendable {
+        /// The layer's label: "C1 convolution 5x5 + ReLU".
         public var layer: String
+        /// Its output's shape: "6@24x24" or "120".
         public var output: String
+        /// Its trainable parameters.
         public var parameters: Int
+        /// Its connections, as the 1998 paper counts them.
         public var connections: Int
+        /// Its multiply-adds per image.
         public var multiplyAdds: Int
     }
 
+    /// One row per layer, input first.
     public var summary: [LayerRow] {
         layers.map { LayerRow(layer: $0.label, output: $0.outputDescription, parameters: $0.parameterCount,
                               connections: $0.connections, multiplyAdds: $0.multiplyAdds) }

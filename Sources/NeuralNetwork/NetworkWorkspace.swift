@@ -10,14 +10,18 @@ import Support
 ///     activations[i + 1]  [N, layer i's outputs]; the last is the scores
 ///     gradients[i]        the same shapes (dE/dy, then dE/da in place; also the second derivatives)
 public final class NetworkWorkspace {
+    /// The network it serves.
     public let network: Network
+    /// The most images one pass takes.
     public let capacity: Int
+    /// Fast kernels, or the naive oracles.
     public let kernels: KernelChoice
     /// False for inference only: gradients and second derivatives are then not allocated.
     public let training: Bool
     /// When set, the time of every layer's forward and backward pass is added to it.
     public var profile: LayerProfile?
 
+    /// The activations, one view per layer's input and one for the scores (see above).
     public let activations: [UnsafeMutablePointer<Float>]
     let gradients: [UnsafeMutablePointer<Float>]
     /// [N]: the labels. Filled by the caller before `backward`.
@@ -36,6 +40,8 @@ public final class NetworkWorkspace {
     private let layers: ContiguousArray<any Layer>
     private let parameterOffsets: ContiguousArray<Int>
 
+    /// A workspace for up to `capacity` images of `network`; `training: false` leaves out what only
+    /// the backward passes need.
     public init(_ network: Network, capacity: Int, kernels: KernelChoice = .fast, training: Bool = true) {
         precondition(capacity > 0)
         self.network = network
@@ -203,9 +209,13 @@ public final class NetworkWorkspace {
 /// A step of a profiled pass: a layer's forward or backward pass (by its index in the network),
 /// the loss, or the preparation of the input.
 public enum ProfileStep: Hashable, Sendable {
+    /// Preparing the input.
     case prepare
+    /// Layer i's forward pass.
     case forward(Int)
+    /// Layer i's backward pass.
     case backward(Int)
+    /// The loss and its gradient.
     case loss
 
     /// The layer's index, for a layer's pass.
@@ -216,6 +226,7 @@ public enum ProfileStep: Hashable, Sendable {
         }
     }
 
+    /// Whether it is a backward step.
     public var isBackward: Bool { if case .backward = self { true } else { false } }
 
     /// "C1 forward", "F7 backward", "loss", "prepare": how the bench prints it.
@@ -231,11 +242,14 @@ public enum ProfileStep: Hashable, Sendable {
 
 /// Time spent in each step, for `lenet bench`.
 public final class LayerProfile {
+    /// Each step's time, in the order first seen.
     public private(set) var seconds: [(step: ProfileStep, seconds: Double)] = []
     private var last = 0.0
 
+    /// An empty profile.
     public init() {}
 
+    /// Starts the clock for the next step.
     public func start() { last = MonotonicClock.now() }
 
     /// Adds the time since the last `start` or `lap` to `step`'s. The bookkeeping itself is left

@@ -3,9 +3,12 @@ import FileFormats
 /// A value of a graph being built: its name, and whether it is flat ([batch, n]) or maps
 /// ([batch, c, h, w]).
 public struct ONNXValue: Sendable {
+    /// Its name in the graph.
     public var name: String
+    /// Whether it is [batch, n] rather than [batch, c, h, w].
     public var flat: Bool
 
+    /// A value named `name`.
     public init(_ name: String, flat: Bool) {
         self.name = name
         self.flat = flat
@@ -15,11 +18,16 @@ public struct ONNXValue: Sendable {
 /// An ONNX graph (opset 13) under construction: each `add` appends a node and returns its output's
 /// name; each layer adds its own nodes (`Layer.exportONNX`), and `Network.exportONNX` chains them.
 public struct ONNXGraph {
+    /// The nodes added, in order.
     public private(set) var nodes: [ONNX.Node] = []
+    /// The initializers added, each name once.
     public private(set) var constants: [ONNX.Tensor] = []
 
+    /// An empty graph.
     public init() {}
 
+    /// Appends a node applying `operation` to `inputs`; returns its output's name (`output`, or
+    /// `<name>_out`).
     @discardableResult
     public mutating func add(_ operation: String, _ inputs: [String], output: String? = nil, name: String,
                              attributes: [ONNX.Attribute] = []) -> String {
@@ -35,6 +43,7 @@ public struct ONNXGraph {
         return name
     }
 
+    /// An int64 initializer; a name already given keeps its first value. Returns the name.
     @discardableResult
     public mutating func constant(_ name: String, shape: [Int], integers: [Int]) -> String {
         if !constants.contains(where: { $0.name == name }) { constants.append(ONNX.Tensor(name: name, shape: shape, integers: integers)) }
@@ -52,6 +61,7 @@ public struct ONNXGraph {
         x.flat ? x.name : add("Flatten", [x.name], name: name, attributes: [.integer("axis", 1)])
     }
 
+    /// A K x K convolution of `x`, stride 1, no padding; returns its output's name.
     public mutating func convolution(_ x: String, _ weight: String, _ bias: String, kernelSize: Int, name: String) -> String {
         add("Conv", [x, weight, bias], name: name, attributes: [.integers("kernel_shape", [kernelSize, kernelSize])])
     }

@@ -8,15 +8,20 @@
 /// The momentum buffer is flat, in the parameters' layout. A new `StochasticGradientDescent` starts
 /// afresh, as a new PyTorch optimizer does (the write-up makes one per phase of its schedule).
 public struct StochasticGradientDescent: Codable, Sendable {
+    /// lr.
     public var learningRate: Float
+    /// The momentum factor.
     public var momentum: Float
+    /// L2 weight decay added to the gradient (0: none).
     public var weightDecay: Float = 0
+    /// Nesterov momentum.
     public var nesterov = false
     /// The momentum buffer, one float per parameter.
     public private(set) var velocity: [Float]
     /// How many steps were taken; the first one copies the gradient into the buffer.
     public private(set) var steps: Int = 0
 
+    /// A fresh optimizer for `parameterCount` parameters: no weight decay, no Nesterov, an empty buffer.
     public init(parameterCount: Int, learningRate: Float, momentum: Float) {
         self.learningRate = learningRate
         self.momentum = momentum
@@ -70,6 +75,7 @@ public struct StochasticGradientDescent: Codable, Sendable {
         steps += 1
     }
 
+    /// One step: `parameters` updated from `gradients`, both in the layout the optimizer was made for.
     public mutating func step(parameters: inout [Float], gradients: [Float]) {
         precondition(parameters.count == velocity.count && gradients.count == velocity.count)
         parameters.withUnsafeMutableBufferPointer { p in

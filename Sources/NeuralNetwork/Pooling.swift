@@ -5,10 +5,14 @@ import Kernels
 /// input [N, M, H, W] -> output [N, M, H/2, W/2].
 public struct SumPooling: Layer {
     public let name: String
+    /// M, the maps pooled.
     public let maps: Int
+    /// H, the input's height (even).
     public let inputHeight: Int
+    /// W, the input's width (even).
     public let inputWidth: Int
 
+    /// A layer named `name` pooling `maps` maps of H x W.
     public init(_ name: String, maps: Int, inputHeight: Int, inputWidth: Int) {
         self.name = name
         self.maps = maps

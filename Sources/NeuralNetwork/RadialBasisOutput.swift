@@ -18,11 +18,14 @@ public struct RadialBasisOutput: Sendable {
         "011111011001111100011110001111001110111111000001100000110000110011110000000000000000",
     ]
 
+    /// The number of units, one per class.
     public let classes: Int
+    /// The inputs each unit compares with its centre (F6's 84).
     public let inputs: Int
     /// [classes, inputs]: the fixed centres.
     public let centers: [Float]
 
+    /// Units with the given centres ([classes, inputs], row by row).
     public init(classes: Int, inputs: Int, centers: [Float]) {
         precondition(centers.count == classes * inputs)
         self.classes = classes
@@ -74,6 +77,7 @@ public enum PaperLoss: Sendable, Equatable, CustomStringConvertible {
     /// Eq. 9: E = y_D + log(e^{-j} + sum_i e^{-y_i}), which also pushes the wrong classes' penalties up.
     case maximumAPosteriori(j: Float)
 
+    /// How reports and run settings name it: "eq. 8 (MSE)".
     public var description: String {
         switch self {
         case .meanSquaredError: return "eq. 8 (MSE)"
@@ -107,6 +111,7 @@ public enum PaperLoss: Sendable, Equatable, CustomStringConvertible {
         return "mse"
     }
 
+    /// The loss a run state's `code` names ("mse" or "map:<j>"), or nil.
     public init?(code: String) {
         if code == "mse" {
             self = .meanSquaredError
@@ -126,8 +131,10 @@ public enum PaperLoss: Sendable, Equatable, CustomStringConvertible {
 /// outputs are penalties (the smallest wins).
 public struct EuclideanRadialBasis: Layer {
     public let name: String
+    /// The units and their fixed centres.
     public let units: RadialBasisOutput
 
+    /// A layer named `name` of `units`.
     public init(_ name: String, units: RadialBasisOutput) {
         self.name = name
         self.units = units
@@ -173,6 +180,7 @@ extension PaperLoss: Codable {
         self = loss
     }
 
+    /// Encodes the loss as its `code`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(code)

@@ -5,7 +5,9 @@ import Kernels
 /// S = 2/3, so that f(1) = 1 and f(-1) = -1. Its derivative from the output y = f(a):
 /// f'(a) = A S (1 - tanh^2(S a)) = S (A - y^2 / A).
 public enum Squashing {
+    /// A, the amplitude: f(a) lies in (-A, A).
     public static let amplitude: Float = 1.7159
+    /// S, the slope at the origin divided by A.
     public static let slope: Float = 2.0 / 3.0
 
     /// y = f(a), element by element (sixteen or eight at a time with the SIMD tanh of `Kernels`, the

@@ -5,11 +5,16 @@
 /// feeds that many output maps, each with its own coefficient and bias (LeNet-4's S2: 8 maps "in
 /// pairs" over C1's 4); output map m reads input map m / copies.
 public struct Subsampling: Sendable {
+    /// M, the output maps (with their coefficients and biases).
     public let maps: Int
+    /// H, the input's height (even).
     public let inputHeight: Int
+    /// W, the input's width (even).
     public let inputWidth: Int
+    /// How many output maps each input map feeds.
     public let copies: Int
 
+    /// Subsampling to `maps` maps of H/2 x W/2 from `maps / copies` maps of H x W.
     public init(maps: Int, inputHeight: Int, inputWidth: Int, copies: Int = 1) {
         precondition(copies >= 1 && maps % copies == 0)
         self.maps = maps
@@ -18,10 +23,14 @@ public struct Subsampling: Sendable {
         self.copies = copies
     }
 
+    /// The input maps: maps / copies.
     public var inputMaps: Int { maps / copies }
 
+    /// H / 2.
     public var outputHeight: Int { inputHeight / 2 }
+    /// W / 2.
     public var outputWidth: Int { inputWidth / 2 }
+    /// A coefficient and a bias per output map.
     public var parameterCount: Int { 2 * maps }
     /// Per output unit: four inputs and the bias.
     public var connectionCount: Int { maps * outputHeight * outputWidth * 5 }
@@ -99,10 +108,14 @@ public struct Subsampling: Sendable {
 /// bias [M], named `<prefix>.coefficient` and `<prefix>.bias`; fan-in 4. Image by image.
 public struct TrainableSubsampling: ImageByImageLayer {
     public let name: String
+    /// The checkpoint names' prefix: `<prefix>.coefficient`, `<prefix>.bias`.
     public let prefix: String
+    /// The maps and their sizes.
     public let subsampling: Subsampling
+    /// The function applied to every output.
     public let activation: Activation
 
+    /// A layer named `name` subsampling to `maps` maps of H/2 x W/2.
     public init(_ name: String, prefix: String, maps: Int, inputHeight: Int, inputWidth: Int, copies: Int = 1, activation: Activation) {
         self.name = name
         self.prefix = prefix

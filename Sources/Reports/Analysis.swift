@@ -5,12 +5,15 @@ import NeuralNetwork
 /// precision and recall, and the confidence analysis. Every number in report.md and report.html
 /// comes from here, and metrics.json is this value encoded.
 public struct Analysis: Codable, Sendable {
+    /// One class's counts, precision and recall.
     public struct ClassMetrics: Codable, Sendable, Equatable {
+        /// The class's name.
         public var name: String
         /// Test images of this class.
         public var support: Int
         /// Images predicted as this class.
         public var predicted: Int
+        /// Images of this class predicted as it.
         public var truePositives: Int
         /// Of the images predicted as this class, the share that are (1 when none were predicted).
         public var precision: Double
@@ -20,16 +23,23 @@ public struct Analysis: Codable, Sendable {
 
     /// One point of the rejection curve: reject the `rejected` least confident images, keep the rest.
     public struct RejectionPoint: Codable, Sendable, Equatable {
+        /// The share of the images rejected (0...0.2).
         public var rejectedShare: Double
+        /// How many images are rejected.
         public var rejected: Int
+        /// The accuracy of the images kept.
         public var keptAccuracy: Double
     }
 
     /// Counts of a quantity in equal bins, for correct and for wrong predictions.
     public struct Histogram: Codable, Sendable, Equatable {
+        /// The first bin's lower edge.
         public var lowerBound: Double
+        /// The last bin's upper edge.
         public var upperBound: Double
+        /// Correct predictions per bin.
         public var correct: [Int]
+        /// Wrong predictions per bin.
         public var wrong: [Int]
     }
 
@@ -38,10 +48,13 @@ public struct Analysis: Codable, Sendable {
         /// How confidence is measured: "top softmax probability" (write-up model) or "top
         /// softmax(-penalty) probability" (the 1998 model's RBF penalties).
         public var measure: String
+        /// The top probability, in twenty bins from 0 to 1.
         public var topProbability: Histogram
         /// Top score minus the runner-up's (for penalties: runner-up minus top; always >= 0).
         public var margin: Histogram
+        /// The mean top probability of the correct predictions (nil: none).
         public var meanTopProbabilityCorrect: Double?
+        /// The mean top probability of the wrong predictions (nil: none).
         public var meanTopProbabilityWrong: Double?
         /// Accuracy of the kept images against the share rejected, least confident first, from 0% to 20%.
         public var rejectionCurve: [RejectionPoint]
@@ -56,15 +69,22 @@ public struct Analysis: Codable, Sendable {
         public var summary: String
     }
 
+    /// Images evaluated.
     public var count: Int
+    /// Images predicted right.
     public var correct: Int
+    /// correct / count.
     public var accuracy: Double
+    /// The classes' names, class 0 first.
     public var classNames: [String]
     /// confusion[actual][predicted].
     public var confusion: [[Int]]
+    /// Each class's counts, precision and recall, class 0 first.
     public var classes: [ClassMetrics]
+    /// What rejecting the least confident predictions buys.
     public var confidence: Confidence
 
+    /// Analyses `evaluation`; `classNames` default to "0", "1", ...
     public init(_ evaluation: Evaluation, classNames: [String]? = nil) {
         let k = evaluation.classCount
         let names = classNames ?? (0..<k).map(String.init)

@@ -5,9 +5,13 @@ import Foundation
 public enum Charts {
     /// A named line of (x, y) points.
     public struct Series: Sendable {
+        /// The name the legend shows.
         public var name: String
+        /// Its points, in order of x.
         public var points: [(x: Double, y: Double)]
+        /// Its CSS colour: "#2563eb".
         public var colour: String
+        /// A series named `name` drawn in `colour`.
         public init(name: String, points: [(x: Double, y: Double)], colour: String) {
             self.name = name
             self.points = points
@@ -17,7 +21,9 @@ public enum Charts {
 
     /// A shaded stretch of the x axis with a label (a learning-rate phase).
     public struct Band: Sendable {
+        /// The stretch `from...to` of the x axis, and the label written in it.
         public var from: Double, to: Double, label: String
+        /// A band from `from` to `to` on the x axis, labelled `label`.
         public init(from: Double, to: Double, label: String) {
             self.from = from
             self.to = to
@@ -26,6 +32,7 @@ public enum Charts {
     }
 
     static let palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"]
+    /// The palette's colour for the `index`-th series (it repeats after five).
     public static func colour(_ index: Int) -> String { palette[index % palette.count] }
 
     static func escape(_ text: String) -> String {

@@ -4,22 +4,29 @@ import Foundation
 /// (docs/RESULTS.md): a report shows its own run among them. The rows come from the model kinds
 /// (`MeasuredResult` in LeNet); `Runs` builds the table.
 public struct RecipeComparison: Sendable {
+    /// One row: a kind trained one way.
     public struct Entry: Sendable, Equatable {
         /// What it is, in a few words.
         public var name: String
         /// The test error: the mean over `seeds`, each seed's in `detail`.
         public var testError: Double
+        /// Each seed's error, and the paper's where it has one.
         public var detail: String
         /// Training time of one run, whole command, on the machine of the measurements.
         public var time: String
+        /// Trainable parameters.
         public var parameters: Int
+        /// The command that trains it: "lenet train --model lenet5-1998".
         public var command: String
         /// The runs it stands for: the model kind, the metadata's "recipe", and whether they were
         /// trained on distortions.
         public var model: String
+        /// The metadata's "recipe" of the runs it stands for ("modern" or nil).
         public var recipe: String?
+        /// Whether those runs were trained on distortions.
         public var distortions: Bool
 
+        /// A row; see the properties.
         public init(name: String, testError: Double, detail: String, time: String, parameters: Int, command: String,
                     model: String, recipe: String?, distortions: Bool) {
             self.name = name
@@ -41,6 +48,7 @@ public struct RecipeComparison: Sendable {
     /// This run's test error.
     public var runError: Double
 
+    /// The table of `entries`, with `highlighted` the row this run follows and `runError` its error.
     public init(entries: [Entry], highlighted: Int?, runError: Double) {
         self.entries = entries
         self.highlighted = highlighted

@@ -7,13 +7,20 @@ import Support
 /// The training curve a report shows: the write-up's running loss over the epochs with its
 /// learning-rate phases shaded, or the 1998 model's error per pass.
 public struct TrainingCurve: Sendable {
+    /// The chart's title.
     public var title: String
+    /// The x axis's label: "epoch" or "pass".
     public var xLabel: String
+    /// The y axis's label: "loss" or "error".
     public var yLabel: String
+    /// The lines drawn.
     public var series: [Charts.Series]
+    /// The shaded stretches of the x axis (the learning-rate phases).
     public var bands: [Charts.Band]
+    /// Whether y is a share, printed as a percentage.
     public var percentY: Bool
 
+    /// A curve; see the properties.
     public init(title: String, xLabel: String, yLabel: String, series: [Charts.Series], bands: [Charts.Band], percentY: Bool) {
         self.title = title
         self.xLabel = xLabel
@@ -29,21 +36,29 @@ public struct Report {
     /// What the report is of: a training run (its model, trained and then evaluated) or an
     /// evaluation of a model that already existed.
     public enum Subject: String, Sendable, Codable {
+        /// A training run: its model, trained and then evaluated.
         case training
+        /// An evaluation of a model that already existed.
         case evaluation
     }
 
+    /// Whether it reports a training run or an evaluation.
     public var subject: Subject
+    /// The model's scores and predictions on the images.
     public var evaluation: Evaluation
+    /// Everything computed from `evaluation`.
     public var analysis: Analysis
     /// The evaluated images (for the pictures).
     public var images: LabeledImages
     /// What was evaluated: ("model", "lenet5"), ("checkpoint", path), then the checkpoint's metadata.
     public var about: [(String, String)]
+    /// The training curve (training reports), or nil.
     public var curve: TrainingCurve?
     /// The recipes this run sits among (MNIST runs), or nil.
     public var comparison: RecipeComparison?
 
+    /// A report of `evaluation` on `images`. `about` lists what was evaluated; `classNames` default to
+    /// "0", "1", ...
     public init(_ subject: Subject, evaluation: Evaluation, images: LabeledImages, about: [(String, String)], curve: TrainingCurve?,
                 classNames: [String]? = nil, comparison: RecipeComparison? = nil) {
         self.subject = subject
@@ -90,24 +105,39 @@ public struct Report {
 
     // MARK: - metrics.json
 
+    /// What metrics.json holds: the analysis, and the examples with their scores.
     public struct Metrics: Codable {
         /// "training" or "evaluation", and the report's title.
         public var subject: Subject
+        /// The report's title: "Training report: lenet5 on mnist".
         public var title: String
+        /// What was evaluated, as in `about` (the first of each key).
         public var about: [String: String]
+        /// The evaluation's analysis.
         public var analysis: Analysis
+        /// The first ten misclassified test images.
         public var firstWrong: [ExampleRecord]
+        /// The first ten correctly classified test images.
         public var firstCorrect: [ExampleRecord]
+        /// Every misclassified test image.
         public var misclassified: [ExampleRecord]
     }
 
+    /// One test image's prediction, as metrics.json records it.
     public struct ExampleRecord: Codable, Equatable {
+        /// Its index in the test set.
         public var index: Int
+        /// Its true class.
         public var label: Int
+        /// The predicted class.
         public var predicted: Int
+        /// Its scores: logits, or the RBF's penalties.
         public var scores: [Float]
+        /// The predicted class's probability (softmax of the scores, or of minus the penalties).
         public var probability: Double
+        /// The runner-up class.
         public var secondGuess: Int
+        /// The runner-up's probability.
         public var secondProbability: Double
     }
 
@@ -118,6 +148,7 @@ public struct Report {
                              secondGuess: two.count > 1 ? two[1].0 : two[0].0, secondProbability: two.count > 1 ? two[1].1 : 0)
     }
 
+    /// What metrics.json holds.
     public func metrics() -> Metrics {
         let probabilities = Analysis.probabilities(evaluation)
         let wrongAll = (0..<evaluation.count).filter { evaluation.predictions[$0] != evaluation.labels[$0] }.map(evaluation.example)
@@ -127,6 +158,7 @@ public struct Report {
                        misclassified: wrongAll.map { record($0, probabilities) })
     }
 
+    /// metrics.json: `metrics()` as pretty-printed JSON with sorted keys (non-finite numbers as strings).
     public func metricsJSON() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -136,6 +168,7 @@ public struct Report {
 
     // MARK: - report.md
 
+    /// report.md: the accuracy line, the analysis, the 20 examples and the curve's numbers, in Markdown.
     public func markdown() -> String {
         var md = "# \(title)\n\n"
         for (key, value) in about { md += "- **\(key)**: \(value)\n" }
@@ -189,6 +222,7 @@ public struct Report {
 
     static func escape(_ text: String) -> String { Charts.escape(text) }
 
+    /// report.html: the same as report.md with the pictures and the SVG charts, one self-contained page.
     public func html() throws -> String {
         let probabilities = Analysis.probabilities(evaluation)
         let confidence = analysis.confidence

@@ -46,6 +46,7 @@ public struct TrainingRun {
 
     /// How a run ended.
     public enum Outcome: Sendable {
+        /// Trained to the end: the model and the reports are written.
         case finished
         /// Stopped by a signal; the state is saved and `lenet train --resume` goes on.
         case interrupted
@@ -270,6 +271,7 @@ final class RunDisplay {
 extension TrainingRun {
     /// Why a run cannot start, in one sentence.
     public struct SetupError: Error, CustomStringConvertible {
+        /// The message to show.
         public var description: String
     }
 
