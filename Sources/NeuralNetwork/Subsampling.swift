@@ -42,6 +42,8 @@ public struct Subsampling: Sendable {
         return base[0] + base[1] + base[inputWidth] + base[inputWidth &+ 1]
     }
 
+    /// One pattern's forward pass: a[m,y,x] = coefficient[m] (the sum of input map m / copies's
+    /// 2x2 block) + bias[m], before the activation.
     public func forward(input: UnsafePointer<Float>, coefficient: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>) {
         for m in 0..<maps {
