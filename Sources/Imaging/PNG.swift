@@ -394,7 +394,7 @@ public enum PNG {
                     default: throw .corrupt(file: file, reason: "row \(rowInPass) has filter type \(filter) (expected 0-4)")
                     }
                     // This row becomes the one above the next.
-                    UnsafeMutableBufferPointer(rebasing: above[0..<stride]).update(fromContentsOf: UnsafeBufferPointer(start: row, count: stride))
+                    _ = UnsafeMutableBufferPointer(rebasing: above[0..<stride]).update(fromContentsOf: UnsafeBufferPointer(start: row, count: stride))
                 }
             }
             try convertRow(width: p.width, y: p.y0 + rowInPass * p.dy, x0: p.x0, dx: p.dx)

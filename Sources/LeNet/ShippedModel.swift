@@ -46,14 +46,7 @@ public enum ShippedModel: String, CaseIterable, Sendable {
 
     /// The newest `<runs>/*/model.safetensors` by the time it was written, if any.
     public static func latestCheckpoint(in runs: String = "runs") -> String? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: runs) else { return nil }
-        let checkpoints = names.map { "\(runs)/\($0)/model.safetensors" }.compactMap { path -> (String, Date)? in
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  attributes[.type] as? FileAttributeType == .typeRegular,
-                  let date = attributes[.modificationDate] as? Date else { return nil }
-            return (path, date)
-        }
-        return checkpoints.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }?.0
+        Files.newest("model.safetensors", inRunsOf: runs)
     }
 
     /// The checkpoint a command uses: the given path, `latest` for the newest run, a shipped model

@@ -228,21 +228,12 @@ public enum LeNetServer {
     /// training run's, the one written last. An evaluation's report (of a photo folder, of the shipped
     /// model) is not one, whatever its folder is called.
     static func report(in folder: String) -> Response {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        var newest: (date: Date, path: String)?
-        for name in names {
-            let run = (folder as NSString).appendingPathComponent(name)
-            let path = run + "/report.html"
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  attributes[.type] as? FileAttributeType == .typeRegular,
-                  let date = attributes[.modificationDate] as? Date,
-                  newest.map({ date > $0.date }) ?? true,
-                  let heading = try? Files.read(run + "/report.md", maximumBytes: 1 << 20),
-                  heading.starts(with: Array("# Training report".utf8)) else { continue }
-            newest = (date, path)
+        let heading = Array("# Training report".utf8)
+        let newest = Files.newest("report.html", inRunsOf: folder) { run in
+            (try? Files.readStart(run + "/report.md", count: heading.count)) == heading
         }
         // A regular file only, and not past 64 MB: a FIFO or a link to a device there is skipped.
-        if let newest, let data = try? Files.read(newest.path, maximumBytes: 64 << 20) {
+        if let newest, let data = try? Files.read(newest, maximumBytes: 64 << 20) {
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         return error(.notFound, "no training report yet: `lenet train` writes \(folder)/<date-time>/report.html")

@@ -20,18 +20,8 @@ public enum Files {
     /// wait forever), a loop of symbolic links, a file over `maximumBytes`. A symbolic link is
     /// followed to what it names, which must itself be a regular file.
     public static func read(_ path: String, maximumBytes: Int = defaultMaximumBytes) throws(FileError) -> [UInt8] {
-        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FileError(path: path, reason: openFailure(errno)) }
+        let (descriptor, size) = try openRegular(path)
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw FileError(path: path, reason: "cannot be examined: \(String(cString: strerror(errno)))")
-        }
-        if let kind = specialKind(status.st_mode) {
-            throw FileError(path: path, reason: "is \(kind), not a regular file")
-        }
-        let size = Int(status.st_size)
         guard size <= maximumBytes else {
             throw FileError(path: path, reason: "is \(size) bytes, over the limit of \(maximumBytes) bytes")
         }
@@ -55,6 +45,64 @@ public enum Files {
         }
         bytes.removeLast(bytes.count - count)
         return bytes
+    }
+
+    /// The first `count` bytes of a regular file (all of it when it is shorter), with `read`'s
+    /// checks: a device, FIFO or socket is refused, not read.
+    public static func readStart(_ path: String, count: Int) throws(FileError) -> [UInt8] {
+        let (descriptor, _) = try openRegular(path)
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: max(count, 0))
+        var filled = 0
+        while filled < bytes.count {
+            let result = bytes.withUnsafeMutableBytes { raw in systemRead(descriptor, raw.baseAddress! + filled, raw.count - filled) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
+            }
+            if result == 0 { break }
+            filled += result
+        }
+        bytes.removeLast(bytes.count - filled)
+        return bytes
+    }
+
+    /// Opens `path` for reading when it is a regular file (a link is followed), and gives its size;
+    /// the caller closes the descriptor.
+    static func openRegular(_ path: String) throws(FileError) -> (descriptor: Int32, size: Int) {
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError(path: path, reason: openFailure(errno)) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let reason = "cannot be examined: \(String(cString: strerror(errno)))"
+            close(descriptor)
+            throw FileError(path: path, reason: reason)
+        }
+        if let kind = specialKind(status.st_mode) {
+            close(descriptor)
+            throw FileError(path: path, reason: "is \(kind), not a regular file")
+        }
+        return (descriptor, Int(status.st_size))
+    }
+
+    /// The newest `<folder>/<run>/<file>` by modification time that is a regular file and that
+    /// `accept` takes (given the run's folder); ties go to the path that sorts last. Nil when there
+    /// is none, or `folder` cannot be read.
+    public static func newest(_ file: String, inRunsOf folder: String, where accept: (String) -> Bool = { _ in true }) -> String? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return nil }
+        var newest: (date: Date, path: String)?
+        for name in names {
+            let run = (folder as NSString).appendingPathComponent(name)
+            let path = (run as NSString).appendingPathComponent(file)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  attributes[.type] as? FileAttributeType == .typeRegular,
+                  let date = attributes[.modificationDate] as? Date else { continue }
+            if let newest, date < newest.date || (date == newest.date && path < newest.path) { continue }
+            guard accept(run) else { continue }
+            newest = (date, path)
+        }
+        return newest?.path
     }
 
     /// An entry of a folder, as `entries(of:)` lists it.

@@ -124,4 +124,44 @@ import Testing
         #expect(entries.map(\.isUTF8) == [false, true, false])
         #expect(entries.map(\.isFolder) == [true, false, false])
     }
+
+    /// `readStart` reads only the beginning, and refuses what `read` refuses, at once.
+    @Test func readingTheStartOfAFileReadsNoMoreAndRefusesWhatIsNotAFile() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/start.txt"
+        try Files.writeAtomically(Array("# Training report: lenet5 on mnist\n".utf8), to: path)
+        #expect(try Files.readStart(path, count: 17) == Array("# Training report".utf8))
+        #expect(try Files.readStart(path, count: 1000) == Array("# Training report: lenet5 on mnist\n".utf8))
+        let start = MonotonicClock.now()
+        #expect(throws: FileError.self) { try Files.readStart("/dev/zero", count: 8) }
+        #expect(throws: FileError.self) { try Files.readStart(try fifo("start-pipe"), count: 8) }
+        #expect(throws: FileError.self) { try Files.readStart(folder, count: 8) }
+        #expect(MonotonicClock.now() - start < 2)
+    }
+
+    /// The newest run's file is chosen by its time, not by the run folder's name; what is not a
+    /// regular file, and what `accept` turns down, is passed over.
+    @Test func theNewestRunFileIsChosenByTimeAndOnlyAmongRegularFilesAccepted() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let runs = folder + "/runs"
+        func run(_ name: String, secondsAgo: Double) throws -> String {
+            let path = runs + "/" + name
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Files.writeAtomically(Array(name.utf8), to: path + "/model.safetensors")
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -secondsAgo)],
+                                                  ofItemAtPath: path + "/model.safetensors")
+            return path + "/model.safetensors"
+        }
+        #expect(Files.newest("model.safetensors", inRunsOf: runs) == nil)
+        _ = try run("2026-01-03", secondsAgo: 300)
+        let newer = try run("2026-01-01", secondsAgo: 100)
+        let newest = try run("a-named-run", secondsAgo: 10)
+        #expect(Files.newest("model.safetensors", inRunsOf: runs) == newest)
+        #expect(Files.newest("model.safetensors", inRunsOf: runs) { !$0.hasSuffix("a-named-run") } == newer)
+        // A FIFO in a newer run's place is skipped (reading it could wait forever).
+        try FileManager.default.createDirectory(atPath: runs + "/pipe", withIntermediateDirectories: true)
+        #expect(mkfifo(runs + "/pipe/model.safetensors", 0o644) == 0)
+        #expect(Files.newest("model.safetensors", inRunsOf: runs) == newest)
+        #expect(Files.newest("model.safetensors", inRunsOf: folder + "/missing") == nil)
+    }
 }
