@@ -39,50 +39,31 @@ struct Predict: AsyncParsableCommand {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint)
             let reader = try Reader(checkpoint: path)
-            var json = JSONBytes()
-            json.append("[")
-            var failed = false
-            for (index, file) in images.enumerated() {
-                if index > 0 { json.append(",\n") }
-                var fileKey = JSONBytes()
-                fileKey.string(file)
-                do {
-                    let picture = try ImageFile.readGrey(file)
-                    let answer: Reader.Answer
-                    do { answer = try reader.classify(picture) } catch { throw ImageFileError.unreadable(file: file, reason: "\(error)") }
-                    var extra = [("file", String(decoding: fileKey.bytes, as: UTF8.self))]
-                    var saved: String?
-                    if let showInput {
-                        let target = images.count == 1 ? showInput : Self.numbered(showInput, index + 1)
-                        try PNG.write(Image(width: 28, height: 28, channels: 1, pixels: answer.input), to: target)
-                        var value = JSONBytes()
-                        value.string(target)
-                        extra.append(("inputFile", String(decoding: value.bytes, as: UTF8.self)))
-                        saved = target
-                    }
-                    if self.json {
-                        AnswerJSON.write(answer, names: reader.classNames, parts: [], extra: extra, into: &json)
-                    } else {
-                        let row = answer.probabilities
-                        let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-                        let rest = order.dropFirst().prefix(2).map { String(format: "%@ (%.2f%%)", reader.classNames[$0], 100 * row[$0]) }.joined(separator: ", ")
-                        var line = String(format: "%@: %@ (%.2f%%); then %@", file, answer.name, 100 * answer.probability, rest)
-                        if let saved { line += "  [input saved to \(saved)]" }
-                        print(line)
-                    }
-                } catch {
-                    failed = true
-                    printError("error: \(error)")
-                    json.append("{\"file\":")
-                    json.bytes += fileKey.bytes
-                    json.append(",\"error\":")
-                    json.string("\(error)")
-                    json.append("}")
+            try answerEachFile(images, printJSON: json) { index, file, fileJSON, json in
+                let picture = try ImageFile.readGrey(file)
+                let answer: Reader.Answer
+                do { answer = try reader.classify(picture) } catch { throw ImageFileError.unreadable(file: file, reason: "\(error)") }
+                var extra = [("file", fileJSON)]
+                var saved: String?
+                if let showInput {
+                    let target = images.count == 1 ? showInput : Self.numbered(showInput, index + 1)
+                    try PNG.write(Image(width: 28, height: 28, channels: 1, pixels: answer.input), to: target)
+                    var value = JSONBytes()
+                    value.string(target)
+                    extra.append(("inputFile", String(decoding: value.bytes, as: UTF8.self)))
+                    saved = target
+                }
+                if self.json {
+                    AnswerJSON.write(answer, names: reader.classNames, parts: [], extra: extra, into: &json)
+                } else {
+                    let row = answer.probabilities
+                    let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+                    let rest = order.dropFirst().prefix(2).map { String(format: "%@ (%.2f%%)", reader.classNames[$0], 100 * row[$0]) }.joined(separator: ", ")
+                    var line = String(format: "%@: %@ (%.2f%%); then %@", file, answer.name, 100 * answer.probability, rest)
+                    if let saved { line += "  [input saved to \(saved)]" }
+                    print(line)
                 }
             }
-            json.append("]")
-            if self.json { print(String(decoding: json.bytes, as: UTF8.self)) }
-            if failed { throw ExitCode.failure }
         }
     }
 

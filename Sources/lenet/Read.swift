@@ -28,38 +28,19 @@ struct Read: AsyncParsableCommand {
         try await reportingErrors {
             let (path, _) = try ShippedModel.resolve(checkpoint, standard: .numbers)
             let reader = try Reader(checkpoint: path)
-            var json = JSONBytes()
-            json.append("[")
-            var failed = false
-            for (index, file) in images.enumerated() {
-                if index > 0 { json.append(",\n") }
-                var fileKey = JSONBytes()
-                fileKey.string(file)
-                do {
-                    let reading = reader.read(try ImageFile.readGrey(file))
-                    if self.json {
-                        NumberJSON.write(reading, extra: [("file", String(decoding: fileKey.bytes, as: UTF8.self))], into: &json)
-                    } else {
-                        let digits = reading.digits.map { String(format: "%@ %.1f%%", $0.name, 100 * $0.probability) }.joined(separator: ", ")
-                        let text = reading.text.isEmpty ? "(no digits)" : reading.text
-                        var line = String(format: "%@: %@ (%.1f%%)", file, text, 100 * reading.confidence)
-                        if !digits.isEmpty { line += "; digits \(digits)" }
-                        if reading.rejected && !reading.digits.isEmpty { line += "  [rejected: not sure enough]" }
-                        print(line)
-                    }
-                } catch {
-                    failed = true
-                    printError("error: \(error)")
-                    json.append("{\"file\":")
-                    json.bytes += fileKey.bytes
-                    json.append(",\"error\":")
-                    json.string("\(error)")
-                    json.append("}")
+            try answerEachFile(images, printJSON: json) { _, file, fileJSON, json in
+                let reading = reader.read(try ImageFile.readGrey(file))
+                if self.json {
+                    NumberJSON.write(reading, extra: [("file", fileJSON)], into: &json)
+                } else {
+                    let digits = reading.digits.map { String(format: "%@ %.1f%%", $0.name, 100 * $0.probability) }.joined(separator: ", ")
+                    let text = reading.text.isEmpty ? "(no digits)" : reading.text
+                    var line = String(format: "%@: %@ (%.1f%%)", file, text, 100 * reading.confidence)
+                    if !digits.isEmpty { line += "; digits \(digits)" }
+                    if reading.rejected && !reading.digits.isEmpty { line += "  [rejected: not sure enough]" }
+                    print(line)
                 }
             }
-            json.append("]")
-            if self.json { print(String(decoding: json.bytes, as: UTF8.self)) }
-            if failed { throw ExitCode.failure }
         }
     }
 }
