@@ -7,6 +7,7 @@
 #   scripts/busy_bench.sh [LENET_BINARY]      # default .build/release/lenet
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/one_epoch.sh
 lenet=${1:-.build/release/lenet}
 rounds=${ROUNDS:-3}
 cores=$(nproc)
@@ -18,9 +19,7 @@ trap 'stop_hogs; rm -rf "$work"' EXIT
 rate() {   # images/s of one epoch, the median of $rounds
     local threads=$1 rates=()
     for _ in $(seq "$rounds"); do
-        rates+=("$("$lenet" train --schedule 1x0.0005 $threads --output "$work/run" --quiet 2>&1 |
-            sed -n 's/.*(\([0-9]*\) images\/s).*/\1/p')")
-        rm -rf "$work/run"
+        rates+=("$(one_epoch "$lenet" "$work/run" $threads)")
     done
     printf '%s\n' "${rates[@]}" | sort -n | sed -n "$(( (rounds + 1) / 2 ))p"
 }

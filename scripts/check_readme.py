@@ -19,12 +19,12 @@ import glob
 import os
 import re
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lenet_server  # noqa: E402
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 skip_train = "--skip-train" in sys.argv
@@ -43,29 +43,15 @@ def newest_run():
     return os.path.dirname(max(runs, key=os.path.getmtime)) if runs else None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run_server(arguments, then):
-    port = free_port()
-    process = subprocess.Popen([".build/release/lenet-server", "--port", str(port)] + arguments,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                if urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=2).read().strip() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            return "the server did not answer /healthz"
+        process, port = lenet_server.start(".build/release/lenet-server", arguments)
+    except RuntimeError as error:
+        return str(error)
+    try:
         return then(port)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        lenet_server.stop(process)
 
 
 def check(line, source):
@@ -86,7 +72,9 @@ def check(line, source):
                 if answer.returncode != 0 or '"class"' not in answer.stdout:
                     return "%s: %s%s" % (curl, answer.stdout[:200], answer.stderr[:200])
             return None
-        problem = run_server([a for a in arguments if a != "--port"], ask)
+        # The server listens on a port of its own choosing; a --port of the README's is dropped.
+        kept = [a for i, a in enumerate(arguments) if a != "--port" and (i == 0 or arguments[i - 1] != "--port")]
+        problem = run_server(kept, ask)
         print(("FAIL " if problem else "ok   ") + "%s (%s)%s" % (line.strip(), source, ": " + problem if problem else ""))
         if problem:
             failures.append(line)

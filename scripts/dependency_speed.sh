@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source scripts/one_epoch.sh
 rounds=${ROUNDS:-3}
 work=$(mktemp -d /tmp/lenet-dependent.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -39,8 +40,7 @@ swift build --scratch-path .build-debug >/dev/null
 (cd "$root" && swift build -c release --product lenet >/dev/null)
 declare -A rates
 for _ in $(seq "$rounds"); do
-    rates[root]+=" $("$root/.build/release/lenet" train --schedule 1x0.0005 --data "$root/data" --output "$work/run" --quiet |
-                    sed -n 's/.*(\([0-9]*\) images\/s).*/\1/p')"; rm -rf "$work/run"
+    rates[root]+=" $(one_epoch "$root/.build/release/lenet" "$work/run" --data "$root/data")"
     rates[dependency]+=" $(.build/release/Speed)"
     rates[native]+=" $(.build-native/release/Speed)"
 done

@@ -20,6 +20,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lenet_server  # noqa: E402
+
 LENET = os.path.abspath(sys.argv[1])
 SERVER = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -177,13 +180,8 @@ check("when the final model cannot be saved either, both failures are said",
 
 # 8. The server answers Expect: 100-continue (curl sends it for bodies over 1 MB and waits 1 s without it).
 if SERVER and shutil.which("curl"):
-    server = subprocess.Popen([SERVER, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = None
-    for line in server.stdout:
-        line = line.decode()
-        if line.startswith("Serving"):
-            url = line.split(" at ")[1].split(" ")[0]
-            break
+    server, port = lenet_server.start(SERVER, cwd=ROOT)
+    url = "http://127.0.0.1:%d/" % port
     body = os.path.join(work, "big.pgm")
     with open(body, "wb") as f:  # a 1,200x1,000 grey picture with a digit-like bar: 1.2 MB
         pixels = bytearray([255] * 1_200_000)
@@ -197,8 +195,7 @@ if SERVER and shutil.which("curl"):
         result = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", expect, "-H", "Content-Type: image/x-portable-graymap",
                                  "--data-binary", "@" + body, url + "api/predict"], capture_output=True, text=True)
         timings.append((result.stdout, time.monotonic() - start))
-    server.terminate()
-    server.wait()
+    lenet_server.stop(server)
     check("curl's upload with Expect: 100-continue does not wait a second",
           timings[0][0] == "200" and timings[0][1] < 0.5, f"with the header: {timings[0]}, without: {timings[1]}")
 else:

@@ -19,7 +19,10 @@ It prints each figure and exits 1 if one is past its bound.
 
   python3 scripts/hostile_test.py [.build/release/lenet-server [.build/release/lenet]]
 """
-import os, re, signal, socket, statistics, struct, subprocess, sys, threading, time, zlib
+import os, signal, socket, statistics, struct, subprocess, sys, threading, time, zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lenet_server  # noqa: E402
 
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/lenet-server"
 failures = []
@@ -99,15 +102,11 @@ def request(port, method="GET", path="/healthz", body=b"", headers=None, timeout
 
 
 def start_server():
-    process = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env=dict(os.environ, LOG_LEVEL="warning"))
-    line = process.stdout.readline().decode()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-    if not match:
-        print(line, process.stdout.read().decode())
+    try:
+        return lenet_server.start(binary, env=dict(os.environ, LOG_LEVEL="warning"))
+    except RuntimeError as error:
+        print(error)
         sys.exit("FAIL: the server did not start")
-    threading.Thread(target=lambda: process.stdout.read(), daemon=True).start()
-    return process, int(match.group(1))
 
 
 def probe(port, seconds, interval=0.05):
