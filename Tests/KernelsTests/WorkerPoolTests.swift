@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-import Kernels
+@testable import Kernels
 
 @Suite struct WorkerPoolTests {
     /// Every task runs exactly once per `run`, on a thread of the pool, and a thread runs one task at
@@ -90,5 +90,33 @@ import Kernels
             }
         }
         #expect(extra.load(ordering: .relaxed) == 0)
+    }
+
+    /// Runs `windows` measuring windows through a `Choice`, each finishing tasks at the rate
+    /// `rate(shared, window)` gives; returns the share of windows run shared and the way chosen last.
+    static func simulate(windows: Int, rate: (_ shared: Bool, _ window: Int) -> Double) -> (sharedShare: Double, shared: Bool) {
+        var choice = WorkerPool.Choice()
+        var now = 1.0, shared = 0
+        for window in 0..<windows {
+            let tasks = Int(rate(choice.shared, window) * WorkerPool.windowSeconds)
+            if choice.shared { shared += 1 }
+            choice.record(tasks: tasks, start: now, now: now + WorkerPool.windowSeconds)
+            now += WorkerPool.windowSeconds
+        }
+        return (Double(shared) / Double(windows), choice.shared)
+    }
+
+    /// The pool keeps the faster way, probing the other one window in 26, and switches when the
+    /// machine changes.
+    @Test func theMeasuredChoiceKeepsTheFasterWay() {
+        // Sharing out twice as fast (an idle machine): shared, but for the probes.
+        let idle = Self.simulate(windows: 1000) { shared, _ in shared ? 2000 : 1000 }
+        #expect(idle.shared && idle.sharedShare > 0.94)
+        // Alone faster (a busy machine): the pool goes alone at its first probe and stays there.
+        let busy = Self.simulate(windows: 1000) { shared, _ in shared ? 700 : 1000 }
+        #expect(!busy.shared && busy.sharedShare < 0.06)
+        // The machine gets busy half-way: alone for nearly all the second half.
+        let change = Self.simulate(windows: 2000) { shared, window in window < 1000 ? (shared ? 2000 : 1000) : (shared ? 700 : 1000) }
+        #expect(!change.shared && change.sharedShare > 0.5 && change.sharedShare < 0.56)
     }
 }
