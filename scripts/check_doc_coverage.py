@@ -23,7 +23,7 @@ SET_ALGEBRA = {"insert(_:)", "remove(_:)", "update(with:)", "union(_:)", "inters
                "formSymmetricDifference(_:)", "subtract(_:)", "subtracting(_:)", "isSubset(of:)",
                "isSuperset(of:)", "isStrictSubset(of:)", "isStrictSuperset(of:)", "isDisjoint(with:)",
                "contains(_:)", "isEmpty", "init(arrayLiteral:)", "init(_:)", "init()"}
-SKIPPED_KINDS = ("CollectionGroup", "Module", "Extended ")
+SKIPPED_KINDS = ("CollectionGroup", "Extended ")
 # Members another package's protocol gives a type here, documented there: Hummingbird's
 # RequestContext defaults on the server's context.
 OTHER_PACKAGES = {"LeNetServer/ServerContext/" + name
