@@ -48,18 +48,19 @@ def main() -> int:
         children[parent].add(re.sub(r"-[0-9a-z]{4,6}$", "", leaf))
     option_sets = {p for p, names in children.items() if "formUnion(_:)" in names}
     missing = []
-    for name, kind, has_abstract, path in rows:
-        if has_abstract or kind.startswith(SKIPPED_KINDS) or kind == "Operator":
+    for _, kind, has_abstract, path in rows:
+        if has_abstract or kind.startswith(SKIPPED_KINDS):
             continue
-        leaf = re.sub(r"-[0-9a-z]{4,6}$", "", path.rpartition("/")[2])
-        parent = path.rpartition("/")[0]
+        parent, _, leaf = path.rpartition("/")
+        leaf = re.sub(r"-[0-9a-z]{4,6}$", "", leaf)
+        symbol = path.split("/documentation/", 1)[-1]
         if leaf in INHERITED and kind != "Enumeration Case":
             continue
         if parent in option_sets and leaf in SET_ALGEBRA:
             continue
-        if path.split("/documentation/", 1)[1] in OTHER_PACKAGES:
+        if symbol in OTHER_PACKAGES:
             continue
-        missing.append(f"{kind}: {path.split('/documentation/', 1)[1]}")
+        missing.append(f"{kind}: {symbol}")
     for entry in sorted(set(missing)):
         print("no abstract:", entry)
     print(f"check_doc_coverage: {len(rows)} symbols, {len(set(missing))} without an abstract")

@@ -27,21 +27,13 @@ public enum Files {
         }
         // Read to the end (a file may grow while it is read), never past the limit.
         var bytes = [UInt8](repeating: 0, count: size + 1)
-        var count = 0
-        while true {
-            if count == bytes.count {
-                guard count <= maximumBytes else {
-                    throw FileError(path: path, reason: "grew past the limit of \(maximumBytes) bytes while it was read")
-                }
-                bytes += [UInt8](repeating: 0, count: min(max(bytes.count, 1 << 16), maximumBytes + 1 - count))
+        var count = try fill(&bytes, from: 0, descriptor: descriptor, path: path)
+        while count == bytes.count {
+            guard count <= maximumBytes else {
+                throw FileError(path: path, reason: "grew past the limit of \(maximumBytes) bytes while it was read")
             }
-            let result = bytes.withUnsafeMutableBytes { raw in systemRead(descriptor, raw.baseAddress! + count, raw.count - count) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw FileError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
-            }
-            if result == 0 { break }
-            count += result
+            bytes += [UInt8](repeating: 0, count: min(max(bytes.count, 1 << 16), maximumBytes + 1 - count))
+            count = try fill(&bytes, from: count, descriptor: descriptor, path: path)
         }
         bytes.removeLast(bytes.count - count)
         return bytes
@@ -53,7 +45,14 @@ public enum Files {
         let (descriptor, _) = try openRegular(path)
         defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: max(count, 0))
-        var filled = 0
+        bytes.removeLast(bytes.count - (try fill(&bytes, from: 0, descriptor: descriptor, path: path)))
+        return bytes
+    }
+
+    /// Reads from `descriptor` into `bytes[filled...]` until `bytes` is full or the file ends
+    /// (a read interrupted by a signal is retried); returns how much of `bytes` is filled.
+    static func fill(_ bytes: inout [UInt8], from filled: Int, descriptor: Int32, path: String) throws(FileError) -> Int {
+        var filled = filled
         while filled < bytes.count {
             let result = bytes.withUnsafeMutableBytes { raw in systemRead(descriptor, raw.baseAddress! + filled, raw.count - filled) }
             if result < 0 {
@@ -63,8 +62,7 @@ public enum Files {
             if result == 0 { break }
             filled += result
         }
-        bytes.removeLast(bytes.count - filled)
-        return bytes
+        return filled
     }
 
     /// Opens `path` for reading when it is a regular file (a link is followed), and gives its size;
