@@ -19,9 +19,11 @@ import Synchronization
 /// Whether the other threads help at all is measured as it runs. Where another process holds a
 /// core, a thread of this pool shares that core and is taken off it for whole time slices while the
 /// others wait for its task; there one thread can be faster than several. So the pool times its
-/// hand-offs in windows of `windowSeconds`, every `probeEvery` windows runs one window the other
-/// way (all the tasks on the caller, or shared out), and keeps whichever way finished more tasks per
-/// second. Results are the same either way.
+/// hand-offs in windows of `windowSeconds`, now and then runs one window the other way (all the
+/// tasks on the caller, or shared out), and keeps whichever way finished more tasks per second.
+/// A probe that loses doubles the windows to the next one, from `probeEvery` up to
+/// `longestProbeInterval` (a probe of the slower way costs its window's difference); a probe that
+/// wins switches and starts the count again. Results are the same either way.
 public final class WorkerPool: @unchecked Sendable {
     /// The threads that run tasks, the caller's included.
     public let threadCount: Int
@@ -29,11 +31,34 @@ public final class WorkerPool: @unchecked Sendable {
     /// Touched only by `run`'s caller (a pool has one caller at a time).
     private var choice = Choice()
 
-    /// The length of one measuring window, and how many windows pass between two probes of the
-    /// other way (the first probe comes after `firstProbe` windows).
+    /// Where `run`'s time went: tasks shared out over the threads, or run by the caller alone
+    /// because that measured faster.
+    public struct Usage: Sendable, Equatable {
+        /// Seconds `run` spent with its tasks shared out over the threads.
+        public var sharedSeconds = 0.0
+        /// Seconds `run` spent running every task on the caller, by the pool's choice (a pool of
+        /// one thread, or a hand-off of one task, counts in neither).
+        public var aloneSeconds = 0.0
+
+        /// A record of no time.
+        public init() {}
+
+        /// sharedSeconds / (sharedSeconds + aloneSeconds); nil when neither has any time.
+        public var sharedFraction: Double? {
+            let total = sharedSeconds + aloneSeconds
+            return total > 0 ? sharedSeconds / total : nil
+        }
+    }
+
+    /// Where this pool's `run` time has gone so far (read by `run`'s caller).
+    public private(set) var usage = Usage()
+
+    /// The length of one measuring window; how many windows pass between two probes of the other
+    /// way, at first and at most (the first probe comes after `firstProbe` windows).
     static let windowSeconds = 0.02
-    static let probeEvery = 25
-    static let firstProbe = 2
+    static let probeEvery = 10
+    static let longestProbeInterval = 100
+    static let firstProbe = 1
 
     /// How the pool shares out its tasks, and the measurements that choose it.
     struct Choice {
@@ -43,6 +68,8 @@ public final class WorkerPool: @unchecked Sendable {
         var windowStart = 0.0
         var windowTasks = 0
         var windowsToProbe = WorkerPool.firstProbe
+        /// Windows from one probe to the next: doubled by a probe that loses.
+        var probeInterval = WorkerPool.probeEvery
         /// Tasks per second, smoothed over the windows run each way (0: not yet measured).
         var sharedRate = 0.0
         var aloneRate = 0.0
@@ -62,11 +89,13 @@ public final class WorkerPool: @unchecked Sendable {
             windowTasks = 0
             if probing {
                 probing = false
-                shared = sharedRate >= aloneRate
+                let probeWon = shared == (sharedRate >= aloneRate)
+                probeInterval = probeWon ? WorkerPool.probeEvery : min(2 * probeInterval, WorkerPool.longestProbeInterval)
+                windowsToProbe = probeInterval
+                if !probeWon { shared.toggle() }
             } else {
                 windowsToProbe -= 1
                 if windowsToProbe <= 0 {
-                    windowsToProbe = WorkerPool.probeEvery
                     probing = true
                     shared.toggle()
                 }
@@ -273,6 +302,8 @@ public final class WorkerPool: @unchecked Sendable {
         } else {
             for task in 0..<tasks { body(task, 0) }
         }
-        choice.record(tasks: tasks, start: start, now: Self.seconds())
+        let now = Self.seconds()
+        if choice.shared { usage.sharedSeconds += now - start } else { usage.aloneSeconds += now - start }
+        choice.record(tasks: tasks, start: start, now: now)
     }
 }

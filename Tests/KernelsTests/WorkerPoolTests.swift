@@ -100,23 +100,44 @@ import Testing
         for window in 0..<windows {
             let tasks = Int(rate(choice.shared, window) * WorkerPool.windowSeconds)
             if choice.shared { shared += 1 }
-            choice.record(tasks: tasks, start: now, now: now + WorkerPool.windowSeconds)
-            now += WorkerPool.windowSeconds
+            // A hair over a window, so that rounding never leaves one open into the next.
+            let seconds = WorkerPool.windowSeconds * (1 + 1e-9)
+            choice.record(tasks: tasks, start: now, now: now + seconds)
+            now += seconds
         }
         return (Double(shared) / Double(windows), choice.shared)
     }
 
-    /// The pool keeps the faster way, probing the other one window in 26, and switches when the
-    /// machine changes.
+    /// The pool keeps the faster way, probing the other less and less often while it keeps losing
+    /// (from every `probeEvery` windows to every `longestProbeInterval`), and follows the machine
+    /// when it changes, within one longest interval.
     @Test func theMeasuredChoiceKeepsTheFasterWay() {
-        // Sharing out twice as fast (an idle machine): shared, but for the probes.
-        let idle = Self.simulate(windows: 1000) { shared, _ in shared ? 2000 : 1000 }
-        #expect(idle.shared && idle.sharedShare > 0.94)
+        let longest = Double(WorkerPool.longestProbeInterval)
+        // Sharing out twice as fast (an idle machine): shared, but for the probes, fewer than one
+        // window in `longestProbeInterval` once they have backed off.
+        let idle = Self.simulate(windows: 2000) { shared, _ in shared ? 2000 : 1000 }
+        #expect(idle.shared && idle.sharedShare > 1 - 1.5 / longest)
+        #expect(idle.sharedShare < 1)
         // Alone faster (a busy machine): the pool goes alone at its first probe and stays there.
-        let busy = Self.simulate(windows: 1000) { shared, _ in shared ? 700 : 1000 }
-        #expect(!busy.shared && busy.sharedShare < 0.06)
-        // The machine gets busy half-way: alone for nearly all the second half.
-        let change = Self.simulate(windows: 2000) { shared, window in window < 1000 ? (shared ? 2000 : 1000) : (shared ? 700 : 1000) }
-        #expect(!change.shared && change.sharedShare > 0.5 && change.sharedShare < 0.56)
+        let busy = Self.simulate(windows: 2000) { shared, _ in shared ? 700 : 1000 }
+        #expect(!busy.shared && busy.sharedShare < 1.5 / longest)
+        #expect(busy.sharedShare > 0)
+        // The machine gets busy half-way: shared until the next probe at the latest, then alone.
+        let busier = Self.simulate(windows: 2000) { shared, window in window < 1000 ? (shared ? 2000 : 1000) : (shared ? 700 : 1000) }
+        #expect(!busier.shared && busier.sharedShare > 0.48 && busier.sharedShare < 0.5 + 1.5 * longest / 2000)
+        // And idle again: alone until the next probe at the latest, then shared.
+        let idler = Self.simulate(windows: 2000) { shared, window in window < 1000 ? (shared ? 700 : 1000) : (shared ? 2000 : 1000) }
+        #expect(idler.shared && idler.sharedShare < 0.52 && idler.sharedShare > 0.5 - 1.5 * longest / 2000)
+    }
+
+    /// A pool's usage counts `run`'s time the way it ran: a pool that always shares out has no
+    /// time alone, and one thread has nothing to choose.
+    @Test func usageCountsTheTimeEachWayRan() {
+        let pool = WorkerPool(threads: 2, measured: false)
+        for _ in 0..<50 { pool.run(tasks: 2) { _, _ in } }
+        #expect(pool.usage.sharedSeconds > 0 && pool.usage.aloneSeconds == 0 && pool.usage.sharedFraction == 1)
+        let single = WorkerPool(threads: 1)
+        single.run(tasks: 4) { _, _ in }
+        #expect(single.usage == WorkerPool.Usage() && single.usage.sharedFraction == nil)
     }
 }
