@@ -100,7 +100,7 @@ let package = Package(
         // Reports people read: report.md, report.html with SVG charts, metrics.json, the confidence analysis.
         .target(name: "Reports", dependencies: ["NeuralNetwork", "Datasets", "Imaging", "Support"]),
         // A training run: its folder, interrupt and resume, checkpoints, metadata and the order of its reports.
-        .target(name: "Runs", dependencies: ["LeNet", "Reports", "Datasets", "Imaging", "NeuralNetwork", "FileFormats", "Support"]),
+        .target(name: "Runs", dependencies: ["LeNet", "Reports", "Datasets", "Imaging", "Kernels", "NeuralNetwork", "FileFormats", "Support"]),
         // `lenet serve`: the drawing page and the HTTP API, over Hummingbird.
         .target(name: "LeNetServer", dependencies: [
             "LeNet", "NeuralNetwork", "Imaging", "Datasets", "Support",

@@ -54,6 +54,9 @@ public final class ChunkRunner {
         self.workspaces = (0..<pool.threadCount).map { _ in NetworkWorkspace(network, capacity: chunkSize, kernels: kernels, training: training) }
     }
 
+    /// Where the pool's time has gone so far: shared out, or on the caller alone.
+    public var poolUsage: WorkerPool.Usage { pool.usage }
+
     deinit { for buffer in chunkGradients { buffer.deallocate() } }
 
     /// Runs body(range) for ranges that cover 0..<count, one per thread, at once (each range a

@@ -1,6 +1,7 @@
 import Datasets
 import FileFormats
 import Foundation
+import Kernels
 import NeuralNetwork
 import Support
 
@@ -298,6 +299,10 @@ public struct TrainingSummary: Sendable {
     public var interrupted: RunState?
     /// Levenberg-Marquardt: every pass of the run.
     public var passes: [PassRecord] = []
+    /// Stochastic gradient descent on more than one thread: how long the batches were shared out
+    /// over the threads, and how long they ran on one because that measured faster (another
+    /// process holding a core, say).
+    public var threadUsage = WorkerPool.Usage()
 }
 
 /// A training loop: the write-up's (`Trainer`) or the paper's (`LevenbergMarquardtTrainer`).

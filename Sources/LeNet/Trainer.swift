@@ -118,7 +118,9 @@ public struct Trainer: TrainingLoop {
             }
             return nil
         }
-        return TrainingSummary(images: images, seconds: MonotonicClock.now() - start, interrupted: interrupted)
+        var summary = TrainingSummary(images: images, seconds: MonotonicClock.now() - start, interrupted: interrupted)
+        summary.threadUsage = runner.poolUsage
+        return summary
     }
 
     /// One image's distortion in an epoch: a generator per image, from the epoch's seed and the

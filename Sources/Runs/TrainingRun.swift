@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Imaging
+import Kernels
 import LeNet
 import NeuralNetwork
 import Reports
@@ -145,11 +146,20 @@ public struct TrainingRun {
         case .sgd:
             print(String(format: "Trained on %d images in %.1f s (%.0f images/s). Model: %@",
                          summary.images, summary.seconds, summary.imagesPerSecond, modelPath))
+            if let note = Self.threadNote(summary.threadUsage, threads: threads) { print(note) }
         case .sdlm:
             print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@", summary.seconds, modelPath, file("curve.json")))
         }
         if let completion { throw completion }
         return .finished
+    }
+
+    /// A line for a run whose threads stood aside: nil unless sharing the batches out measured
+    /// slower than one thread for at least a tenth of the training time.
+    static func threadNote(_ usage: WorkerPool.Usage, threads: Int) -> String? {
+        guard let shared = usage.sharedFraction, shared <= 0.9 else { return nil }
+        return String(format: "On %d threads, %.0f%% of the training ran on one: sharing out measured slower (another process busy?).",
+                      threads, 100 * (1 - shared))
     }
 
     /// What a run says before it starts: where it resumes, or (Levenberg-Marquardt) its recipe, and
