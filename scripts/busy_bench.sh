@@ -3,12 +3,13 @@
 # (`lenet train --schedule 1x0.0005`) with the default thread count (every core) and with one
 # thread, while 0, 1 and then every core is held by a busy loop of another process.
 #
-# The two run in turns, ROUNDS (5) times per row, the order swapped every round, so that both
-# see the same machine; each round gives one ratio. A row prints the medians of images/s, every
-# round's ratio (default / one thread) and their median, and the median share of the default's
-# training that its pool ran on one thread because sharing out measured slower (the run says so
-# from a tenth up). A last row, with one core busy, runs one thread against one thread: the spread
-# of its ratios is the machine's noise, the yardstick for the rows above.
+# Each round runs three epochs in turn: the default, one thread, and one thread again (the
+# control), in an order that rotates from round to round, so that all three see the same machine.
+# A row prints, over ROUNDS (5) rounds: the median images/s of the default and of one thread; each
+# round's default / one thread and their median; each round's control / one thread, whose spread
+# is the machine's own noise, the yardstick for the ratios beside it; and the median share of the
+# default's training that its pool ran on one thread because sharing out measured slower (the run
+# says so from a tenth up).
 #
 #   scripts/busy_bench.sh [LENET_BINARY]      # default .build/release/lenet
 set -euo pipefail
@@ -25,38 +26,28 @@ trap 'stop_hogs; rm -rf "$work"' EXIT
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 list() { local IFS=,; echo "$*" | sed 's/,/, /g'; }
+middle() { printf '%s\n' "$@" | median; }
 
-echo "| busy cores (of $cores) | default ($cores threads), images/s | 1 thread, images/s | default / 1 thread, each round | median | default on one thread |"
-echo "|---|---:|---:|---|---:|---:|"
+echo "| busy cores (of $cores) | default ($cores threads), images/s | 1 thread, images/s | default / 1 thread, each round | median | control: 1 thread / 1 thread | median | default on one thread |"
+echo "|---|---:|---:|---|---:|---|---:|---:|"
 for busy in 0 1 "$cores"; do
     start_hogs "$busy"
-    defaults=() ones=() ratios=() alone=()
+    defaults=() ones=() ratios=() controls=() alone=()
     for round in $(seq "$rounds"); do
-        if (( round % 2 )); then
-            read -r all share < <(one_epoch_threads "$lenet" "$work/run")
-            one=$(one_epoch "$lenet" "$work/run" --threads 1)
-        else
-            one=$(one_epoch "$lenet" "$work/run" --threads 1)
-            read -r all share < <(one_epoch_threads "$lenet" "$work/run")
-        fi
+        all="" share="" one="" again=""
+        for turn in 0 1 2; do
+            case $(( (round + turn) % 3 )) in
+                0) read -r all share < <(one_epoch_threads "$lenet" "$work/run") ;;
+                1) one=$(one_epoch "$lenet" "$work/run" --threads 1) ;;
+                2) again=$(one_epoch "$lenet" "$work/run" --threads 1) ;;
+            esac
+        done
         defaults+=("$all") ones+=("$one") alone+=("$share")
-        ratios+=("$(ratio "$all" "$one")")
+        ratios+=("$(ratio "$all" "$one")") controls+=("$(ratio "$again" "$one")")
     done
     stop_hogs
-    share=$(printf '%s\n' "${alone[@]}" | median)
-    printf '| %s | %.0f | %.0f | %s | %s | %s |\n' "$busy" \
-        "$(printf '%s\n' "${defaults[@]}" | median)" "$(printf '%s\n' "${ones[@]}" | median)" \
-        "$(list "${ratios[@]}")" "$(printf '%s\n' "${ratios[@]}" | median)" \
+    share=$(middle "${alone[@]}")
+    printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$busy" "$(middle "${defaults[@]}")" "$(middle "${ones[@]}")" \
+        "$(list "${ratios[@]}")" "$(middle "${ratios[@]}")" "$(list "${controls[@]}")" "$(middle "${controls[@]}")" \
         "$( (( ${share%.*} > 0 )) && echo "$share%" || echo "under 10%")"
 done
-
-start_hogs 1
-firsts=() ratios=()
-for round in $(seq "$rounds"); do
-    a=$(one_epoch "$lenet" "$work/run" --threads 1)
-    b=$(one_epoch "$lenet" "$work/run" --threads 1)
-    firsts+=("$a") ratios+=("$(ratio "$a" "$b")")
-done
-stop_hogs
-printf '| 1, control: 1 thread against 1 thread | | %.0f | %s | %s | |\n' \
-    "$(printf '%s\n' "${firsts[@]}" | median)" "$(list "${ratios[@]}")" "$(printf '%s\n' "${ratios[@]}" | median)"
