@@ -143,7 +143,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log", condition: server),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
         ]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runs", "LeNet", "NeuralNetwork", "Datasets", "TestFolders"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Runs", "Kernels", "LeNet", "NeuralNetwork", "Datasets", "TestFolders"]),
         .testTarget(name: "LeNetTests", dependencies: ["LeNet", "NeuralNetwork", "FileFormats", "Datasets", "Imaging", "TestFolders"],
                     exclude: ["Fixtures"], swiftSettings: optimisedInDebug),
     ],

@@ -8,7 +8,7 @@
 # A row prints, over ROUNDS (5) rounds: the median images/s of the default and of one thread; each
 # round's default / one thread and their median; each round's control / one thread, whose spread
 # is the machine's own noise, the yardstick for the ratios beside it; and the median share of the
-# default's training that its pool ran on one thread because sharing out measured slower (the run
+# default's training that its pool ran on one thread because sharing out measured no gain (the run
 # says so from a tenth up).
 #
 #   scripts/busy_bench.sh [LENET_BINARY]      # default .build/release/lenet

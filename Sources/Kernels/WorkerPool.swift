@@ -20,7 +20,9 @@ import Synchronization
 /// core, a thread of this pool shares that core and is taken off it for whole time slices while the
 /// others wait for its task; there one thread can be faster than several. So the pool times its
 /// hand-offs in windows of `windowSeconds`, now and then runs one window the other way (all the
-/// tasks on the caller, or shared out), and keeps whichever way finished more tasks per second.
+/// tasks on the caller, or shared out), and keeps whichever way finished more tasks per second,
+/// sharing out only when it is at least `sharingMargin` times as fast: a core taken from the other
+/// processes for less is not worth it, and a window's rate on a busy machine swings by more.
 /// A probe that loses doubles the windows to the next one, from `probeEvery` up to
 /// `longestProbeInterval` (a probe of the slower way costs its window's difference); a probe that
 /// wins switches and starts the count again. Results are the same either way.
@@ -32,7 +34,7 @@ public final class WorkerPool: @unchecked Sendable {
     private var choice = Choice()
 
     /// Where `run`'s time went: tasks shared out over the threads, or run by the caller alone
-    /// because that measured faster.
+    /// because sharing out measured no gain.
     public struct Usage: Sendable, Equatable {
         /// Seconds `run` spent with its tasks shared out over the threads.
         public var sharedSeconds = 0.0
@@ -59,6 +61,7 @@ public final class WorkerPool: @unchecked Sendable {
     static let probeEvery = 10
     static let longestProbeInterval = 100
     static let firstProbe = 1
+    static let sharingMargin = 1.1
 
     /// How the pool shares out its tasks, and the measurements that choose it.
     struct Choice {
@@ -89,7 +92,7 @@ public final class WorkerPool: @unchecked Sendable {
             windowTasks = 0
             if probing {
                 probing = false
-                let probeWon = shared == (sharedRate >= aloneRate)
+                let probeWon = shared == (sharedRate >= WorkerPool.sharingMargin * aloneRate)
                 probeInterval = probeWon ? WorkerPool.probeEvery : min(2 * probeInterval, WorkerPool.longestProbeInterval)
                 windowsToProbe = probeInterval
                 if !probeWon { shared.toggle() }

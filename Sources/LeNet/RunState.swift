@@ -300,7 +300,7 @@ public struct TrainingSummary: Sendable {
     /// Levenberg-Marquardt: every pass of the run.
     public var passes: [PassRecord] = []
     /// Stochastic gradient descent on more than one thread: how long the batches were shared out
-    /// over the threads, and how long they ran on one because that measured faster (another
+    /// over the threads, and how long they ran on one because sharing out measured no gain (another
     /// process holding a core, say).
     public var threadUsage = WorkerPool.Usage()
 }

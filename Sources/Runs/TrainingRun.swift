@@ -154,11 +154,11 @@ public struct TrainingRun {
         return .finished
     }
 
-    /// A line for a run whose threads stood aside: nil unless sharing the batches out measured
-    /// slower than one thread for at least a tenth of the training time.
+    /// A line for a run whose threads stood aside: nil unless the pool ran the batches on one
+    /// thread, sharing out having measured no gain, for at least a tenth of the training time.
     static func threadNote(_ usage: WorkerPool.Usage, threads: Int) -> String? {
         guard let shared = usage.sharedFraction, shared <= 0.9 else { return nil }
-        return String(format: "On %d threads, %.0f%% of the training ran on one: sharing out measured slower (another process busy?).",
+        return String(format: "On %d threads, %.0f%% of the training ran on one, where sharing out measured no gain (another process busy?).",
                       threads, 100 * (1 - shared))
     }
 

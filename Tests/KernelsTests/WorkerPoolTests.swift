@@ -108,9 +108,10 @@ import Testing
         return (Double(shared) / Double(windows), choice.shared)
     }
 
-    /// The pool keeps the faster way, probing the other less and less often while it keeps losing
-    /// (from every `probeEvery` windows to every `longestProbeInterval`), and follows the machine
-    /// when it changes, within one longest interval.
+    /// The pool keeps the faster way (sharing out only when it is faster by the margin), probing
+    /// the other less and less often while it keeps losing (from every `probeEvery` windows to
+    /// every `longestProbeInterval`), and follows the machine when it changes, within one longest
+    /// interval.
     @Test func theMeasuredChoiceKeepsTheFasterWay() {
         let longest = Double(WorkerPool.longestProbeInterval)
         // Sharing out twice as fast (an idle machine): shared, but for the probes, fewer than one
@@ -122,6 +123,9 @@ import Testing
         let busy = Self.simulate(windows: 2000) { shared, _ in shared ? 700 : 1000 }
         #expect(!busy.shared && busy.sharedShare < 1.5 / longest)
         #expect(busy.sharedShare > 0)
+        // Sharing out faster, but by less than the margin: the pool keeps to one thread.
+        let close = Self.simulate(windows: 2000) { shared, _ in shared ? 1000 * (1 + WorkerPool.sharingMargin) / 2 : 1000 }
+        #expect(!close.shared && close.sharedShare < 1.5 / longest)
         // The machine gets busy half-way: shared until the next probe at the latest, then alone.
         let busier = Self.simulate(windows: 2000) { shared, window in window < 1000 ? (shared ? 2000 : 1000) : (shared ? 700 : 1000) }
         #expect(!busier.shared && busier.sharedShare > 0.48 && busier.sharedShare < 0.5 + 1.5 * longest / 2000)
