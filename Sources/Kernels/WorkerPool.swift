@@ -23,7 +23,7 @@ import Synchronization
 /// tasks on the caller, or shared out), and keeps whichever way finished more tasks per second,
 /// sharing out only when it is at least `sharingMargin` times as fast: a core taken from the other
 /// processes for less is not worth it, and a window's rate on a busy machine swings by more.
-/// A probe that loses doubles the windows to the next one, from `probeEvery` up to
+/// A probe that loses doubles the windows to the next one, from `shortestProbeInterval` up to
 /// `longestProbeInterval` (a probe of the slower way costs its window's difference); a probe that
 /// wins switches and starts the count again. Results are the same either way.
 public final class WorkerPool: @unchecked Sendable {
@@ -36,6 +36,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// Where `run`'s time went: tasks shared out over the threads, or run by the caller alone
     /// because sharing out measured no gain.
     public struct Usage: Sendable, Equatable {
+        /// The threads the tasks are shared out over, the caller's included.
+        public var threads = 1
         /// Seconds `run` spent with its tasks shared out over the threads.
         public var sharedSeconds = 0.0
         /// Seconds `run` spent running every task on the caller, by the pool's choice (a pool of
@@ -58,7 +60,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// The length of one measuring window; how many windows pass between two probes of the other
     /// way, at first and at most (the first probe comes after `firstProbe` windows).
     static let windowSeconds = 0.02
-    static let probeEvery = 10
+    static let shortestProbeInterval = 10
     static let longestProbeInterval = 100
     static let firstProbe = 1
     static let sharingMargin = 1.1
@@ -72,7 +74,7 @@ public final class WorkerPool: @unchecked Sendable {
         var windowTasks = 0
         var windowsToProbe = WorkerPool.firstProbe
         /// Windows from one probe to the next: doubled by a probe that loses.
-        var probeInterval = WorkerPool.probeEvery
+        var probeInterval = WorkerPool.shortestProbeInterval
         /// Tasks per second, smoothed over the windows run each way (0: not yet measured).
         var sharedRate = 0.0
         var aloneRate = 0.0
@@ -93,7 +95,7 @@ public final class WorkerPool: @unchecked Sendable {
             if probing {
                 probing = false
                 let probeWon = shared == (sharedRate >= WorkerPool.sharingMargin * aloneRate)
-                probeInterval = probeWon ? WorkerPool.probeEvery : min(2 * probeInterval, WorkerPool.longestProbeInterval)
+                probeInterval = probeWon ? WorkerPool.shortestProbeInterval : min(2 * probeInterval, WorkerPool.longestProbeInterval)
                 windowsToProbe = probeInterval
                 if !probeWon { shared.toggle() }
             } else {
@@ -264,6 +266,7 @@ public final class WorkerPool: @unchecked Sendable {
         threadCount = max(1, threads)
         state = State(threadCount: threadCount)
         choice.measured = measured
+        usage.threads = threadCount
         for thread in 1..<max(threadCount, 1) {
             let state = self.state
             let worker = Thread { state.work(as: thread) }
@@ -294,7 +297,8 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         let start = Self.seconds()
-        if choice.shared {
+        let shared = choice.shared
+        if shared {
             withoutActuallyEscaping(body) { job in
                 state.job = job
                 state.handOff(tasks: tasks)
@@ -306,7 +310,7 @@ public final class WorkerPool: @unchecked Sendable {
             for task in 0..<tasks { body(task, 0) }
         }
         let now = Self.seconds()
-        if choice.shared { usage.sharedSeconds += now - start } else { usage.aloneSeconds += now - start }
+        if shared { usage.sharedSeconds += now - start } else { usage.aloneSeconds += now - start }
         choice.record(tasks: tasks, start: start, now: now)
     }
 }

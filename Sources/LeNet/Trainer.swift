@@ -118,9 +118,7 @@ public struct Trainer: TrainingLoop {
             }
             return nil
         }
-        var summary = TrainingSummary(images: images, seconds: MonotonicClock.now() - start, interrupted: interrupted)
-        summary.threadUsage = runner.poolUsage
-        return summary
+        return TrainingSummary(images: images, seconds: MonotonicClock.now() - start, interrupted: interrupted, threadUsage: runner.poolUsage)
     }
 
     /// One image's distortion in an epoch: a generator per image, from the epoch's seed and the

@@ -146,7 +146,7 @@ public struct TrainingRun {
         case .sgd:
             print(String(format: "Trained on %d images in %.1f s (%.0f images/s). Model: %@",
                          summary.images, summary.seconds, summary.imagesPerSecond, modelPath))
-            if let note = Self.threadNote(summary.threadUsage, threads: threads) { print(note) }
+            if let note = Self.threadNote(summary.threadUsage) { print(note) }
         case .sdlm:
             print(String(format: "Trained in %.1f s. Model: %@; the error curve: %@", summary.seconds, modelPath, file("curve.json")))
         }
@@ -156,10 +156,10 @@ public struct TrainingRun {
 
     /// A line for a run whose threads stood aside: nil unless the pool ran the batches on one
     /// thread, sharing out having measured no gain, for at least a tenth of the training time.
-    static func threadNote(_ usage: WorkerPool.Usage, threads: Int) -> String? {
+    static func threadNote(_ usage: WorkerPool.Usage) -> String? {
         guard let shared = usage.sharedFraction, shared <= 0.9 else { return nil }
         return String(format: "On %d threads, %.0f%% of the training ran on one, where sharing out measured no gain (another process busy?).",
-                      threads, 100 * (1 - shared))
+                      usage.threads, 100 * (1 - shared))
     }
 
     /// What a run says before it starts: where it resumes, or (Levenberg-Marquardt) its recipe, and

@@ -109,7 +109,7 @@ import Testing
     }
 
     /// The pool keeps the faster way (sharing out only when it is faster by the margin), probing
-    /// the other less and less often while it keeps losing (from every `probeEvery` windows to
+    /// the other less and less often while it keeps losing (from every `shortestProbeInterval` windows to
     /// every `longestProbeInterval`), and follows the machine when it changes, within one longest
     /// interval.
     @Test func theMeasuredChoiceKeepsTheFasterWay() {
